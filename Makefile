@@ -1,0 +1,130 @@
+# Build of the API verification system.
+#
+#   make            bin/api-issuer, bin/api-verifier, bin/api-federation
+#   make test       installs what is missing, builds, runs every test (also under ASan/UBSan)
+#   make demo       installs what is missing, builds, runs the demo federation
+#   make asan       the sanitizer build, in build/asan/bin
+#   make fuzz       the libFuzzer targets, run for FUZZ_SECONDS each (default 300)
+#   make bench      the benchmarks
+#   make deps       installs the Debian packages (with sudo when not root)
+#
+# Every .c file outside a main.c goes into one static library; each tool is
+# its main.c linked with it. Tests link the same library.
+
+CC      ?= cc
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
+BUILD   ?= build/release
+BINDIR  ?= bin
+PKGS    := libsodium libqrencode libpng zlib libcbor libcjson zbar lmdb libjpeg
+OPT     ?= -O2
+CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+               -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
+               -Wmissing-prototypes -Wformat=2 -fno-common -g $(OPT) \
+               -Iqr -Icommon -Iissuer -Iverifier -Ifederation
+CFLAGS  += $(CFLAGS_BASE) $(SAN)
+LDFLAGS += $(SAN)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS    := $(PKG_LIBS) -lcivetweb -lpthread -lm
+
+LIB_SRC := $(filter-out %/main.c,$(wildcard qr/*.c common/*.c issuer/*.c verifier/*.c federation/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_A   := $(BUILD)/libapi.a
+TOOLS   := api-issuer api-verifier api-federation
+TOOL_BINS := $(TOOLS:%=$(BINDIR)/%)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak
+.DEFAULT_GOAL := all
+
+all: check-deps $(TOOL_BINS)
+
+check-deps:
+	@scripts/deps.sh check build
+
+deps:
+	@scripts/deps.sh install all
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BINDIR)/api-issuer: $(BUILD)/obj/issuer/main.o $(LIB_A)
+$(BINDIR)/api-verifier: $(BUILD)/obj/verifier/main.o $(LIB_A)
+$(BINDIR)/api-federation: $(BUILD)/obj/federation/main.o $(LIB_A)
+$(TOOL_BINS):
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit $^ $(LIBS) -lcmocka $(LDFLAGS) -o $@
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $^ $(LIBS) $(LDFLAGS) -o $@
+
+tests-build: all $(UNIT_BINS)
+
+# The sanitizer build: same sources, its own object tree and binaries.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan BINDIR=build/asan/bin OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" tests-build
+
+# libFuzzer targets (clang): each links the library sources built with the fuzzer flags.
+FUZZ_CFLAGS := $(CFLAGS_BASE) -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+fuzz-build:
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/fuzzlib BINDIR=build/fuzzlib/bin OPT=-O1 \
+	  SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" build/fuzzlib/libapi.a
+	@mkdir -p build/fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  echo "  FUZZ $$n"; \
+	  clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -fsanitize=fuzzer $$f build/fuzzlib/libapi.a $(LIBS) -o build/fuzz/$$n || exit 1; \
+	done
+
+FUZZ_SECONDS ?= 300
+fuzz:
+	@scripts/deps.sh install test
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+test:
+	@scripts/deps.sh install test
+	@tests/run.sh
+
+unit: tests-build
+	@tests/run.sh --unit-only
+
+bench:
+	@scripts/deps.sh install test
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@tests/bench/run.sh $(BUILD)
+
+demo:
+	@scripts/deps.sh install demo
+	@$(MAKE) --no-print-directory all
+	@demo/run.sh
+
+soak:
+	@scripts/deps.sh install test
+	@$(MAKE) --no-print-directory tests-build
+	@SOAK=1 tests/run.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,254 @@
+/*
+ * cbc.c: the canonical-CBOR gate in front of libcbor, and item accessors.
+ *
+ * cbc_check is a bounded recursive walk over the raw bytes (depth limited
+ * by the caller, at most CBC_MAX_DEPTH in practice). Every length it reads
+ * is compared with the bytes left before anything else happens; an array
+ * of n items needs at least n bytes, a map 2n, so nothing claimed can be
+ * larger than the input. Duplicate map keys are found by comparing the
+ * encoded keys: with shortest-form heads enforced, equal keys have equal
+ * bytes. It allocates only for maps of more than CBC_SMALL_MAP entries.
+ */
+#include "cbc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CBC_SMALL_MAP 32
+
+typedef struct {
+    const uint8_t *p;
+    size_t len;
+} cbc_span;
+
+typedef struct {
+    const uint8_t *in;
+    size_t len;
+    size_t pos;
+    unsigned max_depth;
+} cbc_walker;
+
+int cbc_utf8_valid(const uint8_t *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else
+            return 0;
+        if (len - i - 1 < n) return 0;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) return 0;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
+        if (cp >= 0xd800 && cp <= 0xdfff) return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+/* Reads one head: major type and argument, shortest form only. */
+static int cbc_head(cbc_walker *w, unsigned *major, uint64_t *arg, unsigned *ai_out)
+{
+    if (w->pos >= w->len) return -1;
+    uint8_t b = w->in[w->pos++];
+    unsigned ai = b & 31u;
+    *major = b >> 5;
+    *ai_out = ai;
+    if (ai < 24) {
+        *arg = ai;
+        return 0;
+    }
+    if (ai > 27) return -1; /* reserved, or indefinite length / break */
+    size_t n = (size_t)1 << (ai - 24);
+    if (w->len - w->pos < n) return -1;
+    uint64_t v = 0;
+    for (size_t k = 0; k < n; k++) v = v << 8 | w->in[w->pos++];
+    if (*major == 7) {
+        *arg = v;
+        return 0;
+    } /* floats and simple values: checked by caller */
+    static const uint64_t minimum[4] = {24, 0x100, 0x10000, 0x100000000ull};
+    if (v < minimum[ai - 24]) return -1;
+    *arg = v;
+    return 0;
+}
+
+static int cbc_span_cmp(const void *a, const void *b)
+{
+    const cbc_span *x = a, *y = b;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return memcmp(x->p, y->p, x->len);
+}
+
+static int cbc_item(cbc_walker *w, unsigned depth);
+
+static int cbc_map(cbc_walker *w, uint64_t count, unsigned depth)
+{
+    if (count > (w->len - w->pos) / 2) return -1;
+    cbc_span small[CBC_SMALL_MAP];
+    cbc_span *keys = small;
+    if (count > CBC_SMALL_MAP) {
+        keys = malloc((size_t)count * sizeof *keys);
+        if (!keys) return -1;
+    }
+    int rc = 0;
+    for (uint64_t i = 0; i < count && rc == 0; i++) {
+        size_t start = w->pos;
+        rc = cbc_item(w, depth + 1);
+        keys[i].p = w->in + start;
+        keys[i].len = w->pos - start;
+        if (rc == 0) rc = cbc_item(w, depth + 1);
+    }
+    if (rc == 0 && count > 1) {
+        qsort(keys, (size_t)count, sizeof *keys, cbc_span_cmp);
+        for (uint64_t i = 1; i < count; i++)
+            if (cbc_span_cmp(&keys[i - 1], &keys[i]) == 0) {
+                rc = -1;
+                break;
+            }
+    }
+    if (keys != small) free(keys);
+    return rc;
+}
+
+static int cbc_item(cbc_walker *w, unsigned depth)
+{
+    if (depth > w->max_depth) return -1;
+    unsigned major, ai;
+    uint64_t arg;
+    if (cbc_head(w, &major, &arg, &ai) != 0) return -1;
+    switch (major) {
+    case 0: /* unsigned integer */
+    case 1: /* negative integer */
+        return 0;
+    case 2: /* byte string */
+    case 3: /* text string */
+        if (arg > w->len - w->pos) return -1;
+        if (major == 3 && !cbc_utf8_valid(w->in + w->pos, (size_t)arg)) return -1;
+        w->pos += (size_t)arg;
+        return 0;
+    case 4: /* array */
+        if (arg > w->len - w->pos) return -1;
+        for (uint64_t i = 0; i < arg; i++)
+            if (cbc_item(w, depth + 1) != 0) return -1;
+        return 0;
+    case 5:
+        return cbc_map(w, arg, depth);
+    case 6: /* tag: one item follows */
+        return cbc_item(w, depth + 1);
+    default: /* 7: only false, true, null */
+        if (ai >= 24) return -1;
+        return (arg >= 20 && arg <= 22) ? 0 : -1;
+    }
+}
+
+api_err cbc_check(const uint8_t *in, size_t len, unsigned max_depth)
+{
+    if (!in || len == 0) return API_ERR_CBOR;
+    cbc_walker w = {in, len, 0, max_depth};
+    if (cbc_item(&w, 0) != 0) return API_ERR_CBOR;
+    return w.pos == len ? API_OK : API_ERR_CBOR;
+}
+
+api_err cbc_load(cbor_item_t **item, const uint8_t *in, size_t len, unsigned max_depth)
+{
+    *item = NULL;
+    api_err e = cbc_check(in, len, max_depth);
+    if (e != API_OK) return e;
+    struct cbor_load_result res;
+    cbor_item_t *it = cbor_load(in, len, &res);
+    if (!it) return res.error.code == CBOR_ERR_MEMERROR ? API_ERR_NOMEM : API_ERR_CBOR;
+    if (res.read != len) {
+        cbor_decref(&it);
+        return API_ERR_CBOR;
+    }
+    *item = it;
+    return API_OK;
+}
+
+cbor_item_t *cbc_map_get_int(const cbor_item_t *map, int64_t key)
+{
+    if (!map || !cbor_isa_map(map)) return NULL;
+    struct cbor_pair *pairs = cbor_map_handle(map);
+    size_t n = cbor_map_size(map);
+    for (size_t i = 0; i < n; i++) {
+        int64_t k;
+        if (cbc_get_int64(&k, pairs[i].key) == 0 && k == key) return pairs[i].value;
+    }
+    return NULL;
+}
+
+cbor_item_t *cbc_map_get_text(const cbor_item_t *map, const char *key)
+{
+    if (!map || !cbor_isa_map(map)) return NULL;
+    struct cbor_pair *pairs = cbor_map_handle(map);
+    size_t n = cbor_map_size(map), klen = strlen(key);
+    for (size_t i = 0; i < n; i++) {
+        const cbor_item_t *k = pairs[i].key;
+        if (cbor_isa_string(k) && cbor_string_is_definite(k) && cbor_string_length(k) == klen &&
+            memcmp(cbor_string_handle(k), key, klen) == 0)
+            return pairs[i].value;
+    }
+    return NULL;
+}
+
+int cbc_get_uint(uint64_t *out, const cbor_item_t *item)
+{
+    if (!item || !cbor_isa_uint(item)) return -1;
+    *out = cbor_get_int(item);
+    return 0;
+}
+
+int cbc_get_int64(int64_t *out, const cbor_item_t *item)
+{
+    if (!item) return -1;
+    if (cbor_isa_uint(item)) {
+        uint64_t v = cbor_get_int(item);
+        if (v > INT64_MAX) return -1;
+        *out = (int64_t)v;
+        return 0;
+    }
+    if (cbor_isa_negint(item)) {
+        uint64_t v = cbor_get_int(item); /* the value is -1 - v */
+        if (v > INT64_MAX) return -1;
+        *out = -1 - (int64_t)v;
+        return 0;
+    }
+    return -1;
+}
+
+int cbc_get_text(char *out, size_t cap, const cbor_item_t *item)
+{
+    if (!item || !cbor_isa_string(item) || !cbor_string_is_definite(item)) return -1;
+    size_t n = cbor_string_length(item);
+    if (n >= cap) return -1;
+    const unsigned char *s = cbor_string_handle(item);
+    if (n && memchr(s, 0, n)) return -1;
+    if (n) memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+int cbc_get_bytes(const uint8_t **data, size_t *len, const cbor_item_t *item)
+{
+    if (!item || !cbor_isa_bytestring(item) || !cbor_bytestring_is_definite(item)) return -1;
+    *data = cbor_bytestring_handle(item);
+    *len = cbor_bytestring_length(item);
+    return 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * cbc.h: canonical CBOR input, checked before libcbor sees it, and small
+ * accessors over the libcbor items that result.
+ *
+ * libcbor 0.8 allocates whatever an array, map or string header claims, and
+ * accepts indefinite lengths, duplicate keys and trailing bytes. cbc_check
+ * walks the raw bytes first and refuses all of that, so cbc_load only hands
+ * libcbor input whose every claimed length fits in the bytes that remain.
+ */
+#ifndef API_CBC_H
+#define API_CBC_H
+
+#include <cbor.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define CBC_MAX_DEPTH 16
+
+/*
+ * Checks that in[0..len) is exactly one well-formed CBOR item in the
+ * project's canonical form: definite lengths only, shortest-form heads,
+ * valid UTF-8 text, no duplicate map keys, no floats or simple values other
+ * than false/true/null, nesting at most max_depth, no trailing bytes.
+ * Returns API_OK or API_ERR_CBOR.
+ */
+api_err cbc_check(const uint8_t *in, size_t len, unsigned max_depth);
+
+/* cbc_check, then cbor_load. The caller cbor_decref()s *item. */
+api_err cbc_load(cbor_item_t **item, const uint8_t *in, size_t len, unsigned max_depth);
+
+/* Nonzero when s[0..len) is valid UTF-8 (no overlong forms, no surrogates). */
+int cbc_utf8_valid(const uint8_t *s, size_t len);
+
+/* The value of a map entry with an integer key (negative keys too), or NULL. */
+cbor_item_t *cbc_map_get_int(const cbor_item_t *map, int64_t key);
+
+/* The value of a map entry with a text key, or NULL. */
+cbor_item_t *cbc_map_get_text(const cbor_item_t *map, const char *key);
+
+/* Reads an integer item that fits int64_t; -1 if it is not one. */
+int cbc_get_int64(int64_t *out, const cbor_item_t *item);
+
+/* Reads an unsigned integer item; -1 if it is not one. */
+int cbc_get_uint(uint64_t *out, const cbor_item_t *item);
+
+/*
+ * Copies a text item into out (capacity cap, NUL-terminated); -1 when it is
+ * not text, too long, or holds a NUL byte.
+ */
+int cbc_get_text(char *out, size_t cap, const cbor_item_t *item);
+
+/* Points *data at a byte string's bytes; -1 if it is not one. */
+int cbc_get_bytes(const uint8_t **data, size_t *len, const cbor_item_t *item);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * claims.h: the CWT claims of an attestation (the payload of the
+ * COSE_Sign1 inside the QR code), as a plain C struct, and their CBOR
+ * encoding (see docs/format.md for the wire format).
+ *
+ * Text fields are NUL-terminated UTF-8 with the byte bounds below; every
+ * bound is checked by claims_validate, on encode and on decode.
+ */
+#ifndef API_CLAIMS_H
+#define API_CLAIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define CLAIMS_ISS_MAX 32     /* issuer id, e.g. "FR-75": [A-Z0-9-], 2..31 chars */
+#define CLAIMS_NAME_MAX 128   /* fn, gn: 1..127 bytes of UTF-8 */
+#define CLAIMS_TITLE_MAX 160  /* tit: 1..159 bytes of UTF-8 */
+#define CLAIMS_URI_MAX 256    /* status list uri: 1..255 bytes */
+#define CLAIMS_PRV_NO_MAX 32  /* previous permit number: 1..31 bytes */
+#define CLAIMS_CTI_LEN 12
+#define CLAIMS_STATUS_IDX_MAX ((1u << 21) - 1)
+
+enum {
+    CLAIMS_APP_FIRST = 1,
+    CLAIMS_APP_RENEWAL = 2,
+    CLAIMS_APP_CHANGE = 3,
+};
+
+enum {
+    CLAIMS_WRK_NO = 0,
+    CLAIMS_WRK_YES = 1,
+    CLAIMS_WRK_PREVIOUS = 2, /* under the conditions of the previous permit */
+};
+
+typedef struct {
+    /* CWT claims */
+    char iss[CLAIMS_ISS_MAX];     /* 1 */
+    int64_t iat;                  /* 6, seconds since the epoch */
+    int64_t nbf;                  /* 5, valid_from 00:00 Europe/Paris */
+    int64_t exp;                  /* 4, valid_until 23:59:59 Europe/Paris */
+    uint8_t cti[CLAIMS_CTI_LEN];  /* 7, the attestation id */
+    uint32_t status_idx;          /* 65535 status_list.idx */
+    char status_uri[CLAIMS_URI_MAX]; /* 65535 status_list.uri */
+
+    /* attestation claims (-65537) */
+    unsigned v;                   /* schema version, 1 */
+    char fn[CLAIMS_NAME_MAX];     /* family name */
+    char gn[CLAIMS_NAME_MAX];     /* given names */
+    char dob[11];                 /* YYYY-MM-DD, YYYY-MM or YYYY */
+    char nat[4];                  /* ISO 3166-1 alpha-3 */
+    char fnn[11];                 /* foreign-national number, 10 digits */
+    unsigned app;                 /* CLAIMS_APP_* */
+    char tit[CLAIMS_TITLE_MAX];   /* residence permit requested */
+    unsigned wrk;                 /* CLAIMS_WRK_* */
+    char fil[11];                 /* filing date YYYY-MM-DD */
+    int has_prv;                  /* previous permit present */
+    char prv_no[CLAIMS_PRV_NO_MAX];
+    char prv_exp[11];             /* YYYY-MM-DD */
+} api_claims;
+
+/*
+ * Checks every field against the format's rules. On failure returns
+ * API_ERR_CLAIMS and, when field is not NULL, sets *field to the name of
+ * the first bad claim (its CBOR name, e.g. "dob").
+ */
+api_err claims_validate(const api_claims *c, const char **field);
+
+/*
+ * Encodes c as the canonical CBOR claims map into out (capacity *outlen);
+ * sets *outlen to the length written. Validates first.
+ */
+api_err claims_encode(uint8_t *out, size_t *outlen, const api_claims *c);
+
+/*
+ * Decodes a claims map (canonical CBOR, checked) into c and validates it.
+ * Unknown keys are ignored so that later versions can add optional claims.
+ */
+api_err claims_decode(api_claims *c, const uint8_t *in, size_t inlen);
+
+/* The attestation id as 24 lowercase hex characters and a NUL. */
+void claims_cti_hex(char out[2 * CLAIMS_CTI_LEN + 1], const uint8_t cti[CLAIMS_CTI_LEN]);
+
+/* Parses 24 hex characters (either case) into cti; 0 or -1. */
+int claims_cti_parse(uint8_t cti[CLAIMS_CTI_LEN], const char *hex);
+
+#endif

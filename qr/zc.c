@@ -1,0 +1,73 @@
+/*
+ * zc.c: compression and strict decompression of the QR payload.
+ *
+ * Decompression runs inflate with Z_BLOCK so that it stops at the end of
+ * each deflate block; at the end of the final block zlib reports how many
+ * bits of the last input byte are unused, and those bits must be zero
+ * (deflate writes zeros there). After the Adler-32 trailer no input byte
+ * may remain. Output is bounded by the caller's buffer: inflate never
+ * writes past it, and a stream that wants more is refused.
+ */
+#include "zc.h"
+
+#include <string.h>
+#include <zlib.h>
+
+api_err zc_compress(uint8_t *out, size_t *outlen, const uint8_t *in, size_t inlen)
+{
+    uLongf dst = (uLongf)*outlen;
+    if (inlen > 0x7fffffff) return API_ERR_TOO_LARGE;
+    int rc = compress2(out, &dst, in, (uLong)inlen, 9);
+    if (rc == Z_BUF_ERROR) return API_ERR_TOO_LARGE;
+    if (rc == Z_MEM_ERROR) return API_ERR_NOMEM;
+    if (rc != Z_OK) return API_ERR_ZLIB;
+    *outlen = (size_t)dst;
+    return API_OK;
+}
+
+/* The unused high bits of the last byte consumed must all be zero. */
+static int zc_padding_is_zero(const z_stream *zs, const uint8_t *in)
+{
+    unsigned unused = (unsigned)zs->data_type & 7u;
+    if (unused == 0) return 1;
+    size_t consumed = (size_t)(zs->next_in - in);
+    if (consumed == 0) return 0;
+    unsigned last = in[consumed - 1];
+    return (last >> (8 - unused)) == 0;
+}
+
+api_err zc_inflate_strict(uint8_t *out, size_t *outlen, const uint8_t *in, size_t inlen)
+{
+    if (inlen == 0 || inlen > 0x7fffffff || *outlen > 0x7fffffff) return API_ERR_ZLIB;
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit(&zs) != Z_OK) return API_ERR_NOMEM;
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)inlen;
+    zs.next_out = out;
+    zs.avail_out = (uInt)*outlen;
+
+    api_err result = API_ERR_ZLIB;
+    int padding_checked = 0;
+    for (;;) {
+        int rc = inflate(&zs, Z_BLOCK);
+        if (rc == Z_STREAM_END) {
+            if (padding_checked && zs.avail_in == 0) result = API_OK;
+            break;
+        }
+        if (rc != Z_OK) break; /* Z_NEED_DICT, Z_DATA_ERROR, Z_BUF_ERROR, ... */
+        /* 128: stopped at a block boundary; 64: the block just ended was the last. */
+        if ((zs.data_type & 128) && (zs.data_type & 64) && !padding_checked) {
+            if (!zc_padding_is_zero(&zs, in)) break;
+            padding_checked = 1;
+        }
+        if (zs.avail_out == 0 && zs.avail_in > 0 && !padding_checked) {
+            /* More output wanted than the caller allows: refuse. */
+            break;
+        }
+        if (zs.avail_in == 0) break; /* truncated */
+    }
+    if (result == API_OK) *outlen = zs.total_out;
+    inflateEnd(&zs);
+    return result;
+}

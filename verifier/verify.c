@@ -1,0 +1,151 @@
+/*
+ * verify.c: the verification pipeline of verify.h, in its fixed order.
+ *
+ * Nothing here touches the network, a file or a clock: the trust list, the
+ * time and the status source come from the caller, so the CLI, the HTTP
+ * service and the tests run the very same code. Claims are decoded only
+ * after the signature has verified: unauthenticated bytes are parsed no
+ * further than the COSE envelope.
+ */
+#include "verify.h"
+
+#include <string.h>
+
+#include "cose.h"
+#include "qrtext.h"
+
+static const char *const verdict_codes[VERDICT_COUNT] = {
+    "valid",          "expired",           "not_yet_valid",  "revoked",          "suspended", "superseded",
+    "status_unknown", "invalid_signature", "unknown_issuer", "untrusted_issuer", "malformed",
+};
+
+const char *verdict_code(verdict v)
+{
+    return (unsigned)v < VERDICT_COUNT ? verdict_codes[v] : "unknown";
+}
+
+int verdict_parse(verdict *v, const char *code)
+{
+    for (unsigned i = 0; i < VERDICT_COUNT; i++)
+        if (strcmp(verdict_codes[i], code) == 0) {
+            *v = (verdict)i;
+            return 0;
+        }
+    return -1;
+}
+
+static void verify_set(verify_result *r, verdict v, const char *reason)
+{
+    r->verdict = v;
+    r->reason = reason;
+}
+
+/* Steps 9 to 13, once the attestation is authentic. */
+static void verify_status_and_dates(verify_result *r, const verify_ctx *ctx)
+{
+    const api_claims *c = &r->claims;
+    verify_status st;
+    memset(&st, 0, sizeof st);
+    int have_status = 0;
+    if (ctx->status_fn) {
+        if (ctx->status_fn(ctx->status_arg, &r->issuer, c->status_idx, &st) != 0) {
+            verify_set(r, VERDICT_STATUS_UNKNOWN, "status_error");
+            return;
+        }
+        have_status = st.held;
+    }
+    r->status_checked = have_status;
+    r->status_as_of = have_status ? st.as_of : 0;
+    r->status = have_status ? st.status : STATUS_VALID;
+    r->effective_exp = c->exp;
+    if (have_status && st.extended_until > c->exp) {
+        r->effective_exp = st.extended_until;
+        r->extended = 1;
+    }
+
+    if (have_status && st.status == STATUS_REVOKED) {
+        verify_set(r, VERDICT_REVOKED, "revoked");
+        return;
+    }
+    if (have_status && st.status == STATUS_SUPERSEDED) {
+        verify_set(r, VERDICT_SUPERSEDED, "superseded");
+        return;
+    }
+    if (ctx->now < c->nbf) {
+        verify_set(r, VERDICT_NOT_YET_VALID, "not_yet_valid");
+        return;
+    }
+    if (ctx->now > r->effective_exp) {
+        verify_set(r, VERDICT_EXPIRED, "expired");
+        return;
+    }
+    if (have_status && st.status == STATUS_SUSPENDED) {
+        verify_set(r, VERDICT_SUSPENDED, "suspended");
+        return;
+    }
+    if (ctx->status_fn && !have_status) {
+        verify_set(r, VERDICT_STATUS_UNKNOWN, "no_status");
+        return;
+    }
+    if (have_status && !st.fresh) {
+        verify_set(r, VERDICT_STATUS_UNKNOWN, "status_stale");
+        return;
+    }
+    if (ctx->now > ctx->tl->exp) {
+        verify_set(r, VERDICT_STATUS_UNKNOWN, "trust_list_expired");
+        return;
+    }
+    verify_set(r, VERDICT_VALID, NULL);
+}
+
+void verify_qrtext(verify_result *r, const verify_ctx *ctx, const char *text, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    uint8_t cose[QRTEXT_MAX_COSE];
+    size_t cose_len = sizeof cose;
+    api_err e = qrtext_decode(cose, &cose_len, text, len);
+    if (e == API_OK) {
+        cose_sign1 msg;
+        e = cose_sign1_parse(&msg, cose, cose_len, COSE_TYP_ATTESTATION);
+        if (e == API_OK) {
+            const trust_entry *entry = trust_find_kid(ctx->tl, msg.kid);
+            if (!entry) {
+                verify_set(r, VERDICT_UNKNOWN_ISSUER, "unknown_kid");
+                return;
+            }
+            r->has_issuer = 1;
+            r->issuer = *entry;
+            if (entry->state == TRUST_COMPROMISED) {
+                verify_set(r, VERDICT_UNTRUSTED_ISSUER, "key_compromised");
+                return;
+            }
+            if (cose_sign1_verify(&msg, entry->pub) != API_OK) {
+                verify_set(r, VERDICT_INVALID_SIGNATURE, "signature");
+                return;
+            }
+            e = claims_decode(&r->claims, msg.payload, msg.payload_len);
+            if (e == API_OK) {
+                r->has_claims = 1;
+                claims_cti_hex(r->cti_hex, r->claims.cti);
+                if (strcmp(r->claims.iss, entry->id) != 0) {
+                    verify_set(r, VERDICT_UNTRUSTED_ISSUER, "issuer_mismatch");
+                    return;
+                }
+                if (entry->state == TRUST_RETIRED && r->claims.iat >= entry->retired_at) {
+                    verify_set(r, VERDICT_UNTRUSTED_ISSUER, "issued_after_retirement");
+                    return;
+                }
+                {
+                    verify_status_and_dates(r, ctx);
+                    return;
+                }
+            }
+        }
+    }
+    if (e == API_ERR_NOMEM) {
+        verify_set(r, VERDICT_STATUS_UNKNOWN, "internal_error");
+        return;
+    }
+    r->has_claims = 0;
+    verify_set(r, VERDICT_MALFORMED, api_err_code(e));
+}

@@ -1,0 +1,96 @@
+/*
+ * verify.h: one verification of a QR text against a trust list, at a
+ * given time, optionally with a status source (the replica).
+ *
+ * The checks run in a fixed order, documented in docs/format.md
+ * ("Verifying"), so that every implementation gives the same verdict:
+ *   1. QR text -> COSE bytes              malformed (prefix, base45, zlib, too_large)
+ *   2. COSE_Sign1 shape and headers        malformed (cbor, not_cose_sign1, alg, typ)
+ *   3. trust-list entry by kid             unknown_issuer
+ *   4. entry compromised                   untrusted_issuer (key_compromised)
+ *   5. signature                           invalid_signature
+ *   6. claims                              malformed (claims)
+ *   7. iss equals the entry's issuer id    untrusted_issuer (issuer_mismatch)
+ *   8. retired key: iat before retired_at  untrusted_issuer (issued_after_retirement)
+ *   9. status: revoked, superseded         revoked, superseded
+ *  10. dates (extensions included)         not_yet_valid, expired
+ *  11. status: suspended                   suspended
+ *  12. freshness                           status_unknown (status_stale, no_status,
+ *                                          trust_list_expired)
+ *  13. otherwise                           valid
+ */
+#ifndef API_VERIFY_H
+#define API_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "claims.h"
+#include "trust.h"
+
+typedef enum {
+    VERDICT_VALID = 0,
+    VERDICT_EXPIRED,
+    VERDICT_NOT_YET_VALID,
+    VERDICT_REVOKED,
+    VERDICT_SUSPENDED,
+    VERDICT_SUPERSEDED,
+    VERDICT_STATUS_UNKNOWN,
+    VERDICT_INVALID_SIGNATURE,
+    VERDICT_UNKNOWN_ISSUER,
+    VERDICT_UNTRUSTED_ISSUER,
+    VERDICT_MALFORMED,
+    VERDICT_COUNT
+} verdict;
+
+/* Status list values (2 bits per attestation). */
+enum {
+    STATUS_VALID = 0,
+    STATUS_REVOKED = 1,
+    STATUS_SUSPENDED = 2,
+    STATUS_SUPERSEDED = 3,
+};
+
+/* What a status source knows of one attestation. */
+typedef struct {
+    int held;               /* this issuer's status is held at all */
+    int64_t as_of;          /* signed_at of the newest checkpoint held */
+    int fresh;              /* as_of is within the allowed staleness */
+    unsigned status;        /* STATUS_* */
+    int64_t extended_until; /* new end of validity, 0 if never extended */
+} verify_status;
+
+/* Looks up (entry, idx); returns 0, or -1 on an internal error. */
+typedef int (*verify_status_fn)(void *arg, const trust_entry *entry, uint32_t idx, verify_status *out);
+
+typedef struct {
+    const trust_list *tl;
+    int64_t now;
+    verify_status_fn status_fn; /* NULL: no replica, status not checked */
+    void *status_arg;
+} verify_ctx;
+
+typedef struct {
+    verdict verdict;
+    const char *reason;        /* stable code for a negative verdict, NULL for valid */
+    int has_claims;            /* signature verified and claims decoded */
+    api_claims claims;
+    int has_issuer;            /* the kid was found in the trust list */
+    trust_entry issuer;        /* that entry */
+    int status_checked;        /* a status source answered for this issuer */
+    int64_t status_as_of;
+    unsigned status;
+    int64_t effective_exp;     /* exp, or the extension when later */
+    int extended;
+    char cti_hex[2 * CLAIMS_CTI_LEN + 1];
+} verify_result;
+
+void verify_qrtext(verify_result *r, const verify_ctx *ctx, const char *text, size_t len);
+
+/* "valid", "expired", ...: the stable codes of the design. */
+const char *verdict_code(verdict v);
+
+/* Parses a code back; -1 if unknown. */
+int verdict_parse(verdict *v, const char *code);
+
+#endif
