@@ -114,7 +114,7 @@ api_err trust_encode(uint8_t **out, size_t *outlen, const trust_list *tl)
     for (size_t i = 0; i < tl->n; i++) {
         const trust_entry *t = &tl->entries[i];
         int retired = t->state == TRUST_RETIRED;
-        cbw_map(&w, retired ? 9 : 8);
+        cbw_map(&w, retired ? 8 : 7);
         cbw_text(&w, "id");
         cbw_text(&w, t->id);
         cbw_text(&w, "kid");

@@ -149,3 +149,9 @@ void verify_qrtext(verify_result *r, const verify_ctx *ctx, const char *text, si
     r->has_claims = 0;
     verify_set(r, VERDICT_MALFORMED, api_err_code(e));
 }
+
+void verify_malformed(verify_result *r, api_err reason)
+{
+    memset(r, 0, sizeof *r);
+    verify_set(r, VERDICT_MALFORMED, api_err_code(reason));
+}

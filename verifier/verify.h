@@ -87,6 +87,9 @@ typedef struct {
 
 void verify_qrtext(verify_result *r, const verify_ctx *ctx, const char *text, size_t len);
 
+/* A `malformed` result for input refused before decoding (e.g. too large). */
+void verify_malformed(verify_result *r, api_err reason);
+
 /* "valid", "expired", ...: the stable codes of the design. */
 const char *verdict_code(verdict v);
 

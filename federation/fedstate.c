@@ -1,0 +1,142 @@
+/*
+ * fedstate.c: FED/federation.json, read and written with cJSON.
+ *
+ * The file is the ministry's working copy; only the signed trust list is
+ * authoritative for verifiers. Keys are base64url, kids lowercase hex.
+ * Every field is validated on load with trust_validate.
+ */
+#include "fedstate.h"
+
+#include <cjson/cJSON.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64url.h"
+#include "fsutil.h"
+
+#define FEDSTATE_FILE "federation.json"
+#define FEDSTATE_MAX  (16 * 1024 * 1024)
+
+static int fedstate_text(char *out, size_t cap, const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap) return -1;
+    strcpy(out, v->valuestring);
+    return 0;
+}
+
+static int fedstate_number(double *out, const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740991.0) return -1;
+    *out = v->valuedouble;
+    return 0;
+}
+
+static int fedstate_entry(trust_entry *t, const cJSON *o)
+{
+    char pub[64], state[16];
+    double epoch, retired = 0;
+    if (!cJSON_IsObject(o) || fedstate_text(t->id, sizeof t->id, o, "id") ||
+        fedstate_text(t->name, sizeof t->name, o, "name") || fedstate_text(pub, sizeof pub, o, "pub") ||
+        fedstate_text(state, sizeof state, o, "state") || fedstate_text(t->feed, sizeof t->feed, o, "feed") ||
+        fedstate_number(&epoch, o, "epoch") || b64url_decode_exact(t->pub, sizeof t->pub, pub, strlen(pub)) ||
+        trust_state_parse(&t->state, state))
+        return -1;
+    if (t->state == TRUST_RETIRED && fedstate_number(&retired, o, "retired_at")) return -1;
+    t->epoch = (uint64_t)epoch;
+    t->retired_at = (int64_t)retired;
+    cose_kid(t->kid, t->pub);
+    return 0;
+}
+
+api_err fedstate_load(trust_list *tl, const char *dir, char *err, size_t errcap)
+{
+    memset(tl, 0, sizeof *tl);
+    char path[4096];
+    if (fs_join(path, sizeof path, dir, FEDSTATE_FILE) != 0) return API_ERR_ARG;
+    uint8_t *data;
+    size_t len;
+    api_err e = fs_read_file(&data, &len, path, FEDSTATE_MAX);
+    if (e != API_OK) {
+        snprintf(err, errcap, "cannot read %s (is --dir a federation folder made by 'init'?)", path);
+        return e;
+    }
+    cJSON *root = cJSON_ParseWithLength((const char *)data, len);
+    free(data);
+    double seq;
+    const cJSON *issuers = cJSON_GetObjectItemCaseSensitive(root, "issuers");
+    if (!root || fedstate_number(&seq, root, "seq") || !cJSON_IsArray(issuers)) {
+        snprintf(err, errcap, "%s is damaged", path);
+        cJSON_Delete(root);
+        return API_ERR_TRUST_LIST;
+    }
+    tl->seq = (uint64_t)seq;
+    size_t n = (size_t)cJSON_GetArraySize(issuers);
+    tl->entries = calloc(n ? n : 1, sizeof *tl->entries);
+    if (!tl->entries) {
+        cJSON_Delete(root);
+        return API_ERR_NOMEM;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, issuers)
+    {
+        if (fedstate_entry(&tl->entries[tl->n], it) != 0) {
+            snprintf(err, errcap, "%s: entry %zu is damaged", path, tl->n + 1);
+            cJSON_Delete(root);
+            trust_free(tl);
+            return API_ERR_TRUST_LIST;
+        }
+        tl->n++;
+    }
+    cJSON_Delete(root);
+    e = trust_validate(tl, err, errcap);
+    if (e != API_OK) trust_free(tl);
+    return e;
+}
+
+api_err fedstate_save(const trust_list *tl, const char *dir)
+{
+    char path[4096];
+    if (fs_join(path, sizeof path, dir, FEDSTATE_FILE) != 0) return API_ERR_ARG;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "version", 1);
+    cJSON_AddNumberToObject(root, "seq", (double)tl->seq);
+    cJSON *arr = cJSON_AddArrayToObject(root, "issuers");
+    for (size_t i = 0; i < tl->n; i++) {
+        const trust_entry *t = &tl->entries[i];
+        char pub[64], kid[2 * COSE_KID_LEN + 1];
+        b64url_encode(pub, sizeof pub, t->pub, sizeof t->pub);
+        sodium_bin2hex(kid, sizeof kid, t->kid, sizeof t->kid);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", t->id);
+        cJSON_AddStringToObject(o, "name", t->name);
+        cJSON_AddStringToObject(o, "kid", kid);
+        cJSON_AddStringToObject(o, "pub", pub);
+        cJSON_AddStringToObject(o, "state", trust_state_name(t->state));
+        if (t->state == TRUST_RETIRED) cJSON_AddNumberToObject(o, "retired_at", (double)t->retired_at);
+        cJSON_AddStringToObject(o, "feed", t->feed);
+        cJSON_AddNumberToObject(o, "epoch", (double)t->epoch);
+        cJSON_AddItemToArray(arr, o);
+    }
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return API_ERR_NOMEM;
+    size_t n = strlen(text);
+    text[n] = '\n'; /* cJSON's buffer has room for its NUL: reuse it for a final newline */
+    api_err e = fs_write_atomic(path, text, n + 1, 0644, 0);
+    free(text);
+    return e;
+}
+
+api_err fedstate_add(trust_list *tl, const trust_entry *entry)
+{
+    if (trust_find_kid(tl, entry->kid)) return API_ERR_EXISTS;
+    trust_entry *grown = realloc(tl->entries, (tl->n + 1) * sizeof *grown);
+    if (!grown) return API_ERR_NOMEM;
+    tl->entries = grown;
+    tl->entries[tl->n++] = *entry;
+    return API_OK;
+}

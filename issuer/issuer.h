@@ -1,0 +1,50 @@
+/*
+ * issuer.h: an issuer folder (ISS/) and the signing of attestations.
+ *
+ * ISS/issuer.json   id, display name, feed base URL (public)
+ * ISS/issuer.pub    the public key, base64url (public)
+ * ISS/issuer.key    the Ed25519 secret key and the status-index seed,
+ *                   encrypted (keyfile.h), 0600
+ * ISS/registry/     the LMDB registry (registry.h)
+ */
+#ifndef API_ISSUER_H
+#define API_ISSUER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "claims.h"
+#include "cose.h"
+#include "err.h"
+#include "idxperm.h"
+
+#define ISSUER_SECRET_LEN (COSE_SK_LEN + IDXPERM_SEED_LEN)
+
+typedef struct {
+    char id[CLAIMS_ISS_MAX];
+    char name[128];
+    char feed[256];
+    char status_uri[CLAIMS_URI_MAX];
+    uint8_t pk[COSE_PK_LEN];
+} issuer_config;
+
+/* Writes ISS/issuer.json (refuses to overwrite). */
+api_err issuer_config_save(const issuer_config *cfg, const char *dir);
+
+/* Reads ISS/issuer.json and ISS/issuer.pub; err says what is wrong. */
+api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_t errcap);
+
+/*
+ * The status list URI written in attestations: "/feed/v1/{id}/snapshot", a
+ * path valid on the issuer's feed and on every mirror; verifiers find the
+ * feed through the trust list, never through this URI.
+ */
+void issuer_status_uri(char *out, size_t cap, const char *id);
+
+/*
+ * Signs claims as an attestation and writes the QR text into qr (capacity
+ * *qrlen, NUL-terminated) and sets *qrlen.
+ */
+api_err issuer_sign(char *qr, size_t *qrlen, const api_claims *c, const uint8_t sk[COSE_SK_LEN]);
+
+#endif

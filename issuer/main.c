@@ -1,0 +1,536 @@
+/*
+ * api-issuer: the préfecture's tool. It signs attestations, writes their
+ * QR codes and keeps the registry (see docs/man/api-issuer.1).
+ *
+ *   init   key pair, index seed and registry in ISS
+ *   issue  one attestation from JSON, or one per CSV row
+ *   show   render a QR text again (terminal, PNG, SVG)
+ *   info   the issuer's id, key and counts
+ *
+ * Holder data are read from the input and written to OUT only; nothing
+ * personal is printed beyond the attestation ids and file names.
+ */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apitime.h"
+#include "b64url.h"
+#include "cli.h"
+#include "fsutil.h"
+#include "holder.h"
+#include "issuer.h"
+#include "qrtext.h"
+#include "registry.h"
+#include "render.h"
+
+#define ISSUE_MAX_INPUT    (64u * 1024 * 1024)
+#define ISSUE_QR_MAX       4400
+#define ISSUE_WARN_VERSION 15
+
+static const char usage_text[] =
+    "Usage: api-issuer COMMAND [OPTIONS]\n"
+    "\n"
+    "Signs attestations de prolongation d'instruction (API) for a préfecture.\n"
+    "\n"
+    "Commands:\n"
+    "  init   --dir ISS --id ID --name NAME [--feed URL] [--kdf interactive|moderate|sensitive]\n"
+    "         Creates the issuer: ISS/issuer.key (encrypted), ISS/issuer.pub (base64url),\n"
+    "         ISS/issuer.json and the registry ISS/registry/.\n"
+    "  issue  --dir ISS (--json FILE | --csv FILE) --out OUT [render options] [--terminal]\n"
+    "         Signs one attestation (JSON) or one per CSV row, and writes for each\n"
+    "         OUT/<id>.txt (the QR text, one line), OUT/<id>.png and OUT/<id>.svg.\n"
+    "         FILE may be - for standard input.\n"
+    "  show   --file OUT/<id>.txt [--png FILE] [--svg FILE] [--terminal] [render options]\n"
+    "         Renders a QR text again.\n"
+    "  info   --dir ISS\n"
+    "         Prints the issuer id, name, kid, public key and number of attestations.\n"
+    "\n"
+    "Render options: --module PIXELS (1-64, default 4), --margin MODULES (0-64, default 4),\n"
+    "  --level L|M|Q|H (error correction, default M), --formats png,svg (default both),\n"
+    "  --invert (terminal view for light-on-dark terminals).\n"
+    "\n"
+    "Passphrase of the issuer key: --passphrase-file FILE, else the environment variable\n"
+    "API_PASSPHRASE, else a prompt on the terminal.\n"
+    "\n"
+    "Exit codes: 0 success; 1 some CSV rows were rejected (the others were issued);\n"
+    "2 usage error or invalid input (nothing issued); 3 key or passphrase error;\n"
+    "4 file-system or registry error.\n";
+
+typedef struct {
+    const char *dir, *id, *name, *feed, *json, *csv, *out, *file, *png, *svg, *passphrase_file, *kdf,
+        *formats;
+    render_opts render;
+    int terminal, invert;
+} iss_opts;
+
+_Noreturn static void iss_usage(FILE *out, int code)
+{
+    fputs(usage_text, out);
+    exit(code);
+}
+
+static void iss_parse(iss_opts *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"dir", required_argument, 0, 'd'},
+        {"id", required_argument, 0, 'i'},
+        {"name", required_argument, 0, 'n'},
+        {"feed", required_argument, 0, 'f'},
+        {"json", required_argument, 0, 'j'},
+        {"csv", required_argument, 0, 'c'},
+        {"out", required_argument, 0, 'o'},
+        {"file", required_argument, 0, 'F'},
+        {"png", required_argument, 0, 'p'},
+        {"svg", required_argument, 0, 's'},
+        {"passphrase-file", required_argument, 0, 'P'},
+        {"kdf", required_argument, 0, 'K'},
+        {"module", required_argument, 0, 'm'},
+        {"margin", required_argument, 0, 'M'},
+        {"level", required_argument, 0, 'l'},
+        {"formats", required_argument, 0, 'x'},
+        {"terminal", no_argument, 0, 't'},
+        {"invert", no_argument, 0, 'I'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    render_opts_default(&o->render);
+    o->kdf = "moderate";
+    o->formats = "png,svg";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o->dir = optarg;
+            break;
+        case 'i':
+            o->id = optarg;
+            break;
+        case 'n':
+            o->name = optarg;
+            break;
+        case 'f':
+            o->feed = optarg;
+            break;
+        case 'j':
+            o->json = optarg;
+            break;
+        case 'c':
+            o->csv = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'F':
+            o->file = optarg;
+            break;
+        case 'p':
+            o->png = optarg;
+            break;
+        case 's':
+            o->svg = optarg;
+            break;
+        case 'P':
+            o->passphrase_file = optarg;
+            break;
+        case 'K':
+            o->kdf = optarg;
+            break;
+        case 'm':
+            o->render.module_px = (int)cli_parse_long("--module", optarg, 1, 64);
+            break;
+        case 'M':
+            o->render.margin = (int)cli_parse_long("--margin", optarg, 0, 64);
+            break;
+        case 'l':
+            if (strlen(optarg) != 1 || !strchr("LMQH", optarg[0]))
+                cli_fail(CLI_USAGE, "--level: expected L, M, Q or H");
+            o->render.level = optarg[0];
+            break;
+        case 'x':
+            o->formats = optarg;
+            break;
+        case 't':
+            o->terminal = 1;
+            break;
+        case 'I':
+            o->invert = 1;
+            break;
+        case 'h':
+            iss_usage(stdout, 0);
+        default:
+            iss_usage(stderr, CLI_USAGE);
+        }
+    }
+    if (optind != argc) cli_fail(CLI_USAGE, "unexpected argument '%s' (try --help)", argv[optind]);
+}
+
+static void iss_require(const char *value, const char *option)
+{
+    if (!value) cli_fail(CLI_USAGE, "%s is required (try --help)", option);
+}
+
+static void iss_path(char *out, size_t cap, const char *dir, const char *name)
+{
+    if (fs_join(out, cap, dir, name) != 0) cli_fail(CLI_USAGE, "path too long: %s", dir);
+}
+
+static int cmd_init(const iss_opts *o)
+{
+    iss_require(o->dir, "--dir");
+    iss_require(o->id, "--id");
+    iss_require(o->name, "--name");
+    keyfile_kdf kdf;
+    if (keyfile_kdf_parse(&kdf, o->kdf) != 0)
+        cli_fail(CLI_USAGE, "--kdf: expected interactive, moderate or sensitive");
+    issuer_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (strlen(o->id) >= sizeof cfg.id || strlen(o->name) >= sizeof cfg.name ||
+        (o->feed && strlen(o->feed) >= sizeof cfg.feed))
+        cli_fail(CLI_USAGE, "--id, --name or --feed is too long");
+    strcpy(cfg.id, o->id);
+    strcpy(cfg.name, o->name);
+    if (o->feed) strcpy(cfg.feed, o->feed);
+    /* The same rules as the trust list: [A-Z0-9-], 2 to 31 characters. */
+    api_claims probe;
+    memset(&probe, 0, sizeof probe);
+    strcpy(probe.iss, cfg.id);
+    const char *field = NULL;
+    claims_validate(&probe, &field);
+    if (field && !strcmp(field, "iss"))
+        cli_fail(CLI_USAGE, "--id: expected 2 to 31 characters A-Z, 0-9 and '-', such as FR-75");
+
+    char key_path[4096], pub_path[4096];
+    iss_path(key_path, sizeof key_path, o->dir, "issuer.key");
+    iss_path(pub_path, sizeof pub_path, o->dir, "issuer.pub");
+    if (fs_mkdirs(o->dir, 0700) != API_OK) cli_fail(CLI_IO, "cannot create %s", o->dir);
+    if (access(key_path, F_OK) == 0)
+        cli_fail(CLI_IO, "%s already holds an issuer key: refusing to overwrite", o->dir);
+
+    uint8_t secret[ISSUER_SECRET_LEN];
+    crypto_sign_keypair(cfg.pk, secret);
+    randombytes_buf(secret + COSE_SK_LEN, IDXPERM_SEED_LEN);
+    cli_write_secret(key_path, secret, sizeof secret, o->passphrase_file, kdf);
+    sodium_memzero(secret, sizeof secret);
+    cli_write_public_key(pub_path, cfg.pk);
+    api_err e = issuer_config_save(&cfg, o->dir);
+    if (e != API_OK) cli_fail(CLI_IO, "cannot write issuer.json: %s", api_strerror(e));
+    registry *reg;
+    e = registry_open(&reg, o->dir);
+    if (e != API_OK) cli_fail(CLI_IO, "cannot create the registry: %s", api_strerror(e));
+    registry_close(reg);
+    uint8_t kid[COSE_KID_LEN];
+    char kid_hex[17];
+    cose_kid(kid, cfg.pk);
+    sodium_bin2hex(kid_hex, sizeof kid_hex, kid, sizeof kid);
+    printf("issuer %s created in %s\n  public key: %s (kid %s): give it to the federation\n  secret key: %s "
+           "(encrypted)\n",
+           cfg.id, o->dir, pub_path, kid_hex, key_path);
+    return CLI_OK;
+}
+
+static uint8_t *iss_read_input(const char *path, size_t *len)
+{
+    uint8_t *data;
+    api_err e = strcmp(path, "-") == 0 ? fs_read_stream(&data, len, 0, ISSUE_MAX_INPUT)
+                                       : fs_read_file(&data, len, path, ISSUE_MAX_INPUT);
+    if (e == API_ERR_TOO_LARGE) cli_fail(CLI_USAGE, "%s: larger than %u bytes", path, ISSUE_MAX_INPUT);
+    if (e != API_OK) cli_fail(CLI_USAGE, "cannot read %s", path);
+    return data;
+}
+
+/* The input rows that passed validation. */
+typedef struct {
+    api_claims *claims;
+    size_t n, cap, rejected;
+} iss_batch;
+
+static void iss_batch_add(iss_batch *b, const api_claims *c)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        api_claims *grown = realloc(b->claims, cap * sizeof *grown);
+        if (!grown) cli_fail(CLI_IO, "out of memory");
+        b->claims = grown;
+        b->cap = cap;
+    }
+    b->claims[b->n++] = *c;
+}
+
+static void iss_read_batch(iss_batch *b, const iss_opts *o)
+{
+    char err[512];
+    size_t len;
+    memset(b, 0, sizeof *b);
+    if (o->json) {
+        uint8_t *data = iss_read_input(o->json, &len);
+        api_claims c;
+        api_err e = holder_from_json(&c, err, sizeof err, (const char *)data, len);
+        sodium_memzero(data, len);
+        free(data);
+        if (e != API_OK) cli_fail(CLI_USAGE, "%s: %s", o->json, err);
+        iss_batch_add(b, &c);
+        return;
+    }
+    uint8_t *data = iss_read_input(o->csv, &len);
+    holder_csv *csv;
+    if (holder_csv_open(&csv, err, sizeof err, (const char *)data, len) != API_OK)
+        cli_fail(CLI_USAGE, "%s: %s", o->csv, err);
+    for (;;) {
+        api_claims c;
+        size_t line = 0;
+        int rc = holder_csv_next(csv, &c, &line, err, sizeof err);
+        if (rc == 0) break;
+        if (rc < 0) {
+            fprintf(stderr, "%s: %s: rejected: %s\n", cli_program(), o->csv, err);
+            b->rejected++;
+            continue;
+        }
+        iss_batch_add(b, &c);
+    }
+    holder_csv_close(csv);
+    sodium_memzero(data, len);
+    free(data);
+}
+
+static int iss_want(const char *formats, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = formats; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && !strncmp(p, name, n)) return 1;
+        p += len + (comma ? 1 : 0);
+    }
+    return 0;
+}
+
+static void iss_check_formats(const char *formats)
+{
+    for (const char *p = formats; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (!((len == 3 && !strncmp(p, "png", 3)) || (len == 3 && !strncmp(p, "svg", 3))))
+            cli_fail(CLI_USAGE, "--formats: expected a list of png and svg, such as png,svg");
+        p += len + (comma ? 1 : 0);
+    }
+}
+
+/* Writes OUT/<id><ext>; returns 0 or prints why and returns -1. */
+static int iss_write(const char *out_dir, const char *id, const char *ext, const void *data, size_t len)
+{
+    char name[64], path[4096];
+    snprintf(name, sizeof name, "%s%s", id, ext);
+    iss_path(path, sizeof path, out_dir, name);
+    api_err e = fs_write_atomic(path, data, len, 0640, 1);
+    if (e != API_OK) {
+        cli_warn("cannot write %s: %s", path, api_strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+static void iss_print_terminal(const char *qr, const render_opts *ro, int invert)
+{
+    char *term;
+    size_t len;
+    int version;
+    if (render_terminal(&term, &len, &version, qr, ro, invert) == API_OK) {
+        fwrite(term, 1, len, stdout);
+        free(term);
+    }
+}
+
+/* Renders and writes the files of one attestation; -1 if a file failed. */
+static int iss_output(const iss_opts *o, const char *id, const char *qr, size_t qrlen, int *version)
+{
+    int rc = 0;
+    char line[ISSUE_QR_MAX + 2];
+    memcpy(line, qr, qrlen);
+    line[qrlen] = '\n';
+    if (iss_write(o->out, id, ".txt", line, qrlen + 1) != 0) return -1;
+    *version = render_version_for(qr, o->render.level);
+    if (iss_want(o->formats, "png")) {
+        uint8_t *png;
+        size_t len;
+        api_err e = render_png(&png, &len, version, qr, &o->render);
+        if (e != API_OK) {
+            cli_warn("%s: cannot render the PNG: %s", id, api_strerror(e));
+            return -1;
+        }
+        rc |= iss_write(o->out, id, ".png", png, len);
+        free(png);
+    }
+    if (iss_want(o->formats, "svg")) {
+        char *svg;
+        size_t len;
+        api_err e = render_svg(&svg, &len, version, qr, &o->render);
+        if (e != API_OK) {
+            cli_warn("%s: cannot render the SVG: %s", id, api_strerror(e));
+            return -1;
+        }
+        rc |= iss_write(o->out, id, ".svg", svg, len);
+        free(svg);
+    }
+    return rc;
+}
+
+static int cmd_issue(const iss_opts *o)
+{
+    iss_require(o->dir, "--dir");
+    iss_require(o->out, "--out");
+    if (!o->json == !o->csv) cli_fail(CLI_USAGE, "give one of --json FILE or --csv FILE");
+    iss_check_formats(o->formats);
+    char err[512];
+    issuer_config cfg;
+    api_err e = issuer_config_load(&cfg, o->dir, err, sizeof err);
+    if (e != API_OK) cli_fail(cli_code_for(e), "%s", err);
+
+    iss_batch b;
+    iss_read_batch(&b, o);
+    if (b.n == 0) cli_fail(CLI_USAGE, "nothing to issue: every row was rejected");
+    if (fs_mkdirs(o->out, 0750) != API_OK) cli_fail(CLI_IO, "cannot create %s", o->out);
+
+    char key_path[4096];
+    iss_path(key_path, sizeof key_path, o->dir, "issuer.key");
+    uint8_t secret[ISSUER_SECRET_LEN];
+    cli_read_secret(secret, sizeof secret, key_path, o->passphrase_file);
+    if (memcmp(secret + 32, cfg.pk, COSE_PK_LEN) != 0) {
+        sodium_memzero(secret, sizeof secret);
+        cli_fail(CLI_KEY, "issuer.key does not match issuer.pub");
+    }
+
+    registry *reg;
+    e = registry_open(&reg, o->dir);
+    if (e != API_OK) cli_fail(CLI_IO, "cannot open the registry: %s", api_strerror(e));
+    registry_entry *entries = calloc(b.n, sizeof *entries);
+    if (!entries) cli_fail(CLI_IO, "out of memory");
+    int64_t now = cli_now();
+    for (size_t i = 0; i < b.n; i++) {
+        entries[i].iat = now;
+        entries[i].nbf = b.claims[i].nbf;
+        entries[i].exp = b.claims[i].exp;
+    }
+    /* Registered first, in one transaction: a crash later leaves ids without files, never files without ids.
+     */
+    e = registry_allocate(reg, secret + COSE_SK_LEN, entries, b.n);
+    registry_close(reg);
+    if (e == API_ERR_FULL) cli_fail(CLI_IO, "the status list of this issuer is full (2^21 attestations)");
+    if (e != API_OK) cli_fail(CLI_IO, "cannot register the attestations: %s", api_strerror(e));
+
+    size_t failed = 0, large = 0;
+    for (size_t i = 0; i < b.n; i++) {
+        api_claims *c = &b.claims[i];
+        strcpy(c->iss, cfg.id);
+        strcpy(c->status_uri, cfg.status_uri);
+        c->iat = now;
+        c->status_idx = entries[i].idx;
+        memcpy(c->cti, entries[i].cti, CLAIMS_CTI_LEN);
+        char id[2 * CLAIMS_CTI_LEN + 1], qr[ISSUE_QR_MAX];
+        claims_cti_hex(id, c->cti);
+        size_t qrlen = sizeof qr;
+        int version = 0;
+        e = issuer_sign(qr, &qrlen, c, secret);
+        if (e != API_OK) {
+            cli_warn("%s: cannot sign: %s", id, api_strerror(e));
+            failed++;
+            continue;
+        }
+        if (iss_output(o, id, qr, qrlen, &version) != 0) {
+            failed++;
+            continue;
+        }
+        if (version > ISSUE_WARN_VERSION) large++;
+        printf("%s  %s/%s.txt  QR version %d%s\n", id, o->out, id, version,
+               version > ISSUE_WARN_VERSION ? " (large: shorten the title or names if it scans badly)" : "");
+        if (o->terminal && b.n == 1) iss_print_terminal(qr, &o->render, o->invert);
+        sodium_memzero(c, sizeof *c);
+    }
+    sodium_memzero(secret, sizeof secret);
+    free(entries);
+    free(b.claims);
+    printf("issued %zu, rejected %zu, failed %zu\n", b.n - failed, b.rejected, failed);
+    if (large) cli_warn("%zu QR codes need a version above %d", large, ISSUE_WARN_VERSION);
+    if (failed) return CLI_IO;
+    return b.rejected ? CLI_PARTIAL : CLI_OK;
+}
+
+static int cmd_show(const iss_opts *o)
+{
+    iss_require(o->file, "--file");
+    uint8_t *data;
+    size_t len;
+    if (fs_read_file(&data, &len, o->file, QRTEXT_MAX_TEXT + 2) != API_OK)
+        cli_fail(CLI_USAGE, "cannot read %s", o->file);
+    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r')) data[--len] = '\0';
+    const char *qr = (const char *)data;
+    int version = 0, did = 0;
+    if (o->png) {
+        uint8_t *png;
+        size_t n;
+        api_err e = render_png(&png, &n, &version, qr, &o->render);
+        if (e != API_OK) cli_fail(CLI_USAGE, "cannot render: %s", api_strerror(e));
+        e = fs_write_atomic(o->png, png, n, 0640, 0);
+        free(png);
+        if (e != API_OK) cli_fail(CLI_IO, "cannot write %s", o->png);
+        did = 1;
+    }
+    if (o->svg) {
+        char *svg;
+        size_t n;
+        api_err e = render_svg(&svg, &n, &version, qr, &o->render);
+        if (e != API_OK) cli_fail(CLI_USAGE, "cannot render: %s", api_strerror(e));
+        e = fs_write_atomic(o->svg, svg, n, 0640, 0);
+        free(svg);
+        if (e != API_OK) cli_fail(CLI_IO, "cannot write %s", o->svg);
+        did = 1;
+    }
+    if (o->terminal || !did) iss_print_terminal(qr, &o->render, o->invert);
+    free(data);
+    return CLI_OK;
+}
+
+static int cmd_info(const iss_opts *o)
+{
+    iss_require(o->dir, "--dir");
+    char err[512];
+    issuer_config cfg;
+    api_err e = issuer_config_load(&cfg, o->dir, err, sizeof err);
+    if (e != API_OK) cli_fail(cli_code_for(e), "%s", err);
+    registry *reg;
+    uint64_t count = 0;
+    if (registry_open(&reg, o->dir) == API_OK) {
+        registry_count(reg, &count);
+        registry_close(reg);
+    }
+    uint8_t kid[COSE_KID_LEN];
+    char kid_hex[17], pub[64];
+    cose_kid(kid, cfg.pk);
+    sodium_bin2hex(kid_hex, sizeof kid_hex, kid, sizeof kid);
+    b64url_encode(pub, sizeof pub, cfg.pk, sizeof cfg.pk);
+    printf("id: %s\nname: %s\nkid: %s\npublic key: %s\nfeed: %s\nstatus uri: %s\nattestations: %llu\n",
+           cfg.id, cfg.name, kid_hex, pub, cfg.feed[0] ? cfg.feed : "(none)", cfg.status_uri,
+           (unsigned long long)count);
+    return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+    cli_set_program("api-issuer");
+    if (sodium_init() < 0) cli_fail(CLI_IO, "libsodium failed to start");
+    if (argc < 2) iss_usage(stderr, CLI_USAGE);
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) iss_usage(stdout, 0);
+    iss_opts o;
+    iss_parse(&o, argc - 1, argv + 1);
+    if (!strcmp(cmd, "init")) return cmd_init(&o);
+    if (!strcmp(cmd, "issue")) return cmd_issue(&o);
+    if (!strcmp(cmd, "show")) return cmd_show(&o);
+    if (!strcmp(cmd, "info")) return cmd_info(&o);
+    cli_fail(CLI_USAGE, "unknown command '%s' (try --help)", cmd);
+}

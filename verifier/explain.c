@@ -1,0 +1,241 @@
+/*
+ * explain.c: the texts of explain.h, one table per kind of text.
+ *
+ * Sentences are short and avoid legal jargon; they name the articles
+ * where a relying party may want to check them. The texts say what the
+ * law says of an API (docs/legal.md), never more: they are information,
+ * not legal advice, and say so.
+ */
+#include "explain.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "apitime.h"
+
+const char *explain_lang_code(explain_lang l)
+{
+    return l == LANG_EN ? "en" : "fr";
+}
+
+static const char *const verdict_texts[VERDICT_COUNT][LANG_COUNT] = {
+    [VERDICT_VALID] = {"Attestation valide : c'est un document officiel de la préfecture, authentique et en "
+                       "cours de validité.",
+                       "Valid attestation: an official document of the préfecture, authentic and current."},
+    [VERDICT_EXPIRED] = {"Attestation expirée : sa date de fin de validité est passée.",
+                         "Expired attestation: its end of validity has passed."},
+    [VERDICT_NOT_YET_VALID] = {"Attestation pas encore valide : sa période de validité n'a pas commencé.",
+                               "Attestation not yet valid: its period of validity has not started."},
+    [VERDICT_REVOKED] = {"Attestation annulée par la préfecture : elle ne prouve plus rien.",
+                         "Attestation cancelled by the préfecture: it no longer proves anything."},
+    [VERDICT_SUSPENDED] = {"Attestation suspendue par la préfecture : elle ne peut pas être acceptée pour "
+                           "l'instant.",
+                           "Attestation suspended by the préfecture: it cannot be accepted for now."},
+    [VERDICT_SUPERSEDED] = {"Attestation remplacée : la préfecture a pris une décision sur la demande.",
+                            "Attestation replaced: the préfecture has decided on the application."},
+    [VERDICT_STATUS_UNKNOWN] =
+        {"Validité impossible à confirmer pour l'instant : l'attestation est authentique, "
+         "mais son état à jour n'est pas connu.",
+         "Validity cannot be confirmed for now: the attestation is authentic, but its "
+         "current status is not known."},
+    [VERDICT_INVALID_SIGNATURE] =
+        {"Attestation non authentique : la signature ne correspond pas, le document a "
+         "pu être modifié ou falsifié.",
+         "Not authentic: the signature does not match, the document may have been "
+         "altered or forged."},
+    [VERDICT_UNKNOWN_ISSUER] = {"Émetteur inconnu : ce code n'a pas été signé par une préfecture reconnue.",
+                                "Unknown issuer: this code was not signed by a recognised préfecture."},
+    [VERDICT_UNTRUSTED_ISSUER] =
+        {"Émetteur non fiable : la clé qui a signé ce code n'est pas ou plus digne de "
+         "confiance.",
+         "Untrusted issuer: the key that signed this code is not, or no longer, "
+         "trusted."},
+    [VERDICT_MALFORMED] = {"Code illisible : ce n'est pas un code d'attestation, ou il est abîmé.",
+                           "Unreadable code: this is not an attestation code, or it is damaged."},
+};
+
+static const char *const next_step_texts[VERDICT_COUNT][LANG_COUNT] = {
+    [VERDICT_VALID] = {"Vérifiez que la personne est bien le titulaire, puis acceptez le document.",
+                       "Check that the person is the holder, then accept the document."},
+    [VERDICT_EXPIRED] =
+        {"Demandez une attestation plus récente ou le nouveau titre de séjour. Tant que la "
+         "préfecture n'a pas décidé, l'attestation doit être renouvelée : la personne peut la "
+         "demander à sa préfecture.",
+         "Ask for a more recent attestation or the new residence permit. Until the préfecture "
+         "decides, the attestation must be renewed: the holder can ask the préfecture for it."},
+    [VERDICT_NOT_YET_VALID] =
+        {"Vérifiez à nouveau à partir de la date de début, ou demandez l'attestation en "
+         "cours.",
+         "Check again from the start date, or ask for the current attestation."},
+    [VERDICT_REVOKED] =
+        {"N'acceptez pas ce document. Demandez un document en cours de validité ; la personne "
+         "peut contacter sa préfecture.",
+         "Do not accept this document. Ask for a current document; the holder can contact the "
+         "préfecture."},
+    [VERDICT_SUSPENDED] =
+        {"N'acceptez pas ce document pour l'instant et vérifiez à nouveau plus tard ; la "
+         "personne peut contacter sa préfecture.",
+         "Do not accept this document for now and check again later; the holder can contact "
+         "the préfecture."},
+    [VERDICT_SUPERSEDED] =
+        {"Demandez l'attestation de décision favorable ou le nouveau titre de séjour. Ce "
+         "résultat ne dit pas quelle est la décision.",
+         "Ask for the attestation of favourable decision or the new residence permit. This "
+         "result does not say what the decision is."},
+    [VERDICT_STATUS_UNKNOWN] =
+        {"Réessayez plus tard, avec une connexion à internet. Le document n'est pas "
+         "faux : seul son état à jour manque.",
+         "Try again later, with an internet connection. The document is not forged: only "
+         "its current status is missing."},
+    [VERDICT_INVALID_SIGNATURE] = {"N'acceptez pas ce document. Scannez à nouveau pour écarter une erreur de "
+                                   "lecture ; sinon, la personne peut contacter sa préfecture.",
+                                   "Do not accept this document. Scan again to rule out a reading error; "
+                                   "otherwise the holder can contact the préfecture."},
+    [VERDICT_UNKNOWN_ISSUER] = {"N'acceptez pas ce document. Si la personne conteste, elle peut contacter sa "
+                                "préfecture.",
+                                "Do not accept this document. If the holder disagrees, they can contact the "
+                                "préfecture."},
+    [VERDICT_UNTRUSTED_ISSUER] = {"N'acceptez pas ce document. La personne peut demander une nouvelle "
+                                  "attestation à sa préfecture.",
+                                  "Do not accept this document. The holder can ask the préfecture for a new "
+                                  "attestation."},
+    [VERDICT_MALFORMED] = {"Scannez à nouveau le code, bien à plat et bien éclairé, ou saisissez le texte du "
+                           "code.",
+                           "Scan the code again, flat and well lit, or type in the code's text."},
+};
+
+typedef struct {
+    const char *code;
+    const char *text[LANG_COUNT];
+} reason_text;
+
+static const reason_text reason_texts[] = {
+    {"prefix", {"le texte ne commence pas par API1:", "the text does not start with API1:"}},
+    {"base45", {"caractères invalides dans le code", "invalid characters in the code"}},
+    {"zlib", {"données compressées abîmées", "damaged compressed data"}},
+    {"too_large", {"code trop long", "code too long"}},
+    {"cbor", {"données abîmées", "damaged data"}},
+    {"not_cose_sign1", {"ce n'est pas un document signé", "not a signed document"}},
+    {"typ", {"ce document signé n'est pas une attestation", "this signed document is not an attestation"}},
+    {"alg", {"algorithme de signature inconnu", "unknown signature algorithm"}},
+    {"claims",
+     {"contenu de l'attestation incomplet ou invalide", "attestation content incomplete or invalid"}},
+    {"signature", {"signature invalide", "invalid signature"}},
+    {"unknown_kid", {"clé de signature inconnue", "unknown signing key"}},
+    {"key_compromised", {"la clé de la préfecture a été compromise", "the préfecture's key was compromised"}},
+    {"issuer_mismatch",
+     {"la clé n'appartient pas à l'émetteur indiqué", "the key does not belong to the stated issuer"}},
+    {"issued_after_retirement", {"émis après le retrait de la clé", "issued after the key was retired"}},
+    {"revoked", {"annulée par la préfecture", "cancelled by the préfecture"}},
+    {"superseded", {"une décision a été prise", "a decision was taken"}},
+    {"suspended", {"suspendue par la préfecture", "suspended by the préfecture"}},
+    {"expired", {"date de fin dépassée", "end date passed"}},
+    {"not_yet_valid", {"date de début pas encore atteinte", "start date not reached"}},
+    {"no_status", {"aucune donnée d'état pour cette préfecture", "no status data for this préfecture"}},
+    {"status_stale", {"données d'état trop anciennes", "status data too old"}},
+    {"trust_list_expired", {"liste de confiance expirée", "trust list expired"}},
+    {"status_error", {"erreur interne de lecture de l'état", "internal error reading the status"}},
+    {"internal_error", {"erreur interne", "internal error"}},
+};
+
+const char *explain_verdict(verdict v, explain_lang l)
+{
+    return (unsigned)v < VERDICT_COUNT ? verdict_texts[v][l] : verdict_texts[VERDICT_MALFORMED][l];
+}
+
+const char *explain_next_step(verdict v, explain_lang l)
+{
+    return (unsigned)v < VERDICT_COUNT ? next_step_texts[v][l] : next_step_texts[VERDICT_MALFORMED][l];
+}
+
+const char *explain_reason(const char *reason, explain_lang l)
+{
+    if (!reason) return "";
+    for (size_t i = 0; i < sizeof reason_texts / sizeof reason_texts[0]; i++)
+        if (strcmp(reason_texts[i].code, reason) == 0) return reason_texts[i].text[l];
+    return reason;
+}
+
+const char *explain_work(unsigned wrk, explain_lang l)
+{
+    static const char *const texts[3][LANG_COUNT] = {
+        {"N'autorise pas son titulaire à travailler (CESEDA, art. R. 431-15-2).",
+         "Does not allow its holder to work (CESEDA, art. R. 431-15-2)."},
+        {"Autorise son titulaire à travailler (CESEDA, art. R. 431-15-2).",
+         "Allows its holder to work (CESEDA, art. R. 431-15-2)."},
+        {"Autorise son titulaire à travailler, dans les mêmes conditions que son titre précédent (CESEDA, "
+         "art. R. 431-15-2).",
+         "Allows its holder to work, under the same conditions as the previous permit (CESEDA, "
+         "art. R. 431-15-2)."},
+    };
+    return texts[wrk <= 2 ? wrk : 0][l];
+}
+
+const char *explain_application(unsigned app, explain_lang l)
+{
+    static const char *const texts[4][LANG_COUNT] = {
+        {"demande", "application"},
+        {"première demande", "first application"},
+        {"renouvellement", "renewal"},
+        {"changement de statut", "change of status"},
+    };
+    return texts[app <= 3 ? app : 0][l];
+}
+
+const char *explain_about(explain_lang l)
+{
+    static const char *const texts[LANG_COUNT] = {
+        "L'attestation de prolongation d'instruction (API) est remise par la préfecture quand l'examen d'une "
+        "demande de titre de séjour dure au-delà de la fin du titre détenu (CESEDA, art. R. 431-15-1). "
+        "Pendant sa validité, elle prouve que son titulaire est en séjour régulier : avec le titre expiré "
+        "pour "
+        "un renouvellement, seule pour une première demande. Elle a remplacé l'ancien récépissé papier et "
+        "elle "
+        "est renouvelée tant que la préfecture n'a pas décidé.",
+        "The attestation de prolongation d'instruction (API) is given by the préfecture when the examination "
+        "of a residence-permit application lasts beyond the end of the permit held (CESEDA, "
+        "art. R. 431-15-1). While valid, it proves that its holder stays lawfully in France: together with "
+        "the "
+        "expired permit for a renewal, on its own for a first application. It replaced the old paper "
+        "récépissé and is renewed as long as the préfecture has not decided.",
+    };
+    return texts[l];
+}
+
+const char *explain_compare(int renewal_with_permit, explain_lang l)
+{
+    static const char *const texts[2][LANG_COUNT] = {
+        {"Comparez le nom, les prénoms et la date de naissance avec une pièce d'identité.",
+         "Compare the names and birth date with an identity document."},
+        {"Comparez le nom, les prénoms et la date de naissance avec une pièce d'identité, et demandez le "
+         "titre "
+         "de séjour expiré dont le numéro est indiqué : pour un renouvellement, l'attestation vaut avec lui.",
+         "Compare the names and birth date with an identity document, and ask for the expired residence "
+         "permit whose number is shown: for a renewal, the attestation is valid together with it."},
+    };
+    return texts[renewal_with_permit ? 1 : 0][l];
+}
+
+const char *explain_disclaimer(explain_lang l)
+{
+    return l == LANG_EN ? "Information, not legal advice." : "Information, pas un conseil juridique.";
+}
+
+void explain_date(char *out, size_t cap, const char *ymd, explain_lang l)
+{
+    static const char *const months[LANG_COUNT][12] = {
+        {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+         "novembre", "décembre"},
+        {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+         "November", "December"},
+    };
+    int y, m, d;
+    if (time_parse_date(&y, &m, &d, ymd) != 0) {
+        snprintf(out, cap, "%s", ymd);
+        return;
+    }
+    if (l == LANG_FR && d == 1)
+        snprintf(out, cap, "1er %s %d", months[l][m - 1], y);
+    else
+        snprintf(out, cap, "%d %s %d", d, months[l][m - 1], y);
+}
