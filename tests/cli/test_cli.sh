@@ -142,7 +142,7 @@ expect_rc 0 "a second federation" "$F" init --dir fed2 --kdf interactive
 expect_rc 2 "a trust list signed by another root" "$V" verify --root fed2/root.pub --trust tl.cose --payload "$T1"
 expect_grep "refused" "$TMP/.stderr" "the refusal is explained"
 python3 -c 'import sys; b=bytearray(open("tl.cose","rb").read()); b[len(b)//2]^=1; open("tampered.cose","wb").write(b)'
-expect_rc 2 "a tampered trust list" "$V" verify "${VR[@]}" --payload "$T1"
+expect_rc 2 "a tampered trust list" "$V" verify --root fed/root.pub --trust tampered.cose --payload "$T1"
 expect_rc 2 "a missing trust list" "$V" verify --root fed/root.pub --trust nope.cose --payload "$T1"
 expect_rc 2 "no input" "$V" verify "${VR[@]}"
 expect_rc 2 "two inputs" "$V" verify "${VR[@]}" --payload "$T1" --image "out/$ID1.png"
