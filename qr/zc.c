@@ -4,7 +4,8 @@
  * Decompression runs inflate with Z_BLOCK so that it stops at the end of
  * each deflate block; at the end of the final block zlib reports how many
  * bits of the last input byte are unused, and those bits must be zero
- * (deflate writes zeros there). After the Adler-32 trailer no input byte
+ * (deflate writes zeros there). The same holds for the padding that
+ * follows the header of a stored block, checked at each block boundary. After the Adler-32 trailer no input byte
  * may remain. Output is bounded by the caller's buffer: inflate never
  * writes past it, and a stream that wants more is refused.
  */
@@ -36,6 +37,32 @@ static int zc_padding_is_zero(const z_stream *zs, const uint8_t *in)
     return (last >> (8 - unused)) == 0;
 }
 
+/*
+ * At a block boundary: when the next block is stored (BTYPE 00), the bits
+ * between its 3-bit header and the next byte boundary are padding and must
+ * be zero too. Deflate is LSB-first: the unused bits of the last byte
+ * consumed come first, then the next input byte.
+ */
+static int zc_stored_header_is_canonical(const z_stream *zs, const uint8_t *in)
+{
+    unsigned unused = (unsigned)zs->data_type & 7u;
+    size_t consumed = (size_t)(zs->next_in - in);
+    uint32_t bits = 0;
+    unsigned have = 0;
+    if (unused && consumed) {
+        bits = (uint32_t)in[consumed - 1] >> (8 - unused);
+        have = unused;
+    }
+    if (have < 3) {
+        if (zs->avail_in == 0) return 1; /* truncated: inflate will say so */
+        bits |= (uint32_t)zs->next_in[0] << have;
+        have += 8;
+    }
+    if (((bits >> 1) & 3u) != 0) return 1; /* not a stored block */
+    unsigned pad = (have - 3) % 8;          /* bits up to the byte boundary */
+    return ((bits >> 3) & ((1u << pad) - 1)) == 0;
+}
+
 api_err zc_inflate_strict(uint8_t *out, size_t *outlen, const uint8_t *in, size_t inlen)
 {
     if (inlen == 0 || inlen > 0x7fffffff || *outlen > 0x7fffffff) return API_ERR_ZLIB;
@@ -60,6 +87,8 @@ api_err zc_inflate_strict(uint8_t *out, size_t *outlen, const uint8_t *in, size_
         if ((zs.data_type & 128) && (zs.data_type & 64) && !padding_checked) {
             if (!zc_padding_is_zero(&zs, in)) break;
             padding_checked = 1;
+        } else if ((zs.data_type & 128) && !(zs.data_type & 64)) {
+            if (!zc_stored_header_is_canonical(&zs, in)) break;
         }
         if (zs.avail_out == 0 && zs.avail_in > 0 && !padding_checked) {
             /* More output wanted than the caller allows: refuse. */

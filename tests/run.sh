@@ -12,6 +12,7 @@ set -u
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+export API_SOURCE_DIR="$PWD"
 LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/api-tests.XXXXXX")
 trap 'rm -rf "$LOG_DIR"' EXIT
 passed=0
