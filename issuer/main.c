@@ -346,7 +346,7 @@ static void iss_print_terminal(const char *qr, const render_opts *ro, int invert
     }
 }
 
-/* Renders and writes the files of one attestation; -1 if a file failed. */
+/* Renders and writes the files of one attestation (the code is encoded once); -1 if a file failed. */
 static int iss_output(const iss_opts *o, const char *id, const char *qr, size_t qrlen, int *version)
 {
     int rc = 0;
@@ -354,28 +354,43 @@ static int iss_output(const iss_opts *o, const char *id, const char *qr, size_t 
     memcpy(line, qr, qrlen);
     line[qrlen] = '\n';
     if (iss_write(o->out, id, ".txt", line, qrlen + 1) != 0) return -1;
-    *version = render_version_for(qr, o->render.level);
+    render_code *code;
+    api_err e = render_code_make(&code, qr, o->render.level);
+    if (e != API_OK) {
+        cli_warn("%s: cannot encode the QR code: %s", id, api_strerror(e));
+        return -1;
+    }
+    *version = render_code_version(code);
     if (iss_want(o->formats, "png")) {
         uint8_t *png;
         size_t len;
-        api_err e = render_png(&png, &len, version, qr, &o->render);
-        if (e != API_OK) {
-            cli_warn("%s: cannot render the PNG: %s", id, api_strerror(e));
-            return -1;
+        e = render_code_png(&png, &len, code, &o->render);
+        if (e == API_OK) {
+            rc |= iss_write(o->out, id, ".png", png, len);
+            free(png);
         }
-        rc |= iss_write(o->out, id, ".png", png, len);
-        free(png);
     }
-    if (iss_want(o->formats, "svg")) {
+    if (e == API_OK && iss_want(o->formats, "svg")) {
         char *svg;
         size_t len;
-        api_err e = render_svg(&svg, &len, version, qr, &o->render);
-        if (e != API_OK) {
-            cli_warn("%s: cannot render the SVG: %s", id, api_strerror(e));
-            return -1;
+        e = render_code_svg(&svg, &len, code, &o->render);
+        if (e == API_OK) {
+            rc |= iss_write(o->out, id, ".svg", svg, len);
+            free(svg);
         }
-        rc |= iss_write(o->out, id, ".svg", svg, len);
-        free(svg);
+    }
+    if (e == API_OK && o->terminal) {
+        char *term;
+        size_t len;
+        if (render_code_terminal(&term, &len, code, &o->render, o->invert) == API_OK) {
+            fwrite(term, 1, len, stdout);
+            free(term);
+        }
+    }
+    render_code_free(code);
+    if (e != API_OK) {
+        cli_warn("%s: cannot render: %s", id, api_strerror(e));
+        return -1;
     }
     return rc;
 }
@@ -448,7 +463,6 @@ static int cmd_issue(const iss_opts *o)
         if (version > ISSUE_WARN_VERSION) large++;
         printf("%s  %s/%s.txt  QR version %d%s\n", id, o->out, id, version,
                version > ISSUE_WARN_VERSION ? " (large: shorten the title or names if it scans badly)" : "");
-        if (o->terminal && b.n == 1) iss_print_terminal(qr, &o->render, o->invert);
         sodium_memzero(c, sizeof *c);
     }
     sodium_memzero(secret, sizeof secret);

@@ -116,24 +116,50 @@ static api_err render_encode(QRcode **qr, const char *text, QRecLevel level)
     }
 }
 
-/* Checks the options (NULL for the defaults) and encodes the text. */
-static api_err render_prepare(QRcode **qr, render_opts *use, int *version, const char *text,
-                              const render_opts *o)
-{
-    QRecLevel level;
+struct render_code {
+    QRcode *qr;
+};
 
-    *qr = NULL;
+api_err render_code_make(render_code **code, const char *text, int level)
+{
+    QRecLevel lv;
+    QRcode *qr;
+
+    if (!code) return API_ERR_ARG;
+    *code = NULL;
+    if (render_level(level, &lv) != 0) return API_ERR_ARG;
+    api_err e = render_encode(&qr, text, lv);
+    if (e != API_OK) return e;
+    *code = malloc(sizeof **code);
+    if (!*code) {
+        QRcode_free(qr);
+        return API_ERR_NOMEM;
+    }
+    (*code)->qr = qr;
+    return API_OK;
+}
+
+int render_code_version(const render_code *code)
+{
+    return code ? code->qr->version : 0;
+}
+
+void render_code_free(render_code *code)
+{
+    if (!code) return;
+    QRcode_free(code->qr);
+    free(code);
+}
+
+/* Checks the drawing options of an encoded code (NULL for the defaults). */
+static api_err render_check_opts(render_opts *use, const render_opts *o)
+{
     if (o)
         *use = *o;
     else
         render_opts_default(use);
     if (use->module_px < 1 || use->module_px > RENDER_MODULE_PX_MAX) return API_ERR_ARG;
     if (use->margin < 0 || use->margin > RENDER_MARGIN_MAX) return API_ERR_ARG;
-    if (render_level(use->level, &level) != 0) return API_ERR_ARG;
-
-    api_err e = render_encode(qr, text, level);
-    if (e != API_OK) return e;
-    if (version) *version = (*qr)->version;
     return API_OK;
 }
 
@@ -231,17 +257,16 @@ static api_err render_png_stream(render_buf *out, uint8_t *row, const QRcode *qr
     return API_OK;
 }
 
-api_err render_png(uint8_t **png, size_t *len, int *version, const char *text, const render_opts *o)
+api_err render_code_png(uint8_t **png, size_t *len, const render_code *code, const render_opts *o)
 {
-    QRcode *qr;
     render_opts use;
 
-    if (!png || !len) return API_ERR_ARG;
+    if (!png || !len || !code) return API_ERR_ARG;
     *png = NULL;
     *len = 0;
-    api_err e = render_prepare(&qr, &use, version, text, o);
+    api_err e = render_check_opts(&use, o);
     if (e != API_OK) return e;
-
+    const QRcode *qr = code->qr;
     size_t side = (size_t)(qr->width + 2 * use.margin) * (size_t)use.module_px;
     uint8_t *row = malloc((side + 7) / 8);
     render_buf out = {0};
@@ -250,7 +275,6 @@ api_err render_png(uint8_t **png, size_t *len, int *version, const char *text, c
     else
         e = render_png_stream(&out, row, qr, &use);
     free(row);
-    QRcode_free(qr);
     if (e != API_OK) {
         free(out.p);
         return e;
@@ -260,19 +284,55 @@ api_err render_png(uint8_t **png, size_t *len, int *version, const char *text, c
     return API_OK;
 }
 
+/* Encodes text per o, then draws it with draw; the one-call form of the renderers. */
+static api_err render_text(void **out, size_t *len, int *version, const char *text, const render_opts *o,
+                           api_err (*draw)(void **, size_t *, const render_code *, const render_opts *))
+{
+    render_opts use;
+    render_code *code;
+
+    if (!out || !len) return API_ERR_ARG;
+    *out = NULL;
+    *len = 0;
+    api_err e = render_check_opts(&use, o);
+    if (e == API_OK) e = render_code_make(&code, text, use.level);
+    if (e != API_OK) return e;
+    if (version) *version = render_code_version(code);
+    e = draw(out, len, code, &use);
+    render_code_free(code);
+    return e;
+}
+
+static api_err render_draw_png(void **out, size_t *len, const render_code *c, const render_opts *o)
+{
+    uint8_t *p = NULL;
+    api_err e = render_code_png(&p, len, c, o);
+    *out = p;
+    return e;
+}
+
+api_err render_png(uint8_t **png, size_t *len, int *version, const char *text, const render_opts *o)
+{
+    if (!png) return API_ERR_ARG;
+    void *p = NULL;
+    api_err e = render_text(&p, len, version, text, o, render_draw_png);
+    *png = p;
+    return e;
+}
+
 /* ---- SVG ---- */
 
-api_err render_svg(char **svg, size_t *len, int *version, const char *text, const render_opts *o)
+api_err render_code_svg(char **svg, size_t *len, const render_code *code, const render_opts *o)
 {
-    QRcode *qr;
     render_opts use;
     char tmp[160];
 
-    if (!svg || !len) return API_ERR_ARG;
+    if (!svg || !len || !code) return API_ERR_ARG;
     *svg = NULL;
     *len = 0;
-    api_err e = render_prepare(&qr, &use, version, text, o);
+    api_err e = render_check_opts(&use, o);
     if (e != API_OK) return e;
+    const QRcode *qr = code->qr;
 
     int n = qr->width + 2 * use.margin;
     int px = n * use.module_px;
@@ -302,7 +362,6 @@ api_err render_svg(char **svg, size_t *len, int *version, const char *text, cons
     }
     render_buf_puts(&b, "\"/>\n</svg>\n");
     render_buf_put(&b, "", 1);
-    QRcode_free(qr);
     if (b.oom) {
         free(b.p);
         return API_ERR_NOMEM;
@@ -312,30 +371,44 @@ api_err render_svg(char **svg, size_t *len, int *version, const char *text, cons
     return API_OK;
 }
 
+static api_err render_draw_svg(void **out, size_t *len, const render_code *c, const render_opts *o)
+{
+    char *p = NULL;
+    api_err e = render_code_svg(&p, len, c, o);
+    *out = p;
+    return e;
+}
+
+api_err render_svg(char **svg, size_t *len, int *version, const char *text, const render_opts *o)
+{
+    if (!svg) return API_ERR_ARG;
+    void *p = NULL;
+    api_err e = render_text(&p, len, version, text, o, render_draw_svg);
+    *svg = p;
+    return e;
+}
+
 /* ---- terminal ---- */
 
-api_err render_terminal(char **out, size_t *len, int *version, const char *text, const render_opts *o,
-                        int invert)
+api_err render_code_terminal(char **out, size_t *len, const render_code *code, const render_opts *o,
+                             int invert)
 {
     /* Indexed by (top ink) | (bottom ink) << 1. */
     static const char *const glyph[4] = {" ", "\xe2\x96\x80", "\xe2\x96\x84", "\xe2\x96\x88"};
-    QRcode *qr;
     render_opts use;
 
-    if (!out || !len) return API_ERR_ARG;
+    if (!out || !len || !code) return API_ERR_ARG;
     *out = NULL;
     *len = 0;
-    api_err e = render_prepare(&qr, &use, version, text, o);
+    api_err e = render_check_opts(&use, o);
     if (e != API_OK) return e;
+    const QRcode *qr = code->qr;
 
     size_t n = (size_t)qr->width + 2 * (size_t)use.margin;
     size_t lines = (n + 1) / 2;
     size_t cap = lines * (n * 3 + 1) + 1;
     char *s = malloc(cap);
-    if (!s) {
-        QRcode_free(qr);
-        return API_ERR_NOMEM;
-    }
+    if (!s) return API_ERR_NOMEM;
     char *p = s;
     for (size_t l = 0; l < lines; l++) {
         int y = (int)(2 * l);
@@ -351,8 +424,25 @@ api_err render_terminal(char **out, size_t *len, int *version, const char *text,
         *p++ = '\n';
     }
     *p = '\0';
-    QRcode_free(qr);
     *out = s;
     *len = (size_t)(p - s);
     return API_OK;
+}
+
+api_err render_terminal(char **out, size_t *len, int *version, const char *text, const render_opts *o,
+                        int invert)
+{
+    render_opts use;
+    render_code *code;
+
+    if (!out || !len) return API_ERR_ARG;
+    *out = NULL;
+    *len = 0;
+    api_err e = render_check_opts(&use, o);
+    if (e == API_OK) e = render_code_make(&code, text, use.level);
+    if (e != API_OK) return e;
+    if (version) *version = render_code_version(code);
+    e = render_code_terminal(out, len, code, &use, invert);
+    render_code_free(code);
+    return e;
 }

@@ -60,6 +60,23 @@ api_err render_terminal(char **out, size_t *len, int *version, const char *text,
                         int invert);
 
 /*
+ * An encoded code, to draw in several formats without encoding again
+ * (libqrencode's mask selection is most of the cost of a render).
+ */
+typedef struct render_code render_code;
+
+/* Encodes text at level ('L', 'M', 'Q', 'H'); errors as above. */
+api_err render_code_make(render_code **code, const char *text, int level);
+int render_code_version(const render_code *code);
+void render_code_free(render_code *code);
+
+/* The renderers above, from an encoded code (o's level is not used). */
+api_err render_code_png(uint8_t **png, size_t *len, const render_code *code, const render_opts *o);
+api_err render_code_svg(char **svg, size_t *len, const render_code *code, const render_opts *o);
+api_err render_code_terminal(char **out, size_t *len, const render_code *code, const render_opts *o,
+                             int invert);
+
+/*
  * The QR version (1..40) that the renderers would use for text at level
  * ('L', 'M', 'Q', 'H'), or 0 when the text is empty, does not fit or the
  * level is unknown.
