@@ -139,66 +139,93 @@ cJSON *report_json(const verify_result *r, const verify_ctx *ctx, report_profile
     return o;
 }
 
+/* Labels of the text report, French then English. */
+enum {
+    L_HOLDER,
+    L_BORN_ON,
+    L_BORN_IN,
+    L_NATIONALITY,
+    L_FNN,
+    L_APPLICATION,
+    L_FILED_ON,
+    L_PREVIOUS,
+    L_VALID_UNTIL,
+    L_STAY_UNTIL,
+    L_EXTENDED,
+    L_VALID_FROM,
+    L_TO,
+    L_ISSUER,
+    L_STATUS_AS_OF,
+    L_NO_STATUS,
+    L_REASON,
+    L_WORK,
+    L_COUNT
+};
+
+static const char *const labels[L_COUNT][LANG_COUNT] = {
+    {"Titulaire", "Holder"},
+    {"Né(e) le", "Born on"},
+    {"Né(e) en", "Born in"},
+    {"Nationalité", "Nationality"},
+    {"N° étranger", "Foreign-national no."},
+    {"Demande", "Application"},
+    {"déposée le", "filed on"},
+    {"Titre précédent", "Previous permit"},
+    {"valable jusqu'au", "valid until"},
+    {"Séjour régulier jusqu'au", "Lawful stay until"},
+    {"prolongée", "extended"},
+    {"Valable du", "Valid from"},
+    {"au", "to"},
+    {"Émetteur", "Issuer"},
+    {"État vérifié au", "Status as of"},
+    {"État non vérifié (pas de réplique) : confiance, signature et dates seulement.",
+     "Status not checked (no replica): trust, signature and dates only."},
+    {"Raison", "Reason"},
+    {"Travail", "Work"},
+};
+
 static void report_text_lang(FILE *out, const verify_result *r, const verify_ctx *ctx, explain_lang l)
 {
-    static const char *const labels[][LANG_COUNT] = {
-        {"Titulaire", "Holder"},
-        {"Né(e) le", "Born on"},
-        {"Nationalité", "Nationality"},
-        {"N° étranger", "Foreign-national no."},
-        {"Demande", "Application"},
-        {"déposée le", "filed on"},
-        {"Titre précédent", "Previous permit"},
-        {"valable jusqu'au", "valid until"},
-        {"Séjour régulier jusqu'au", "Lawful stay until"},
-        {"prolongée", "extended"},
-        {"Valable du", "Valid from"},
-        {"au", "to"},
-        {"Émetteur", "Issuer"},
-        {"État vérifié au", "Status as of"},
-        {"État non vérifié (pas de réplique) : confiance, signature et dates seulement.",
-         "Status not checked (no replica): trust, signature and dates only."},
-        {"Raison", "Reason"},
-        {"Travail", "Work"},
-    };
     const api_claims *c = &r->claims;
     const char *colon = l == LANG_FR ? " :" : ":"; /* French puts a space before a colon */
     char d1[40], d2[40];
     fprintf(out, "  %s\n", explain_verdict(r->verdict, l));
-    if (r->reason) fprintf(out, "  %s%s %s\n", labels[15][l], colon, explain_reason(r->reason, l));
-    if (r->has_issuer) fprintf(out, "  %s%s %s (%s)\n", labels[12][l], colon, r->issuer.name, r->issuer.id);
+    if (r->reason) fprintf(out, "  %s%s %s\n", labels[L_REASON][l], colon, explain_reason(r->reason, l));
+    if (r->has_issuer)
+        fprintf(out, "  %s%s %s (%s)\n", labels[L_ISSUER][l], colon, r->issuer.name, r->issuer.id);
     if (r->has_claims) {
-        fprintf(out, "  %s%s %s %s\n", labels[0][l], colon, c->fn, c->gn);
+        fprintf(out, "  %s%s %s %s\n", labels[L_HOLDER][l], colon, c->fn, c->gn);
         explain_date(d1, sizeof d1, c->dob, l);
-        fprintf(out, "  %s %s   %s%s %s   %s%s %s\n", labels[1][l], d1, labels[2][l], colon, c->nat,
-                labels[3][l], colon, c->fnn);
+        fprintf(out, "  %s %s   %s%s %s   %s%s %s\n", labels[strlen(c->dob) == 10 ? L_BORN_ON : L_BORN_IN][l],
+                d1, labels[L_NATIONALITY][l], colon, c->nat, labels[L_FNN][l], colon, c->fnn);
         explain_date(d1, sizeof d1, c->fil, l);
-        fprintf(out, "  %s : %s, %s, %s %s\n", labels[4][l], explain_application(c->app, l), c->tit,
-                labels[5][l], d1);
+        fprintf(out, "  %s%s %s, %s, %s %s\n", labels[L_APPLICATION][l], colon,
+                explain_application(c->app, l), c->tit, labels[L_FILED_ON][l], d1);
         if (c->has_prv) {
             explain_date(d1, sizeof d1, c->prv_exp, l);
-            fprintf(out, "  %s%s %s, %s %s\n", labels[6][l], colon, c->prv_no, labels[7][l], d1);
+            fprintf(out, "  %s%s %s, %s %s\n", labels[L_PREVIOUS][l], colon, c->prv_no,
+                    labels[L_VALID_UNTIL][l], d1);
         }
         char ymd[11];
         time_paris_date(ymd, c->nbf);
         explain_date(d1, sizeof d1, ymd, l);
         time_paris_date(ymd, c->exp);
         explain_date(d2, sizeof d2, ymd, l);
-        fprintf(out, "  %s %s %s %s\n", labels[10][l], d1, labels[11][l], d2);
+        fprintf(out, "  %s %s %s %s\n", labels[L_VALID_FROM][l], d1, labels[L_TO][l], d2);
         time_paris_date(ymd, r->effective_exp ? r->effective_exp : c->exp);
         explain_date(d1, sizeof d1, ymd, l);
-        fprintf(out, "  %s %s%s%s%s\n", labels[8][l], d1, r->extended ? " (" : "",
-                r->extended ? labels[9][l] : "", r->extended ? ")" : "");
-        fprintf(out, "  %s%s %s\n", labels[16][l], colon, explain_work(c->wrk, l));
+        fprintf(out, "  %s %s%s%s%s\n", labels[L_STAY_UNTIL][l], d1, r->extended ? " (" : "",
+                r->extended ? labels[L_EXTENDED][l] : "", r->extended ? ")" : "");
+        fprintf(out, "  %s%s %s\n", labels[L_WORK][l], colon, explain_work(c->wrk, l));
         if (r->verdict == VERDICT_VALID)
             fprintf(out, "  %s\n", explain_compare(report_renewal_with_permit(r), l));
     }
     if (r->status_checked) {
         char when[26];
         time_format_paris(when, r->status_as_of);
-        fprintf(out, "  %s %s\n", labels[13][l], when);
+        fprintf(out, "  %s %s\n", labels[L_STATUS_AS_OF][l], when);
     } else if (r->has_claims) {
-        fprintf(out, "  %s\n", labels[14][l]);
+        fprintf(out, "  %s\n", labels[L_NO_STATUS][l]);
     }
     fprintf(out, "  → %s\n", explain_next_step(r->verdict, l));
     (void)ctx;

@@ -1,0 +1,78 @@
+#!/bin/bash
+# The demo federation: a root, two préfectures, a few attestations written as
+# PNG files, and their verification, printing each step. Everything lives in
+# demo/out/ (recreated on each run). Run it with `make demo`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=$PWD/bin
+OUT=$PWD/demo/out
+rm -rf "$OUT"
+mkdir -p "$OUT"
+cd "$OUT"
+# Demo keys only: a real deployment uses a secret passphrase and --kdf moderate (the default).
+export API_PASSPHRASE=demo-only-passphrase
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+today=$(date +%F)
+from=$(date -d "$today -20 days" +%F)
+until=$(date -d "$from +3 months -1 day" +%F)
+filed=$(date -d "$from -30 days" +%F)
+
+step "1. The ministry creates the federation root key"
+run "$BIN/api-federation" init --dir fed --kdf interactive
+
+step "2. Two préfectures create their signing keys"
+run "$BIN/api-issuer" init --dir fr-75 --id FR-75 --name "Préfecture de police" --kdf interactive
+run "$BIN/api-issuer" init --dir fr-13 --id FR-13 --name "Préfecture des Bouches-du-Rhône" --kdf interactive
+
+step "3. The ministry admits both keys and signs the trust list"
+run "$BIN/api-federation" add-issuer --dir fed --id FR-75 --name "Préfecture de police" --pub fr-75/issuer.pub --feed http://127.0.0.1:8075
+run "$BIN/api-federation" add-issuer --dir fed --id FR-13 --name "Préfecture des Bouches-du-Rhône" --pub fr-13/issuer.pub --feed http://127.0.0.1:8013
+run "$BIN/api-federation" publish --dir fed --out trust-list.cose
+
+step "4. The Préfecture de police issues an API for a renewal (from JSON)"
+cat >diallo.json <<JSON
+{"family_name": "DIALLO", "given_names": "Aminata", "birth_date": "1990-04-12",
+ "nationality": "SEN", "foreign_national_number": "7503123456", "application": "renewal",
+ "title_requested": "carte de séjour pluriannuelle salarié", "work_authorised": true,
+ "filed_on": "$filed", "valid_from": "$from", "valid_until": "$until",
+ "previous_title": {"number": "7501234567", "expires_on": "$from"}}
+JSON
+run "$BIN/api-issuer" issue --dir fr-75 --json diallo.json --out apis
+
+step "5. The Préfecture des Bouches-du-Rhône issues a batch (from CSV)"
+cat >batch.csv <<CSV
+family_name,given_names,birth_date,nationality,foreign_national_number,application,title_requested,work_authorised,filed_on,valid_from,valid_until,previous_title_number,previous_title_expires_on
+MARTIN,Jean-Pierre,1985-02-03,HTI,1234567890,first,carte de séjour temporaire salarié,true,$filed,$from,$until,,
+NGUYEN THI,Minh Khai,1992,VNM,2345678901,change,carte de séjour temporaire vie privée et familiale,previous,$filed,$from,$until,,
+KONE,Awa,1979-11-30,CIV,3456789012,first,carte de séjour temporaire étudiant,false,$filed,$from,$until,,
+CSV
+run "$BIN/api-issuer" issue --dir fr-13 --csv batch.csv --out apis
+
+step "6. The QR codes, as PNG files"
+ls -l apis/*.png
+
+first=$(ls apis/*.txt | head -1)
+step "7. A bank checks the first API from its QR text"
+run "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$(cat "$first")"
+
+step "8. Every API checked from its PNG image (zbar reads the QR code)"
+for png in apis/*.png; do
+  printf '%s  ' "$(basename "$png")"
+  "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --image "$png" --json |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); h=r.get("holder",{}); print(r["result"], "-", h.get("family_name",""), "-", "work:", r.get("rights",{}).get("work","?"), "- until", r.get("rights",{}).get("stay_until","?"))'
+done
+
+step "9. A forged code: one character changed"
+text=$(cat "$first")
+forged="${text:0:100}$( [ "${text:100:1}" = A ] && echo B || echo A )${text:101}"
+"$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$forged" | head -4 || true
+
+step "10. The same API checked after its end date"
+"$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$text" --at "$(date -d "$until +1 day" +%F)" | head -4 || true
+
+step "Done"
+echo "Files are in demo/out/: the federation (fed/), the issuers (fr-75/, fr-13/),"
+echo "the trust list (trust-list.cose) and the attestations (apis/<id>.txt, .png, .svg)."
+echo "Show a code in the terminal:  bin/api-issuer show --file $(echo "$first" | sed "s#^#demo/out/#") --terminal"
