@@ -202,7 +202,42 @@ static api_err place_exclusive(const char *tmp, const char *path)
     return API_ERR_IO;
 }
 
+static api_err write_atomic(const char *path, const void *data, size_t len, unsigned mode, int exclusive,
+                            int durable);
+
 api_err fs_write_atomic(const char *path, const void *data, size_t len, unsigned mode, int exclusive)
+{
+    return write_atomic(path, data, len, mode, exclusive, 1);
+}
+
+api_err fs_write_batched(const char *path, const void *data, size_t len, unsigned mode, int exclusive)
+{
+    return write_atomic(path, data, len, mode, exclusive, 0);
+}
+
+api_err fs_sync_folder(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return API_ERR_IO;
+    int r;
+#ifdef __linux__
+    do r = (int)syscall(SYS_syncfs, fd);
+    while (r < 0 && errno == EINTR);
+#else
+    sync();
+    r = 0;
+#endif
+    if (r == 0) {
+        do r = fsync(fd);
+        while (r < 0 && errno == EINTR);
+        if (r < 0 && (errno == EINVAL || errno == EROFS)) r = 0; /* folders that cannot be fsynced */
+    }
+    close(fd);
+    return r == 0 ? API_OK : API_ERR_IO;
+}
+
+static api_err write_atomic(const char *path, const void *data, size_t len, unsigned mode, int exclusive,
+                            int durable)
 {
     char tmp[PATH_MAX];
     if (!path || !*path || (!data && len) || (mode & ~07777u)) return API_ERR_ARG;
@@ -217,7 +252,7 @@ api_err fs_write_atomic(const char *path, const void *data, size_t len, unsigned
     api_err e = API_OK;
     int r;
     if (write_all(fd, data, len)) e = API_ERR_IO;
-    if (!e) {
+    if (!e && durable) {
         do r = fsync(fd);
         while (r < 0 && errno == EINTR);
         if (r < 0) e = API_ERR_IO;
@@ -234,6 +269,7 @@ api_err fs_write_atomic(const char *path, const void *data, size_t len, unsigned
         unlink(tmp);
         return e;
     }
+    if (!durable) return API_OK;
     return fsync_dir(path) == 0 ? API_OK : API_ERR_IO;
 }
 

@@ -29,6 +29,16 @@ api_err fs_read_stream(uint8_t **data, size_t *len, int fd, size_t max);
  */
 api_err fs_write_atomic(const char *path, const void *data, size_t len, unsigned mode, int exclusive);
 
+/*
+ * The same, without the two fsyncs: for a batch of files in one folder,
+ * made durable together by one fs_sync_folder at the end. A crash before
+ * that may lose some of the files, never leave one half written.
+ */
+api_err fs_write_batched(const char *path, const void *data, size_t len, unsigned mode, int exclusive);
+
+/* Flushes the file system holding dir (syncfs) and the folder itself. */
+api_err fs_sync_folder(const char *dir);
+
 /* Creates a folder (and its parents) with the given mode if missing. */
 api_err fs_mkdirs(const char *path, unsigned mode);
 

@@ -321,13 +321,13 @@ static void iss_check_formats(const char *formats)
     }
 }
 
-/* Writes OUT/<id><ext>; returns 0 or prints why and returns -1. */
+/* Writes OUT/<id><ext> (made durable by one fs_sync_folder after the batch); 0, or -1 after saying why. */
 static int iss_write(const char *out_dir, const char *id, const char *ext, const void *data, size_t len)
 {
     char name[64], path[4096];
     snprintf(name, sizeof name, "%s%s", id, ext);
     iss_path(path, sizeof path, out_dir, name);
-    api_err e = fs_write_atomic(path, data, len, 0640, 1);
+    api_err e = fs_write_batched(path, data, len, 0640, 1);
     if (e != API_OK) {
         cli_warn("cannot write %s: %s", path, api_strerror(e));
         return -1;
@@ -468,6 +468,7 @@ static int cmd_issue(const iss_opts *o)
     sodium_memzero(secret, sizeof secret);
     free(entries);
     free(b.claims);
+    if (fs_sync_folder(o->out) != API_OK) cli_fail(CLI_IO, "cannot flush %s to disk", o->out);
     printf("issued %zu, rejected %zu, failed %zu\n", b.n - failed, b.rejected, failed);
     if (large) cli_warn("%zu QR codes need a version above %d", large, ISSUE_WARN_VERSION);
     if (failed) return CLI_IO;

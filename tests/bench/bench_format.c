@@ -1,0 +1,186 @@
+/*
+ * bench_format.c: in-process figures of the format (issue path and verify
+ * path), each with its reference measured in the same run.
+ *
+ *   verify:  decode + signature + claims of a pool of distinct valid QR
+ *            texts, on one core, against libsodium's bare
+ *            crypto_sign_verify_detached over the same messages.
+ *   issue:   claims -> COSE -> QR text -> QR code -> PNG in memory, on one
+ *            core (the registry and file writes are measured by run.sh
+ *            through the command line).
+ *
+ * Usage: bench_format [POOL] [SECONDS]   (defaults 10000, 3)
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apitime.h"
+#include "cbw.h"
+#include "claims.h"
+#include "cose.h"
+#include "issuer.h"
+#include "qrtext.h"
+#include "render.h"
+#include "trust.h"
+#include "verify.h"
+
+typedef struct {
+    char text[QRTEXT_MAX_TEXT];
+    size_t len;
+    uint8_t tbs[1024]; /* the Sig_structure, for the reference */
+    size_t tbs_len;
+    uint8_t sig[64];
+} bench_item;
+
+static double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void bench_claims(api_claims *c, unsigned i)
+{
+    memset(c, 0, sizeof *c);
+    strcpy(c->iss, "FR-75");
+    c->iat = 1789372800;
+    c->nbf = time_paris_start_of_day(2026, 9, 15);
+    c->exp = time_paris_end_of_day(2026, 12, 15);
+    randombytes_buf(c->cti, sizeof c->cti);
+    c->status_idx = i % (1u << 21);
+    strcpy(c->status_uri, "/feed/v1/FR-75/snapshot");
+    c->v = 1;
+    snprintf(c->fn, sizeof c->fn, "DIALLO%u", i % 1000);
+    strcpy(c->gn, "Aminata");
+    strcpy(c->dob, "1990-04-12");
+    strcpy(c->nat, "SEN");
+    snprintf(c->fnn, sizeof c->fnn, "75%08u", i % 100000000);
+    c->app = CLAIMS_APP_RENEWAL;
+    strcpy(c->tit, "carte de séjour pluriannuelle salarié");
+    c->wrk = CLAIMS_WRK_YES;
+    strcpy(c->fil, "2026-09-01");
+    c->has_prv = 1;
+    strcpy(c->prv_no, "7501234567");
+    strcpy(c->prv_exp, "2026-09-30");
+}
+
+/* The Sig_structure of a QR text's COSE, for the bare-verify reference. */
+static void bench_tbs(bench_item *it)
+{
+    uint8_t cose[QRTEXT_MAX_COSE];
+    size_t n = sizeof cose;
+    cose_sign1 msg;
+    if (qrtext_decode(cose, &n, it->text, it->len) != API_OK ||
+        cose_sign1_parse(&msg, cose, n, COSE_TYP_ATTESTATION) != API_OK) {
+        fprintf(stderr, "bench: pool item does not decode\n");
+        exit(1);
+    }
+    /* ["Signature1", protected, h'', payload], as cose.c builds it */
+    cbw w;
+    cbw_init(&w, it->tbs, sizeof it->tbs);
+    cbw_array(&w, 4);
+    cbw_text(&w, "Signature1");
+    cbw_bytes(&w, msg.protected_bytes, msg.protected_len);
+    cbw_bytes(&w, NULL, 0);
+    cbw_bytes(&w, msg.payload, msg.payload_len);
+    if (cbw_finish(&w, &it->tbs_len) != API_OK) exit(1);
+    memcpy(it->sig, msg.signature, 64);
+}
+
+int main(int argc, char **argv)
+{
+    unsigned pool = argc > 1 ? (unsigned)atoi(argv[1]) : 10000;
+    double seconds = argc > 2 ? atof(argv[2]) : 3.0;
+    if (sodium_init() < 0 || pool == 0) return 1;
+
+    uint8_t pk[32], sk[64], root_pk[32], root_sk[64];
+    crypto_sign_keypair(pk, sk);
+    crypto_sign_keypair(root_pk, root_sk);
+    trust_entry e;
+    memset(&e, 0, sizeof e);
+    strcpy(e.id, "FR-75");
+    strcpy(e.name, "Préfecture de police");
+    memcpy(e.pub, pk, 32);
+    cose_kid(e.kid, pk);
+    trust_list tl = {.seq = 1, .iat = 0, .exp = 4102444800, .n = 1, .entries = &e};
+
+    bench_item *items = calloc(pool, sizeof *items);
+    if (!items) return 1;
+    for (unsigned i = 0; i < pool; i++) {
+        api_claims c;
+        bench_claims(&c, i);
+        items[i].len = sizeof items[i].text;
+        if (issuer_sign(items[i].text, &items[i].len, &c, sk) != API_OK) return 1;
+        bench_tbs(&items[i]);
+    }
+
+    /* Reference: bare crypto_sign_verify_detached over the same messages. */
+    unsigned long ref_n = 0;
+    double t0 = bench_now(), t1;
+    do {
+        for (unsigned k = 0; k < 256; k++, ref_n++) {
+            bench_item *it = &items[ref_n % pool];
+            if (crypto_sign_verify_detached(it->sig, it->tbs, it->tbs_len, pk) != 0) return 1;
+        }
+        t1 = bench_now();
+    } while (t1 - t0 < seconds);
+    double ref_rate = (double)ref_n / (t1 - t0);
+
+    /* The full verification: QR text -> verdict. */
+    verify_ctx ctx = {&tl, 1790000000, NULL, NULL};
+    unsigned long ver_n = 0;
+    t0 = bench_now();
+    do {
+        for (unsigned k = 0; k < 256; k++, ver_n++) {
+            bench_item *it = &items[ver_n % pool];
+            verify_result r;
+            verify_qrtext(&r, &ctx, it->text, it->len);
+            if (r.verdict != VERDICT_VALID) {
+                fprintf(stderr, "bench: verdict %s\n", verdict_code(r.verdict));
+                return 1;
+            }
+        }
+        t1 = bench_now();
+    } while (t1 - t0 < seconds);
+    double ver_rate = (double)ver_n / (t1 - t0);
+
+    /* Issuance with PNG output, in memory. */
+    render_opts ro;
+    render_opts_default(&ro);
+    unsigned long iss_n = 0;
+    size_t png_bytes = 0;
+    int max_version = 0;
+    t0 = bench_now();
+    do {
+        api_claims c;
+        bench_claims(&c, (unsigned)iss_n);
+        char text[QRTEXT_MAX_TEXT];
+        size_t len = sizeof text;
+        render_code *code;
+        uint8_t *png;
+        size_t png_len;
+        if (issuer_sign(text, &len, &c, sk) != API_OK || render_code_make(&code, text, 'M') != API_OK ||
+            render_code_png(&png, &png_len, code, &ro) != API_OK)
+            return 1;
+        if (render_code_version(code) > max_version) max_version = render_code_version(code);
+        png_bytes += png_len;
+        free(png);
+        render_code_free(code);
+        iss_n++;
+        t1 = bench_now();
+    } while (t1 - t0 < seconds);
+    double iss_rate = (double)iss_n / (t1 - t0);
+
+    printf("pool of distinct valid QR texts: %u (%zu characters each on average)\n", pool,
+           (size_t)(items[0].len));
+    printf("bare crypto_sign_verify_detached: %10.0f /s (one core)\n", ref_rate);
+    printf("full verification (QR text):      %10.0f /s (one core)\n", ver_rate);
+    printf("ratio verification / bare verify: %10.2f   (target 0.80 or better)\n", ver_rate / ref_rate);
+    printf("issuance with PNG output:         %10.0f /s (one core; in memory; target 1000)\n", iss_rate);
+    printf("  average PNG %zu bytes, largest QR version %d\n", png_bytes / (iss_n ? iss_n : 1), max_version);
+    free(items);
+    return 0;
+}

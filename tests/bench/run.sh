@@ -1,0 +1,29 @@
+#!/bin/bash
+# `make bench`: prints each figure with the command that produced it.
+# Figures are measured on this machine, in one run, beside their references.
+set -eu
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build/release}
+echo "== $BUILD/bench/bench_format 10000 3"
+"$BUILD/bench/bench_format" 10000 3
+
+echo
+echo "== issuance through the command line: a CSV of 2,000 holders, PNG only"
+mkdir -p build
+TMP=$(mktemp -d "$PWD/build/bench.XXXXXX")  # not /tmp: file creation there is slow on some machines
+trap 'rm -rf "$TMP"' EXIT
+export API_PASSPHRASE=bench
+bin/api-issuer init --dir "$TMP/iss" --id FR-75 --name "Préfecture de police" --kdf interactive >/dev/null
+python3 - "$TMP/batch.csv" <<'PY'
+import sys
+rows = ["family_name,given_names,birth_date,nationality,foreign_national_number,application,title_requested,work_authorised,filed_on,valid_from,valid_until,previous_title_number,previous_title_expires_on"]
+for i in range(2000):
+    rows.append(f"NOM{i},Prénom,1990-04-12,SEN,75{i:08d},renewal,carte de séjour pluriannuelle salarié,true,2026-09-01,2026-09-15,2026-12-15,7501234567,2026-09-30")
+open(sys.argv[1], "w").write("\n".join(rows) + "\n")
+PY
+for formats in png png,svg; do
+  start=$(date +%s.%N)
+  bin/api-issuer issue --dir "$TMP/iss" --csv "$TMP/batch.csv" --out "$TMP/out-$formats" --formats "$formats" >/dev/null
+  end=$(date +%s.%N)
+  python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'bin/api-issuer issue --csv (2000 rows) --formats $formats: {s:.2f} s, {2000/s:.0f} attestations/s (files written and fsynced; includes the key derivation)')" "$start" "$end"
+done
