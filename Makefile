@@ -7,6 +7,7 @@
 #   make fuzz       the libFuzzer targets, run for FUZZ_SECONDS each (default 300)
 #   make bench      the benchmarks
 #   make deps       installs the Debian packages (with sudo when not root)
+#   V=1             shows the full compiler commands
 #
 # Every .c file outside a main.c goes into one static library; each tool is
 # its main.c linked with it. Tests link the same library.
@@ -43,6 +44,12 @@ FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 .PHONY: all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak
 .DEFAULT_GOAL := all
 
@@ -56,27 +63,31 @@ deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(BINDIR)/api-issuer: $(BUILD)/obj/issuer/main.o $(LIB_A)
 $(BINDIR)/api-verifier: $(BUILD)/obj/verifier/main.o $(LIB_A)
 $(BINDIR)/api-federation: $(BUILD)/obj/federation/main.o $(LIB_A)
 $(TOOL_BINS):
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+	@echo "  LD    $@"
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit $^ $(LIBS) -lcmocka $(LDFLAGS) -o $@
+	@echo "  TEST  $@"
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit $^ $(LIBS) -lcmocka $(LDFLAGS) -o $@
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $^ $(LIBS) $(LDFLAGS) -o $@
+	@echo "  BENCH $@"
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $^ $(LIBS) $(LDFLAGS) -o $@
 
 tests-build: all $(UNIT_BINS)
 

@@ -137,3 +137,8 @@ int64_t cli_now(void)
     }
     return (int64_t)time(NULL);
 }
+
+int cli_option_allowed(const char *allowed, int opt)
+{
+    return opt == 'h' || (allowed && strchr(allowed, opt) != NULL);
+}

@@ -50,6 +50,9 @@ void cli_write_public_key(const char *path, const uint8_t pk[32]);
 /* Parses a non-negative integer in [min, max] or exits naming the option. */
 long cli_parse_long(const char *option, const char *value, long min, long max);
 
+/* Nonzero when the option's short code is in allowed (each command lists the options it takes). */
+int cli_option_allowed(const char *allowed, int opt);
+
 /* The current time, or the instant of API_NOW (same syntax as --at) for reproducible runs. */
 int64_t cli_now(void);
 

@@ -53,6 +53,24 @@ typedef api_err (*feedsrv_get_fn)(void *arg, feedsrv_kind kind, const char *iss,
 void feedsrv_register(struct mg_context *ctx, feedsrv_get_fn get, void *arg);
 
 /*
+ * Removes the handlers of feedsrv_register from ctx (waiting for requests
+ * in progress, as mg_set_request_handler does) and frees what it
+ * allocated. Call it before mg_stop(ctx); a context stopped without it
+ * keeps a few bytes allocated (still reachable) until the process exits.
+ */
+void feedsrv_unregister(struct mg_context *ctx);
+
+/*
+ * The strict path grammar: "/trust/v1/trust-list.cose", or
+ * "/feed/v1/{iss}/checkpoint", ".../snapshot", ".../segments/{first_seq}"
+ * with iss 2..31 characters of [A-Z0-9-] and first_seq a decimal 1..2^63
+ * without sign or leading zero. Fills kind, iss ("" for the trust list)
+ * and first (0 unless a segment). 0, or -1 for any other path.
+ */
+#define FEEDSRV_ISS_MAX 31
+int feedsrv_route(const char *path, feedsrv_kind *kind, char iss[FEEDSRV_ISS_MAX + 1], uint64_t *first);
+
+/*
  * Sends an RFC 9457 problem (application/problem+json) with the given
  * status, a type of "/problems/" + slug (a relative URI reference, stable,
  * documented in docs/federation.md), title and detail; extra is either

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apitime.h"
 #include "b64url.h"
@@ -60,7 +61,21 @@ _Noreturn static void fed_usage(FILE *out, int code)
     exit(code);
 }
 
-static void fed_parse(fed_opts *o, int argc, char **argv)
+/* The options each command takes (short codes of the table in fed_parse). */
+static const char *fed_allowed(const char *cmd)
+{
+    static const struct {
+        const char *cmd, *opts;
+    } table[] = {
+        {"init", "dPK"},      {"add-issuer", "dinpfE"}, {"retire", "dka"},
+        {"compromise", "dk"}, {"publish", "doeP"},      {"list", "d"},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (!strcmp(table[i].cmd, cmd)) return table[i].opts;
+    return NULL;
+}
+
+static void fed_parse(fed_opts *o, const char *cmd, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"dir", required_argument, 0, 'd'},     {"id", required_argument, 0, 'i'},
@@ -76,7 +91,14 @@ static void fed_parse(fed_opts *o, int argc, char **argv)
     o->kdf = "moderate";
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    opterr = 0;
+    const char *allowed = fed_allowed(cmd);
+    if (!allowed) cli_fail(CLI_USAGE, "unknown command '%s' (try --help)", cmd);
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == '?') cli_fail(CLI_USAGE, "unknown option '%s' (try --help)", argv[optind - 1]);
+        if (c == ':') cli_fail(CLI_USAGE, "option '%s' needs a value", argv[optind - 1]);
+        if (!cli_option_allowed(allowed, c))
+            cli_fail(CLI_USAGE, "option '%s' does not apply to '%s' (try --help)", argv[optind - 1], cmd);
         switch (c) {
         case 'd':
             o->dir = optarg;
@@ -156,12 +178,13 @@ static int cmd_init(const fed_opts *o)
     fed_path(key_path, sizeof key_path, o->dir, "root.key");
     fed_path(pub_path, sizeof pub_path, o->dir, "root.pub");
     fed_path(state_path, sizeof state_path, o->dir, "federation.json");
+    /* Check everything first, so that a refused init leaves the folder as it was. */
+    const char *existing[] = {key_path, pub_path, state_path};
+    for (size_t i = 0; i < 3; i++)
+        if (access(existing[i], F_OK) == 0)
+            cli_fail(CLI_IO, "%s already exists: %s already holds a federation, refusing to overwrite it",
+                     existing[i], o->dir);
     if (fs_mkdirs(o->dir, 0700) != API_OK) cli_fail(CLI_IO, "cannot create %s", o->dir);
-    FILE *probe = fopen(state_path, "r");
-    if (probe) {
-        fclose(probe);
-        cli_fail(CLI_IO, "%s already holds a federation: refusing to overwrite it", o->dir);
-    }
     uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
     crypto_sign_keypair(pk, sk);
     cli_write_secret(key_path, sk, sizeof sk, o->passphrase_file, kdf);
@@ -299,7 +322,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) fed_usage(stdout, 0);
     fed_opts o;
-    fed_parse(&o, argc - 1, argv + 1);
+    fed_parse(&o, cmd, argc - 1, argv + 1);
     if (!strcmp(cmd, "init")) return cmd_init(&o);
     if (!strcmp(cmd, "add-issuer")) return cmd_add_issuer(&o);
     if (!strcmp(cmd, "retire")) return cmd_set_state(&o, TRUST_RETIRED);

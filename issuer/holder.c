@@ -201,7 +201,8 @@ static api_err holder_rec_set(holder_rec *r, int f, const char *value, size_t vl
     if (memchr(value, '\0', vlen)) return field_err(r, f, err, errcap, "contains a NUL byte");
     while (vlen > 0 && (value[0] == ' ' || value[0] == '\t')) value++, vlen--;
     while (vlen > 0 && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t')) vlen--;
-    if (vlen == 0) return field_err(r, f, err, errcap, "empty");
+    /* Some people have no given name: given_names may be empty (the format allows it), nothing else. */
+    if (vlen == 0 && f != H_GN) return field_err(r, f, err, errcap, "empty");
     memcpy(v, value, vlen);
     v[vlen] = '\0';
 

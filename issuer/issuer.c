@@ -33,6 +33,7 @@ api_err issuer_config_save(const issuer_config *cfg, const char *dir)
     cJSON_AddStringToObject(o, "id", cfg->id);
     cJSON_AddStringToObject(o, "name", cfg->name);
     cJSON_AddStringToObject(o, "feed", cfg->feed);
+    cJSON_AddNumberToObject(o, "epoch", (double)cfg->epoch);
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
     if (!text) return API_ERR_NOMEM;
@@ -72,6 +73,9 @@ api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_
         snprintf(err, errcap, "%s is damaged", path);
         return API_ERR_ARG;
     }
+    const cJSON *epoch = cJSON_GetObjectItemCaseSensitive(o, "epoch");
+    if (cJSON_IsNumber(epoch) && epoch->valuedouble >= 0 && epoch->valuedouble < 9007199254740992.0)
+        cfg->epoch = (uint64_t)epoch->valuedouble;
     cJSON_Delete(o);
     issuer_status_uri(cfg->status_uri, sizeof cfg->status_uri, cfg->id);
     if (fs_join(path, sizeof path, dir, "issuer.pub") != 0) return API_ERR_ARG;

@@ -25,6 +25,7 @@ typedef struct {
     char name[128];
     char feed[256];
     char status_uri[CLAIMS_URI_MAX];
+    uint64_t epoch; /* feed epoch, as in the trust list (0 until a restore needs a new one) */
     uint8_t pk[COSE_PK_LEN];
 } issuer_config;
 

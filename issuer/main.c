@@ -2,15 +2,22 @@
  * api-issuer: the préfecture's tool. It signs attestations, writes their
  * QR codes and keeps the registry (see docs/man/api-issuer.1).
  *
- *   init   key pair, index seed and registry in ISS
- *   issue  one attestation from JSON, or one per CSV row
- *   show   render a QR text again (terminal, PNG, SVG)
- *   info   the issuer's id, key and counts
+ *   init            key pair, index seed and registry in ISS
+ *   issue           one attestation from JSON, or one per CSV row
+ *   revoke, supersede, suspend, resume, extend, renew-pending
+ *                   status changes, each one event of the feed
+ *   list            the registry (ids, statuses, validity: no personal data)
+ *   publish, serve  the signed status feed, once or over HTTP
+ *   show            render a QR text again (terminal, PNG, SVG)
+ *   info            the issuer's id, key and counts
  *
  * Holder data are read from the input and written to OUT only; nothing
  * personal is printed beyond the attestation ids and file names.
  */
+#include <civetweb.h>
 #include <getopt.h>
+#include <signal.h>
+#include <time.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +27,14 @@
 #include "apitime.h"
 #include "b64url.h"
 #include "cli.h"
+#include "feedsrv.h"
 #include "fsutil.h"
 #include "holder.h"
 #include "issuer.h"
 #include "qrtext.h"
 #include "registry.h"
 #include "render.h"
+#include "verify.h"
 
 #define ISSUE_MAX_INPUT    (64u * 1024 * 1024)
 #define ISSUE_QR_MAX       4400
@@ -44,6 +53,21 @@ static const char usage_text[] =
     "         Signs one attestation (JSON) or one per CSV row, and writes for each\n"
     "         OUT/<id>.txt (the QR text, one line), OUT/<id>.png and OUT/<id>.svg.\n"
     "         FILE may be - for standard input.\n"
+    "         --replaces ID: the new attestation supersedes attestation ID.\n"
+    "  revoke    --dir ISS --id ID --reason error|fraud|withdrawn   (the reason stays private)\n"
+    "  supersede --dir ISS --id ID --decision issued|refused          (a decision was taken)\n"
+    "  suspend   --dir ISS --id ID      /   resume --dir ISS --id ID\n"
+    "  extend    --dir ISS --id ID --until YYYY-MM-DD   (at most three months at a time)\n"
+    "  renew-pending --dir ISS --expiring-within 15d --by 3m\n"
+    "         Extends every valid or suspended attestation whose end is within the window\n"
+    "         (or passed less than that long ago); meant to run daily.\n"
+    "  list   --dir ISS [--status valid|revoked|suspended|superseded] [--expiring-within 15d]\n"
+    "         [--format text|json]   (ids, statuses and dates only: no personal data)\n"
+    "  publish --dir ISS\n"
+    "         Cuts pending events into signed segments and signs a checkpoint (and snapshot).\n"
+    "  serve  --dir ISS --listen 127.0.0.1:PORT [--heartbeat SECONDS]\n"
+    "         Publishes the feed over HTTP: /feed/v1/ID/checkpoint, /segments/N, /snapshot;\n"
+    "         re-signs the checkpoint every heartbeat (default 60 s).\n"
     "  show   --file OUT/<id>.txt [--png FILE] [--svg FILE] [--terminal] [render options]\n"
     "         Renders a QR text again.\n"
     "  info   --dir ISS\n"
@@ -56,15 +80,19 @@ static const char usage_text[] =
     "Passphrase of the issuer key: --passphrase-file FILE, else the environment variable\n"
     "API_PASSPHRASE, else a prompt on the terminal.\n"
     "\n"
+    "Durations are written 15d, 2w or 3m (days, weeks, calendar months).\n"
+    "\n"
     "Exit codes: 0 success; 1 some CSV rows were rejected (the others were issued);\n"
-    "2 usage error or invalid input (nothing issued); 3 key or passphrase error;\n"
-    "4 file-system or registry error.\n";
+    "2 usage error, invalid input, unknown id or a change the rules forbid (nothing\n"
+    "changed); 3 key or passphrase error; 4 file-system or registry error.\n";
 
 typedef struct {
     const char *dir, *id, *name, *feed, *json, *csv, *out, *file, *png, *svg, *passphrase_file, *kdf,
         *formats;
+    const char *replaces, *reason, *decision, *until, *within, *by, *status, *listen;
     render_opts render;
-    int terminal, invert;
+    int terminal, invert, json_out;
+    long heartbeat;
 } iss_opts;
 
 _Noreturn static void iss_usage(FILE *out, int code)
@@ -73,7 +101,23 @@ _Noreturn static void iss_usage(FILE *out, int code)
     exit(code);
 }
 
-static void iss_parse(iss_opts *o, int argc, char **argv)
+/* The options each command takes (short codes of the table in iss_parse). */
+static const char *iss_allowed(const char *cmd)
+{
+    static const struct {
+        const char *cmd, *opts;
+    } table[] = {
+        {"init", "dinfPK"}, {"issue", "djcoPmMlxtIR"}, {"revoke", "dir"}, {"supersede", "diD"},
+        {"suspend", "di"},  {"resume", "di"},          {"extend", "diu"}, {"renew-pending", "dwb"},
+        {"list", "dSwJ"},   {"publish", "dP"},         {"serve", "dLHP"}, {"show", "FpstImMl"},
+        {"info", "d"},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (!strcmp(table[i].cmd, cmd)) return table[i].opts;
+    return NULL;
+}
+
+static void iss_parse(iss_opts *o, const char *cmd, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"dir", required_argument, 0, 'd'},
@@ -94,6 +138,16 @@ static void iss_parse(iss_opts *o, int argc, char **argv)
         {"formats", required_argument, 0, 'x'},
         {"terminal", no_argument, 0, 't'},
         {"invert", no_argument, 0, 'I'},
+        {"replaces", required_argument, 0, 'R'},
+        {"reason", required_argument, 0, 'r'},
+        {"decision", required_argument, 0, 'D'},
+        {"until", required_argument, 0, 'u'},
+        {"expiring-within", required_argument, 0, 'w'},
+        {"by", required_argument, 0, 'b'},
+        {"status", required_argument, 0, 'S'},
+        {"listen", required_argument, 0, 'L'},
+        {"heartbeat", required_argument, 0, 'H'},
+        {"format", required_argument, 0, 'J'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -101,9 +155,17 @@ static void iss_parse(iss_opts *o, int argc, char **argv)
     render_opts_default(&o->render);
     o->kdf = "moderate";
     o->formats = "png,svg";
+    o->heartbeat = 60;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    opterr = 0;
+    const char *allowed = iss_allowed(cmd);
+    if (!allowed) cli_fail(CLI_USAGE, "unknown command '%s' (try --help)", cmd);
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == '?') cli_fail(CLI_USAGE, "unknown option '%s' (try --help)", argv[optind - 1]);
+        if (c == ':') cli_fail(CLI_USAGE, "option '%s' needs a value", argv[optind - 1]);
+        if (!cli_option_allowed(allowed, c))
+            cli_fail(CLI_USAGE, "option '%s' does not apply to '%s' (try --help)", argv[optind - 1], cmd);
         switch (c) {
         case 'd':
             o->dir = optarg;
@@ -161,6 +223,38 @@ static void iss_parse(iss_opts *o, int argc, char **argv)
         case 'I':
             o->invert = 1;
             break;
+        case 'R':
+            o->replaces = optarg;
+            break;
+        case 'r':
+            o->reason = optarg;
+            break;
+        case 'D':
+            o->decision = optarg;
+            break;
+        case 'u':
+            o->until = optarg;
+            break;
+        case 'w':
+            o->within = optarg;
+            break;
+        case 'b':
+            o->by = optarg;
+            break;
+        case 'S':
+            o->status = optarg;
+            break;
+        case 'L':
+            o->listen = optarg;
+            break;
+        case 'H':
+            o->heartbeat = cli_parse_long("--heartbeat", optarg, 1, 86400);
+            break;
+        case 'J':
+            if (strcmp(optarg, "json") && strcmp(optarg, "text"))
+                cli_fail(CLI_USAGE, "--format: expected text or json");
+            o->json_out = !strcmp(optarg, "json");
+            break;
         case 'h':
             iss_usage(stdout, 0);
         default:
@@ -178,6 +272,20 @@ static void iss_require(const char *value, const char *option)
 static void iss_path(char *out, size_t cap, const char *dir, const char *name)
 {
     if (fs_join(out, cap, dir, name) != 0) cli_fail(CLI_USAGE, "path too long: %s", dir);
+}
+
+/* Opens the registry of o->dir or exits. */
+static registry *iss_open_registry(const iss_opts *o)
+{
+    iss_require(o->dir, "--dir");
+    char err[512];
+    issuer_config cfg;
+    api_err e = issuer_config_load(&cfg, o->dir, err, sizeof err);
+    if (e != API_OK) cli_fail(cli_code_for(e), "%s", err);
+    registry *reg;
+    e = registry_open(&reg, o->dir);
+    if (e != API_OK) cli_fail(CLI_IO, "cannot open the registry: %s", api_strerror(e));
+    return reg;
 }
 
 static int cmd_init(const iss_opts *o)
@@ -431,12 +539,23 @@ static int cmd_issue(const iss_opts *o)
         entries[i].nbf = b.claims[i].nbf;
         entries[i].exp = b.claims[i].exp;
     }
+    uint8_t replaces[CLAIMS_CTI_LEN];
+    if (o->replaces) {
+        if (claims_cti_parse(replaces, o->replaces) != 0)
+            cli_fail(CLI_USAGE, "--replaces: expected a 24-character id");
+        if (b.n != 1) cli_fail(CLI_USAGE, "--replaces goes with --json (one attestation)");
+    }
     /* Registered first, in one transaction: a crash later leaves ids without files, never files without ids.
      */
-    e = registry_allocate(reg, secret + COSE_SK_LEN, entries, b.n);
+    char why[256] = "";
+    e = registry_allocate(reg, secret + COSE_SK_LEN, entries, b.n, o->replaces ? replaces : NULL, why,
+                          sizeof why);
     registry_close(reg);
     if (e == API_ERR_FULL) cli_fail(CLI_IO, "the status list of this issuer is full (2^21 attestations)");
+    if ((e == API_ERR_ARG || e == API_ERR_NOT_FOUND) && why[0])
+        cli_fail(CLI_USAGE, "--replaces %s: %s", o->replaces, why);
     if (e != API_OK) cli_fail(CLI_IO, "cannot register the attestations: %s", api_strerror(e));
+    if (o->replaces) printf("%s  superseded (replaced)\n", o->replaces);
 
     size_t failed = 0, large = 0;
     for (size_t i = 0; i < b.n; i++) {
@@ -517,12 +636,11 @@ static int cmd_info(const iss_opts *o)
     issuer_config cfg;
     api_err e = issuer_config_load(&cfg, o->dir, err, sizeof err);
     if (e != API_OK) cli_fail(cli_code_for(e), "%s", err);
-    registry *reg;
+    registry *reg = iss_open_registry(o);
     uint64_t count = 0;
-    if (registry_open(&reg, o->dir) == API_OK) {
-        registry_count(reg, &count);
-        registry_close(reg);
-    }
+    e = registry_count(reg, &count);
+    registry_close(reg);
+    if (e != API_OK) cli_fail(CLI_IO, "cannot read the registry: %s", api_strerror(e));
     uint8_t kid[COSE_KID_LEN];
     char kid_hex[17], pub[64];
     cose_kid(kid, cfg.pk);
@@ -534,6 +652,265 @@ static int cmd_info(const iss_opts *o)
     return CLI_OK;
 }
 
+static void iss_parse_id(uint8_t cti[CLAIMS_CTI_LEN], const char *id)
+{
+    if (!id) cli_fail(CLI_USAGE, "--id ATTESTATION_ID is required");
+    if (claims_cti_parse(cti, id) != 0)
+        cli_fail(CLI_USAGE, "--id: expected the 24 hexadecimal characters of an id");
+}
+
+static int iss_report_change(api_err e, const char *why, const char *id, const char *what)
+{
+    if (e == API_ERR_NOT_FOUND) cli_fail(CLI_USAGE, "%s: no attestation with that id in this registry", id);
+    if (e == API_ERR_ARG) cli_fail(CLI_USAGE, "%s: %s", id, why);
+    if (e != API_OK) cli_fail(CLI_IO, "%s: %s", id, api_strerror(e));
+    printf("%s  %s\n", id, what);
+    return CLI_OK;
+}
+
+typedef struct {
+    const char *name;
+    unsigned status;
+    unsigned reason;
+} iss_change;
+
+static int cmd_change(const iss_opts *o, const char *cmd)
+{
+    static const iss_change revoke[] = {{"error", STATUS_REVOKED, REGISTRY_REASON_ERROR},
+                                        {"fraud", STATUS_REVOKED, REGISTRY_REASON_FRAUD},
+                                        {"withdrawn", STATUS_REVOKED, REGISTRY_REASON_WITHDRAWN}};
+    static const iss_change supersede[] = {{"issued", STATUS_SUPERSEDED, REGISTRY_REASON_ISSUED},
+                                           {"refused", STATUS_SUPERSEDED, REGISTRY_REASON_REFUSED}};
+    uint8_t cti[CLAIMS_CTI_LEN];
+    iss_parse_id(cti, o->id);
+    iss_change ch = {NULL, STATUS_VALID, REGISTRY_REASON_NONE};
+    if (!strcmp(cmd, "revoke")) {
+        if (!o->reason) cli_fail(CLI_USAGE, "--reason error|fraud|withdrawn is required");
+        for (size_t i = 0; i < 3; i++)
+            if (!strcmp(o->reason, revoke[i].name)) ch = revoke[i];
+        if (!ch.name) cli_fail(CLI_USAGE, "--reason: expected error, fraud or withdrawn");
+    } else if (!strcmp(cmd, "supersede")) {
+        if (!o->decision) cli_fail(CLI_USAGE, "--decision issued|refused is required");
+        for (size_t i = 0; i < 2; i++)
+            if (!strcmp(o->decision, supersede[i].name)) ch = supersede[i];
+        if (!ch.name) cli_fail(CLI_USAGE, "--decision: expected issued or refused");
+    } else if (!strcmp(cmd, "suspend")) {
+        ch.status = STATUS_SUSPENDED;
+    }
+    registry *reg = iss_open_registry(o);
+    char why[256] = "";
+    api_err e = registry_set_status(reg, cti, ch.status, ch.reason, cli_now(), why, sizeof why);
+    registry_close(reg);
+    static const char *const done[] = {"valid again (resumed)", "revoked", "suspended", "superseded"};
+    return iss_report_change(e, why, o->id, done[ch.status]);
+}
+
+static int cmd_extend(const iss_opts *o)
+{
+    uint8_t cti[CLAIMS_CTI_LEN];
+    iss_parse_id(cti, o->id);
+    int y, m, d;
+    if (!o->until || time_parse_date(&y, &m, &d, o->until) != 0)
+        cli_fail(CLI_USAGE, "--until: expected a date YYYY-MM-DD");
+    registry *reg = iss_open_registry(o);
+    char why[256] = "", what[64];
+    api_err e = registry_extend(reg, cti, time_paris_end_of_day(y, m, d), cli_now(), why, sizeof why);
+    registry_close(reg);
+    snprintf(what, sizeof what, "extended until %s", o->until);
+    return iss_report_change(e, why, o->id, what);
+}
+
+static void iss_parse_duration(time_duration *d, const char *value, const char *option)
+{
+    if (!value) cli_fail(CLI_USAGE, "%s is required (a duration such as 15d, 2w or 3m)", option);
+    if (time_parse_duration(d, value) != 0 || d->unit == 'h' || d->unit == 's')
+        cli_fail(CLI_USAGE, "%s: expected a duration such as 15d, 2w or 3m, got '%s'", option, value);
+}
+
+static int cmd_renew_pending(const iss_opts *o)
+{
+    time_duration within, by;
+    iss_parse_duration(&within, o->within, "--expiring-within");
+    iss_parse_duration(&by, o->by, "--by");
+    int64_t probe = time_paris_start_of_day(2026, 1, 31);
+    time_duration three = {3, 'm'};
+    if (time_add_duration(probe, by) > time_add_duration(probe, three))
+        cli_fail(CLI_USAGE, "--by: at most three months at a time (CESEDA R. 431-15-1)");
+    registry *reg = iss_open_registry(o);
+    size_t renewed = 0;
+    api_err e = registry_renew_pending(reg, cli_now(), within, by, &renewed, stdout);
+    registry_close(reg);
+    if (e != API_OK) cli_fail(CLI_IO, "renewal failed, nothing was changed: %s", api_strerror(e));
+    printf("renewed %zu\n", renewed);
+    return CLI_OK;
+}
+
+typedef struct {
+    int status;      /* -1: any */
+    int64_t horizon; /* 0: any */
+    int json;
+    int64_t now;
+    size_t count;
+} iss_list_ctx;
+
+static int iss_list_one(void *arg, const registry_entry *e)
+{
+    static const char *const names[] = {"valid", "revoked", "suspended", "superseded"};
+    iss_list_ctx *l = arg;
+    int64_t end = registry_effective_exp(e);
+    if (l->status >= 0 && (int)e->status != l->status) return 0;
+    if (l->horizon && (end > l->horizon || (e->status != STATUS_VALID && e->status != STATUS_SUSPENDED)))
+        return 0;
+    char id[2 * CLAIMS_CTI_LEN + 1], from[11], until[11], eff[11];
+    claims_cti_hex(id, e->cti);
+    time_paris_date(from, e->nbf);
+    time_paris_date(until, e->exp);
+    time_paris_date(eff, end);
+    int extended = e->extended_until > e->exp;
+    if (l->json) {
+        printf("%s{\"id\": \"%s\", \"status\": \"%s\", \"index\": %u, \"valid_from\": \"%s\", "
+               "\"valid_until\": \"%s\", \"effective_until\": \"%s\", \"extended\": %s}",
+               l->count ? ",\n " : "[", id, names[e->status & 3], e->idx, from, until, eff,
+               extended ? "true" : "false");
+    } else {
+        printf("%s  %-10s  %s .. %s", id, names[e->status & 3], from, eff);
+        if (extended) printf("  (extended; printed end %s)", until);
+        printf("\n");
+    }
+    l->count++;
+    return 0;
+}
+
+static int cmd_list(const iss_opts *o)
+{
+    iss_list_ctx l = {-1, 0, o->json_out, cli_now(), 0};
+    if (o->status) {
+        static const char *const names[] = {"valid", "revoked", "suspended", "superseded"};
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(o->status, names[i])) l.status = i;
+        if (l.status < 0) cli_fail(CLI_USAGE, "--status: expected valid, revoked, suspended or superseded");
+    }
+    if (o->within) {
+        time_duration d;
+        iss_parse_duration(&d, o->within, "--expiring-within");
+        l.horizon = time_add_duration(l.now, d);
+    }
+    registry *reg = iss_open_registry(o);
+    api_err e = registry_foreach(reg, iss_list_one, &l);
+    registry_close(reg);
+    if (e != API_OK) cli_fail(CLI_IO, "cannot read the registry: %s", api_strerror(e));
+    if (l.json)
+        printf("%s]\n", l.count ? "" : "[");
+    else
+        fprintf(stderr, "%zu attestations\n", l.count);
+    return CLI_OK;
+}
+
+/* The issuer's signing secret, checked against issuer.pub. */
+static void iss_load_secret(uint8_t secret[ISSUER_SECRET_LEN], const iss_opts *o, const issuer_config *cfg)
+{
+    char key_path[4096];
+    iss_path(key_path, sizeof key_path, o->dir, "issuer.key");
+    cli_read_secret(secret, ISSUER_SECRET_LEN, key_path, o->passphrase_file);
+    if (memcmp(secret + 32, cfg->pk, COSE_PK_LEN) != 0) {
+        sodium_memzero(secret, ISSUER_SECRET_LEN);
+        cli_fail(CLI_KEY, "issuer.key does not match issuer.pub");
+    }
+}
+
+static int cmd_publish(const iss_opts *o)
+{
+    iss_require(o->dir, "--dir");
+    char err[512];
+    issuer_config cfg;
+    api_err e = issuer_config_load(&cfg, o->dir, err, sizeof err);
+    if (e != API_OK) cli_fail(cli_code_for(e), "%s", err);
+    uint8_t secret[ISSUER_SECRET_LEN];
+    iss_load_secret(secret, o, &cfg);
+    registry *reg = iss_open_registry(o);
+    size_t cut = 0;
+    e = registry_feed_publish(reg, cfg.id, cfg.epoch, secret, cli_now(), &cut);
+    sodium_memzero(secret, sizeof secret);
+    uint64_t last = 0, published = 0;
+    registry_feed_counts(reg, &last, &published);
+    registry_close(reg);
+    if (e != API_OK) cli_fail(CLI_IO, "cannot publish the feed: %s", api_strerror(e));
+    printf("feed of %s: %zu new segments, %llu events published, checkpoint signed\n", cfg.id, cut,
+           (unsigned long long)published);
+    return CLI_OK;
+}
+
+static volatile sig_atomic_t iss_stop;
+
+static void iss_on_signal(int sig)
+{
+    (void)sig;
+    iss_stop = 1;
+}
+
+static int cmd_serve(const iss_opts *o)
+{
+    iss_require(o->dir, "--dir");
+    iss_require(o->listen, "--listen");
+    char err[512];
+    issuer_config cfg;
+    api_err e = issuer_config_load(&cfg, o->dir, err, sizeof err);
+    if (e != API_OK) cli_fail(cli_code_for(e), "%s", err);
+    static uint8_t secret[ISSUER_SECRET_LEN];
+    iss_load_secret(secret, o, &cfg);
+    sodium_mlock(secret, sizeof secret);
+    registry *reg = iss_open_registry(o);
+    size_t cut = 0;
+    e = registry_feed_publish(reg, cfg.id, cfg.epoch, secret, cli_now(), &cut);
+    if (e != API_OK) cli_fail(CLI_IO, "cannot publish the feed: %s", api_strerror(e));
+
+    registry_feed_source src = {reg, ""};
+    snprintf(src.iss, sizeof src.iss, "%s", cfg.id);
+    mg_init_library(0);
+    const char *options[] = {"listening_ports",
+                             o->listen,
+                             "num_threads",
+                             "16",
+                             "request_timeout_ms",
+                             "10000",
+                             "enable_keep_alive",
+                             "yes",
+                             "keep_alive_timeout_ms",
+                             "5000",
+                             NULL};
+    struct mg_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    struct mg_context *ctx = mg_start(&cb, NULL, options);
+    if (!ctx) cli_fail(CLI_USAGE, "cannot listen on %s (address in use, or not ADDR:PORT?)", o->listen);
+    feedsrv_register(ctx, registry_feed_get, &src);
+    signal(SIGINT, iss_on_signal);
+    signal(SIGTERM, iss_on_signal);
+    fprintf(stderr, "%s: feed of %s on http://%s/feed/v1/%s/ (heartbeat %ld s)\n", cli_program(), cfg.id,
+            o->listen, cfg.id, o->heartbeat);
+    time_t last = time(NULL);
+    while (!iss_stop) {
+        struct timespec nap = {0, 200 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+        uint64_t events = 0, published = 0;
+        registry_feed_counts(reg, &events, &published);
+        time_t now = time(NULL);
+        int beat = now - last >= o->heartbeat;
+        if (!beat && events - published < FEED_SEGMENT_MAX_EVENTS) continue;
+        e = registry_feed_publish(reg, cfg.id, cfg.epoch, secret, cli_now(), &cut);
+        if (e != API_OK)
+            fprintf(stderr, "%s: publishing failed: %s\n", cli_program(), api_strerror(e));
+        else if (cut)
+            fprintf(stderr, "%s: published %zu segments, up to event %llu\n", cli_program(), cut,
+                    (unsigned long long)events);
+        last = now;
+    }
+    mg_stop(ctx);
+    registry_close(reg);
+    sodium_munlock(secret, sizeof secret);
+    fprintf(stderr, "%s: stopped\n", cli_program());
+    return CLI_OK;
+}
+
 int main(int argc, char **argv)
 {
     cli_set_program("api-issuer");
@@ -542,10 +919,18 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) iss_usage(stdout, 0);
     iss_opts o;
-    iss_parse(&o, argc - 1, argv + 1);
+    iss_parse(&o, cmd, argc - 1, argv + 1);
     if (!strcmp(cmd, "init")) return cmd_init(&o);
     if (!strcmp(cmd, "issue")) return cmd_issue(&o);
     if (!strcmp(cmd, "show")) return cmd_show(&o);
+    if (!strcmp(cmd, "revoke") || !strcmp(cmd, "supersede") || !strcmp(cmd, "suspend") ||
+        !strcmp(cmd, "resume"))
+        return cmd_change(&o, cmd);
+    if (!strcmp(cmd, "extend")) return cmd_extend(&o);
+    if (!strcmp(cmd, "renew-pending")) return cmd_renew_pending(&o);
+    if (!strcmp(cmd, "list")) return cmd_list(&o);
+    if (!strcmp(cmd, "publish")) return cmd_publish(&o);
+    if (!strcmp(cmd, "serve")) return cmd_serve(&o);
     if (!strcmp(cmd, "info")) return cmd_info(&o);
     cli_fail(CLI_USAGE, "unknown command '%s' (try --help)", cmd);
 }

@@ -1,14 +1,24 @@
 /*
  * registry.c: LMDB storage of the issuer's registry.
  *
- * Databases: "meta" (named counters), "att" (cti -> entry record), "idx"
- * (status index, 4 bytes big-endian -> cti). Records have a fixed
- * big-endian layout with a version byte, so any tool can read them and a
- * later version can extend them. Every LMDB return code is checked; a
- * write is one transaction, so a crash leaves either all or nothing.
+ * Databases (integers big-endian, so keys sort by value):
+ *   meta      "index_counter", "event_seq", "published_seq" (u64),
+ *             "head" (32 bytes), "checkpoint", "snapshot" (signed bytes)
+ *   att       cti (12 bytes) -> entry record (REGISTRY_RECORD_LEN bytes:
+ *             version, idx, iat, nbf, exp, status, extended_until,
+ *             reason, changed_at)
+ *   idx       status index (u32) -> cti
+ *   events    seq (u64) -> idx (u32), kind (u8), value (i64), time (i64)
+ *   segments  first seq (u64) -> last seq (u64) + the signed segment
+ * Records have a fixed layout with a version byte, so any tool can read
+ * them and a later version can extend them. Every LMDB return code is
+ * checked; a write is one transaction, so a crash leaves all or nothing.
+ * A status change and its event are written together; a feed cut writes
+ * its segments, chain head, snapshot and checkpoint together.
  */
 #include "registry.h"
 
+#include <errno.h>
 #include <lmdb.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -18,13 +28,16 @@
 #include "fsutil.h"
 
 #define REGISTRY_RECORD_VERSION 1
-#define REGISTRY_RECORD_LEN 38
+#define REGISTRY_RECORD_LEN     47
+#define REGISTRY_EVENT_LEN      21
 
 struct registry {
     MDB_env *env;
     MDB_dbi meta;
     MDB_dbi att;
     MDB_dbi idx;
+    MDB_dbi events;
+    MDB_dbi segments;
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -59,6 +72,8 @@ static void registry_pack(uint8_t rec[REGISTRY_RECORD_LEN], const registry_entry
     put_i64(rec + 21, e->exp);
     rec[29] = (uint8_t)e->status;
     put_i64(rec + 30, e->extended_until);
+    rec[38] = (uint8_t)e->reason;
+    put_i64(rec + 39, e->changed_at);
 }
 
 static int registry_unpack(registry_entry *e, const MDB_val *v)
@@ -71,7 +86,14 @@ static int registry_unpack(registry_entry *e, const MDB_val *v)
     e->exp = get_i64(rec + 21);
     e->status = rec[29];
     e->extended_until = get_i64(rec + 30);
+    e->reason = rec[38];
+    e->changed_at = get_i64(rec + 39);
     return 0;
+}
+
+int64_t registry_effective_exp(const registry_entry *e)
+{
+    return e->extended_until > e->exp ? e->extended_until : e->exp;
 }
 
 api_err registry_open(registry **out, const char *dir)
@@ -96,6 +118,8 @@ api_err registry_open(registry **out, const char *dir)
     if (rc == 0) rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &reg->meta);
     if (rc == 0) rc = mdb_dbi_open(txn, "att", MDB_CREATE, &reg->att);
     if (rc == 0) rc = mdb_dbi_open(txn, "idx", MDB_CREATE, &reg->idx);
+    if (rc == 0) rc = mdb_dbi_open(txn, "events", MDB_CREATE, &reg->events);
+    if (rc == 0) rc = mdb_dbi_open(txn, "segments", MDB_CREATE, &reg->segments);
     if (rc == 0) {
         rc = mdb_txn_commit(txn);
         txn = NULL;
@@ -147,6 +171,8 @@ static int registry_allocate_one(registry *reg, MDB_txn *txn, const uint8_t seed
     e->idx = idxperm_map(seed, (uint32_t)(*counter)++);
     e->status = 0;
     e->extended_until = 0;
+    e->reason = REGISTRY_REASON_NONE;
+    e->changed_at = 0;
     uint8_t idxkey[4];
     put_u32(idxkey, e->idx);
     MDB_val ik = {sizeof idxkey, idxkey}, k = {CLAIMS_CTI_LEN, e->cti}, v;
@@ -168,27 +194,272 @@ static int registry_allocate_one(registry *reg, MDB_txn *txn, const uint8_t seed
     return mdb_put(txn, reg->idx, &ik, &cv, MDB_NOOVERWRITE);
 }
 
-api_err registry_allocate(registry *reg, const uint8_t seed[IDXPERM_SEED_LEN], registry_entry *entries, size_t n)
+/* Reads the entry of cti in txn: 0, MDB_NOTFOUND or another LMDB code. */
+static int registry_read(registry *reg, MDB_txn *txn, const uint8_t cti[CLAIMS_CTI_LEN], registry_entry *out)
 {
+    MDB_val k = {CLAIMS_CTI_LEN, (void *)(uintptr_t)cti}, v;
+    int rc = mdb_get(txn, reg->att, &k, &v);
+    if (rc != 0) return rc;
+    if (registry_unpack(out, &v) != 0) return MDB_CORRUPTED;
+    memcpy(out->cti, cti, CLAIMS_CTI_LEN);
+    return 0;
+}
+
+static int registry_write(registry *reg, MDB_txn *txn, const registry_entry *e)
+{
+    uint8_t rec[REGISTRY_RECORD_LEN];
+    registry_pack(rec, e);
+    MDB_val k = {CLAIMS_CTI_LEN, (void *)(uintptr_t)e->cti}, v = {sizeof rec, rec};
+    return mdb_put(txn, reg->att, &k, &v, 0);
+}
+
+/* Appends one event to the log, with the next sequence number. */
+static int registry_append_event(registry *reg, MDB_txn *txn, uint32_t idx, unsigned kind, int64_t value,
+                                 int64_t time)
+{
+    uint64_t seq;
+    int rc = registry_get_counter(txn, reg->meta, "event_seq", &seq);
+    if (rc != 0) return rc;
+    seq++;
+    uint8_t key[8], val[REGISTRY_EVENT_LEN];
+    put_i64(key, (int64_t)seq);
+    put_u32(val, idx);
+    val[4] = (uint8_t)kind;
+    put_i64(val + 5, value);
+    put_i64(val + 13, time);
+    MDB_val k = {sizeof key, key}, v = {sizeof val, val};
+    rc = mdb_put(txn, reg->events, &k, &v, MDB_NOOVERWRITE | MDB_APPEND);
+    if (rc == 0) rc = registry_put_counter(txn, reg->meta, "event_seq", seq);
+    return rc;
+}
+
+/* Checks a transition; NULL when allowed, else why not. */
+static const char *registry_transition_error(unsigned from, unsigned to)
+{
+    if (to > 3) return "unknown status";
+    if (from == 1 || from == 3) return "the attestation is already revoked or superseded: that is final";
+    if (from == to)
+        return from == 2 ? "the attestation is already suspended" : "the attestation is already valid";
+    return NULL; /* valid <-> suspended, valid or suspended -> revoked or superseded */
+}
+
+/* The status change itself, inside a write transaction. */
+static int registry_change(registry *reg, MDB_txn *txn, registry_entry *e, unsigned status, unsigned reason,
+                           int64_t now)
+{
+    e->status = status;
+    e->reason = reason;
+    e->changed_at = now;
+    int rc = registry_write(reg, txn, e);
+    if (rc == 0) rc = registry_append_event(reg, txn, e->idx, FEED_EVENT_STATUS, status, now);
+    return rc;
+}
+
+/* Commits txn, or aborts it; the api_err of rc (0 = API_OK). */
+static api_err registry_finish(MDB_txn *txn, int rc)
+{
+    if (rc == 0)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    if (rc == 0) return API_OK;
+    if (rc == MDB_NOTFOUND) return API_ERR_NOT_FOUND;
+    if (rc == MDB_MAP_FULL) return API_ERR_FULL;
+    fprintf(stderr, "registry: %s\n", mdb_strerror(rc));
+    return API_ERR_DB;
+}
+
+static void registry_say(char *err, size_t cap, const char *msg)
+{
+    if (err && cap) snprintf(err, cap, "%s", msg);
+}
+
+api_err registry_allocate(registry *reg, const uint8_t seed[IDXPERM_SEED_LEN], registry_entry *entries,
+                          size_t n, const uint8_t *replaces, char *err, size_t errcap)
+{
+    if (replaces && n != 1) return API_ERR_ARG;
     MDB_txn *txn;
     int rc = mdb_txn_begin(reg->env, NULL, 0, &txn);
     if (rc != 0) return API_ERR_DB;
+    if (replaces) {
+        registry_entry old;
+        rc = registry_read(reg, txn, replaces, &old);
+        if (rc == MDB_NOTFOUND) {
+            registry_say(err, errcap, "--replaces: no attestation with that id in this registry");
+            mdb_txn_abort(txn);
+            return API_ERR_NOT_FOUND;
+        }
+        const char *why = rc == 0 ? registry_transition_error(old.status, 3) : NULL;
+        if (why) {
+            registry_say(err, errcap, why);
+            mdb_txn_abort(txn);
+            return API_ERR_ARG;
+        }
+        if (rc == 0) rc = registry_change(reg, txn, &old, 3, REGISTRY_REASON_REPLACED, entries[0].iat);
+    }
     uint64_t counter;
-    rc = registry_get_counter(txn, reg->meta, "index_counter", &counter);
-    for (size_t i = 0; rc == 0 && i < n; i++) rc = registry_allocate_one(reg, txn, seed, &counter, &entries[i]);
+    if (rc == 0) rc = registry_get_counter(txn, reg->meta, "index_counter", &counter);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = registry_allocate_one(reg, txn, seed, &counter, &entries[i]);
     if (rc == 0) rc = registry_put_counter(txn, reg->meta, "index_counter", counter);
-    if (rc != 0) {
+    return registry_finish(txn, rc);
+}
+
+api_err registry_set_status(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], unsigned status,
+                            unsigned reason, int64_t now, char *err, size_t errcap)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin(reg->env, NULL, 0, &txn) != 0) return API_ERR_DB;
+    registry_entry e;
+    int rc = registry_read(reg, txn, cti, &e);
+    if (rc == 0) {
+        const char *why = registry_transition_error(e.status, status);
+        if (why) {
+            registry_say(err, errcap, why);
+            mdb_txn_abort(txn);
+            return API_ERR_ARG;
+        }
+        rc = registry_change(reg, txn, &e, status, reason, now);
+    }
+    if (rc == MDB_NOTFOUND) registry_say(err, errcap, "no attestation with that id in this registry");
+    return registry_finish(txn, rc);
+}
+
+int64_t registry_extension_limit(const registry_entry *e)
+{
+    char ymd[11];
+    int y, m, d;
+    time_paris_date(ymd, registry_effective_exp(e));
+    if (time_parse_date(&y, &m, &d, ymd) != 0 || time_date_add_months(&y, &m, &d, 3) != 0) return 0;
+    return time_paris_end_of_day(y, m, d);
+}
+
+/* Checks and applies one extension inside a write transaction; why it is refused in *why. */
+static int registry_extend_one(registry *reg, MDB_txn *txn, registry_entry *e, int64_t new_exp, int64_t now,
+                               const char **why)
+{
+    *why = NULL;
+    if (e->status != 0 && e->status != 2)
+        *why = "only valid or suspended attestations can be extended";
+    else if (new_exp <= registry_effective_exp(e))
+        *why = "an extension must end later than the current end";
+    else if (new_exp > registry_extension_limit(e))
+        *why = "an extension is at most three months after the current end";
+    if (*why) return 0;
+    e->extended_until = new_exp;
+    e->changed_at = now;
+    int rc = registry_write(reg, txn, e);
+    if (rc == 0) rc = registry_append_event(reg, txn, e->idx, FEED_EVENT_EXTENSION, new_exp, now);
+    return rc;
+}
+
+api_err registry_extend(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], int64_t new_exp, int64_t now,
+                        char *err, size_t errcap)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin(reg->env, NULL, 0, &txn) != 0) return API_ERR_DB;
+    registry_entry e;
+    const char *why = NULL;
+    int rc = registry_read(reg, txn, cti, &e);
+    if (rc == 0) rc = registry_extend_one(reg, txn, &e, new_exp, now, &why);
+    if (rc == MDB_NOTFOUND) registry_say(err, errcap, "no attestation with that id in this registry");
+    if (why) {
+        registry_say(err, errcap, why);
         mdb_txn_abort(txn);
-        if (rc == MDB_MAP_FULL) return API_ERR_FULL;
-        fprintf(stderr, "registry: %s\n", mdb_strerror(rc));
-        return API_ERR_DB;
+        return API_ERR_ARG;
     }
-    rc = mdb_txn_commit(txn);
-    if (rc != 0) {
-        fprintf(stderr, "registry: %s\n", mdb_strerror(rc));
-        return API_ERR_DB;
+    return registry_finish(txn, rc);
+}
+
+api_err registry_renew_pending(registry *reg, int64_t now, time_duration within, time_duration by,
+                               size_t *renewed, FILE *log)
+{
+    *renewed = 0;
+    int64_t horizon = time_add_duration(now, within);
+    int64_t floor = now - (horizon - now);
+    MDB_txn *txn;
+    if (mdb_txn_begin(reg->env, NULL, 0, &txn) != 0) return API_ERR_DB;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, reg->att, &cur);
+    MDB_val k, v;
+    int op = MDB_FIRST;
+    /* Collect first, then write: writing through LMDB while iterating the same database is avoided. */
+    registry_entry *todo = NULL;
+    size_t n = 0, cap = 0;
+    while (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        registry_entry e;
+        if (k.mv_size != CLAIMS_CTI_LEN || registry_unpack(&e, &v) != 0) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        memcpy(e.cti, k.mv_data, CLAIMS_CTI_LEN);
+        int64_t end = registry_effective_exp(&e);
+        if ((e.status != 0 && e.status != 2) || end > horizon || end < floor) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            registry_entry *grown = realloc(todo, cap * sizeof *grown);
+            if (!grown) {
+                rc = ENOMEM;
+                break;
+            }
+            todo = grown;
+        }
+        todo[n++] = e;
     }
-    return API_OK;
+    if (rc == MDB_NOTFOUND) rc = 0;
+    mdb_cursor_close(cur);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        registry_entry *e = &todo[i];
+        int64_t target = time_add_duration(registry_effective_exp(e), by);
+        char ymd[11];
+        int y, m, d;
+        time_paris_date(ymd, target);
+        if (time_parse_date(&y, &m, &d, ymd) != 0) continue;
+        int64_t new_exp = time_paris_end_of_day(y, m, d);
+        int64_t limit = registry_extension_limit(e);
+        if (new_exp > limit) new_exp = limit; /* never more than three months at once */
+        const char *why;
+        rc = registry_extend_one(reg, txn, e, new_exp, now, &why);
+        if (rc == 0 && !why) {
+            (*renewed)++;
+            if (log) {
+                char id[2 * CLAIMS_CTI_LEN + 1];
+                claims_cti_hex(id, e->cti);
+                time_paris_date(ymd, new_exp);
+                fprintf(log, "%s  extended until %s\n", id, ymd);
+            }
+        }
+    }
+    free(todo);
+    if (rc == ENOMEM) {
+        mdb_txn_abort(txn);
+        return API_ERR_NOMEM;
+    }
+    return registry_finish(txn, rc);
+}
+
+api_err registry_foreach(registry *reg, registry_visit_fn fn, void *arg)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin(reg->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, reg->att, &cur);
+    MDB_val k, v;
+    int op = MDB_FIRST;
+    while (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        registry_entry e;
+        if (k.mv_size != CLAIMS_CTI_LEN || registry_unpack(&e, &v) != 0) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        memcpy(e.cti, k.mv_data, CLAIMS_CTI_LEN);
+        if (fn(arg, &e)) break;
+    }
+    if (rc == MDB_NOTFOUND) rc = 0;
+    mdb_txn_abort(txn);
+    return rc == 0 ? API_OK : API_ERR_DB;
 }
 
 api_err registry_get(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], registry_entry *out)
@@ -198,9 +469,12 @@ api_err registry_get(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], registry_
     MDB_val k = {CLAIMS_CTI_LEN, (void *)(uintptr_t)cti}, v;
     int rc = mdb_get(txn, reg->att, &k, &v);
     api_err e = API_OK;
-    if (rc == MDB_NOTFOUND) e = API_ERR_NOT_FOUND;
-    else if (rc != 0 || registry_unpack(out, &v) != 0) e = API_ERR_DB;
-    else memcpy(out->cti, cti, CLAIMS_CTI_LEN);
+    if (rc == MDB_NOTFOUND)
+        e = API_ERR_NOT_FOUND;
+    else if (rc != 0 || registry_unpack(out, &v) != 0)
+        e = API_ERR_DB;
+    else
+        memcpy(out->cti, cti, CLAIMS_CTI_LEN);
     mdb_txn_abort(txn);
     return e;
 }
@@ -215,4 +489,263 @@ api_err registry_count(registry *reg, uint64_t *count)
     if (rc != 0) return API_ERR_DB;
     *count = st.ms_entries;
     return API_OK;
+}
+
+/* ---- the published feed ---- */
+
+static int registry_get_blob(MDB_txn *txn, MDB_dbi dbi, const char *name, MDB_val *out)
+{
+    MDB_val k = {strlen(name), (void *)(uintptr_t)name};
+    return mdb_get(txn, dbi, &k, out);
+}
+
+static int registry_put_blob(MDB_txn *txn, MDB_dbi dbi, const char *name, const void *data, size_t len)
+{
+    MDB_val k = {strlen(name), (void *)(uintptr_t)name}, v = {len, (void *)(uintptr_t)data};
+    return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+api_err registry_feed_counts(registry *reg, uint64_t *last_event, uint64_t *published)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin(reg->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
+    int rc = registry_get_counter(txn, reg->meta, "event_seq", last_event);
+    if (rc == 0) rc = registry_get_counter(txn, reg->meta, "published_seq", published);
+    mdb_txn_abort(txn);
+    return rc == 0 ? API_OK : API_ERR_DB;
+}
+
+/* Reads events first..last into s (which must hold room for them). */
+static int registry_read_events(registry *reg, MDB_txn *txn, uint64_t first, uint64_t last, feed_segment *s)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, reg->events, &cur);
+    if (rc != 0) return rc;
+    uint8_t key[8];
+    put_i64(key, (int64_t)first);
+    MDB_val k = {sizeof key, key}, v;
+    s->n = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint64_t seq = (uint64_t)get_i64(k.mv_data);
+        if (seq > last) break;
+        if (k.mv_size != 8 || v.mv_size != REGISTRY_EVENT_LEN || seq != first + s->n) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        const uint8_t *p = v.mv_data;
+        feed_event *ev = &s->events[s->n++];
+        ev->seq = seq;
+        ev->idx = get_u32(p);
+        ev->kind = p[4];
+        ev->value = get_i64(p + 5);
+        ev->time = get_i64(p + 13);
+        if (seq == last) break;
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND) rc = 0;
+    if (rc == 0 && s->n != last - first + 1) rc = MDB_CORRUPTED;
+    return rc;
+}
+
+/* The whole status list and extension table, from the registry's entries. */
+static int registry_build_snapshot(registry *reg, MDB_txn *txn, feed_snapshot *snap)
+{
+    snap->bits = calloc(1, FEED_LIST_BYTES);
+    if (!snap->bits) return ENOMEM;
+    size_t cap = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, reg->att, &cur);
+    MDB_val k, v;
+    int op = MDB_FIRST;
+    while (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        registry_entry e;
+        if (registry_unpack(&e, &v) != 0 || e.idx >= FEED_LIST_SIZE) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        if (e.status) feed_bits_set(snap->bits, e.idx, e.status);
+        if (e.extended_until > 0) {
+            if (snap->n_ext == cap) {
+                cap = cap ? cap * 2 : 256;
+                feed_extension *grown = realloc(snap->ext, cap * sizeof *grown);
+                if (!grown) {
+                    rc = ENOMEM;
+                    break;
+                }
+                snap->ext = grown;
+            }
+            snap->ext[snap->n_ext].idx = e.idx;
+            snap->ext[snap->n_ext++].until = e.extended_until;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND) rc = 0;
+    /* Entries are in cti order; the format wants extensions by index. */
+    for (size_t i = 1; rc == 0 && i < snap->n_ext; i++) {
+        feed_extension x = snap->ext[i];
+        size_t j = i;
+        while (j > 0 && snap->ext[j - 1].idx > x.idx) {
+            snap->ext[j] = snap->ext[j - 1];
+            j--;
+        }
+        snap->ext[j] = x;
+    }
+    return rc;
+}
+
+/* Cuts the events published+1..last into segments; advances *published and head. */
+static int registry_cut(registry *reg, MDB_txn *txn, const char *iss, uint64_t epoch,
+                        const uint8_t sk[COSE_SK_LEN], uint64_t last, uint64_t *published,
+                        uint8_t head[FEED_HEAD_LEN], size_t *cut)
+{
+    feed_segment s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.iss, sizeof s.iss, "%s", iss);
+    s.epoch = epoch;
+    s.events = malloc(FEED_SEGMENT_MAX_EVENTS * sizeof *s.events);
+    if (!s.events) return ENOMEM;
+    int rc = 0;
+    while (rc == 0 && *published < last) {
+        uint64_t first = *published + 1;
+        uint64_t end =
+            last - first + 1 > FEED_SEGMENT_MAX_EVENTS ? first + FEED_SEGMENT_MAX_EVENTS - 1 : last;
+        s.first = first;
+        rc = registry_read_events(reg, txn, first, end, &s);
+        if (rc != 0) break;
+        uint8_t *cose = NULL, next[FEED_HEAD_LEN];
+        size_t cose_len;
+        if (feed_segment_sign(&cose, &cose_len, next, &s, head, sk) != API_OK) {
+            rc = EINVAL;
+            break;
+        }
+        uint8_t key[8];
+        put_i64(key, (int64_t)first);
+        MDB_val k = {sizeof key, key}, v = {8 + cose_len, NULL};
+        rc = mdb_put(txn, reg->segments, &k, &v, MDB_RESERVE | MDB_NOOVERWRITE);
+        if (rc == 0) {
+            put_i64(v.mv_data, (int64_t)end);
+            memcpy((uint8_t *)v.mv_data + 8, cose, cose_len);
+            memcpy(head, next, FEED_HEAD_LEN);
+            *published = end;
+            (*cut)++;
+        }
+        free(cose);
+    }
+    free(s.events);
+    return rc;
+}
+
+api_err registry_feed_publish(registry *reg, const char *iss, uint64_t epoch, const uint8_t sk[COSE_SK_LEN],
+                              int64_t now, size_t *cut)
+{
+    *cut = 0;
+    registry_reader_check(reg);
+    MDB_txn *txn;
+    if (mdb_txn_begin(reg->env, NULL, 0, &txn) != 0) return API_ERR_DB;
+    uint64_t last = 0, published = 0;
+    uint8_t head[FEED_HEAD_LEN] = {0};
+    MDB_val hv, sv;
+    int rc = registry_get_counter(txn, reg->meta, "event_seq", &last);
+    if (rc == 0) rc = registry_get_counter(txn, reg->meta, "published_seq", &published);
+    if (rc == 0) {
+        rc = registry_get_blob(txn, reg->meta, "head", &hv);
+        if (rc == 0 && hv.mv_size == FEED_HEAD_LEN)
+            memcpy(head, hv.mv_data, FEED_HEAD_LEN);
+        else if (rc == 0)
+            rc = MDB_CORRUPTED;
+        else if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    if (rc == 0) rc = registry_cut(reg, txn, iss, epoch, sk, last, &published, head, cut);
+    feed_checkpoint at;
+    memset(&at, 0, sizeof at);
+    snprintf(at.iss, sizeof at.iss, "%s", iss);
+    at.epoch = epoch;
+    at.seq = published;
+    memcpy(at.head, head, FEED_HEAD_LEN);
+    at.signed_at = now;
+    int need_snapshot = *cut > 0;
+    if (rc == 0 && !need_snapshot) {
+        rc = registry_get_blob(txn, reg->meta, "snapshot", &sv);
+        if (rc == MDB_NOTFOUND) need_snapshot = 1, rc = 0;
+    }
+    uint8_t *cose = NULL;
+    size_t cose_len;
+    if (rc == 0 && need_snapshot) {
+        feed_snapshot snap;
+        memset(&snap, 0, sizeof snap);
+        snap.at = at;
+        rc = registry_build_snapshot(reg, txn, &snap);
+        if (rc == 0 && feed_snapshot_sign(&cose, &cose_len, &snap, sk) != API_OK) rc = EINVAL;
+        if (rc == 0) rc = registry_put_blob(txn, reg->meta, "snapshot", cose, cose_len);
+        free(cose);
+        cose = NULL;
+        feed_snapshot_free(&snap);
+    }
+    if (rc == 0 && feed_checkpoint_sign(&cose, &cose_len, &at, sk) != API_OK) rc = EINVAL;
+    if (rc == 0) rc = registry_put_blob(txn, reg->meta, "checkpoint", cose, cose_len);
+    free(cose);
+    if (rc == 0) rc = registry_put_blob(txn, reg->meta, "head", head, FEED_HEAD_LEN);
+    if (rc == 0) rc = registry_put_counter(txn, reg->meta, "published_seq", published);
+    if (rc == ENOMEM) {
+        mdb_txn_abort(txn);
+        return API_ERR_NOMEM;
+    }
+    if (rc == EINVAL) {
+        mdb_txn_abort(txn);
+        return API_ERR_CRYPTO;
+    }
+    return registry_finish(txn, rc);
+}
+
+static api_err registry_copy_out(const MDB_val *v, size_t skip, uint8_t **data, size_t *len)
+{
+    if (v->mv_size < skip) return API_ERR_DB;
+    *len = v->mv_size - skip;
+    *data = malloc(*len ? *len : 1);
+    if (!*data) return API_ERR_NOMEM;
+    memcpy(*data, (const uint8_t *)v->mv_data + skip, *len);
+    return API_OK;
+}
+
+api_err registry_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t first, uint8_t **data,
+                          size_t *len, uint64_t *containing)
+{
+    registry_feed_source *src = arg;
+    *containing = 0;
+    if (kind == FEEDSRV_TRUST_LIST || !iss || strcmp(iss, src->iss) != 0) return API_ERR_NOT_FOUND;
+    MDB_txn *txn;
+    if (mdb_txn_begin(src->reg->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
+    api_err e = API_ERR_NOT_FOUND;
+    MDB_val v;
+    if (kind == FEEDSRV_CHECKPOINT || kind == FEEDSRV_SNAPSHOT) {
+        if (registry_get_blob(txn, src->reg->meta, kind == FEEDSRV_CHECKPOINT ? "checkpoint" : "snapshot",
+                              &v) == 0)
+            e = registry_copy_out(&v, 0, data, len);
+    } else {
+        MDB_cursor *cur;
+        if (mdb_cursor_open(txn, src->reg->segments, &cur) == 0) {
+            uint8_t key[8];
+            put_i64(key, (int64_t)first);
+            MDB_val k = {sizeof key, key};
+            int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+            if (rc == 0 && (uint64_t)get_i64(k.mv_data) == first) {
+                e = registry_copy_out(&v, 8, data, len);
+            } else {
+                rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+                if (rc == 0 && v.mv_size >= 8 && (uint64_t)get_i64(v.mv_data) >= first)
+                    *containing = (uint64_t)get_i64(k.mv_data);
+            }
+            mdb_cursor_close(cur);
+        }
+    }
+    mdb_txn_abort(txn);
+    return e;
+}
+
+void registry_reader_check(registry *reg)
+{
+    int dead = 0;
+    mdb_reader_check(reg->env, &dead);
 }

@@ -3,23 +3,42 @@
  * ISS/registry/ (docs/federation.md describes it with the feed).
  *
  * It holds, per attestation id (cti): the status-list index, the printed
- * validity and the status. It holds no personal data: names and numbers
- * stay on the paper and in the QR code. It is shared by concurrent
- * processes (MDB_NOTLS, reader-table clean-up at open).
+ * validity, the status and its private reason, the extensions; the event
+ * log; and the published feed (segments, checkpoint, snapshot). It holds
+ * no personal data: names and numbers stay on the paper and in the QR
+ * code. It is shared by concurrent processes (MDB_NOTLS, reader-table
+ * clean-up at open and on every feed cut): `serve` publishes while the
+ * commands change statuses.
  */
 #ifndef API_REGISTRY_H
 #define API_REGISTRY_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "apitime.h"
 #include "claims.h"
+#include "cose.h"
 #include "err.h"
+#include "feed.h"
+#include "feedsrv.h"
 #include "idxperm.h"
 
 #define REGISTRY_MAP_SIZE (16ull << 30) /* 16 GiB of address space, sparse on disk */
 
 typedef struct registry registry;
+
+/* Private reasons: they stay here, the public feed carries none. */
+typedef enum {
+    REGISTRY_REASON_NONE = 0,
+    REGISTRY_REASON_ERROR = 1,     /* revoked: issued in error */
+    REGISTRY_REASON_FRAUD = 2,     /* revoked: fraud */
+    REGISTRY_REASON_WITHDRAWN = 3, /* revoked: application withdrawn */
+    REGISTRY_REASON_ISSUED = 4,    /* superseded: permit issued */
+    REGISTRY_REASON_REFUSED = 5,   /* superseded: permit refused */
+    REGISTRY_REASON_REPLACED = 6,  /* superseded: a new API replaces it */
+} registry_reason;
 
 typedef struct {
     uint8_t cti[CLAIMS_CTI_LEN];
@@ -27,9 +46,14 @@ typedef struct {
     int64_t iat;
     int64_t nbf;
     int64_t exp;
-    unsigned status;         /* 0 valid, 1 revoked, 2 suspended, 3 superseded */
-    int64_t extended_until;  /* 0 if never extended */
+    unsigned status;        /* 0 valid, 1 revoked, 2 suspended, 3 superseded */
+    int64_t extended_until; /* 0 if never extended */
+    unsigned reason;        /* registry_reason of the last status change */
+    int64_t changed_at;     /* time of the last status change or extension, 0 if none */
 } registry_entry;
+
+/* The end of validity that counts: the extension when later than exp. */
+int64_t registry_effective_exp(const registry_entry *e);
 
 /* Opens (creating if needed) the registry of the issuer folder dir. */
 api_err registry_open(registry **reg, const char *dir);
@@ -40,8 +64,71 @@ void registry_close(registry *reg);
  * indices (idxperm of a counter, from seed), and stores them, all in one
  * transaction: either every entry is registered or none. The caller sets
  * iat, nbf and exp. API_ERR_FULL when the list's 2^21 indices are used.
+ * With replaces not NULL (one entry only), that attestation is superseded
+ * (reason "replaced") in the same transaction; err says why it cannot be.
  */
-api_err registry_allocate(registry *reg, const uint8_t seed[IDXPERM_SEED_LEN], registry_entry *entries, size_t n);
+api_err registry_allocate(registry *reg, const uint8_t seed[IDXPERM_SEED_LEN], registry_entry *entries,
+                          size_t n, const uint8_t *replaces, char *err, size_t errcap);
+
+/*
+ * Changes a status (STATUS_* of verify.h) and appends one event, in one
+ * transaction. Allowed: valid <-> suspended; valid or suspended -> revoked
+ * or superseded (final). Anything else is API_ERR_ARG with err saying why;
+ * an unknown id is API_ERR_NOT_FOUND.
+ */
+api_err registry_set_status(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], unsigned status,
+                            unsigned reason, int64_t now, char *err, size_t errcap);
+
+/*
+ * Extends validity to new_exp (an end of day, Europe/Paris) and appends
+ * one event. Only for valid or suspended attestations; only later than the
+ * current effective end; at most three calendar months after it.
+ */
+api_err registry_extend(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], int64_t new_exp, int64_t now,
+                        char *err, size_t errcap);
+
+/* The latest end of validity an extension of e may give (three months after its effective end). */
+int64_t registry_extension_limit(const registry_entry *e);
+
+/*
+ * Automatic renewal: every valid or suspended attestation whose effective
+ * end falls between now - within and now + within is extended by `by`
+ * (from its effective end, calendar months in Paris time, at most three
+ * months), all in one transaction. Revoked and superseded ones are never
+ * touched. *renewed counts them; log (may be NULL) gets one line each
+ * (id and new end only).
+ */
+api_err registry_renew_pending(registry *reg, int64_t now, time_duration within, time_duration by,
+                               size_t *renewed, FILE *log);
+
+/* Calls fn for every attestation, in id order, in one read transaction; stops when fn returns nonzero. */
+typedef int (*registry_visit_fn)(void *arg, const registry_entry *e);
+api_err registry_foreach(registry *reg, registry_visit_fn fn, void *arg);
+
+/* Feed state: last event recorded, last event published in a segment. */
+api_err registry_feed_counts(registry *reg, uint64_t *last_event, uint64_t *published);
+
+/*
+ * Publishes: cuts every pending event into signed segments of at most
+ * FEED_SEGMENT_MAX_EVENTS, advances the chain, signs a snapshot of the
+ * whole status list when anything was cut, and signs a new checkpoint
+ * (always: the heartbeat), all in one transaction, so the feed never shows
+ * a state the registry does not hold. *cut counts the segments made.
+ */
+api_err registry_feed_publish(registry *reg, const char *iss, uint64_t epoch, const uint8_t sk[COSE_SK_LEN],
+                              int64_t now, size_t *cut);
+
+/* A feedsrv_get_fn over the published feed; arg is a registry_feed_source. */
+typedef struct {
+    registry *reg;
+    char iss[CLAIMS_ISS_MAX];
+} registry_feed_source;
+
+api_err registry_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t first, uint8_t **data,
+                          size_t *len, uint64_t *containing);
+
+/* Clears stale reader slots left by killed processes (mdb_reader_check). */
+void registry_reader_check(registry *reg);
 
 /* Reads one entry by attestation id; API_ERR_NOT_FOUND if unknown. */
 api_err registry_get(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], registry_entry *out);

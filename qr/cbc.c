@@ -133,6 +133,8 @@ static int cbc_item(cbc_walker *w, unsigned depth)
     unsigned major, ai;
     uint64_t arg;
     if (cbc_head(w, &major, &arg, &ai) != 0) return -1;
+    /* At most max_depth nested containers (arrays, maps, tags); a scalar may sit inside the last one. */
+    if (major >= 4 && major <= 6 && depth >= w->max_depth) return -1;
     switch (major) {
     case 0: /* unsigned integer */
     case 1: /* negative integer */

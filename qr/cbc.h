@@ -22,7 +22,8 @@
  * Checks that in[0..len) is exactly one well-formed CBOR item in the
  * project's canonical form: definite lengths only, shortest-form heads,
  * valid UTF-8 text, no duplicate map keys, no floats or simple values other
- * than false/true/null, nesting at most max_depth, no trailing bytes.
+ * than false/true/null, at most max_depth nested arrays, maps and tags,
+ * no trailing bytes.
  * Returns API_OK or API_ERR_CBOR.
  */
 api_err cbc_check(const uint8_t *in, size_t len, unsigned max_depth);

@@ -236,7 +236,7 @@ api_err claims_decode(api_claims *c, const uint8_t *in, size_t inlen)
     memset(c, 0, sizeof *c);
     cbor_item_t *root;
     api_err e = cbc_load(&root, in, inlen, CBC_MAX_DEPTH);
-    if (e != API_OK) return e;
+    if (e != API_OK) return e == API_ERR_NOMEM ? e : API_ERR_CLAIMS; /* signed, but not canonical: bad claims */
     const uint8_t *cti;
     size_t cti_len;
     if (!cbor_isa_map(root) || cbc_get_text(c->iss, sizeof c->iss, cbc_map_get_int(root, CWT_ISS)) != 0 ||

@@ -5,7 +5,11 @@
  * each deflate block; at the end of the final block zlib reports how many
  * bits of the last input byte are unused, and those bits must be zero
  * (deflate writes zeros there). The same holds for the padding that
- * follows the header of a stored block, checked at each block boundary. After the Adler-32 trailer no input byte
+ * follows the header of a stored block, checked at each block boundary.
+ * The header must declare deflate with a 32 KiB window (CMF 0x78); its
+ * FLEVEL bits are not checked. A stream that wants more output than the
+ * buffer holds makes inflate stop with Z_BUF_ERROR: refused, so a zlib bomb
+ * costs at most the buffer. After the Adler-32 trailer no input byte
  * may remain. Output is bounded by the caller's buffer: inflate never
  * writes past it, and a stream that wants more is refused.
  */
@@ -74,6 +78,11 @@ api_err zc_inflate_strict(uint8_t *out, size_t *outlen, const uint8_t *in, size_
     zs.next_out = out;
     zs.avail_out = (uInt)*outlen;
 
+    /* CMF 0x78: deflate with a 32 KiB window. FLEVEL is informative and other writers set it otherwise. */
+    if (in[0] != 0x78 || inlen < 2) {
+        inflateEnd(&zs);
+        return API_ERR_ZLIB;
+    }
     api_err result = API_ERR_ZLIB;
     int padding_checked = 0;
     for (;;) {
@@ -89,10 +98,6 @@ api_err zc_inflate_strict(uint8_t *out, size_t *outlen, const uint8_t *in, size_
             padding_checked = 1;
         } else if ((zs.data_type & 128) && !(zs.data_type & 64)) {
             if (!zc_stored_header_is_canonical(&zs, in)) break;
-        }
-        if (zs.avail_out == 0 && zs.avail_in > 0 && !padding_checked) {
-            /* More output wanted than the caller allows: refuse. */
-            break;
         }
         if (zs.avail_in == 0) break; /* truncated */
     }

@@ -16,7 +16,8 @@ api_err zc_compress(uint8_t *out, size_t *outlen, const uint8_t *in, size_t inle
 
 /*
  * Inflates a zlib stream into out (capacity *outlen) and sets *outlen.
- * Returns API_ERR_ZLIB for a damaged stream, a preset dictionary, bytes
+ * Returns API_ERR_ZLIB for a damaged stream, a header other than deflate
+ * with a 32 KiB window (CMF 0x78), a preset dictionary, bytes
  * after the stream, non-zero padding bits after the final deflate block,
  * or output larger than the capacity (a zlib bomb stops there).
  */

@@ -2,7 +2,10 @@
  * api-verifier: checks attestations (see docs/man/api-verifier.1).
  *
  *   verify   one QR text (argument, standard input, or an image of the
- *            document) against a trust list signed by a pinned root key
+ *            document) against a trust list signed by a pinned root key,
+ *            and with --data against the replica's statuses
+ *   sync     pull the trust list and the feeds into the replica
+ *   serve    sync in the background and serve as a mirror
  *
  * The trust list must pass its own checks first (root signature, rules):
  * if it does not, nothing is verified and the exit code is 2. A verdict,
@@ -21,7 +24,10 @@
 #include "fsutil.h"
 #include "image.h"
 #include "qrtext.h"
+#include "replica.h"
 #include "report.h"
+#include "service.h"
+#include "syncer.h"
 #include "trust.h"
 #include "verify.h"
 
@@ -34,33 +40,59 @@ enum {
 };
 
 static const char usage_text[] =
-    "Usage: api-verifier verify --root ROOT.pub --trust TRUST-LIST.cose\n"
-    "                           (--payload TEXT | --image FILE | -) [--json] [--at TIME]\n"
+    "Usage: api-verifier COMMAND [OPTIONS]\n"
     "\n"
-    "Checks an attestation de prolongation d'instruction (API): the trust list's signature\n"
-    "against the pinned root key, the attestation's signature, its issuer and its dates.\n"
+    "Checks attestations de prolongation d'instruction (API) and keeps a replica of\n"
+    "the federation's statuses.\n"
+    "\n"
+    "  verify --root ROOT.pub [--trust TRUST-LIST.cose] [--data DIR]\n"
+    "         (--payload TEXT | --image FILE | -) [--json] [--at TIME] [--max-staleness 24h]\n"
+    "      Checks one attestation: the trust list's signature against the pinned root key,\n"
+    "      the attestation's signature, its issuer and its dates; with --data, also its\n"
+    "      status (revoked, suspended, superseded, extended) from the replica in DIR.\n"
+    "  sync   --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) [--from URL ...]\n"
+    "         [--mirrors-only] [--timeout SECONDS]\n"
+    "      Pulls the trust list and every issuer's feed (from the issuer, then from each\n"
+    "      mirror given with --from) into the replica in DIR, checking every signature,\n"
+    "      the chain and the sequence numbers; refuses rollbacks and forks.\n"
+    "  serve  --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) --listen ADDR:PORT\n"
+    "         [--sync-interval SECONDS] [--from URL ...] [--mirrors-only] [--max-staleness 24h]\n"
+    "      Syncs in the background and re-serves the trust list and the feeds it holds\n"
+    "      (/trust/v1/trust-list.cose, /feed/v1/ISS/...), so verifiers can sync from it.\n"
     "\n"
     "  --root FILE      the federation's root public key (base64url), pinned\n"
     "  --trust FILE     the signed trust list (trust-list.cose)\n"
+    "  --trust-url URL  the same, fetched over http (e.g. from a mirror)\n"
+    "  --data DIR       the replica (LMDB)\n"
     "  --payload TEXT   the QR text, API1:...\n"
     "  --image FILE     a PNG or JPEG image of the document; its QR code is read\n"
     "  -                read the QR text from standard input\n"
     "  --json           print the result as JSON (stable field: result)\n"
-    "  --at TIME        verify as of TIME: 2026-12-01, 2026-12-01T10:00:00Z,\n"
+    "  --at TIME        verify as of TIME: 2026-12-01 (12:00 Paris time that day),\n"
+    "                   2026-12-01T10:00:00 (Paris time), 2026-12-01T10:00:00Z,\n"
     "                   2026-12-01T10:00:00+01:00 or @SECONDS (default: now)\n"
+    "  --max-staleness D  status older than D (e.g. 24h, 2d) gives status_unknown (default 24h)\n"
     "\n"
     "Verdicts: valid, expired, not_yet_valid, revoked, suspended, superseded,\n"
     "status_unknown, invalid_signature, unknown_issuer, untrusted_issuer, malformed.\n"
-    "Without a status replica, trust, signature and dates are checked and the\n"
-    "result says status_checked: false.\n"
+    "Without --data, trust, signature and dates are checked and the result says\n"
+    "status_checked: false.\n"
     "\n"
-    "Exit codes: 0 valid; 1 any other verdict (including malformed and\n"
+    "Exit codes of verify: 0 valid; 1 any other verdict (including malformed and\n"
     "invalid_signature); 2 usage error, unreadable file, image without a QR code,\n"
-    "or a trust list that fails its own checks.\n";
+    "or a trust list that fails its own checks.\n"
+    "Exit codes of sync: 0 every issuer reached (directly or through a mirror) and the\n"
+    "trust list accepted or already held; 1 an issuer not reached, a fork or a rollback\n"
+    "refused (the replica keeps its previous state); 2 usage error or no trust list.\n";
+
+#define VER_MAX_MIRRORS 16
 
 typedef struct {
-    const char *root, *trust, *payload, *image, *at;
-    int json, stdin_text;
+    const char *root, *trust, *trust_url, *data, *payload, *image, *at, *listen, *staleness;
+    const char *mirrors[VER_MAX_MIRRORS];
+    size_t n_mirrors;
+    int json, stdin_text, mirrors_only;
+    long sync_interval, timeout;
 } ver_opts;
 
 _Noreturn static void ver_usage(FILE *out, int code)
@@ -69,24 +101,59 @@ _Noreturn static void ver_usage(FILE *out, int code)
     exit(code);
 }
 
-static void ver_parse(ver_opts *o, int argc, char **argv)
+static const char *ver_allowed(const char *cmd)
+{
+    if (!strcmp(cmd, "verify")) return "rtdpiajS";
+    if (!strcmp(cmd, "sync")) return "rtudfmT";
+    if (!strcmp(cmd, "serve")) return "rtudfmLIS";
+    return NULL;
+}
+
+static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"root", required_argument, 0, 'r'},    {"trust", required_argument, 0, 't'},
-        {"payload", required_argument, 0, 'p'}, {"image", required_argument, 0, 'i'},
-        {"at", required_argument, 0, 'a'},      {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+        {"root", required_argument, 0, 'r'},
+        {"trust", required_argument, 0, 't'},
+        {"trust-url", required_argument, 0, 'u'},
+        {"data", required_argument, 0, 'd'},
+        {"payload", required_argument, 0, 'p'},
+        {"image", required_argument, 0, 'i'},
+        {"at", required_argument, 0, 'a'},
+        {"json", no_argument, 0, 'j'},
+        {"from", required_argument, 0, 'f'},
+        {"mirrors-only", no_argument, 0, 'm'},
+        {"timeout", required_argument, 0, 'T'},
+        {"listen", required_argument, 0, 'L'},
+        {"sync-interval", required_argument, 0, 'I'},
+        {"max-staleness", required_argument, 0, 'S'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
+    o->sync_interval = 60;
+    o->timeout = 10;
+    const char *allowed = ver_allowed(cmd);
+    if (!allowed) cli_fail(VEXIT_ERROR, "unknown command '%s' (try --help)", cmd);
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == '?') cli_fail(VEXIT_ERROR, "unknown option '%s' (try --help)", argv[optind - 1]);
+        if (c == ':') cli_fail(VEXIT_ERROR, "option '%s' needs a value", argv[optind - 1]);
+        if (!cli_option_allowed(allowed, c))
+            cli_fail(VEXIT_ERROR, "option '%s' does not apply to '%s' (try --help)", argv[optind - 1], cmd);
         switch (c) {
         case 'r':
             o->root = optarg;
             break;
         case 't':
             o->trust = optarg;
+            break;
+        case 'u':
+            o->trust_url = optarg;
+            break;
+        case 'd':
+            o->data = optarg;
             break;
         case 'p':
             o->payload = optarg;
@@ -100,6 +167,26 @@ static void ver_parse(ver_opts *o, int argc, char **argv)
         case 'j':
             o->json = 1;
             break;
+        case 'f':
+            if (o->n_mirrors == VER_MAX_MIRRORS)
+                cli_fail(VEXIT_ERROR, "at most %d --from mirrors", VER_MAX_MIRRORS);
+            o->mirrors[o->n_mirrors++] = optarg;
+            break;
+        case 'm':
+            o->mirrors_only = 1;
+            break;
+        case 'T':
+            o->timeout = cli_parse_long("--timeout", optarg, 1, 600);
+            break;
+        case 'L':
+            o->listen = optarg;
+            break;
+        case 'I':
+            o->sync_interval = cli_parse_long("--sync-interval", optarg, 1, 86400);
+            break;
+        case 'S':
+            o->staleness = optarg;
+            break;
         case 'h':
             ver_usage(stdout, 0);
         default:
@@ -107,24 +194,57 @@ static void ver_parse(ver_opts *o, int argc, char **argv)
         }
     }
     for (; optind < argc; optind++) {
-        if (strcmp(argv[optind], "-") != 0)
+        if (strcmp(argv[optind], "-") != 0 || strcmp(cmd, "verify") != 0)
             cli_fail(VEXIT_ERROR, "unexpected argument '%s' (try --help)", argv[optind]);
         o->stdin_text = 1;
     }
     if (!o->root) cli_fail(VEXIT_ERROR, "--root ROOT.pub is required");
-    if (!o->trust) cli_fail(VEXIT_ERROR, "--trust TRUST-LIST.cose is required");
-    if ((o->payload != NULL) + (o->image != NULL) + o->stdin_text != 1)
-        cli_fail(VEXIT_ERROR, "give exactly one of --payload TEXT, --image FILE or -");
+    if (o->trust && o->trust_url) cli_fail(VEXIT_ERROR, "give --trust FILE or --trust-url URL, not both");
+    if (!strcmp(cmd, "verify")) {
+        if (!o->trust && !o->data)
+            cli_fail(VEXIT_ERROR, "--trust TRUST-LIST.cose (or --data DIR) is required");
+        if ((o->payload != NULL) + (o->image != NULL) + o->stdin_text != 1)
+            cli_fail(VEXIT_ERROR, "give exactly one of --payload TEXT, --image FILE or -");
+    } else {
+        if (!o->data) cli_fail(VEXIT_ERROR, "--data DIR is required");
+        if (!o->trust && !o->trust_url) cli_fail(VEXIT_ERROR, "--trust FILE or --trust-url URL is required");
+        if (o->mirrors_only && o->n_mirrors == 0)
+            cli_fail(VEXIT_ERROR, "--mirrors-only needs at least one --from");
+        if (!strcmp(cmd, "serve") && !o->listen) cli_fail(VEXIT_ERROR, "--listen ADDR:PORT is required");
+    }
 }
 
-static void ver_load_trust(trust_list *tl, const ver_opts *o)
+static void ver_root(uint8_t root[COSE_PK_LEN], const ver_opts *o)
 {
-    uint8_t root[COSE_PK_LEN];
     api_err e = b64url_read_key_file(root, o->root);
     if (e != API_OK) cli_fail(VEXIT_ERROR, "%s: not a root public key file (%s)", o->root, api_strerror(e));
+}
+
+static int64_t ver_staleness(const ver_opts *o)
+{
+    if (!o->staleness) return REPLICA_DEFAULT_MAX_STALENESS;
+    time_duration d;
+    if (time_parse_duration(&d, o->staleness) != 0 || d.unit == 'm')
+        cli_fail(VEXIT_ERROR, "--max-staleness: expected a duration such as 24h, 2d or 3600s");
+    return time_add_duration(0, d);
+}
+
+static replica *ver_open_replica(const ver_opts *o)
+{
+    replica *r;
+    if (fs_mkdirs(o->data, 0700) != API_OK) cli_fail(VEXIT_ERROR, "cannot create %s", o->data);
+    api_err e = replica_open(&r, o->data);
+    if (e != API_OK) cli_fail(VEXIT_ERROR, "cannot open the replica in %s: %s", o->data, api_strerror(e));
+    return r;
+}
+
+static void ver_load_trust_file(trust_list *tl, const ver_opts *o)
+{
+    uint8_t root[COSE_PK_LEN];
+    ver_root(root, o);
     uint8_t *data;
     size_t len;
-    e = fs_read_file(&data, &len, o->trust, TRUST_MAX_COSE);
+    api_err e = fs_read_file(&data, &len, o->trust, TRUST_MAX_COSE);
     if (e != API_OK) cli_fail(VEXIT_ERROR, "cannot read the trust list %s: %s", o->trust, api_strerror(e));
     char err[256];
     e = trust_verify(tl, err, sizeof err, data, len, root);
@@ -160,28 +280,103 @@ static char *ver_read_text(const ver_opts *o, size_t *len)
 static int cmd_verify(const ver_opts *o)
 {
     trust_list tl;
-    ver_load_trust(&tl, o);
-    verify_ctx ctx = {&tl, cli_now(), NULL, NULL};
+    replica *r = NULL;
+    verify_ctx ctx = {.tl = &tl};
     if (o->at && time_parse_instant(&ctx.now, o->at) != 0)
         cli_fail(VEXIT_ERROR, "--at: not a date or time: '%s'", o->at);
+    if (!o->at) ctx.now = cli_now();
+    if (o->data) {
+        r = ver_open_replica(o);
+        if (o->trust) {
+            /* A newer list is taken into the replica; an older one is refused, the held one is used. */
+            uint8_t root[COSE_PK_LEN], *data;
+            size_t len;
+            char err[256];
+            ver_root(root, o);
+            if (fs_read_file(&data, &len, o->trust, TRUST_MAX_COSE) != API_OK)
+                cli_fail(VEXIT_ERROR, "cannot read the trust list %s", o->trust);
+            if (replica_offer_trust(r, data, len, root, err, sizeof err) != API_OK)
+                cli_warn("the trust list %s is not taken: %s", o->trust, err);
+            free(data);
+        }
+        if (replica_trust(r, &tl) != API_OK)
+            cli_fail(VEXIT_ERROR, "the replica in %s holds no trust list: run 'sync' first, or give --trust",
+                     o->data);
+        ctx.status_fn = replica_status;
+        ctx.status_arg = r;
+        ctx.max_staleness = ver_staleness(o);
+        replica_set_policy(r, ctx.max_staleness, ctx.now);
+    } else {
+        ver_load_trust_file(&tl, o);
+    }
     size_t len;
     char *text = ver_read_text(o, &len);
-    verify_result r;
-    if (text) verify_qrtext(&r, &ctx, text, len);
-    else verify_malformed(&r, API_ERR_TOO_LARGE);
+    verify_result res;
+    if (text)
+        verify_qrtext(&res, &ctx, text, len);
+    else
+        verify_malformed(&res, API_ERR_TOO_LARGE);
     free(text);
     if (o->json) {
-        cJSON *j = report_json(&r, &ctx, REPORT_FULL);
+        cJSON *j = report_json(&res, &ctx, REPORT_FULL);
         char *s = j ? cJSON_Print(j) : NULL;
         if (!s) cli_fail(VEXIT_ERROR, "out of memory");
         puts(s);
         free(s);
         cJSON_Delete(j);
     } else {
-        report_text(stdout, &r, &ctx);
+        report_text(stdout, &res, &ctx);
     }
     trust_free(&tl);
-    return r.verdict == VERDICT_VALID ? VEXIT_VALID : VEXIT_NOT_VALID;
+    replica_close(r);
+    return res.verdict == VERDICT_VALID ? VEXIT_VALID : VEXIT_NOT_VALID;
+}
+
+static void ver_sync_config(syncer_config *sc, const ver_opts *o)
+{
+    memset(sc, 0, sizeof *sc);
+    ver_root(sc->root_pk, o);
+    sc->trust_file = o->trust;
+    sc->trust_url = o->trust_url;
+    sc->mirrors = o->mirrors;
+    sc->n_mirrors = o->n_mirrors;
+    sc->mirrors_only = o->mirrors_only;
+    sc->timeout_ms = (int)o->timeout * 1000;
+}
+
+static int cmd_sync(const ver_opts *o)
+{
+    syncer_config sc;
+    ver_sync_config(&sc, o);
+    replica *r = ver_open_replica(o);
+    syncer_result res;
+    api_err e = syncer_run(r, &sc, cli_now(), stdout, &res);
+    replica_counters counters;
+    if (replica_get_counters(r, &counters) == API_OK && (counters.forks || counters.rollbacks))
+        printf("forks detected: %llu, rollbacks refused: %llu (since this replica was created)\n",
+               (unsigned long long)counters.forks, (unsigned long long)counters.rollbacks);
+    replica_close(r);
+    if (e == API_ERR_TRUST_LIST) return VEXIT_ERROR;
+    size_t missing = 0;
+    for (size_t i = 0; i < res.feeds.n; i++) missing += !res.feeds.issuers[i].reached;
+    printf("sync %s: %zu issuers, %zu reached%s\n", e == API_OK ? "complete" : "INCOMPLETE", res.feeds.n,
+           res.feeds.n - missing, res.trust_refused ? ", trust list refused" : "");
+    return e == API_OK ? VEXIT_VALID : VEXIT_NOT_VALID;
+}
+
+static int cmd_serve(const ver_opts *o)
+{
+    service_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    ver_sync_config(&cfg.sync, o);
+    cfg.listen = o->listen;
+    cfg.sync_interval = o->sync_interval;
+    cfg.max_staleness = ver_staleness(o);
+    cfg.threads = 32;
+    replica *r = ver_open_replica(o);
+    int rc = service_run(r, &cfg);
+    replica_close(r);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -192,9 +387,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) ver_usage(stdout, 0);
     ver_opts o;
-    if (!strcmp(cmd, "verify")) {
-        ver_parse(&o, argc - 1, argv + 1);
-        return cmd_verify(&o);
-    }
-    cli_fail(VEXIT_ERROR, "unknown command '%s' (try --help)", cmd);
+    ver_parse(&o, cmd, argc - 1, argv + 1);
+    if (!strcmp(cmd, "verify")) return cmd_verify(&o);
+    if (!strcmp(cmd, "sync")) return cmd_sync(&o);
+    return cmd_serve(&o);
 }

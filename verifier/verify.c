@@ -54,6 +54,7 @@ static void verify_status_and_dates(verify_result *r, const verify_ctx *ctx)
         }
         have_status = st.held;
     }
+    if (have_status && ctx->max_staleness > 0) st.fresh = ctx->now - st.as_of <= ctx->max_staleness;
     r->status_checked = have_status;
     r->status_as_of = have_status ? st.as_of : 0;
     r->status = have_status ? st.status : STATUS_VALID;

@@ -68,6 +68,7 @@ typedef struct {
     int64_t now;
     verify_status_fn status_fn; /* NULL: no replica, status not checked */
     void *status_arg;
+    int64_t max_staleness;      /* > 0: fresh means now - as_of <= this (else the source's own `fresh`) */
 } verify_ctx;
 
 typedef struct {

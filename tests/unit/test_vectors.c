@@ -404,7 +404,7 @@ static void test_vectors_verdicts(void **state)
     const cJSON *v;
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(j, "vectors"))
     {
-        verify_ctx ctx = {&tl, 0, NULL, NULL};
+        verify_ctx ctx = {.tl = &tl};
         assert_int_equal(time_parse_instant(&ctx.now, vec_str(v, "at")), 0);
         const char *qr = vec_str(v, "qr");
         verify_result r;

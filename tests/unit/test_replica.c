@@ -1,0 +1,1721 @@
+/*
+ * test_replica.c: the verifier's replica (replica.h) against an in-memory
+ * "internet": issuers' feeds built here with fixed keys (feed_*_sign), a
+ * trust list signed by a fixed root, hosts that can be down, bytes that
+ * can be tampered with, and replicas serving each other as mirrors.
+ *
+ * Covers the first sync (snapshot + segments) and incremental syncs, the
+ * status reaching replica_status, freshness, mirrors, every refusal
+ * (forged, tampered, rolled back, forked, future, compromised, retired,
+ * oversized, overshooting), the trust-list rules (rollback, next root, new
+ * epoch), the segment lookup of a mirror, and crash consistency: a child
+ * killed during a large sync leaves the state of a checkpoint boundary.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "feed.h"
+#include "httpc.h"
+#include "replica.h"
+#include "testkit.h"
+#include "trust.h"
+
+#define FEED75 "http://feed-75.test"
+#define FEED13 "http://feed-13.test"
+#define DAY    86400
+
+static int64_t T0; /* 2026-10-01T12:00:00Z */
+
+/* ---- temporary folders ---- */
+
+static void tmpdir_new(char dir[64])
+{
+    snprintf(dir, 64, "%s/api-replica.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(dir));
+}
+
+/* The replica's folder holds files only (data.mdb, lock.mdb). */
+static void tmpdir_remove(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *de;
+        char path[512];
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            remove(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+/* ---- the fake internet ---- */
+
+typedef struct {
+    char url[320];
+    uint8_t *body;
+    size_t len;
+} net_obj;
+
+typedef struct {
+    net_obj *objs;
+    size_t n, cap;
+    const char *down[8];
+    size_t n_down;
+    struct {
+        const char *base;
+        replica *r;
+    } mirrors[4];
+    size_t n_mirrors;
+    char tamper_url[320]; /* served with one byte flipped at tamper_at */
+    size_t tamper_at;
+    size_t fetches;
+} fakenet;
+
+static void net_init(fakenet *n)
+{
+    memset(n, 0, sizeof *n);
+}
+
+static void net_free(fakenet *n)
+{
+    for (size_t i = 0; i < n->n; i++) free(n->objs[i].body);
+    free(n->objs);
+    memset(n, 0, sizeof *n);
+}
+
+static void net_put(fakenet *n, const char *url, const uint8_t *body, size_t len)
+{
+    net_obj *o = NULL;
+    for (size_t i = 0; i < n->n && !o; i++)
+        if (strcmp(n->objs[i].url, url) == 0) o = &n->objs[i];
+    if (!o) {
+        if (n->n == n->cap) {
+            n->cap = n->cap ? 2 * n->cap : 64;
+            n->objs = realloc(n->objs, n->cap * sizeof *n->objs);
+            assert_non_null(n->objs);
+        }
+        o = &n->objs[n->n++];
+        memset(o, 0, sizeof *o);
+        snprintf(o->url, sizeof o->url, "%s", url);
+    }
+    free(o->body);
+    o->body = malloc(len ? len : 1);
+    assert_non_null(o->body);
+    memcpy(o->body, body, len);
+    o->len = len;
+}
+
+static void net_remove(fakenet *n, const char *url)
+{
+    for (size_t i = 0; i < n->n; i++)
+        if (strcmp(n->objs[i].url, url) == 0) {
+            free(n->objs[i].body);
+            n->objs[i] = n->objs[--n->n];
+            return;
+        }
+}
+
+static const net_obj *net_find(const fakenet *n, const char *url)
+{
+    for (size_t i = 0; i < n->n; i++)
+        if (strcmp(n->objs[i].url, url) == 0) return &n->objs[i];
+    return NULL;
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* A replica serving its feed_get under base, the way feedsrv does over HTTP. */
+static api_err net_mirror(replica *r, const char *path, uint8_t **body, size_t *len, int *status)
+{
+    uint64_t first = 0, containing = 0;
+    api_err e;
+    if (strcmp(path, "/trust/v1/trust-list.cose") == 0) {
+        e = replica_feed_get(r, FEEDSRV_TRUST_LIST, NULL, 0, body, len, &containing);
+    } else {
+        char iss[64], what[64];
+        feedsrv_kind kind;
+        if (sscanf(path, "/feed/v1/%63[^/]/%63s", iss, what) != 2) {
+            *status = 404;
+            return API_OK;
+        }
+        if (strcmp(what, "checkpoint") == 0)
+            kind = FEEDSRV_CHECKPOINT;
+        else if (strcmp(what, "snapshot") == 0)
+            kind = FEEDSRV_SNAPSHOT;
+        else if (sscanf(what, "segments/%" SCNu64, &first) == 1)
+            kind = FEEDSRV_SEGMENT;
+        else {
+            *status = 404;
+            return API_OK;
+        }
+        e = replica_feed_get(r, kind, iss, first, body, len, &containing);
+    }
+    *status = e == API_OK ? 200 : e == API_ERR_NOT_FOUND ? 404 : 500;
+    return API_OK;
+}
+
+static api_err net_fetch(void *arg, const char *url, uint8_t **body, size_t *len, int *status)
+{
+    fakenet *n = arg;
+    *body = NULL;
+    *len = 0;
+    *status = 0;
+    n->fetches++;
+    for (size_t i = 0; i < n->n_down; i++)
+        if (starts_with(url, n->down[i])) return API_ERR_IO;
+    for (size_t i = 0; i < n->n_mirrors; i++)
+        if (starts_with(url, n->mirrors[i].base))
+            return net_mirror(n->mirrors[i].r, url + strlen(n->mirrors[i].base), body, len, status);
+    const net_obj *o = net_find(n, url);
+    if (!o) {
+        *status = 404;
+        return API_OK;
+    }
+    *body = malloc(o->len ? o->len : 1);
+    if (!*body) return API_ERR_NOMEM;
+    memcpy(*body, o->body, o->len);
+    *len = o->len;
+    if (n->tamper_url[0] && strcmp(url, n->tamper_url) == 0 && n->tamper_at < o->len)
+        (*body)[n->tamper_at] ^= 0x01;
+    *status = 200;
+    return API_OK;
+}
+
+static void net_down(fakenet *n, const char *base)
+{
+    n->down[n->n_down++] = base;
+}
+
+static void net_add_mirror(fakenet *n, const char *base, replica *r)
+{
+    n->mirrors[n->n_mirrors].base = base;
+    n->mirrors[n->n_mirrors++].r = r;
+}
+
+/* ---- an issuer's feed, built here ---- */
+
+typedef struct {
+    uint64_t first;
+    size_t n;
+    uint8_t *cose;
+    size_t len;
+} tseg;
+
+typedef struct {
+    char iss[CLAIMS_ISS_MAX];
+    uint64_t epoch;
+    testkit_key key;
+    uint8_t head[FEED_HEAD_LEN];
+    uint64_t seq;
+    feed_event *pend;
+    size_t n_pend;
+    tseg *segs;
+    size_t n_segs;
+    uint8_t *bits; /* the model: status of every idx */
+    int64_t *ext;  /* the model: extension end of every idx */
+} tfeed;
+
+static void tfeed_init(tfeed *f, const char *iss, uint64_t epoch, const testkit_key *key)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->iss, sizeof f->iss, "%s", iss);
+    f->epoch = epoch;
+    f->key = *key;
+    f->pend = calloc(FEED_SEGMENT_MAX_EVENTS, sizeof *f->pend);
+    f->segs = calloc(1024, sizeof *f->segs);
+    f->bits = calloc(1, FEED_LIST_BYTES);
+    f->ext = calloc(FEED_LIST_SIZE, sizeof *f->ext);
+    assert_non_null(f->pend);
+    assert_non_null(f->segs);
+    assert_non_null(f->bits);
+    assert_non_null(f->ext);
+}
+
+static void tfeed_free(tfeed *f)
+{
+    for (size_t i = 0; i < f->n_segs; i++) free(f->segs[i].cose);
+    free(f->pend);
+    free(f->segs);
+    free(f->bits);
+    free(f->ext);
+    memset(f, 0, sizeof *f);
+}
+
+static void tfeed_event(tfeed *f, uint32_t idx, unsigned kind, int64_t value, int64_t time)
+{
+    assert_true(f->n_pend < FEED_SEGMENT_MAX_EVENTS);
+    feed_event *ev = &f->pend[f->n_pend++];
+    ev->seq = f->seq + f->n_pend;
+    ev->idx = idx;
+    ev->kind = kind;
+    ev->value = value;
+    ev->time = time;
+    if (kind == FEED_EVENT_STATUS)
+        feed_bits_set(f->bits, idx, (unsigned)value);
+    else if (value > f->ext[idx])
+        f->ext[idx] = value;
+}
+
+/* Cuts the pending events into a segment signed with sk (the feed's key when NULL). */
+static void tfeed_cut_with(tfeed *f, const uint8_t *sk)
+{
+    assert_true(f->n_pend > 0 && f->n_segs < 1024);
+    feed_segment s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.iss, sizeof s.iss, "%s", f->iss);
+    s.epoch = f->epoch;
+    s.first = f->seq + 1;
+    s.n = f->n_pend;
+    s.events = f->pend;
+    tseg *t = &f->segs[f->n_segs++];
+    t->first = s.first;
+    t->n = s.n;
+    assert_int_equal(feed_segment_sign(&t->cose, &t->len, f->head, &s, f->head, sk ? sk : f->key.sk), API_OK);
+    f->seq += f->n_pend;
+    f->n_pend = 0;
+}
+
+static void tfeed_cut(tfeed *f)
+{
+    tfeed_cut_with(f, NULL);
+}
+
+static void tfeed_checkpoint_with(const tfeed *f, int64_t signed_at, const uint8_t *sk, uint8_t **cose,
+                                  size_t *len)
+{
+    feed_checkpoint c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.iss, sizeof c.iss, "%s", f->iss);
+    c.epoch = f->epoch;
+    c.seq = f->seq;
+    memcpy(c.head, f->head, FEED_HEAD_LEN);
+    c.signed_at = signed_at;
+    assert_int_equal(feed_checkpoint_sign(cose, len, &c, sk ? sk : f->key.sk), API_OK);
+}
+
+static void tfeed_snapshot(const tfeed *f, int64_t signed_at, uint8_t **cose, size_t *len)
+{
+    feed_snapshot s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.at.iss, sizeof s.at.iss, "%s", f->iss);
+    s.at.epoch = f->epoch;
+    s.at.seq = f->seq;
+    memcpy(s.at.head, f->head, FEED_HEAD_LEN);
+    s.at.signed_at = signed_at;
+    s.bits = f->bits;
+    size_t n = 0;
+    for (uint32_t i = 0; i < FEED_LIST_SIZE; i++) n += f->ext[i] != 0;
+    s.ext = calloc(n ? n : 1, sizeof *s.ext);
+    assert_non_null(s.ext);
+    for (uint32_t i = 0; i < FEED_LIST_SIZE; i++)
+        if (f->ext[i]) {
+            s.ext[s.n_ext].idx = i;
+            s.ext[s.n_ext++].until = f->ext[i];
+        }
+    assert_int_equal(feed_snapshot_sign(cose, len, &s, f->key.sk), API_OK);
+    free(s.ext);
+}
+
+static void url_of(char *out, size_t cap, const char *base, const char *iss, const char *what)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/feed/v1/%s/%s", iss, what);
+    assert_int_equal(httpc_join(out, cap, base, path), 0);
+}
+
+static void seg_url(char *out, size_t cap, const char *base, const char *iss, uint64_t first)
+{
+    char what[64];
+    snprintf(what, sizeof what, "segments/%" PRIu64, first);
+    url_of(out, cap, base, iss, what);
+}
+
+/* Publishes every segment (from segs[from]) and a checkpoint signed at signed_at under base. */
+static void tfeed_publish_from(const tfeed *f, fakenet *n, const char *base, int64_t signed_at, size_t from)
+{
+    char url[320];
+    for (size_t i = from; i < f->n_segs; i++) {
+        seg_url(url, sizeof url, base, f->iss, f->segs[i].first);
+        net_put(n, url, f->segs[i].cose, f->segs[i].len);
+    }
+    uint8_t *cose;
+    size_t len;
+    tfeed_checkpoint_with(f, signed_at, NULL, &cose, &len);
+    url_of(url, sizeof url, base, f->iss, "checkpoint");
+    net_put(n, url, cose, len);
+    free(cose);
+}
+
+static void tfeed_publish(const tfeed *f, fakenet *n, const char *base, int64_t signed_at)
+{
+    tfeed_publish_from(f, n, base, signed_at, 0);
+}
+
+static void tfeed_publish_snapshot(const tfeed *f, fakenet *n, const char *base, int64_t signed_at)
+{
+    char url[320];
+    uint8_t *cose;
+    size_t len;
+    tfeed_snapshot(f, signed_at, &cose, &len);
+    url_of(url, sizeof url, base, f->iss, "snapshot");
+    net_put(n, url, cose, len);
+    free(cose);
+}
+
+/* A few events of every kind on idx base..base+9 (one segment's worth when cut). */
+static void tfeed_some(tfeed *f, uint32_t base, int64_t t)
+{
+    tfeed_event(f, base + 0, FEED_EVENT_STATUS, STATUS_REVOKED, t);
+    tfeed_event(f, base + 1, FEED_EVENT_STATUS, STATUS_SUSPENDED, t + 1);
+    tfeed_event(f, base + 2, FEED_EVENT_STATUS, STATUS_SUPERSEDED, t + 2);
+    tfeed_event(f, base + 3, FEED_EVENT_EXTENSION, T0 + 90 * DAY, t + 3);
+    tfeed_event(f, base + 4, FEED_EVENT_STATUS, STATUS_SUSPENDED, t + 4);
+    tfeed_event(f, base + 4, FEED_EVENT_STATUS, STATUS_VALID, t + 5);
+    tfeed_event(f, base + 5, FEED_EVENT_STATUS, STATUS_SUSPENDED, t + 6);
+    tfeed_event(f, base + 5, FEED_EVENT_EXTENSION, T0 + 60 * DAY, t + 7);
+    tfeed_event(f, base + 3, FEED_EVENT_EXTENSION, T0 + 120 * DAY, t + 8);
+    tfeed_event(f, base + 3, FEED_EVENT_EXTENSION, T0 + 100 * DAY, t + 9); /* earlier: ignored */
+}
+
+/* ---- the federation ---- */
+
+typedef struct {
+    testkit_key root, k75, k13;
+    trust_list tl;
+    uint8_t *cose;
+    size_t len;
+} tfed;
+
+static void tfed_sign(tfed *fe)
+{
+    free(fe->cose);
+    fe->cose = NULL;
+    assert_int_equal(trust_sign(&fe->cose, &fe->len, &fe->tl, fe->root.sk), API_OK);
+}
+
+/* Root 0x01; FR-75 (0x02) and FR-13 (0x03) active, feeds on FEED75 and FEED13, epoch 1, seq 7. */
+static void tfed_init(tfed *fe)
+{
+    memset(fe, 0, sizeof *fe);
+    testkit_root(&fe->root);
+    testkit_fr75(&fe->k75);
+    testkit_fr13(&fe->k13);
+    assert_int_equal(testkit_trust_list(&fe->tl), 0);
+    snprintf(fe->tl.entries[0].feed, TRUST_FEED_MAX, "%s", FEED75);
+    snprintf(fe->tl.entries[1].feed, TRUST_FEED_MAX, "%s", FEED13);
+    tfed_sign(fe);
+}
+
+static void tfed_add(tfed *fe, const trust_entry *e)
+{
+    trust_entry *n = realloc(fe->tl.entries, (fe->tl.n + 1) * sizeof *n);
+    assert_non_null(n);
+    fe->tl.entries = n;
+    fe->tl.entries[fe->tl.n++] = *e;
+}
+
+static void tfed_free(tfed *fe)
+{
+    trust_free(&fe->tl);
+    free(fe->cose);
+}
+
+static replica *open_with_trust(const char *dir, const tfed *fe)
+{
+    replica *r;
+    char err[256];
+    assert_int_equal(replica_open(&r, dir), API_OK);
+    assert_int_equal(replica_offer_trust(r, fe->cose, fe->len, fe->root.pk, err, sizeof err), API_OK);
+    return r;
+}
+
+static api_err sync_at(replica *r, fakenet *n, int64_t now, replica_sync_report *rep,
+                       const char *const *mirrors, size_t n_mirrors)
+{
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *log = open_memstream(&buf, &blen);
+    assert_non_null(log);
+    api_err e = replica_sync(r, mirrors, n_mirrors, net_fetch, n, now, log, rep);
+    fclose(log);
+    if (getenv("REPLICA_TEST_LOG")) fputs(buf, stderr);
+    free(buf);
+    return e;
+}
+
+static const replica_issuer_report *report_of(const replica_sync_report *rep, const char *iss)
+{
+    for (size_t i = 0; i < rep->n; i++)
+        if (strcmp(rep->issuers[i].iss, iss) == 0) return &rep->issuers[i];
+    fail_msg("no report for %s", iss);
+    return NULL;
+}
+
+static void status_of(replica *r, const char *iss, uint32_t idx, verify_status *st)
+{
+    trust_entry e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.id, sizeof e.id, "%s", iss);
+    assert_int_equal(replica_status(r, &e, idx, st), 0);
+}
+
+/* Every idx of [from, to) has the model's status and extension. */
+static void assert_model(replica *r, const tfeed *f, uint32_t from, uint32_t to)
+{
+    for (uint32_t idx = from; idx < to; idx++) {
+        verify_status st;
+        status_of(r, f->iss, idx, &st);
+        assert_int_equal(st.held, 1);
+        if (st.status != feed_bits_get(f->bits, idx) || st.extended_until != f->ext[idx])
+            fail_msg("%s idx %u: status %u ext %" PRId64 ", expected %u %" PRId64, f->iss, idx, st.status,
+                     st.extended_until, feed_bits_get(f->bits, idx), f->ext[idx]);
+    }
+}
+
+static uint64_t held_seq(replica *r, const char *iss)
+{
+    uint64_t seq;
+    int64_t at;
+    assert_int_equal(replica_issuer_state(r, iss, &seq, &at), API_OK);
+    return seq;
+}
+
+/* A fixture: the federation, FR-75 with 3 segments of 10 events, FR-13 with 1, both published. */
+typedef struct {
+    char dir[64];
+    tfed fe;
+    fakenet net;
+    tfeed f75, f13;
+} fixture;
+
+static int fixture_setup(void **state)
+{
+    fixture *x = calloc(1, sizeof *x);
+    if (!x) return -1;
+    T0 = testkit_time("2026-10-01T12:00:00Z");
+    tmpdir_new(x->dir);
+    tfed_init(&x->fe);
+    net_init(&x->net);
+    tfeed_init(&x->f75, "FR-75", 1, &x->fe.k75);
+    tfeed_init(&x->f13, "FR-13", 1, &x->fe.k13);
+    for (uint32_t s = 0; s < 3; s++) {
+        tfeed_some(&x->f75, 100 + 10 * s, T0 - 3600 + 10 * s);
+        tfeed_cut(&x->f75);
+    }
+    tfeed_some(&x->f13, 500, T0 - 3600);
+    tfeed_cut(&x->f13);
+    tfeed_publish(&x->f75, &x->net, FEED75, T0);
+    tfeed_publish(&x->f13, &x->net, FEED13, T0);
+    *state = x;
+    return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+    fixture *x = *state;
+    tmpdir_remove(x->dir);
+    tfed_free(&x->fe);
+    net_free(&x->net);
+    tfeed_free(&x->f75);
+    tfeed_free(&x->f13);
+    free(x);
+    return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_first_sync_snapshot_and_segments(void **state)
+{
+    fixture *x = *state;
+    /* a snapshot after the second segment: the replica starts there and fetches only the third */
+    tfeed g;
+    tfeed_init(&g, "FR-75", 1, &x->fe.k75);
+    for (uint32_t s = 0; s < 2; s++) {
+        tfeed_some(&g, 100 + 10 * s, T0 - 3600 + 10 * s);
+        tfeed_cut(&g);
+    }
+    tfeed_publish_snapshot(&g, &x->net, FEED75, T0 - 60);
+    tfeed_free(&g);
+    char url[320];
+    seg_url(url, sizeof url, FEED75, "FR-75", 1);
+    net_remove(&x->net, url); /* proves the snapshot was used */
+
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    assert_int_equal(rep.n, 2);
+    const replica_issuer_report *p = report_of(&rep, "FR-75");
+    assert_int_equal(p->reached, 1);
+    assert_string_equal(p->source, FEED75);
+    assert_int_equal(p->seq_before, 0);
+    assert_int_equal(p->seq_after, 30);
+    assert_true(p->checkpoint_signed_at == T0);
+    assert_int_equal(report_of(&rep, "FR-13")->seq_after, 10);
+    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 60);
+    assert_model(r, &x->f75, 90, 140);
+    assert_model(r, &x->f13, 490, 520);
+    /* the snapshot held is served byte for byte */
+    uint8_t *data;
+    size_t len;
+    uint64_t containing;
+    assert_int_equal(replica_feed_get(r, FEEDSRV_SNAPSHOT, "FR-75", 0, &data, &len, &containing), API_OK);
+    url_of(url, sizeof url, FEED75, "FR-75", "snapshot");
+    assert_int_equal(len, net_find(&x->net, url)->len);
+    assert_memory_equal(data, net_find(&x->net, url)->body, len);
+    free(data);
+    /* FR-13 had no snapshot: replayed from segment 1, so it has none to serve */
+    assert_int_equal(replica_feed_get(r, FEEDSRV_SNAPSHOT, "FR-13", 0, &data, &len, &containing),
+                     API_ERR_NOT_FOUND);
+    replica_close(r);
+}
+
+static void test_incremental_sync(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    /* nothing new: the fresher checkpoint is kept */
+    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 60);
+    size_t before = x->net.fetches;
+    assert_int_equal(sync_at(r, &x->net, T0 + 70, &rep, NULL, 0), API_OK);
+    assert_int_equal(x->net.fetches - before, 2); /* one checkpoint per issuer, nothing else */
+    assert_true(report_of(&rep, "FR-75")->checkpoint_signed_at == T0 + 60);
+    /* two more segments */
+    for (uint32_t s = 3; s < 5; s++) {
+        tfeed_some(&x->f75, 100 + 10 * s, T0 + 100 + s);
+        tfeed_cut(&x->f75);
+    }
+    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 120);
+    before = x->net.fetches;
+    assert_int_equal(sync_at(r, &x->net, T0 + 130, &rep, NULL, 0), API_OK);
+    assert_int_equal(x->net.fetches - before, 4); /* 2 checkpoints, 2 segments: no snapshot */
+    const replica_issuer_report *p = report_of(&rep, "FR-75");
+    assert_int_equal(p->seq_before, 30);
+    assert_int_equal(p->seq_after, 50);
+    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 200);
+    assert_model(r, &x->f75, 90, 160);
+    replica_close(r);
+}
+
+static void test_status_values_reach_replica_status(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 60);
+    verify_status st;
+    status_of(r, "FR-75", 100, &st);
+    assert_int_equal(st.held, 1);
+    assert_int_equal(st.fresh, 1);
+    assert_true(st.as_of == T0);
+    assert_int_equal(st.status, STATUS_REVOKED);
+    status_of(r, "FR-75", 101, &st);
+    assert_int_equal(st.status, STATUS_SUSPENDED);
+    status_of(r, "FR-75", 102, &st);
+    assert_int_equal(st.status, STATUS_SUPERSEDED);
+    status_of(r, "FR-75", 103, &st);
+    assert_int_equal(st.status, STATUS_VALID);
+    assert_true(st.extended_until == T0 + 120 * DAY); /* the later of the extensions */
+    status_of(r, "FR-75", 104, &st);
+    assert_int_equal(st.status, STATUS_VALID); /* suspended, then valid again */
+    assert_true(st.extended_until == 0);
+    status_of(r, "FR-75", 105, &st);
+    assert_int_equal(st.status, STATUS_SUSPENDED);
+    assert_true(st.extended_until == T0 + 60 * DAY);
+    status_of(r, "FR-75", 99999, &st);
+    assert_int_equal(st.held, 1);
+    assert_int_equal(st.status, STATUS_VALID);
+    assert_true(st.extended_until == 0);
+    /* an issuer with no feed held */
+    status_of(r, "FR-33", 100, &st);
+    assert_int_equal(st.held, 0);
+    /* a later revocation of the suspended one, and an un-suspension */
+    tfeed_event(&x->f75, 101, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 100);
+    tfeed_event(&x->f75, 105, FEED_EVENT_STATUS, STATUS_VALID, T0 + 101);
+    tfeed_cut(&x->f75);
+    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 120);
+    assert_int_equal(sync_at(r, &x->net, T0 + 130, &rep, NULL, 0), API_OK);
+    status_of(r, "FR-75", 101, &st);
+    assert_int_equal(st.status, STATUS_REVOKED);
+    status_of(r, "FR-75", 105, &st);
+    assert_int_equal(st.status, STATUS_VALID);
+    assert_true(st.extended_until == T0 + 60 * DAY);
+    assert_true(st.as_of == T0 + 120);
+    replica_close(r);
+}
+
+static void test_staleness(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    verify_status st;
+    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 24 * 3600);
+    status_of(r, "FR-75", 100, &st);
+    assert_true(st.as_of == T0);
+    assert_int_equal(st.fresh, 1);
+    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 24 * 3600 + 1);
+    status_of(r, "FR-75", 100, &st);
+    assert_int_equal(st.fresh, 0);
+    assert_int_equal(st.held, 1);
+    assert_int_equal(st.status, STATUS_REVOKED);
+    replica_set_policy(r, 3600, T0 + 3601);
+    status_of(r, "FR-75", 100, &st);
+    assert_int_equal(st.fresh, 0);
+    /* a new checkpoint makes it fresh again */
+    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 3600);
+    assert_int_equal(sync_at(r, &x->net, T0 + 3601, &rep, NULL, 0), API_OK);
+    status_of(r, "FR-75", 100, &st);
+    assert_int_equal(st.fresh, 1);
+    assert_true(st.as_of == T0 + 3600);
+    replica_close(r);
+
+    /* the default clock is the system's: a checkpoint two days old is stale */
+    char dir2[64];
+    tmpdir_new(dir2);
+    int64_t now = (int64_t)time(NULL);
+    fakenet n2;
+    net_init(&n2);
+    tfeed_publish(&x->f75, &n2, FEED75, now - 2 * DAY);
+    tfeed_publish(&x->f13, &n2, FEED13, now - 60);
+    r = open_with_trust(dir2, &x->fe);
+    assert_int_equal(sync_at(r, &n2, now, &rep, NULL, 0), API_OK);
+    status_of(r, "FR-75", 100, &st);
+    assert_int_equal(st.fresh, 0);
+    status_of(r, "FR-13", 500, &st);
+    assert_int_equal(st.fresh, 1);
+    replica_close(r);
+    net_free(&n2);
+    tmpdir_remove(dir2);
+}
+
+static void test_mirror_second_replica(void **state)
+{
+    fixture *x = *state;
+    tfeed_publish_snapshot(&x->f75, &x->net, FEED75, T0 - 10); /* A starts FR-75 from a snapshot */
+    replica *a = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(a, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    for (uint32_t s = 3; s < 6; s++) {
+        tfeed_some(&x->f75, 100 + 10 * s, T0 + 100 + s);
+        tfeed_cut(&x->f75);
+    }
+    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 120);
+    assert_int_equal(sync_at(a, &x->net, T0 + 130, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(a, "FR-75"), 60);
+
+    /* B knows only A: the issuers are down; the trust list also comes from A */
+    fakenet n2;
+    net_init(&n2);
+    net_down(&n2, FEED75);
+    net_down(&n2, FEED13);
+    net_add_mirror(&n2, "http://mirror-a.test", a);
+    uint8_t *tl;
+    size_t tl_len;
+    int status;
+    assert_int_equal(net_fetch(&n2, "http://mirror-a.test/trust/v1/trust-list.cose", &tl, &tl_len, &status),
+                     API_OK);
+    assert_int_equal(status, 200);
+    assert_int_equal(tl_len, x->fe.len);
+    assert_memory_equal(tl, x->fe.cose, tl_len);
+    char dir2[64];
+    tmpdir_new(dir2);
+    replica *b;
+    char err[256];
+    assert_int_equal(replica_open(&b, dir2), API_OK);
+    assert_int_equal(replica_offer_trust(b, tl, tl_len, x->fe.root.pk, err, sizeof err), API_OK);
+    free(tl);
+    const char *mirrors[] = {"http://mirror-a.test"};
+    assert_int_equal(sync_at(b, &n2, T0 + 140, &rep, mirrors, 1), API_OK);
+    assert_string_equal(report_of(&rep, "FR-75")->source, "http://mirror-a.test");
+    assert_string_equal(report_of(&rep, "FR-13")->source, "http://mirror-a.test");
+    assert_int_equal(held_seq(b, "FR-75"), 60);
+    assert_int_equal(held_seq(b, "FR-13"), 10);
+    replica_set_policy(b, REPLICA_DEFAULT_MAX_STALENESS, T0 + 200);
+    assert_model(b, &x->f75, 90, 170);
+    assert_model(b, &x->f13, 490, 520);
+    /* B re-serves the same bytes as A (it can be a mirror in turn) */
+    const feedsrv_kind kinds[] = {FEEDSRV_CHECKPOINT, FEEDSRV_SNAPSHOT, FEEDSRV_SEGMENT};
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t *da, *db;
+        size_t la, lb;
+        uint64_t ca, cb;
+        assert_int_equal(replica_feed_get(a, kinds[i], "FR-75", 31, &da, &la, &ca), API_OK);
+        assert_int_equal(replica_feed_get(b, kinds[i], "FR-75", 31, &db, &lb, &cb), API_OK);
+        assert_int_equal(la, lb);
+        assert_memory_equal(da, db, la);
+        free(da);
+        free(db);
+    }
+    replica_close(b);
+    replica_close(a);
+    net_free(&n2);
+    tmpdir_remove(dir2);
+}
+
+static void test_forged_segment_refused(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    /* a segment signed by a key not in the trust list, chained and checkpointed by that key too */
+    testkit_key forger;
+    testkit_key_from_seed(&forger, 0x09);
+    tfeed_some(&x->f75, 300, T0 + 100);
+    tfeed_cut_with(&x->f75, forger.sk);
+    tfeed_publish_from(&x->f75, &x->net, FEED75, T0 + 120, 3);
+    assert_int_equal(sync_at(r, &x->net, T0 + 130, &rep, NULL, 0), API_ERR_IO);
+    const replica_issuer_report *p = report_of(&rep, "FR-75");
+    assert_int_equal(p->reached, 0);
+    assert_non_null(strstr(p->error, "not in the trust list"));
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    verify_status st;
+    status_of(r, "FR-75", 300, &st);
+    assert_int_equal(st.status, STATUS_VALID);
+    /* signed by the key of another issuer of the list */
+    tfeed g;
+    tfeed_init(&g, "FR-75", 1, &x->fe.k75);
+    for (uint32_t s = 0; s < 3; s++) {
+        tfeed_some(&g, 100 + 10 * s, T0 - 3600 + 10 * s);
+        tfeed_cut(&g);
+    }
+    tfeed_some(&g, 300, T0 + 100);
+    tfeed_cut_with(&g, x->fe.k13.sk);
+    tfeed_publish_from(&g, &x->net, FEED75, T0 + 120, 3);
+    assert_int_equal(sync_at(r, &x->net, T0 + 130, &rep, NULL, 0), API_ERR_IO);
+    assert_non_null(strstr(report_of(&rep, "FR-75")->error, "key of FR-13"));
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    /* a checkpoint signed by FR-13's key for FR-75 */
+    uint8_t *cose;
+    size_t len;
+    char url[320];
+    tfeed_checkpoint_with(&g, T0 + 200, x->fe.k13.sk, &cose, &len);
+    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    net_put(&x->net, url, cose, len);
+    free(cose);
+    assert_int_equal(sync_at(r, &x->net, T0 + 210, &rep, NULL, 0), API_ERR_IO);
+    assert_non_null(strstr(report_of(&rep, "FR-75")->error, "checkpoint"));
+    tfeed_free(&g);
+    replica_close(r);
+}
+
+static void test_tampered_segment_refused(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    char url[320];
+    seg_url(url, sizeof url, FEED75, "FR-75", 11);
+    snprintf(x->net.tamper_url, sizeof x->net.tamper_url, "%s", url);
+    size_t len = net_find(&x->net, url)->len;
+    replica_sync_report rep;
+    const size_t positions[] = {len / 2, len - 70, len - 1, 40};
+    for (size_t i = 0; i < sizeof positions / sizeof positions[0]; i++) {
+        x->net.tamper_at = positions[i];
+        assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
+        assert_int_equal(report_of(&rep, "FR-75")->reached, 0);
+        assert_int_equal(held_seq(r, "FR-75"), 0); /* nothing of the batch kept, not even segment 1 */
+        uint8_t *data;
+        size_t dlen;
+        uint64_t containing;
+        assert_int_equal(replica_feed_get(r, FEEDSRV_SEGMENT, "FR-75", 1, &data, &dlen, &containing),
+                         API_ERR_NOT_FOUND);
+    }
+    verify_status st;
+    status_of(r, "FR-75", 100, &st);
+    assert_int_equal(st.held, 0);
+    x->net.tamper_url[0] = '\0';
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    replica_close(r);
+}
+
+static void test_rollback_checkpoint_refused(void **state)
+{
+    fixture *x = *state;
+    char url[320];
+    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    const net_obj *o = net_find(&x->net, url);
+    uint8_t *old = malloc(o->len);
+    size_t old_len = o->len;
+    memcpy(old, o->body, old_len);
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    tfeed_event(&x->f75, 100, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 20); /* no change, a new seq */
+    tfeed_event(&x->f75, 400, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 20);
+    tfeed_cut(&x->f75);
+    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 60);
+    assert_int_equal(sync_at(r, &x->net, T0 + 70, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(r, "FR-75"), 32);
+    /* the old checkpoint replayed: lower seq */
+    net_put(&x->net, url, old, old_len);
+    assert_int_equal(sync_at(r, &x->net, T0 + 80, &rep, NULL, 0), API_ERR_IO);
+    const replica_issuer_report *p = report_of(&rep, "FR-75");
+    assert_int_equal(p->rollback, 1);
+    assert_int_equal(p->reached, 0);
+    replica_counters c;
+    assert_int_equal(replica_get_counters(r, &c), API_OK);
+    assert_true(c.rollbacks == 1);
+    assert_int_equal(held_seq(r, "FR-75"), 32);
+    verify_status st;
+    status_of(r, "FR-75", 400, &st);
+    assert_int_equal(st.status, STATUS_REVOKED);
+    assert_true(st.as_of == T0 + 60);
+    /* same seq, signed earlier than the one held */
+    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 59);
+    assert_int_equal(sync_at(r, &x->net, T0 + 90, &rep, NULL, 0), API_ERR_IO);
+    assert_int_equal(report_of(&rep, "FR-75")->rollback, 1);
+    assert_int_equal(replica_get_counters(r, &c), API_OK);
+    assert_true(c.rollbacks == 2);
+    /* a mirror with the good one: not a failure of the issuer */
+    fakenet n2;
+    net_init(&n2);
+    net_put(&n2, url, old, old_len);
+    tfeed_publish(&x->f75, &n2, "http://mirror.test", T0 + 100);
+    tfeed_publish(&x->f13, &n2, FEED13, T0 + 100);
+    const char *mirrors[] = {"http://mirror.test"};
+    assert_int_equal(sync_at(r, &n2, T0 + 110, &rep, mirrors, 1), API_OK);
+    p = report_of(&rep, "FR-75");
+    assert_int_equal(p->rollback, 1);
+    assert_int_equal(p->reached, 1);
+    assert_string_equal(p->source, "http://mirror.test");
+    assert_true(p->checkpoint_signed_at == T0 + 100);
+    net_free(&n2);
+    free(old);
+    replica_close(r);
+}
+
+/* Reads fork evidence straight from LMDB (the layout of replica.c): count and the offered checkpoint of the
+ * last. */
+static size_t fork_evidence(const char *dir, const char *iss, uint8_t **offered, size_t *offered_len,
+                            uint8_t **held, size_t *held_len)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "forks", 0, &dbi), 0);
+    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+    uint8_t prefix[40];
+    size_t plen = strlen(iss) + 1;
+    memcpy(prefix, iss, plen);
+    MDB_val k = {plen, prefix}, v;
+    size_t n = 0;
+    *offered = *held = NULL;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && memcmp(k.mv_data, prefix, plen) == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *p = v.mv_data;
+        size_t hl = (size_t)p[89] << 24 | (size_t)p[90] << 16 | (size_t)p[91] << 8 | p[92];
+        const uint8_t *q = p + 93 + hl;
+        size_t ol = (size_t)q[0] << 24 | (size_t)q[1] << 16 | (size_t)q[2] << 8 | q[3];
+        assert_true(93 + hl + 4 + ol <= v.mv_size);
+        free(*offered);
+        free(*held);
+        *held = malloc(hl + 1);
+        *offered = malloc(ol + 1);
+        memcpy(*held, p + 93, hl);
+        memcpy(*offered, q + 4, ol);
+        *held_len = hl;
+        *offered_len = ol;
+        n++;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return n;
+}
+
+static void test_fork_detected(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    char url[320];
+    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    uint8_t *held_cp = malloc(net_find(&x->net, url)->len);
+    size_t held_cp_len = net_find(&x->net, url)->len;
+    memcpy(held_cp, net_find(&x->net, url)->body, held_cp_len);
+
+    /* the issuer rewrites history: other events at seqs 1..30, then 31..40 */
+    tfeed g;
+    tfeed_init(&g, "FR-75", 1, &x->fe.k75);
+    for (uint32_t s = 0; s < 4; s++) {
+        tfeed_some(&g, 700 + 10 * s, T0 + 10 * s);
+        tfeed_cut(&g);
+    }
+    tfeed_publish(&g, &x->net, FEED75, T0 + 100);
+    assert_int_equal(sync_at(r, &x->net, T0 + 110, &rep, NULL, 0), API_ERR_IO);
+    const replica_issuer_report *p = report_of(&rep, "FR-75");
+    assert_int_equal(p->fork, 1);
+    assert_int_equal(p->reached, 0);
+    assert_int_equal(p->seq_after, 30);
+    replica_counters c;
+    assert_int_equal(replica_get_counters(r, &c), API_OK);
+    assert_true(c.forks == 1);
+    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 200);
+    assert_model(r, &x->f75, 90, 140); /* the old state */
+    verify_status st;
+    status_of(r, "FR-75", 700, &st);
+    assert_int_equal(st.status, STATUS_VALID);
+    assert_true(st.as_of == T0);
+    /* the held checkpoint is still the one served */
+    uint8_t *data;
+    size_t len;
+    uint64_t containing;
+    assert_int_equal(replica_feed_get(r, FEEDSRV_CHECKPOINT, "FR-75", 0, &data, &len, &containing), API_OK);
+    assert_int_equal(len, held_cp_len);
+    assert_memory_equal(data, held_cp, len);
+    free(data);
+    /* the same fork seen again is not counted twice; a same-seq fork is a new one */
+    assert_int_equal(sync_at(r, &x->net, T0 + 120, &rep, NULL, 0), API_ERR_IO);
+    assert_int_equal(report_of(&rep, "FR-75")->fork, 1);
+    assert_int_equal(replica_get_counters(r, &c), API_OK);
+    assert_true(c.forks == 1);
+    tfeed h;
+    tfeed_init(&h, "FR-75", 1, &x->fe.k75);
+    for (uint32_t s = 0; s < 3; s++) {
+        tfeed_some(&h, 800 + 10 * s, T0 + 10 * s);
+        tfeed_cut(&h);
+    }
+    tfeed_publish(&h, &x->net, FEED75, T0 + 130);
+    assert_int_equal(sync_at(r, &x->net, T0 + 140, &rep, NULL, 0), API_ERR_IO);
+    assert_int_equal(report_of(&rep, "FR-75")->fork, 1);
+    assert_int_equal(replica_get_counters(r, &c), API_OK);
+    assert_true(c.forks == 2);
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    replica_close(r);
+
+    /* the evidence: both checkpoints, byte for byte */
+    uint8_t *offered, *held;
+    size_t offered_len, held_len;
+    assert_int_equal(fork_evidence(x->dir, "FR-75", &offered, &offered_len, &held, &held_len), 2);
+    assert_int_equal(held_len, held_cp_len);
+    assert_memory_equal(held, held_cp, held_len);
+    assert_int_equal(offered_len, net_find(&x->net, url)->len);
+    assert_memory_equal(offered, net_find(&x->net, url)->body, offered_len);
+    free(offered);
+    free(held);
+    assert_int_equal(fork_evidence(x->dir, "FR-13", &offered, &offered_len, &held, &held_len), 0);
+    assert_null(offered);
+    assert_null(held);
+    free(held_cp);
+    tfeed_free(&g);
+    tfeed_free(&h);
+}
+
+static void test_future_checkpoint_refused(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    tfeed_publish(&x->f75, &x->net, FEED75, T0 + REPLICA_MAX_CLOCK_SKEW + 1);
+    assert_int_equal(sync_at(r, &x->net, T0, &rep, NULL, 0), API_ERR_IO);
+    const replica_issuer_report *p = report_of(&rep, "FR-75");
+    assert_int_equal(p->reached, 0);
+    assert_non_null(strstr(p->error, "future"));
+    assert_int_equal(held_seq(r, "FR-75"), 0);
+    assert_int_equal(report_of(&rep, "FR-13")->reached, 1);
+    /* within the allowed skew: accepted */
+    tfeed_publish(&x->f75, &x->net, FEED75, T0 + REPLICA_MAX_CLOCK_SKEW);
+    assert_int_equal(sync_at(r, &x->net, T0, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    replica_close(r);
+}
+
+static void test_trust_list_rollback_refused(void **state)
+{
+    fixture *x = *state;
+    replica *r;
+    char err[256];
+    assert_int_equal(replica_open(&r, x->dir), API_OK);
+    trust_list tl;
+    assert_int_equal(replica_trust(r, &tl), API_ERR_NOT_FOUND);
+    x->fe.tl.seq = 8;
+    tfed_sign(&x->fe);
+    assert_int_equal(replica_offer_trust(r, x->fe.cose, x->fe.len, x->fe.root.pk, err, sizeof err), API_OK);
+    /* the same list again: a no-op */
+    assert_int_equal(replica_offer_trust(r, x->fe.cose, x->fe.len, x->fe.root.pk, err, sizeof err), API_OK);
+    /* an older one */
+    x->fe.tl.seq = 7;
+    tfed_sign(&x->fe);
+    assert_int_equal(replica_offer_trust(r, x->fe.cose, x->fe.len, x->fe.root.pk, err, sizeof err),
+                     API_ERR_TRUST_LIST);
+    assert_non_null(strstr(err, "rollback"));
+    /* another list with the same seq */
+    x->fe.tl.seq = 8;
+    x->fe.tl.iat += 1;
+    tfed_sign(&x->fe);
+    assert_int_equal(replica_offer_trust(r, x->fe.cose, x->fe.len, x->fe.root.pk, err, sizeof err),
+                     API_ERR_TRUST_LIST);
+    assert_non_null(strstr(err, "rollback"));
+    replica_counters c;
+    assert_int_equal(replica_get_counters(r, &c), API_OK);
+    assert_true(c.rollbacks == 2);
+    assert_true(c.trust_seq == 8);
+    /* a list signed by another key */
+    testkit_key other;
+    testkit_key_from_seed(&other, 0x21);
+    uint8_t *cose;
+    size_t len;
+    x->fe.tl.seq = 9;
+    assert_int_equal(trust_sign(&cose, &len, &x->fe.tl, other.sk), API_OK);
+    assert_int_equal(replica_offer_trust(r, cose, len, x->fe.root.pk, err, sizeof err), API_ERR_TRUST_LIST);
+    free(cose);
+    /* a newer one: accepted, held byte for byte */
+    tfed_sign(&x->fe);
+    assert_int_equal(replica_offer_trust(r, x->fe.cose, x->fe.len, x->fe.root.pk, err, sizeof err), API_OK);
+    assert_int_equal(replica_trust(r, &tl), API_OK);
+    assert_true(tl.seq == 9);
+    assert_int_equal(tl.n, 2);
+    trust_free(&tl);
+    uint8_t *data;
+    uint64_t containing;
+    assert_int_equal(replica_feed_get(r, FEEDSRV_TRUST_LIST, NULL, 0, &data, &len, &containing), API_OK);
+    assert_int_equal(len, x->fe.len);
+    assert_memory_equal(data, x->fe.cose, len);
+    free(data);
+    assert_int_equal(replica_get_counters(r, &c), API_OK);
+    assert_true(c.trust_seq == 9);
+    replica_close(r);
+}
+
+static void test_trust_list_next_root(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    char err[256];
+    testkit_key root2;
+    testkit_key_from_seed(&root2, 0x11);
+    /* signed by the next root before it is announced: refused */
+    uint8_t *cose;
+    size_t len;
+    x->fe.tl.seq = 8;
+    assert_int_equal(trust_sign(&cose, &len, &x->fe.tl, root2.sk), API_OK);
+    assert_int_equal(replica_offer_trust(r, cose, len, x->fe.root.pk, err, sizeof err), API_ERR_TRUST_LIST);
+    free(cose);
+    /* announced */
+    x->fe.tl.has_next_root = 1;
+    memcpy(x->fe.tl.next_root, root2.pk, COSE_PK_LEN);
+    tfed_sign(&x->fe);
+    assert_int_equal(replica_offer_trust(r, x->fe.cose, x->fe.len, x->fe.root.pk, err, sizeof err), API_OK);
+    /* then signed by it: accepted with the old pinned root */
+    x->fe.tl.seq = 9;
+    x->fe.tl.has_next_root = 0;
+    assert_int_equal(trust_sign(&cose, &len, &x->fe.tl, root2.sk), API_OK);
+    assert_int_equal(replica_offer_trust(r, cose, len, x->fe.root.pk, err, sizeof err), API_OK);
+    free(cose);
+    /* and the one after, which no longer announces it, too (the root that verified the held list) */
+    x->fe.tl.seq = 10;
+    assert_int_equal(trust_sign(&cose, &len, &x->fe.tl, root2.sk), API_OK);
+    assert_int_equal(replica_offer_trust(r, cose, len, x->fe.root.pk, err, sizeof err), API_OK);
+    free(cose);
+    replica_counters c;
+    assert_int_equal(replica_get_counters(r, &c), API_OK);
+    assert_true(c.trust_seq == 10);
+    assert_true(c.rollbacks == 0);
+    replica_close(r);
+}
+
+static void test_compromised_key_refused(void **state)
+{
+    fixture *x = *state;
+    /* FR-75 has a second key, compromised; the feed signed by it is refused, the good one accepted */
+    testkit_key bad;
+    testkit_key_from_seed(&bad, 0x31);
+    trust_entry e;
+    testkit_entry(&e, "FR-75", &bad, TRUST_COMPROMISED, 0);
+    snprintf(e.feed, sizeof e.feed, "%s", FEED75);
+    tfed_add(&x->fe, &e);
+    tfed_sign(&x->fe);
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    /* checkpoint signed by the compromised key */
+    uint8_t *cose;
+    size_t len;
+    char url[320];
+    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    tfeed_checkpoint_with(&x->f75, T0, bad.sk, &cose, &len);
+    net_put(&x->net, url, cose, len);
+    free(cose);
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
+    assert_non_null(strstr(report_of(&rep, "FR-75")->error, "compromised"));
+    assert_int_equal(held_seq(r, "FR-75"), 0);
+    tfeed_publish(&x->f75, &x->net, FEED75, T0);
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    /* a segment signed by the compromised key, in a feed checkpointed by the good key */
+    tfeed_some(&x->f75, 300, T0 + 20);
+    tfeed_cut_with(&x->f75, bad.sk);
+    tfeed_publish_from(&x->f75, &x->net, FEED75, T0 + 30, 3);
+    assert_int_equal(sync_at(r, &x->net, T0 + 40, &rep, NULL, 0), API_ERR_IO);
+    assert_non_null(strstr(report_of(&rep, "FR-75")->error, "compromised"));
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    replica_close(r);
+}
+
+static void test_retired_key(void **state)
+{
+    fixture *x = *state;
+    /* FR-75's key retired at T0 + 100, a new key active */
+    testkit_key k2;
+    testkit_key_from_seed(&k2, 0x32);
+    x->fe.tl.entries[0].state = TRUST_RETIRED;
+    x->fe.tl.entries[0].retired_at = T0 + 100;
+    trust_entry e;
+    testkit_entry(&e, "FR-75", &k2, TRUST_ACTIVE, 0);
+    snprintf(e.feed, sizeof e.feed, "%s", FEED75);
+    tfed_add(&x->fe, &e);
+    tfed_sign(&x->fe);
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    /* old segments (events before retirement) by the old key, checkpoint by the new key */
+    uint8_t *cose;
+    size_t len;
+    char url[320];
+    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    tfeed_checkpoint_with(&x->f75, T0 + 200, k2.sk, &cose, &len);
+    net_put(&x->net, url, cose, len);
+    free(cose);
+    assert_int_equal(sync_at(r, &x->net, T0 + 210, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    /* a checkpoint by the retired key after retirement: refused */
+    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 300);
+    assert_int_equal(sync_at(r, &x->net, T0 + 310, &rep, NULL, 0), API_ERR_IO);
+    assert_non_null(strstr(report_of(&rep, "FR-75")->error, "retired"));
+    /* a segment by the retired key with an event after retirement: refused */
+    tfeed_event(&x->f75, 300, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 50);
+    tfeed_event(&x->f75, 301, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 150);
+    tfeed_cut(&x->f75);
+    tfeed_publish_from(&x->f75, &x->net, FEED75, T0 + 320, 3);
+    tfeed_checkpoint_with(&x->f75, T0 + 320, k2.sk, &cose, &len);
+    net_put(&x->net, url, cose, len);
+    free(cose);
+    assert_int_equal(sync_at(r, &x->net, T0 + 330, &rep, NULL, 0), API_ERR_IO);
+    assert_non_null(strstr(report_of(&rep, "FR-75")->error, "retired"));
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    replica_close(r);
+}
+
+static void test_new_epoch_drops_feed(void **state)
+{
+    fixture *x = *state;
+    tfeed_publish_snapshot(&x->f75, &x->net, FEED75, T0 - 10);
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    /* a new list, same epochs: nothing dropped */
+    char err[256];
+    x->fe.tl.seq = 8;
+    tfed_sign(&x->fe);
+    assert_int_equal(replica_offer_trust(r, x->fe.cose, x->fe.len, x->fe.root.pk, err, sizeof err), API_OK);
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    /* FR-75 restored from a backup: epoch 2 */
+    x->fe.tl.seq = 9;
+    x->fe.tl.entries[0].epoch = 2;
+    tfed_sign(&x->fe);
+    assert_int_equal(replica_offer_trust(r, x->fe.cose, x->fe.len, x->fe.root.pk, err, sizeof err), API_OK);
+    uint64_t seq;
+    int64_t at;
+    assert_int_equal(replica_issuer_state(r, "FR-75", &seq, &at), API_OK);
+    assert_int_equal(seq, 0);
+    assert_true(at == 0);
+    assert_int_equal(held_seq(r, "FR-13"), 10);
+    verify_status st;
+    status_of(r, "FR-75", 100, &st);
+    assert_int_equal(st.held, 0);
+    assert_int_equal(st.status, STATUS_VALID);
+    uint8_t *data;
+    size_t len;
+    uint64_t containing;
+    assert_int_equal(replica_feed_get(r, FEEDSRV_CHECKPOINT, "FR-75", 0, &data, &len, &containing),
+                     API_ERR_NOT_FOUND);
+    assert_int_equal(replica_feed_get(r, FEEDSRV_SNAPSHOT, "FR-75", 0, &data, &len, &containing),
+                     API_ERR_NOT_FOUND);
+    assert_int_equal(replica_feed_get(r, FEEDSRV_SEGMENT, "FR-75", 1, &data, &len, &containing),
+                     API_ERR_NOT_FOUND);
+    assert_int_equal(containing, 0);
+    /* the old epoch's feed is now refused; the new epoch's is fetched from the start */
+    assert_int_equal(sync_at(r, &x->net, T0 + 20, &rep, NULL, 0), API_ERR_IO);
+    assert_non_null(strstr(report_of(&rep, "FR-75")->error, "epoch"));
+    tfeed g;
+    tfeed_init(&g, "FR-75", 2, &x->fe.k75);
+    tfeed_some(&g, 600, T0 + 30);
+    tfeed_cut(&g);
+    char url[320];
+    url_of(url, sizeof url, FEED75, "FR-75", "snapshot");
+    net_remove(&x->net, url);
+    tfeed_publish(&g, &x->net, FEED75, T0 + 40);
+    assert_int_equal(sync_at(r, &x->net, T0 + 50, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(r, "FR-75"), 10);
+    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 60);
+    assert_model(r, &g, 90, 140); /* nothing of the old epoch is left */
+    assert_model(r, &g, 590, 620);
+    tfeed_free(&g);
+    replica_close(r);
+}
+
+static void test_segment_not_at_boundary(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    uint8_t *data;
+    size_t len;
+    uint64_t containing = 99;
+    for (uint64_t first = 1; first <= 30; first++) {
+        api_err e = replica_feed_get(r, FEEDSRV_SEGMENT, "FR-75", first, &data, &len, &containing);
+        if ((first - 1) % 10 == 0) {
+            assert_int_equal(e, API_OK);
+            const tseg *s = &x->f75.segs[(first - 1) / 10];
+            assert_int_equal(len, s->len);
+            assert_memory_equal(data, s->cose, len);
+            free(data);
+        } else {
+            assert_int_equal(e, API_ERR_NOT_FOUND);
+            assert_int_equal(containing, (first - 1) / 10 * 10 + 1);
+        }
+    }
+    const struct {
+        const char *iss;
+        uint64_t first;
+    } none[] = {{"FR-75", 0},  {"FR-75", 31}, {"FR-75", 1000}, {"FR-7", 5},
+                {"FR-750", 5}, {"FR-13", 11}, {"FR-00", 3},    {"", 1}};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        containing = 99;
+        assert_int_equal(
+            replica_feed_get(r, FEEDSRV_SEGMENT, none[i].iss, none[i].first, &data, &len, &containing),
+            API_ERR_NOT_FOUND);
+        assert_int_equal(containing, 0);
+    }
+    containing = 99;
+    assert_int_equal(replica_feed_get(r, FEEDSRV_SEGMENT, "FR-13", 7, &data, &len, &containing),
+                     API_ERR_NOT_FOUND);
+    assert_int_equal(containing, 1);
+    assert_int_equal(replica_feed_get(r, FEEDSRV_CHECKPOINT, "FR-99", 0, &data, &len, &containing),
+                     API_ERR_NOT_FOUND);
+    replica_close(r);
+}
+
+static void test_unreachable_issuer_with_mirror(void **state)
+{
+    fixture *x = *state;
+    net_down(&x->net, FEED75);
+    tfeed_publish(&x->f75, &x->net, "http://mirror-1.test/base/", T0);
+    const char *mirrors[] = {"http://mirror-0.test", "http://mirror-1.test/base/"};
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, mirrors, 2), API_OK);
+    const replica_issuer_report *p = report_of(&rep, "FR-75");
+    assert_int_equal(p->reached, 1);
+    assert_string_equal(p->source, "http://mirror-1.test/base/");
+    assert_int_equal(p->seq_after, 30);
+    assert_string_equal(report_of(&rep, "FR-13")->source, FEED13);
+    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 60);
+    assert_model(r, &x->f75, 90, 140);
+    replica_close(r);
+}
+
+static void test_unreached_issuer_is_io(void **state)
+{
+    fixture *x = *state;
+    net_down(&x->net, FEED13);
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    const char *mirrors[] = {"http://mirror-0.test"};
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, mirrors, 1), API_ERR_IO);
+    assert_int_equal(report_of(&rep, "FR-75")->reached, 1);
+    const replica_issuer_report *p = report_of(&rep, "FR-13");
+    assert_int_equal(p->reached, 0);
+    assert_int_equal(p->source[0], '\0');
+    assert_true(p->error[0] != '\0');
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    /* no trust list: nothing to sync */
+    char dir2[64];
+    tmpdir_new(dir2);
+    replica *r2;
+    assert_int_equal(replica_open(&r2, dir2), API_OK);
+    assert_int_equal(replica_sync(r2, NULL, 0, net_fetch, &x->net, T0, NULL, &rep), API_ERR_NOT_FOUND);
+    replica_close(r2);
+    tmpdir_remove(dir2);
+    replica_close(r);
+}
+
+static void test_bad_sources(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    char url[320];
+    /* an oversized checkpoint body */
+    uint8_t *big = calloc(1, FEED_MAX_CHECKPOINT_COSE + 1);
+    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    net_put(&x->net, url, big, FEED_MAX_CHECKPOINT_COSE + 1);
+    free(big);
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
+    assert_non_null(strstr(report_of(&rep, "FR-75")->error, "larger"));
+    /* a checkpoint of another issuer */
+    tfeed g;
+    tfeed_init(&g, "FR-13", 1, &x->fe.k13);
+    uint8_t *cose;
+    size_t len;
+    tfeed_checkpoint_with(&g, T0, NULL, &cose, &len);
+    net_put(&x->net, url, cose, len);
+    free(cose);
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
+    assert_non_null(strstr(report_of(&rep, "FR-75")->error, "issuer FR-13"));
+    tfeed_free(&g);
+    /* a segment that goes past the checkpoint: the checkpoint says 15, segment 11 runs to 20 */
+    feed_checkpoint c;
+    memset(&c, 0, sizeof c);
+    strcpy(c.iss, "FR-75");
+    c.epoch = 1;
+    c.seq = 15;
+    c.signed_at = T0;
+    assert_int_equal(feed_checkpoint_sign(&cose, &len, &c, x->fe.k75.sk), API_OK);
+    net_put(&x->net, url, cose, len);
+    free(cose);
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
+    assert_non_null(strstr(report_of(&rep, "FR-75")->error, "past the checkpoint"));
+    assert_int_equal(held_seq(r, "FR-75"), 0);
+    /* a missing segment */
+    tfeed_publish(&x->f75, &x->net, FEED75, T0);
+    seg_url(url, sizeof url, FEED75, "FR-75", 21);
+    net_remove(&x->net, url);
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
+    assert_non_null(strstr(report_of(&rep, "FR-75")->error, "HTTP 404"));
+    assert_int_equal(held_seq(r, "FR-75"), 0);
+    /* a snapshot inconsistent with the checkpoint (same seq, another head) */
+    tfeed h;
+    tfeed_init(&h, "FR-75", 1, &x->fe.k75);
+    for (uint32_t s = 0; s < 3; s++) {
+        tfeed_some(&h, 800 + 10 * s, T0 + s);
+        tfeed_cut(&h);
+    }
+    tfeed_publish_snapshot(&h, &x->net, FEED75, T0);
+    tfeed_free(&h);
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
+    assert_non_null(strstr(report_of(&rep, "FR-75")->error, "snapshot"));
+    /* a good snapshot: synced without segment 21 */
+    tfeed_publish_snapshot(&x->f75, &x->net, FEED75, T0);
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    replica_close(r);
+}
+
+static void test_batch_bound(void **state)
+{
+    fixture *x = *state;
+    tfeed g;
+    tfeed_init(&g, "FR-13", 1, &x->fe.k13);
+    for (uint32_t s = 0; s < 205; s++) {
+        tfeed_event(&g, s, FEED_EVENT_STATUS, STATUS_SUSPENDED, T0 - 1000 + s);
+        tfeed_cut(&g);
+    }
+    tfeed_publish(&g, &x->net, FEED13, T0);
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(r, "FR-13"), 200);
+    verify_status st;
+    status_of(r, "FR-13", 10, &st);
+    assert_int_equal(st.held, 0); /* no checkpoint vouches for seq 200 yet */
+    uint8_t *data;
+    size_t len;
+    uint64_t containing;
+    assert_int_equal(replica_feed_get(r, FEEDSRV_SEGMENT, "FR-13", 200, &data, &len, &containing), API_OK);
+    free(data);
+    assert_int_equal(sync_at(r, &x->net, T0 + 20, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(r, "FR-13"), 205);
+    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 60);
+    assert_model(r, &g, 0, 210);
+    tfeed_free(&g);
+    replica_close(r);
+}
+
+typedef struct {
+    replica *r;
+    const tfeed *f;
+    int bad;
+} reader_arg;
+
+static void *reader(void *p)
+{
+    reader_arg *a = p;
+    trust_entry e;
+    memset(&e, 0, sizeof e);
+    strcpy(e.id, "FR-75");
+    for (int round = 0; round < 2000; round++)
+        for (uint32_t idx = 95; idx < 135; idx++) {
+            verify_status st;
+            if (replica_status(a->r, &e, idx, &st) != 0 || !st.held)
+                a->bad++;
+            else if (st.status != feed_bits_get(a->f->bits, idx) || st.extended_until != a->f->ext[idx])
+                a->bad++;
+        }
+    return NULL;
+}
+
+static void test_concurrent_readers(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    pthread_t t[8];
+    reader_arg a[8];
+    for (int i = 0; i < 8; i++) {
+        a[i] = (reader_arg){r, &x->f75, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, reader, &a[i]), 0);
+    }
+    /* a sync writing meanwhile (FR-13 only changes) */
+    tfeed_some(&x->f13, 510, T0 + 5);
+    tfeed_cut(&x->f13);
+    tfeed_publish(&x->f13, &x->net, FEED13, T0 + 20);
+    assert_int_equal(sync_at(r, &x->net, T0 + 30, &rep, NULL, 0), API_OK);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(a[i].bad, 0);
+    }
+    replica_close(r);
+}
+
+/* ---- crash consistency ---- */
+
+#define CRASH_SEGMENTS    30
+#define CRASH_EVENTS      10000
+#define CRASH_CHECKPOINTS 3 /* at 10, 20 and 30 segments */
+#define CRASH_IDX         131072u
+
+typedef struct {
+    uint8_t st[CRASH_IDX];
+    int64_t ext[CRASH_IDX];
+} crash_model;
+
+/* Events that follow the transitions of the design (finals stay final, extensions only lengthen). */
+static void crash_build(tfeed *f, crash_model *at /* [CRASH_CHECKPOINTS + 1] */, uint8_t **cps,
+                        size_t *cp_lens)
+{
+    uint64_t rng = 0x5eed;
+    crash_model *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    at[0] = *m;
+    for (int s = 0; s < CRASH_SEGMENTS; s++) {
+        for (int i = 0; i < CRASH_EVENTS; i++) {
+            uint32_t idx;
+            int tries = 0;
+            do idx = (uint32_t)(testkit_rand(&rng) % CRASH_IDX);
+            while ((m->st[idx] == STATUS_REVOKED || m->st[idx] == STATUS_SUPERSEDED) && ++tries < 20);
+            int64_t t = T0 - 30 * DAY + s * 3600 + i / 10;
+            unsigned roll = (unsigned)(testkit_rand(&rng) % 100);
+            if (m->st[idx] == STATUS_REVOKED || m->st[idx] == STATUS_SUPERSEDED) {
+                /* a final one: extensions are not allowed, repeat the final status */
+                tfeed_event(f, idx, FEED_EVENT_STATUS, m->st[idx], t);
+            } else if (roll < 45) {
+                int64_t until =
+                    (m->ext[idx] ? m->ext[idx] : T0) + 1 + (int64_t)(testkit_rand(&rng) % (90 * DAY));
+                m->ext[idx] = until;
+                tfeed_event(f, idx, FEED_EVENT_EXTENSION, until, t);
+            } else {
+                unsigned st = m->st[idx] == STATUS_SUSPENDED ? (roll < 75   ? STATUS_VALID
+                                                                : roll < 88 ? STATUS_REVOKED
+                                                                            : STATUS_SUPERSEDED)
+                                                             : (roll < 80   ? STATUS_SUSPENDED
+                                                                : roll < 90 ? STATUS_REVOKED
+                                                                            : STATUS_SUPERSEDED);
+                m->st[idx] = (uint8_t)st;
+                tfeed_event(f, idx, FEED_EVENT_STATUS, st, t);
+            }
+        }
+        tfeed_cut(f);
+        if ((s + 1) % (CRASH_SEGMENTS / CRASH_CHECKPOINTS) == 0) {
+            int k = (s + 1) / (CRASH_SEGMENTS / CRASH_CHECKPOINTS);
+            at[k] = *m;
+            tfeed_checkpoint_with(f, T0 + k, NULL, &cps[k - 1], &cp_lens[k - 1]);
+        }
+    }
+    free(m);
+}
+
+/* The child: opens the replica and syncs through the three checkpoints, then exits. */
+static void crash_child(const char *dir, fakenet *net, uint8_t **cps, size_t *cp_lens)
+{
+    replica *r;
+    if (replica_open(&r, dir) != API_OK) _exit(2);
+    char url[320];
+    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    for (int k = 0; k < CRASH_CHECKPOINTS; k++) {
+        net_put(net, url, cps[k], cp_lens[k]);
+        replica_sync_report rep;
+        replica_sync(r, NULL, 0, net_fetch, net, T0 + 10, NULL, &rep); /* FR-13 is down: API_ERR_IO */
+        if (rep.n != 2 || !rep.issuers[0].reached) _exit(3);
+    }
+    replica_close(r);
+    _exit(0);
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void crash_check(const char *dir, const crash_model *at, size_t *seen)
+{
+    replica *r;
+    assert_int_equal(replica_open(&r, dir), API_OK);
+    uint64_t seq;
+    int64_t signed_at;
+    assert_int_equal(replica_issuer_state(r, "FR-75", &seq, &signed_at), API_OK);
+    assert_true(seq % ((uint64_t)CRASH_EVENTS * CRASH_SEGMENTS / CRASH_CHECKPOINTS) == 0);
+    int k = (int)(seq / ((uint64_t)CRASH_EVENTS * CRASH_SEGMENTS / CRASH_CHECKPOINTS));
+    assert_true(k <= CRASH_CHECKPOINTS);
+    if (seen) seen[k]++;
+    if (k > 0) assert_true(signed_at == T0 + k);
+    const crash_model *m = &at[k];
+    trust_entry e;
+    memset(&e, 0, sizeof e);
+    strcpy(e.id, "FR-75");
+    for (uint32_t idx = 0; idx < CRASH_IDX; idx++) {
+        verify_status st;
+        assert_int_equal(replica_status(r, &e, idx, &st), 0);
+        assert_int_equal(st.held, k > 0);
+        if (st.status != m->st[idx] || st.extended_until != m->ext[idx])
+            fail_msg("after a crash at seq %" PRIu64 ": idx %u has %u/%" PRId64 ", expected %u/%" PRId64, seq,
+                     idx, st.status, st.extended_until, m->st[idx], m->ext[idx]);
+    }
+    replica_close(r);
+}
+
+static void test_crash_consistency(void **state)
+{
+    fixture *x = *state;
+    tfeed f;
+    tfeed_init(&f, "FR-75", 1, &x->fe.k75);
+    crash_model *at = calloc(CRASH_CHECKPOINTS + 1, sizeof *at);
+    assert_non_null(at);
+    uint8_t *cps[CRASH_CHECKPOINTS];
+    size_t cp_lens[CRASH_CHECKPOINTS];
+    crash_build(&f, at, cps, cp_lens);
+    fakenet net;
+    net_init(&net);
+    tfeed_publish(&f, &net, FEED75, T0); /* segments; the checkpoint is set by the child */
+    net_down(&net, FEED13);
+    /* the trust list, once, then how long a whole run takes */
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_close(r);
+    char dir[64];
+    tmpdir_new(dir);
+    char cmd[160];
+    int64_t t = mono_us();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        r = open_with_trust(dir, &x->fe);
+        replica_close(r);
+        crash_child(dir, &net, cps, cp_lens);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int64_t full = mono_us() - t;
+    tmpdir_remove(dir);
+    size_t seen[CRASH_CHECKPOINTS + 1] = {0};
+    uint64_t rng = 0xc0ffee;
+    for (int i = 0; i < 20; i++) {
+        tmpdir_new(dir);
+        r = open_with_trust(dir, &x->fe);
+        replica_close(r);
+        int64_t delay = full * i / 20 + (int64_t)(testkit_rand(&rng) % (uint64_t)(full / 20 + 1));
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) crash_child(dir, &net, cps, cp_lens);
+        usleep((useconds_t)delay);
+        kill(pid, SIGKILL);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        crash_check(dir, at, seen);
+        /* a later sync completes */
+        r = open_with_trust(dir, &x->fe);
+        char url[320];
+        url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
+        net_put(&net, url, cps[CRASH_CHECKPOINTS - 1], cp_lens[CRASH_CHECKPOINTS - 1]);
+        replica_sync_report rep;
+        assert_int_equal(sync_at(r, &net, T0 + 20, &rep, NULL, 0), API_ERR_IO);
+        assert_int_equal(report_of(&rep, "FR-75")->reached, 1);
+        assert_int_equal(held_seq(r, "FR-75"), (uint64_t)CRASH_SEGMENTS * CRASH_EVENTS);
+        replica_close(r);
+        if (i % 5 == 0) crash_check(dir, at, NULL);
+        tmpdir_remove(dir);
+    }
+    snprintf(cmd, sizeof cmd, "crash test: %.2f s per run; states seen after a kill: %zu %zu %zu %zu\n",
+             (double)full / 1e6, seen[0], seen[1], seen[2], seen[3]);
+    print_message("%s", cmd);
+    for (int k = 0; k < CRASH_CHECKPOINTS; k++) free(cps[k]);
+    free(at);
+    net_free(&net);
+    tfeed_free(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_first_sync_snapshot_and_segments, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_incremental_sync, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_status_values_reach_replica_status, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_staleness, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_mirror_second_replica, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_forged_segment_refused, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tampered_segment_refused, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_checkpoint_refused, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_fork_detected, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_future_checkpoint_refused, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_trust_list_rollback_refused, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_trust_list_next_root, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_compromised_key_refused, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_retired_key, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_new_epoch_drops_feed, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_segment_not_at_boundary, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_unreachable_issuer_with_mirror, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_unreached_issuer_is_io, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_sources, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_batch_bound, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_readers, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_crash_consistency, fixture_setup, fixture_teardown),
+    };
+    return cmocka_run_group_tests_name("replica", tests, NULL, NULL);
+}
