@@ -12,6 +12,29 @@ cd "$OUT"
 # Demo keys only: a real deployment uses a secret passphrase and --kdf moderate (the default).
 export API_PASSPHRASE=demo-only-passphrase
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
+trap cleanup EXIT
+background() { # LOG CMD...: runs CMD in the background, logging to demo/out/LOG
+  local log=$1; shift
+  "$@" >"$log" 2>&1 &
+  PIDS+=("$!")
+}
+wait_url() { for _ in $(seq 1 50); do curl -sf "$1" -o /dev/null && return 0; sleep 0.2; done; echo "no answer from $1" >&2; return 1; }
+id_of() { # FAMILY-NAME: the id of that holder's API, read back from the signed QR texts
+  local f
+  for f in apis/*.txt; do
+    if { "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$(cat "$f")" --json || true; } | grep -q "\"family_name\":.*\"$1\""; then
+      basename "$f" .txt
+      return 0
+    fi
+  done
+  return 1
+}
+verdict() { # ID [extra args]: one line: verdict, holder, end of validity, status as of
+  { "$BIN/api-verifier" verify --root fed/root.pub --data verifier-data --payload "$(cat "apis/$1.txt")" --json "${@:2}" || true; } |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); v=r.get("validity",{}); print(r["result"], "-", r.get("holder",{}).get("family_name",""), "- valid until", v.get("effective_until","?"), "(extended)" if v.get("extended") else "", "- status as of", r.get("status_as_of"))'
+}
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 today=$(date +%F)
@@ -29,7 +52,7 @@ run "$BIN/api-issuer" init --dir fr-13 --id FR-13 --name "Préfecture des Bouche
 step "3. The ministry admits both keys and signs the trust list"
 run "$BIN/api-federation" add-issuer --dir fed --id FR-75 --name "Préfecture de police" --pub fr-75/issuer.pub --feed http://127.0.0.1:8075
 run "$BIN/api-federation" add-issuer --dir fed --id FR-13 --name "Préfecture des Bouches-du-Rhône" --pub fr-13/issuer.pub --feed http://127.0.0.1:8013
-run "$BIN/api-federation" publish --dir fed --out trust-list.cose
+run "$BIN/api-federation" publish --dir fed --out trust-list.cose --expires 6m
 
 step "4. The Préfecture de police issues an API for a renewal (from JSON)"
 cat >diallo.json <<JSON
@@ -71,6 +94,33 @@ forged="${text:0:100}$( [ "${text:100:1}" = A ] && echo B || echo A )${text:101}
 
 step "10. The same API checked after its end date"
 "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$text" --at "$(date -d "$until +1 day" +%F)" | head -4 || true
+
+step "11. The préfectures publish their status feeds; a verifier replicates them"
+run "$BIN/api-issuer" publish --dir fr-75
+background fr-75-feed.log "$BIN/api-issuer" serve --dir fr-75 --listen 127.0.0.1:8075 --heartbeat 2
+background fr-13-feed.log "$BIN/api-issuer" serve --dir fr-13 --listen 127.0.0.1:8013 --heartbeat 2
+wait_url http://127.0.0.1:8075/feed/v1/FR-75/checkpoint
+wait_url http://127.0.0.1:8013/feed/v1/FR-13/checkpoint
+run "$BIN/api-verifier" sync --root fed/root.pub --data verifier-data --trust trust-list.cose
+diallo=$(id_of DIALLO)
+printf 'DIALLO: '; verdict "$diallo"
+
+step "12. The Préfecture de police revokes DIALLO's API; the verifier learns it at its next sync"
+run "$BIN/api-issuer" revoke --dir fr-75 --id "$diallo" --reason error
+sleep 3
+run "$BIN/api-verifier" sync --root fed/root.pub --data verifier-data --trust trust-list.cose
+printf 'DIALLO: '; verdict "$diallo"
+
+step "13. The Préfecture des Bouches-du-Rhône extends MARTIN's API: the printed code stays valid"
+martin=$(id_of MARTIN)
+new_end=$(date -d "$until +2 months" +%F)
+run "$BIN/api-issuer" extend --dir fr-13 --id "$martin" --until "$new_end"
+sleep 3
+run "$BIN/api-verifier" sync --root fed/root.pub --data verifier-data --trust trust-list.cose
+after=$(date -d "$until +10 days" +%F)
+printf 'MARTIN on %s, without the replica: ' "$after"
+{ "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$(cat "apis/$martin.txt")" --at "$after" --json || true; } | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])'
+printf 'MARTIN on %s, with the replica:    ' "$after"; verdict "$martin" --at "$after" --max-staleness 400d
 
 step "Done"
 echo "Files are in demo/out/: the federation (fed/), the issuers (fr-75/, fr-13/),"

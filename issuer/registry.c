@@ -379,7 +379,7 @@ api_err registry_renew_pending(registry *reg, int64_t now, time_duration within,
     int64_t floor = now - (horizon - now);
     MDB_txn *txn;
     if (mdb_txn_begin(reg->env, NULL, 0, &txn) != 0) return API_ERR_DB;
-    MDB_cursor *cur;
+    MDB_cursor *cur = NULL;
     int rc = mdb_cursor_open(txn, reg->att, &cur);
     MDB_val k, v;
     int op = MDB_FIRST;
@@ -408,7 +408,7 @@ api_err registry_renew_pending(registry *reg, int64_t now, time_duration within,
         todo[n++] = e;
     }
     if (rc == MDB_NOTFOUND) rc = 0;
-    mdb_cursor_close(cur);
+    if (cur) mdb_cursor_close(cur);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         registry_entry *e = &todo[i];
         int64_t target = time_add_duration(registry_effective_exp(e), by);
@@ -443,7 +443,7 @@ api_err registry_foreach(registry *reg, registry_visit_fn fn, void *arg)
 {
     MDB_txn *txn;
     if (mdb_txn_begin(reg->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
-    MDB_cursor *cur;
+    MDB_cursor *cur = NULL;
     int rc = mdb_cursor_open(txn, reg->att, &cur);
     MDB_val k, v;
     int op = MDB_FIRST;
@@ -458,6 +458,7 @@ api_err registry_foreach(registry *reg, registry_visit_fn fn, void *arg)
         if (fn(arg, &e)) break;
     }
     if (rc == MDB_NOTFOUND) rc = 0;
+    if (cur) mdb_cursor_close(cur); /* read-only transactions do not free their cursors */
     mdb_txn_abort(txn);
     return rc == 0 ? API_OK : API_ERR_DB;
 }
@@ -553,7 +554,7 @@ static int registry_build_snapshot(registry *reg, MDB_txn *txn, feed_snapshot *s
     snap->bits = calloc(1, FEED_LIST_BYTES);
     if (!snap->bits) return ENOMEM;
     size_t cap = 0;
-    MDB_cursor *cur;
+    MDB_cursor *cur = NULL;
     int rc = mdb_cursor_open(txn, reg->att, &cur);
     MDB_val k, v;
     int op = MDB_FIRST;
@@ -579,7 +580,7 @@ static int registry_build_snapshot(registry *reg, MDB_txn *txn, feed_snapshot *s
             snap->ext[snap->n_ext++].until = e.extended_until;
         }
     }
-    mdb_cursor_close(cur);
+    if (cur) mdb_cursor_close(cur);
     if (rc == MDB_NOTFOUND) rc = 0;
     /* Entries are in cti order; the format wants extensions by index. */
     for (size_t i = 1; rc == 0 && i < snap->n_ext; i++) {

@@ -12,14 +12,17 @@
  *   memory:   a verifier process that opens the replica holding that state
  *             and answers 1,000,000 replica_status lookups (VmRSS, VmHWM,
  *             the replica's file); and, apart, the process that synced
- *             it from empty. Each runs in a fresh process (this program,
- *             re-executed), so that what this one allocated does not count.
+ *             it from empty (snapshot without, then with, extensions).
+ *             Each runs in a fresh process (this program, re-executed), so
+ *             that what this one allocated does not count.
  *
+ * Events, indices and lists come from a fixed seed (the same on every run);
+ * each replica is checked against the issuer's model after its figure.
  * Everything runs in a temporary folder build/bench-feed.XXXXXX (not /tmp:
- * file creation there is slow on some machines), removed at the end.
+ * file creation there is slow on some machines), removed at exit.
  *
- * Usage: bench_feed            (the child modes --sync-rss DIR and
- *                               --lookup-rss DIR are for its own use)
+ * Usage: bench_feed     (--sync-rss DIR SNAPSHOT REPLICA and --lookup-rss DIR
+ *                        are the child modes, for its own use)
  */
 #include <dirent.h>
 #include <inttypes.h>
@@ -155,6 +158,14 @@ static void remove_tree(const char *dir)
         closedir(d);
     }
     rmdir(dir);
+}
+
+/* The temporary folder, removed at exit even after a failure (the children, exec'd, do not inherit this). */
+static char bench_tmp[64];
+
+static void bench_cleanup(void)
+{
+    if (bench_tmp[0]) remove_tree(bench_tmp);
 }
 
 /* ---- the federation: a root, one issuer, a signed trust list ---- */
@@ -670,6 +681,8 @@ int main(int argc, char **argv)
         perror("bench_feed: mkdtemp");
         return 1;
     }
+    snprintf(bench_tmp, sizeof bench_tmp, "%s", tmp);
+    atexit(bench_cleanup);
     bench_fed fed;
     fed_init(&fed);
 
@@ -698,6 +711,5 @@ int main(int argc, char **argv)
 
     live_free(&ls);
     free(fed.trust_cose);
-    remove_tree(tmp);
-    return bad == 0 ? 0 : 1;
+    return bad == 0 ? 0 : 1; /* bench_cleanup removes tmp */
 }

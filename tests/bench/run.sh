@@ -8,6 +8,10 @@ echo "== $BUILD/bench/bench_format 10000 3"
 "$BUILD/bench/bench_format" 10000 3
 
 echo
+echo "== $BUILD/bench/bench_feed"
+"$BUILD/bench/bench_feed"
+
+echo
 echo "== issuance through the command line: a CSV of 2,000 holders, PNG only"
 mkdir -p build
 TMP=$(mktemp -d "$PWD/build/bench.XXXXXX")  # not /tmp: file creation there is slow on some machines
