@@ -22,7 +22,7 @@
 #define FEED_LIST_BYTES (FEED_LIST_SIZE / 4) /* 2 bits each: 512 KiB */
 #define FEED_HEAD_LEN 32
 #define FEED_MAX_SEGMENT_COSE (1u << 20)    /* 10,000 events fit in well under 1 MiB */
-#define FEED_MAX_SNAPSHOT_COSE (8u << 20)
+#define FEED_MAX_SNAPSHOT_COSE (32u << 20) /* room for 2^21 live extensions */
 #define FEED_MAX_CHECKPOINT_COSE 4096
 #define FEED_MAX_EXTENSIONS FEED_LIST_SIZE
 

@@ -548,6 +548,12 @@ static int registry_read_events(registry *reg, MDB_txn *txn, uint64_t first, uin
     return rc;
 }
 
+static int registry_ext_cmp(const void *a, const void *b)
+{
+    const feed_extension *x = a, *y = b;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
 /* The whole status list and extension table, from the registry's entries. */
 static int registry_build_snapshot(registry *reg, MDB_txn *txn, feed_snapshot *snap)
 {
@@ -566,7 +572,9 @@ static int registry_build_snapshot(registry *reg, MDB_txn *txn, feed_snapshot *s
             break;
         }
         if (e.status) feed_bits_set(snap->bits, e.idx, e.status);
-        if (e.extended_until > 0) {
+        /* Extensions of revoked or superseded attestations change no verdict: left out, so the table
+           holds the live ones only. */
+        if (e.extended_until > 0 && (e.status == 0 || e.status == 2)) {
             if (snap->n_ext == cap) {
                 cap = cap ? cap * 2 : 256;
                 feed_extension *grown = realloc(snap->ext, cap * sizeof *grown);
@@ -583,15 +591,7 @@ static int registry_build_snapshot(registry *reg, MDB_txn *txn, feed_snapshot *s
     if (cur) mdb_cursor_close(cur);
     if (rc == MDB_NOTFOUND) rc = 0;
     /* Entries are in cti order; the format wants extensions by index. */
-    for (size_t i = 1; rc == 0 && i < snap->n_ext; i++) {
-        feed_extension x = snap->ext[i];
-        size_t j = i;
-        while (j > 0 && snap->ext[j - 1].idx > x.idx) {
-            snap->ext[j] = snap->ext[j - 1];
-            j--;
-        }
-        snap->ext[j] = x;
-    }
+    if (rc == 0 && snap->n_ext > 1) qsort(snap->ext, snap->n_ext, sizeof *snap->ext, registry_ext_cmp);
     return rc;
 }
 

@@ -254,3 +254,123 @@ int cbc_get_bytes(const uint8_t **data, size_t *len, const cbor_item_t *item)
     *len = cbor_bytestring_length(item);
     return 0;
 }
+
+/* ---- reader over checked bytes ---- */
+
+void cbc_reader_init(cbc_reader *r, const uint8_t *p, size_t len)
+{
+    r->p = p;
+    r->len = len;
+    r->pos = 0;
+}
+
+int cbc_read_head(cbc_reader *r, unsigned *major, uint64_t *arg)
+{
+    if (r->pos >= r->len) return -1;
+    uint8_t b = r->p[r->pos++];
+    unsigned ai = b & 31u;
+    *major = b >> 5;
+    if (ai < 24) {
+        *arg = ai;
+        return 0;
+    }
+    if (ai > 27) return -1;
+    size_t n = (size_t)1 << (ai - 24);
+    if (r->len - r->pos < n) return -1;
+    uint64_t v = 0;
+    for (size_t k = 0; k < n; k++) v = v << 8 | r->p[r->pos++];
+    *arg = v;
+    return 0;
+}
+
+static int cbc_read_expect(cbc_reader *r, unsigned want, uint64_t *arg)
+{
+    unsigned major;
+    return cbc_read_head(r, &major, arg) == 0 && major == want ? 0 : -1;
+}
+
+int cbc_read_map(cbc_reader *r, uint64_t *count)
+{
+    return cbc_read_expect(r, 5, count);
+}
+
+int cbc_read_array(cbc_reader *r, uint64_t *count)
+{
+    return cbc_read_expect(r, 4, count);
+}
+
+int cbc_read_uint(cbc_reader *r, uint64_t *v)
+{
+    return cbc_read_expect(r, 0, v);
+}
+
+int cbc_read_int64(cbc_reader *r, int64_t *v)
+{
+    unsigned major;
+    uint64_t arg;
+    if (cbc_read_head(r, &major, &arg) != 0 || arg > INT64_MAX) return -1;
+    if (major == 0)
+        *v = (int64_t)arg;
+    else if (major == 1)
+        *v = -1 - (int64_t)arg;
+    else
+        return -1;
+    return 0;
+}
+
+static int cbc_read_string(cbc_reader *r, unsigned major, const uint8_t **s, size_t *n)
+{
+    uint64_t len;
+    if (cbc_read_expect(r, major, &len) != 0 || len > r->len - r->pos) return -1;
+    *s = r->p + r->pos;
+    *n = (size_t)len;
+    r->pos += (size_t)len;
+    return 0;
+}
+
+int cbc_read_text(cbc_reader *r, const char **s, size_t *n)
+{
+    return cbc_read_string(r, 3, (const uint8_t **)s, n);
+}
+
+int cbc_read_bytes(cbc_reader *r, const uint8_t **s, size_t *n)
+{
+    return cbc_read_string(r, 2, s, n);
+}
+
+static int cbc_skip_depth(cbc_reader *r, unsigned depth)
+{
+    unsigned major;
+    uint64_t arg;
+    if (depth > CBC_MAX_DEPTH || cbc_read_head(r, &major, &arg) != 0) return -1;
+    switch (major) {
+    case 2:
+    case 3:
+        if (arg > r->len - r->pos) return -1;
+        r->pos += (size_t)arg;
+        return 0;
+    case 4:
+    case 5:
+        if (arg > r->len - r->pos) return -1;
+        for (uint64_t i = 0; i < (major == 5 ? 2 * arg : arg); i++)
+            if (cbc_skip_depth(r, depth + 1) != 0) return -1;
+        return 0;
+    case 6:
+        return cbc_skip_depth(r, depth + 1);
+    default:
+        return 0;
+    }
+}
+
+int cbc_skip(cbc_reader *r)
+{
+    return cbc_skip_depth(r, 0);
+}
+
+int cbc_read_key(cbc_reader *r, const char *key)
+{
+    const char *s;
+    size_t n;
+    if (cbc_read_text(r, &s, &n) != 0) return -1;
+    return n == strlen(key) && memcmp(s, key, n) == 0;
+}

@@ -55,4 +55,29 @@ int cbc_get_text(char *out, size_t cap, const cbor_item_t *item);
 /* Points *data at a byte string's bytes; -1 if it is not one. */
 int cbc_get_bytes(const uint8_t **data, size_t *len, const cbor_item_t *item);
 
+/*
+ * A reader over bytes that passed cbc_check: no tree, no allocation, for
+ * large objects (feed segments and snapshots). Each call reads one item at
+ * the position and moves past it; it returns -1 when the item there is not
+ * of the asked type (the position is then unspecified: stop reading).
+ */
+typedef struct {
+    const uint8_t *p;
+    size_t len;
+    size_t pos;
+} cbc_reader;
+
+void cbc_reader_init(cbc_reader *r, const uint8_t *p, size_t len);
+int cbc_read_head(cbc_reader *r, unsigned *major, uint64_t *arg);
+int cbc_read_map(cbc_reader *r, uint64_t *count);
+int cbc_read_array(cbc_reader *r, uint64_t *count);
+int cbc_read_uint(cbc_reader *r, uint64_t *v);
+int cbc_read_int64(cbc_reader *r, int64_t *v);
+int cbc_read_text(cbc_reader *r, const char **s, size_t *n);
+int cbc_read_bytes(cbc_reader *r, const uint8_t **s, size_t *n);
+/* Skips one whole item (nested items included). */
+int cbc_skip(cbc_reader *r);
+/* Reads a text key and compares it with key: 1 equal, 0 different, -1 not text. */
+int cbc_read_key(cbc_reader *r, const char *key);
+
 #endif

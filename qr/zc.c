@@ -20,9 +20,14 @@
 
 api_err zc_compress(uint8_t *out, size_t *outlen, const uint8_t *in, size_t inlen)
 {
+    return zc_compress_level(out, outlen, in, inlen, 9);
+}
+
+api_err zc_compress_level(uint8_t *out, size_t *outlen, const uint8_t *in, size_t inlen, int level)
+{
     uLongf dst = (uLongf)*outlen;
-    if (inlen > 0x7fffffff) return API_ERR_TOO_LARGE;
-    int rc = compress2(out, &dst, in, (uLong)inlen, 9);
+    if (inlen > 0x7fffffff || level < 0 || level > 9) return API_ERR_TOO_LARGE;
+    int rc = compress2(out, &dst, in, (uLong)inlen, level);
     if (rc == Z_BUF_ERROR) return API_ERR_TOO_LARGE;
     if (rc == Z_MEM_ERROR) return API_ERR_NOMEM;
     if (rc != Z_OK) return API_ERR_ZLIB;
@@ -63,7 +68,7 @@ static int zc_stored_header_is_canonical(const z_stream *zs, const uint8_t *in)
         have += 8;
     }
     if (((bits >> 1) & 3u) != 0) return 1; /* not a stored block */
-    unsigned pad = (have - 3) % 8;          /* bits up to the byte boundary */
+    unsigned pad = (have - 3) % 8;         /* bits up to the byte boundary */
     return ((bits >> 3) & ((1u << pad) - 1)) == 0;
 }
 

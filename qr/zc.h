@@ -14,6 +14,9 @@
 /* Compresses in into out (capacity *outlen) at level 9; sets *outlen. */
 api_err zc_compress(uint8_t *out, size_t *outlen, const uint8_t *in, size_t inlen);
 
+/* The same at another zlib level (0..9), for large objects where speed matters more. */
+api_err zc_compress_level(uint8_t *out, size_t *outlen, const uint8_t *in, size_t inlen, int level);
+
 /*
  * Inflates a zlib stream into out (capacity *outlen) and sets *outlen.
  * Returns API_ERR_ZLIB for a damaged stream, a header other than deflate
