@@ -9,7 +9,8 @@ set -eu
 
 BUILD_PKGS="gcc make pkg-config libsodium-dev libqrencode-dev libpng-dev libjpeg62-turbo-dev \
 liblmdb-dev libcivetweb-dev libcbor-dev libcjson-dev zlib1g-dev libzbar-dev"
-TEST_PKGS="libcmocka-dev zbar-tools clang libclang-rt-14-dev lmdb-utils curl python3"
+TEST_PKGS="libcmocka-dev zbar-tools clang libclang-rt-14-dev lmdb-utils curl python3 python3-yaml python3-jsonschema \
+nginx-light openssl wrk chromium ffmpeg"
 DEMO_PKGS="curl zbar-tools"
 
 mode=${1:-check}
@@ -30,6 +31,12 @@ for p in $wanted; do
     missing="$missing $p"
   fi
 done
+
+# Node.js builds the web pages. Machines often carry it from another source, with npm
+# bundled (Debian's npm package would conflict): install Debian's only when node is absent.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing="$missing nodejs npm"
+fi
 
 [ -z "$missing" ] && exit 0
 
