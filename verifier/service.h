@@ -16,6 +16,7 @@ typedef struct {
     long sync_interval;        /* seconds between syncs */
     int64_t max_staleness;     /* seconds */
     int threads;               /* CivetWeb worker threads */
+    const char *web_root;      /* folder of the built web pages (web/dist), served at / ; NULL: none */
 } service_config;
 
 /* Runs until SIGINT or SIGTERM; returns an exit code (0 after a clean stop). */
