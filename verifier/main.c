@@ -58,7 +58,8 @@ static const char usage_text[] =
     "  serve  --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) --listen ADDR:PORT\n"
     "         [--sync-interval SECONDS] [--from URL ...] [--mirrors-only] [--max-staleness 24h]\n"
     "      Syncs in the background and re-serves the trust list and the feeds it holds\n"
-    "      (/trust/v1/trust-list.cose, /feed/v1/ISS/...), so verifiers can sync from it.\n"
+    "      (/trust/v1/trust-list.cose, /feed/v1/ISS/...), so verifiers can sync from it;\n"
+    "      with --web-root DIR (the built web/dist), serves the pages /check and /holder.\n"
     "\n"
     "  --root FILE      the federation's root public key (base64url), pinned\n"
     "  --trust FILE     the signed trust list (trust-list.cose)\n"
@@ -88,7 +89,7 @@ static const char usage_text[] =
 #define VER_MAX_MIRRORS 16
 
 typedef struct {
-    const char *root, *trust, *trust_url, *data, *payload, *image, *at, *listen, *staleness;
+    const char *root, *trust, *trust_url, *data, *payload, *image, *at, *listen, *staleness, *web_root;
     const char *mirrors[VER_MAX_MIRRORS];
     size_t n_mirrors;
     int json, stdin_text, mirrors_only;
@@ -105,7 +106,7 @@ static const char *ver_allowed(const char *cmd)
 {
     if (!strcmp(cmd, "verify")) return "rtdpiajS";
     if (!strcmp(cmd, "sync")) return "rtudfmT";
-    if (!strcmp(cmd, "serve")) return "rtudfmLIS";
+    if (!strcmp(cmd, "serve")) return "rtudfmLISW";
     return NULL;
 }
 
@@ -126,6 +127,7 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
         {"listen", required_argument, 0, 'L'},
         {"sync-interval", required_argument, 0, 'I'},
         {"max-staleness", required_argument, 0, 'S'},
+        {"web-root", required_argument, 0, 'W'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -186,6 +188,9 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
             break;
         case 'S':
             o->staleness = optarg;
+            break;
+        case 'W':
+            o->web_root = optarg;
             break;
         case 'h':
             ver_usage(stdout, 0);
@@ -373,6 +378,7 @@ static int cmd_serve(const ver_opts *o)
     cfg.sync_interval = o->sync_interval;
     cfg.max_staleness = ver_staleness(o);
     cfg.threads = 32;
+    cfg.web_root = o->web_root;
     replica *r = ver_open_replica(o);
     int rc = service_run(r, &cfg);
     replica_close(r);

@@ -53,17 +53,14 @@ int service_run(replica *r, const service_config *cfg)
 {
     char threads[16];
     snprintf(threads, sizeof threads, "%d", cfg->threads > 0 ? cfg->threads : 32);
-    const char *options[] = {"listening_ports",
-                             cfg->listen,
-                             "num_threads",
-                             threads,
-                             "request_timeout_ms",
-                             "10000",
-                             "enable_keep_alive",
-                             "yes",
-                             "keep_alive_timeout_ms",
-                             "5000",
-                             NULL};
+    /* The web pages (checker, holder card) are static files; the API and mirror paths are handlers. */
+    const char *options[16] = {"listening_ports", cfg->listen, "num_threads", threads, "request_timeout_ms", "10000",
+                               "enable_keep_alive", "yes", "keep_alive_timeout_ms", "5000",
+                               "enable_directory_listing", "no"};
+    if (cfg->web_root) {
+        options[12] = "document_root";
+        options[13] = cfg->web_root;
+    }
     mg_init_library(0);
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
