@@ -50,10 +50,24 @@ else
 Q := @
 endif
 
-.PHONY: all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak
+.PHONY: all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak web
 .DEFAULT_GOAL := all
 
-all: check-deps $(TOOL_BINS)
+all: check-deps $(TOOL_BINS) web
+
+# The web pages (web/): bundled from npm packages pinned by web/package-lock.json.
+ifneq ($(wildcard web/package.json),)
+WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/package.json web/package-lock.json \
+           $(wildcard web/build.mjs)
+web/dist/.built: $(WEB_SRC)
+	@echo "  WEB   web/dist"
+	$(Q)cd web && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || \
+	   npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build
+	$(Q)touch $@
+web: web/dist/.built
+else
+web:
+endif
 
 check-deps:
 	@scripts/deps.sh check build
@@ -136,6 +150,6 @@ soak:
 	@SOAK=1 tests/run.sh
 
 clean:
-	rm -rf build bin
+	rm -rf build bin web/dist
 
 -include $(shell find build -name '*.d' 2>/dev/null)

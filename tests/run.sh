@@ -79,6 +79,17 @@ run_unit build/asan asan
 echo "== command-line tests (ASan/UBSan)"
 run_cli build/asan/bin asan
 
+if [ -x tests/web/run.sh ]; then
+  echo "== web pages (unit tests and headless Chromium)"
+  tests/web/run.sh >"$LOG_DIR/web.log" 2>&1
+  rc=$?
+  read -r p f < <(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$LOG_DIR/web.log" | tail -1 | awk '{print $1, $3}')
+  p=${p:-0}; f=${f:-0}
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  if [ "$f" -gt 0 ]; then grep -aE 'FAIL|not ok|Error' "$LOG_DIR/web.log" | head -20 | sed 's/^/      /'; fi
+  record "web" "$p" "$f"
+fi
+
 echo "== fuzzing (${FUZZ_SECONDS}s per target)"
 if make --no-print-directory fuzz-build >"$LOG_DIR/fuzz-build.log" 2>&1; then
   tests/fuzz/run.sh "$FUZZ_SECONDS" >"$LOG_DIR/fuzz.log" 2>&1
