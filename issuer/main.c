@@ -54,6 +54,9 @@ static const char usage_text[] =
     "         OUT/<id>.txt (the QR text, one line), OUT/<id>.png and OUT/<id>.svg.\n"
     "         FILE may be - for standard input.\n"
     "         --replaces ID: the new attestation supersedes attestation ID.\n"
+    "         --holder-base URL (e.g. https://verif.example/holder): also writes OUT/<id>.url,\n"
+    "         the link that opens the holder's card on a phone; --holder-qr: and\n"
+    "         OUT/<id>-holder.png, a QR code of that link.\n"
     "  revoke    --dir ISS --id ID --reason error|fraud|withdrawn   (the reason stays private)\n"
     "  supersede --dir ISS --id ID --decision issued|refused          (a decision was taken)\n"
     "  suspend   --dir ISS --id ID      /   resume --dir ISS --id ID\n"
@@ -89,9 +92,9 @@ static const char usage_text[] =
 typedef struct {
     const char *dir, *id, *name, *feed, *json, *csv, *out, *file, *png, *svg, *passphrase_file, *kdf,
         *formats;
-    const char *replaces, *reason, *decision, *until, *within, *by, *status, *listen;
+    const char *replaces, *reason, *decision, *until, *within, *by, *status, *listen, *holder_base;
     render_opts render;
-    int terminal, invert, json_out;
+    int terminal, invert, json_out, holder_qr;
     long heartbeat;
 } iss_opts;
 
@@ -107,9 +110,10 @@ static const char *iss_allowed(const char *cmd)
     static const struct {
         const char *cmd, *opts;
     } table[] = {
-        {"init", "dinfPK"}, {"issue", "djcoPmMlxtIR"}, {"revoke", "dir"}, {"supersede", "diD"},
-        {"suspend", "di"},  {"resume", "di"},          {"extend", "diu"}, {"renew-pending", "dwb"},
-        {"list", "dSwJ"},   {"publish", "dP"},         {"serve", "dLHP"}, {"show", "FpstImMl"},
+        {"init", "dinfPK"},   {"issue", "djcoPmMlxtIRBQ"}, {"revoke", "dir"},
+        {"supersede", "diD"}, {"suspend", "di"},           {"resume", "di"},
+        {"extend", "diu"},    {"renew-pending", "dwb"},    {"list", "dSwJ"},
+        {"publish", "dP"},    {"serve", "dLHP"},           {"show", "FpstImMl"},
         {"info", "d"},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
@@ -148,6 +152,8 @@ static void iss_parse(iss_opts *o, const char *cmd, int argc, char **argv)
         {"listen", required_argument, 0, 'L'},
         {"heartbeat", required_argument, 0, 'H'},
         {"format", required_argument, 0, 'J'},
+        {"holder-base", required_argument, 0, 'B'},
+        {"holder-qr", no_argument, 0, 'Q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -249,6 +255,12 @@ static void iss_parse(iss_opts *o, const char *cmd, int argc, char **argv)
             break;
         case 'H':
             o->heartbeat = cli_parse_long("--heartbeat", optarg, 1, 86400);
+            break;
+        case 'B':
+            o->holder_base = optarg;
+            break;
+        case 'Q':
+            o->holder_qr = 1;
             break;
         case 'J':
             if (strcmp(optarg, "json") && strcmp(optarg, "text"))
@@ -454,6 +466,59 @@ static void iss_print_terminal(const char *qr, const render_opts *ro, int invert
     }
 }
 
+/*
+ * The holder link: base + "#" + the QR text percent-encoded as JavaScript's
+ * encodeURIComponent does (Base45 has spaces, '%', '+', '/', ':', '$'). The
+ * fragment is never sent to a server. Returns 0, or -1 if it does not fit.
+ */
+static int iss_holder_link(char *out, size_t cap, const char *base, const char *qr)
+{
+    static const char keep[] = "-_.!~*'()";
+    size_t n = strlen(base), o = 0;
+    if (n + 2 > cap) return -1;
+    memcpy(out, base, n);
+    o = n;
+    out[o++] = '#';
+    for (const unsigned char *p = (const unsigned char *)qr; *p; p++) {
+        if (o + 4 > cap) return -1;
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            strchr(keep, *p))
+            out[o++] = (char)*p;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "%%%02X", *p);
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* Writes OUT/<id>.url and, with --holder-qr, OUT/<id>-holder.png; -1 if a file failed. */
+static int iss_output_holder(const iss_opts *o, const char *id, const char *qr)
+{
+    char link[3 * ISSUE_QR_MAX + 600];
+    if (iss_holder_link(link, sizeof link - 1, o->holder_base, qr) != 0) {
+        cli_warn("%s: the holder link is too long", id);
+        return -1;
+    }
+    size_t n = strlen(link);
+    link[n] = '\n';
+    if (iss_write(o->out, id, ".url", link, n + 1) != 0) return -1;
+    link[n] = '\0';
+    if (!o->holder_qr) return 0;
+    uint8_t *png;
+    size_t len;
+    int version;
+    render_opts ro = o->render;
+    ro.level = 'L'; /* the link is long; it is shown on screens, not worn paper */
+    api_err e = render_png(&png, &len, &version, link, &ro);
+    if (e != API_OK) {
+        cli_warn("%s: cannot draw the holder link's QR code: %s", id, api_strerror(e));
+        return -1;
+    }
+    int rc = iss_write(o->out, id, "-holder.png", png, len);
+    free(png);
+    return rc;
+}
+
 /* Renders and writes the files of one attestation (the code is encoded once); -1 if a file failed. */
 static int iss_output(const iss_opts *o, const char *id, const char *qr, size_t qrlen, int *version)
 {
@@ -509,6 +574,11 @@ static int cmd_issue(const iss_opts *o)
     iss_require(o->out, "--out");
     if (!o->json == !o->csv) cli_fail(CLI_USAGE, "give one of --json FILE or --csv FILE");
     iss_check_formats(o->formats);
+    if (o->holder_qr && !o->holder_base) cli_fail(CLI_USAGE, "--holder-qr goes with --holder-base URL");
+    if (o->holder_base && strncmp(o->holder_base, "https://", 8) && strncmp(o->holder_base, "http://", 7))
+        cli_fail(CLI_USAGE, "--holder-base: expected an http:// or https:// URL");
+    if (o->holder_base && (strchr(o->holder_base, '#') || strlen(o->holder_base) > 512))
+        cli_fail(CLI_USAGE, "--holder-base: a URL without '#', at most 512 characters");
     char err[512];
     issuer_config cfg;
     api_err e = issuer_config_load(&cfg, o->dir, err, sizeof err);
@@ -575,7 +645,8 @@ static int cmd_issue(const iss_opts *o)
             failed++;
             continue;
         }
-        if (iss_output(o, id, qr, qrlen, &version) != 0) {
+        if (iss_output(o, id, qr, qrlen, &version) != 0 ||
+            (o->holder_base && iss_output_holder(o, id, qr) != 0)) {
             failed++;
             continue;
         }

@@ -93,8 +93,20 @@ expect_rc 0 "show renders the terminal view" "$I" show --file "out/$ID1.txt" --t
 if [ "$(wc -l <"$TMP/.stdout")" -ge 20 ]; then ok "terminal view has the code's rows"; else bad "terminal view has the code's rows"; fi
 expect_rc 0 "show writes an SVG" "$I" show --file "out/$ID1.txt" --svg again.svg
 expect_grep '<svg' again.svg "the SVG is an SVG"
+# The holder link: /holder# + the QR text as encodeURIComponent writes it, and a QR code of it.
+API_NOW=2026-09-14T08:00:00Z expect_rc 0 "issue with --holder-base" "$I" issue --dir iss75 --json h1.json --out outh --formats png --holder-base https://verif.example/holder --holder-qr
+IDH=$(awk 'NR==1 {print $1}' "$TMP/.stdout")
+if [ -s "outh/$IDH.url" ] && [ -s "outh/$IDH-holder.png" ]; then ok "OUT/<id>.url and the link's QR code written"; else bad "OUT/<id>.url and the link's QR code written"; fi
+expect_eq "$(node -e 'const fs=require("fs"); const t=fs.readFileSync(process.argv[1],"utf8").trim(); const u=fs.readFileSync(process.argv[2],"utf8").trim(); console.log(u === "https://verif.example/holder#" + encodeURIComponent(t))' "outh/$IDH.txt" "outh/$IDH.url")" true "the link is the QR text encoded as encodeURIComponent does"
+expect_eq "$(zbarimg --raw -q "outh/$IDH-holder.png" 2>/dev/null)" "$(cat "outh/$IDH.url")" "zbarimg reads the link's QR code"
+expect_rc 2 "--holder-qr alone is refused" "$I" issue --dir iss75 --json h1.json --out outh --holder-qr
+expect_rc 2 "a holder base with a fragment is refused" "$I" issue --dir iss75 --json h1.json --out outh --holder-base "https://x/holder#y"
+expect_rc 2 "an option of another command is refused" "$I" issue --dir iss75 --json h1.json --out outh --reason fraud
+expect_grep "does not apply" "$TMP/.stderr" "and said so"
+expect_rc 2 "an unknown option is refused" "$I" issue --dir iss75 --bogus
+expect_grep "^api-issuer: unknown option '--bogus'" "$TMP/.stderr" "with the tool's name"
 expect_rc 0 "info" "$I" info --dir iss75
-expect_grep "attestations: 2" "$TMP/.stdout" "info counts the attestations"
+expect_grep "attestations: 3" "$TMP/.stdout" "info counts the attestations"
 unset API_NOW
 
 # --- verification
