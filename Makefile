@@ -56,7 +56,7 @@ endif
 all: check-deps $(TOOL_BINS) web
 
 # The web pages (web/): bundled from npm packages pinned by web/package-lock.json.
-ifneq ($(wildcard web/package.json),)
+ifneq ($(and $(wildcard web/package.json),$(wildcard web/build.mjs)),)
 WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/package.json web/package-lock.json \
            $(wildcard web/build.mjs)
 web/dist/.built: $(WEB_SRC)
