@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -141,4 +142,15 @@ int64_t cli_now(void)
 int cli_option_allowed(const char *allowed, int opt)
 {
     return opt == 'h' || (allowed && strchr(allowed, opt) != NULL);
+}
+
+const char *cli_option_name(const struct option *opts, int c)
+{
+    static _Thread_local char name[64];
+    for (; opts && opts->name; opts++)
+        if (opts->val == c) {
+            snprintf(name, sizeof name, "--%s", opts->name);
+            return name;
+        }
+    return "?";
 }

@@ -50,6 +50,11 @@ void cli_write_public_key(const char *path, const uint8_t pk[32]);
 /* Parses a non-negative integer in [min, max] or exits naming the option. */
 long cli_parse_long(const char *option, const char *value, long min, long max);
 
+struct option;
+
+/* "--name" of the long option whose code is c, for messages ("?" if none). */
+const char *cli_option_name(const struct option *opts, int c);
+
 /* Nonzero when the option's short code is in allowed (each command lists the options it takes). */
 int cli_option_allowed(const char *allowed, int opt);
 

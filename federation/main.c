@@ -98,7 +98,8 @@ static void fed_parse(fed_opts *o, const char *cmd, int argc, char **argv)
         if (c == '?') cli_fail(CLI_USAGE, "unknown option '%s' (try --help)", argv[optind - 1]);
         if (c == ':') cli_fail(CLI_USAGE, "option '%s' needs a value", argv[optind - 1]);
         if (!cli_option_allowed(allowed, c))
-            cli_fail(CLI_USAGE, "option '%s' does not apply to '%s' (try --help)", argv[optind - 1], cmd);
+            cli_fail(CLI_USAGE, "option '%s' does not apply to '%s' (try --help)",
+                     cli_option_name(longopts, c), cmd);
         switch (c) {
         case 'd':
             o->dir = optarg;

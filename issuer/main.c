@@ -15,6 +15,7 @@
  * personal is printed beyond the attestation ids and file names.
  */
 #include <civetweb.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <time.h>
@@ -73,12 +74,15 @@ static const char usage_text[] =
     "         re-signs the checkpoint every heartbeat (default 60 s).\n"
     "  show   --file OUT/<id>.txt [--png FILE] [--svg FILE] [--terminal] [render options]\n"
     "         Renders a QR text again.\n"
+    "  rotate-key --dir ISS [--kdf ...]\n"
+    "         A new signing key (same registry and status list); the old secret key is\n"
+    "         destroyed. Then the federation adds the new key and retires the old one.\n"
     "  info   --dir ISS\n"
     "         Prints the issuer id, name, kid, public key and number of attestations.\n"
     "\n"
     "Render options: --module PIXELS (1-64, default 4), --margin MODULES (0-64, default 4),\n"
-    "  --level L|M|Q|H (error correction, default M), --formats png,svg (default both),\n"
-    "  --invert (terminal view for light-on-dark terminals).\n"
+    "  --level L|M|Q|H (error correction, default M), --invert (terminal view for\n"
+    "  light-on-dark terminals); issue only: --formats png,svg (default both).\n"
     "\n"
     "Passphrase of the issuer key: --passphrase-file FILE, else the environment variable\n"
     "API_PASSPHRASE, else a prompt on the terminal.\n"
@@ -114,7 +118,7 @@ static const char *iss_allowed(const char *cmd)
         {"supersede", "diD"}, {"suspend", "di"},           {"resume", "di"},
         {"extend", "diu"},    {"renew-pending", "dwb"},    {"list", "dSwJ"},
         {"publish", "dP"},    {"serve", "dLHP"},           {"show", "FpstImMl"},
-        {"info", "d"},
+        {"info", "d"},        {"rotate-key", "dPK"},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (!strcmp(table[i].cmd, cmd)) return table[i].opts;
@@ -171,7 +175,8 @@ static void iss_parse(iss_opts *o, const char *cmd, int argc, char **argv)
         if (c == '?') cli_fail(CLI_USAGE, "unknown option '%s' (try --help)", argv[optind - 1]);
         if (c == ':') cli_fail(CLI_USAGE, "option '%s' needs a value", argv[optind - 1]);
         if (!cli_option_allowed(allowed, c))
-            cli_fail(CLI_USAGE, "option '%s' does not apply to '%s' (try --help)", argv[optind - 1], cmd);
+            cli_fail(CLI_USAGE, "option '%s' does not apply to '%s' (try --help)",
+                     cli_option_name(longopts, c), cmd);
         switch (c) {
         case 'd':
             o->dir = optarg;
@@ -613,7 +618,7 @@ static int cmd_issue(const iss_opts *o)
     if (o->replaces) {
         if (claims_cti_parse(replaces, o->replaces) != 0)
             cli_fail(CLI_USAGE, "--replaces: expected a 24-character id");
-        if (b.n != 1) cli_fail(CLI_USAGE, "--replaces goes with --json (one attestation)");
+        if (b.n != 1) cli_fail(CLI_USAGE, "--replaces goes with one attestation (--json)");
     }
     /* Registered first, in one transaction: a crash later leaves ids without files, never files without ids.
      */
@@ -623,7 +628,8 @@ static int cmd_issue(const iss_opts *o)
     registry_close(reg);
     if (e == API_ERR_FULL) cli_fail(CLI_IO, "the status list of this issuer is full (2^21 attestations)");
     if ((e == API_ERR_ARG || e == API_ERR_NOT_FOUND) && why[0])
-        cli_fail(CLI_USAGE, "--replaces %s: %s", o->replaces, why);
+        cli_fail(CLI_USAGE, "--replaces %s: %s", o->replaces,
+                 strncmp(why, "--replaces: ", 12) ? why : why + 12);
     if (e != API_OK) cli_fail(CLI_IO, "cannot register the attestations: %s", api_strerror(e));
     if (o->replaces) printf("%s  superseded (replaced)\n", o->replaces);
 
@@ -697,6 +703,64 @@ static int cmd_show(const iss_opts *o)
     }
     if (o->terminal || !did) iss_print_terminal(qr, &o->render, o->invert);
     free(data);
+    return CLI_OK;
+}
+
+static void iss_load_secret(uint8_t secret[ISSUER_SECRET_LEN], const iss_opts *o, const issuer_config *cfg);
+
+/*
+ * Key rotation: a new signing key, the same index seed and registry. The
+ * old public key is kept (issuer-<kid>.pub) for the record; the old secret
+ * key is replaced, so nothing can be signed with it any more, not even with
+ * a back-dated iat. Order: the new key files are written first, then the
+ * public key moves, then the secret key; after a crash between the two
+ * moves, issuer.key and issuer.pub disagree and every command says so.
+ */
+static int cmd_rotate_key(const iss_opts *o)
+{
+    iss_require(o->dir, "--dir");
+    keyfile_kdf kdf;
+    if (keyfile_kdf_parse(&kdf, o->kdf) != 0)
+        cli_fail(CLI_USAGE, "--kdf: expected interactive, moderate or sensitive");
+    char err[512];
+    issuer_config cfg;
+    api_err e = issuer_config_load(&cfg, o->dir, err, sizeof err);
+    if (e != API_OK) cli_fail(cli_code_for(e), "%s", err);
+    uint8_t secret[ISSUER_SECRET_LEN], fresh[ISSUER_SECRET_LEN], pk[COSE_PK_LEN];
+    iss_load_secret(secret, o, &cfg);
+    crypto_sign_keypair(pk, fresh);
+    memcpy(fresh + COSE_SK_LEN, secret + COSE_SK_LEN, IDXPERM_SEED_LEN); /* the same index seed */
+    sodium_memzero(secret, sizeof secret);
+
+    uint8_t old_kid[COSE_KID_LEN], new_kid[COSE_KID_LEN];
+    char old_hex[17], new_hex[17], key_path[4096], key_new[4096], pub_path[4096], pub_new[4096],
+        pub_old[4096], name[64];
+    cose_kid(old_kid, cfg.pk);
+    cose_kid(new_kid, pk);
+    sodium_bin2hex(old_hex, sizeof old_hex, old_kid, sizeof old_kid);
+    sodium_bin2hex(new_hex, sizeof new_hex, new_kid, sizeof new_kid);
+    iss_path(key_path, sizeof key_path, o->dir, "issuer.key");
+    iss_path(key_new, sizeof key_new, o->dir, "issuer.key.new");
+    iss_path(pub_path, sizeof pub_path, o->dir, "issuer.pub");
+    iss_path(pub_new, sizeof pub_new, o->dir, "issuer.pub.new");
+    snprintf(name, sizeof name, "issuer-%s.pub", old_hex);
+    iss_path(pub_old, sizeof pub_old, o->dir, name);
+    unlink(key_new); /* leftovers of an interrupted rotation */
+    unlink(pub_new);
+    cli_write_secret(key_new, fresh, sizeof fresh, o->passphrase_file, kdf);
+    sodium_memzero(fresh, sizeof fresh);
+    cli_write_public_key(pub_new, pk);
+    if (link(pub_path, pub_old) != 0 && errno != EEXIST)
+        cli_fail(CLI_IO, "cannot keep the old public key as %s", pub_old);
+    if (rename(pub_new, pub_path) != 0 || rename(key_new, key_path) != 0 || fs_sync_folder(o->dir) != API_OK)
+        cli_fail(CLI_IO,
+                 "the rotation was interrupted: check %s (issuer.key, issuer.pub and their .new files)",
+                 o->dir);
+    printf("new signing key for %s: kid %s (%s)\n"
+           "the old key %s is destroyed; its public key is kept in %s\n"
+           "next, at the federation: add-issuer --id %s --pub %s, retire --kid %s, publish;\n"
+           "then restart 'serve' so that the feed is signed with the new key\n",
+           cfg.id, new_hex, pub_path, old_hex, pub_old, cfg.id, pub_path, old_hex);
     return CLI_OK;
 }
 
@@ -803,7 +867,7 @@ static int cmd_renew_pending(const iss_opts *o)
     time_duration within, by;
     iss_parse_duration(&within, o->within, "--expiring-within");
     iss_parse_duration(&by, o->by, "--by");
-    int64_t probe = time_paris_start_of_day(2026, 1, 31);
+    int64_t probe = time_paris_start_of_day(2026, 5, 31); /* the longest three months: 92 days */
     time_duration three = {3, 'm'};
     if (time_add_duration(probe, by) > time_add_duration(probe, three))
         cli_fail(CLI_USAGE, "--by: at most three months at a time (CESEDA R. 431-15-1)");
@@ -975,6 +1039,7 @@ static int cmd_serve(const iss_opts *o)
                     (unsigned long long)events);
         last = now;
     }
+    feedsrv_unregister(ctx);
     mg_stop(ctx);
     registry_close(reg);
     sodium_munlock(secret, sizeof secret);
@@ -1003,5 +1068,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "publish")) return cmd_publish(&o);
     if (!strcmp(cmd, "serve")) return cmd_serve(&o);
     if (!strcmp(cmd, "info")) return cmd_info(&o);
+    if (!strcmp(cmd, "rotate-key")) return cmd_rotate_key(&o);
     cli_fail(CLI_USAGE, "unknown command '%s' (try --help)", cmd);
 }

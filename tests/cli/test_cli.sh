@@ -177,6 +177,21 @@ expect_rc 1 "compromised key: untrusted" "$V" verify --root fed/root.pub --trust
 expect_grep '"result":[[:space:]]*"untrusted_issuer"' "$TMP/.stdout" "untrusted_issuer verdict"
 expect_rc 2 "a compromised key stays compromised" "$F" retire --dir fed --kid "$KID75"
 
+# Key rotation: FR-13 gets a new key; what the old key signed before its retirement still verifies.
+T13=$(cat "$(ls out13/*.txt | head -1)")
+OLDKID=$("$F" list --dir fed | awk '$1 == "FR-13" {print $2}')
+expect_rc 0 "rotate FR-13's key" "$I" rotate-key --dir iss13 --kdf interactive
+expect_grep "retire --kid $OLDKID" "$TMP/.stdout" "rotate-key says what the federation does next"
+if [ -s "iss13/issuer-$OLDKID.pub" ]; then ok "the old public key is kept"; else bad "the old public key is kept"; fi
+expect_rc 0 "the federation adds the new key" "$F" add-issuer --dir fed --id FR-13 --name "Préfecture des Bouches-du-Rhône" --pub iss13/issuer.pub
+expect_rc 0 "and retires the old one" "$F" retire --dir fed --kid "$OLDKID" --at 2026-09-20T00:00:00Z
+expect_rc 0 "publish" "$F" publish --dir fed --out tl-rot.cose --expires 60d
+API_NOW=2026-09-21T08:00:00Z expect_rc 0 "issue with the new key" "$I" issue --dir iss13 --json h1.json --out out13b
+expect_rc 0 "issued with the old key before its retirement: valid" "$V" verify --root fed/root.pub --trust tl-rot.cose --payload "$T13" --at 2026-10-01
+expect_rc 0 "issued with the new key: valid" "$V" verify --root fed/root.pub --trust tl-rot.cose --payload "$(cat out13b/*.txt)" --at 2026-10-01
+expect_rc 0 "the registry carries on (same status list)" "$I" info --dir iss13
+expect_grep "attestations: 4" "$TMP/.stdout" "four attestations in the registry"
+
 # Trust list expiry: after it, an otherwise valid attestation is status_unknown.
 expect_rc 1 "expired trust list" "$V" verify "${VR[@]}" --payload "$T1" --at "@$(( $(date +%s) + 61 * 86400 ))" --json
 expect_grep '"result":[[:space:]]*"(status_unknown|expired)"' "$TMP/.stdout" "expired trust list gives status_unknown (or expired)"
