@@ -180,81 +180,211 @@ api_err claims_encode(uint8_t *out, size_t *outlen, const api_claims *c)
     return cbw_finish(&w, outlen);
 }
 
-static int claims_get_uint(unsigned *out, const cbor_item_t *item, uint64_t max)
+/*
+ * Decoding reads the checked bytes with cbc_reader (no tree, no allocation:
+ * this runs once per verification). Every claim may appear at most once
+ * (cbc_check refused duplicate keys); unknown keys are skipped.
+ */
+static int claims_read_text(cbc_reader *rd, char *out, size_t cap)
+{
+    const char *s;
+    size_t n;
+    if (cbc_read_text(rd, &s, &n) != 0 || n >= cap || (n && memchr(s, 0, n))) return -1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static int claims_read_small(cbc_reader *rd, unsigned *out)
 {
     uint64_t v;
-    if (cbc_get_uint(&v, item) != 0 || v > max) return -1;
+    if (cbc_read_uint(rd, &v) != 0 || v > 1000) return -1;
     *out = (unsigned)v;
     return 0;
 }
 
-static int claims_get_time(int64_t *out, const cbor_item_t *item)
+/*
+ * Reads a text key: 1 when read; 0 when the key is of another type, in
+ * which case it and its value were skipped (unknown keys are ignored); -1
+ * on damaged input.
+ */
+static int claims_text_key(cbc_reader *rd, const char **k, size_t *kn)
 {
-    /* NumericDate: seconds since the epoch, integer form only. */
-    return cbc_get_int64(out, item);
+    size_t at = rd->pos;
+    if (cbc_read_text(rd, k, kn) == 0) return 1;
+    rd->pos = at;
+    return cbc_skip(rd) == 0 && cbc_skip(rd) == 0 ? 0 : -1;
 }
 
-static api_err claims_decode_status(api_claims *c, const cbor_item_t *status)
+/* Reads an integer key the same way. */
+static int claims_int_key(cbc_reader *rd, int64_t *key)
 {
-    const cbor_item_t *sl = cbc_map_get_text(status, "status_list");
-    uint64_t idx;
-    if (!sl || cbc_get_uint(&idx, cbc_map_get_text(sl, "idx")) != 0 || idx > CLAIMS_STATUS_IDX_MAX)
-        return API_ERR_CLAIMS;
-    c->status_idx = (uint32_t)idx;
-    if (cbc_get_text(c->status_uri, sizeof c->status_uri, cbc_map_get_text(sl, "uri")) != 0)
-        return API_ERR_CLAIMS;
-    return API_OK;
+    size_t at = rd->pos;
+    if (cbc_read_int64(rd, key) == 0) return 1;
+    rd->pos = at;
+    return cbc_skip(rd) == 0 && cbc_skip(rd) == 0 ? 0 : -1;
 }
 
-static api_err claims_decode_attestation(api_claims *c, const cbor_item_t *a)
+static int claims_key_is(const char *k, size_t n, const char *name)
 {
-    if (!a || !cbor_isa_map(a)) return API_ERR_CLAIMS;
-    if (claims_get_uint(&c->v, cbc_map_get_text(a, "v"), 1000) != 0 ||
-        cbc_get_text(c->fn, sizeof c->fn, cbc_map_get_text(a, "fn")) != 0 ||
-        cbc_get_text(c->gn, sizeof c->gn, cbc_map_get_text(a, "gn")) != 0 ||
-        cbc_get_text(c->dob, sizeof c->dob, cbc_map_get_text(a, "dob")) != 0 ||
-        cbc_get_text(c->nat, sizeof c->nat, cbc_map_get_text(a, "nat")) != 0 ||
-        cbc_get_text(c->fnn, sizeof c->fnn, cbc_map_get_text(a, "fnn")) != 0 ||
-        claims_get_uint(&c->app, cbc_map_get_text(a, "app"), 1000) != 0 ||
-        cbc_get_text(c->tit, sizeof c->tit, cbc_map_get_text(a, "tit")) != 0 ||
-        claims_get_uint(&c->wrk, cbc_map_get_text(a, "wrk"), 1000) != 0 ||
-        cbc_get_text(c->fil, sizeof c->fil, cbc_map_get_text(a, "fil")) != 0)
-        return API_ERR_CLAIMS;
-    const cbor_item_t *prv = cbc_map_get_text(a, "prv");
-    if (prv) {
-        if (!cbor_isa_map(prv) ||
-            cbc_get_text(c->prv_no, sizeof c->prv_no, cbc_map_get_text(prv, "no")) != 0 ||
-            cbc_get_text(c->prv_exp, sizeof c->prv_exp, cbc_map_get_text(prv, "exp")) != 0)
-            return API_ERR_CLAIMS;
-        c->has_prv = 1;
+    return n == strlen(name) && memcmp(k, name, n) == 0;
+}
+
+static int claims_read_status(cbc_reader *rd, api_claims *c)
+{
+    uint64_t n, m;
+    int found = 0;
+    if (cbc_read_map(rd, &n) != 0) return -1;
+    for (uint64_t i = 0; i < n; i++) {
+        const char *k;
+        size_t kn;
+        int kr = claims_text_key(rd, &k, &kn);
+        if (kr < 0) return -1;
+        if (kr == 0) continue;
+        if (!claims_key_is(k, kn, "status_list")) {
+            if (cbc_skip(rd) != 0) return -1;
+            continue;
+        }
+        if (cbc_read_map(rd, &m) != 0) return -1;
+        unsigned seen = 0;
+        for (uint64_t j = 0; j < m; j++) {
+            uint64_t idx;
+            int kr2 = claims_text_key(rd, &k, &kn);
+            if (kr2 < 0) return -1;
+            if (kr2 == 0) continue;
+            if (claims_key_is(k, kn, "idx")) {
+                if (cbc_read_uint(rd, &idx) != 0 || idx > CLAIMS_STATUS_IDX_MAX) return -1;
+                c->status_idx = (uint32_t)idx;
+                seen |= 1;
+            } else if (claims_key_is(k, kn, "uri")) {
+                if (claims_read_text(rd, c->status_uri, sizeof c->status_uri) != 0) return -1;
+                seen |= 2;
+            } else if (cbc_skip(rd) != 0) {
+                return -1;
+            }
+        }
+        if (seen != 3) return -1;
+        found = 1;
     }
-    return API_OK;
+    return found ? 0 : -1;
+}
+
+static int claims_read_prv(cbc_reader *rd, api_claims *c)
+{
+    uint64_t n;
+    unsigned seen = 0;
+    if (cbc_read_map(rd, &n) != 0) return -1;
+    for (uint64_t i = 0; i < n; i++) {
+        const char *k;
+        size_t kn;
+        int rc, kr = claims_text_key(rd, &k, &kn);
+        if (kr < 0) return -1;
+        if (kr == 0) continue;
+        if (claims_key_is(k, kn, "no"))
+            rc = claims_read_text(rd, c->prv_no, sizeof c->prv_no), seen |= 1;
+        else if (claims_key_is(k, kn, "exp"))
+            rc = claims_read_text(rd, c->prv_exp, sizeof c->prv_exp), seen |= 2;
+        else
+            rc = cbc_skip(rd);
+        if (rc != 0) return -1;
+    }
+    c->has_prv = 1;
+    return seen == 3 ? 0 : -1;
+}
+
+static int claims_read_attestation(cbc_reader *rd, api_claims *c)
+{
+    uint64_t n;
+    unsigned seen = 0;
+    if (cbc_read_map(rd, &n) != 0) return -1;
+    for (uint64_t i = 0; i < n; i++) {
+        const char *k;
+        size_t kn;
+        int rc, kr = claims_text_key(rd, &k, &kn);
+        if (kr < 0) return -1;
+        if (kr == 0) continue;
+        if (claims_key_is(k, kn, "v"))
+            rc = claims_read_small(rd, &c->v), seen |= 1 << 0;
+        else if (claims_key_is(k, kn, "fn"))
+            rc = claims_read_text(rd, c->fn, sizeof c->fn), seen |= 1 << 1;
+        else if (claims_key_is(k, kn, "gn"))
+            rc = claims_read_text(rd, c->gn, sizeof c->gn), seen |= 1 << 2;
+        else if (claims_key_is(k, kn, "dob"))
+            rc = claims_read_text(rd, c->dob, sizeof c->dob), seen |= 1 << 3;
+        else if (claims_key_is(k, kn, "nat"))
+            rc = claims_read_text(rd, c->nat, sizeof c->nat), seen |= 1 << 4;
+        else if (claims_key_is(k, kn, "fnn"))
+            rc = claims_read_text(rd, c->fnn, sizeof c->fnn), seen |= 1 << 5;
+        else if (claims_key_is(k, kn, "app"))
+            rc = claims_read_small(rd, &c->app), seen |= 1 << 6;
+        else if (claims_key_is(k, kn, "tit"))
+            rc = claims_read_text(rd, c->tit, sizeof c->tit), seen |= 1 << 7;
+        else if (claims_key_is(k, kn, "wrk"))
+            rc = claims_read_small(rd, &c->wrk), seen |= 1 << 8;
+        else if (claims_key_is(k, kn, "fil"))
+            rc = claims_read_text(rd, c->fil, sizeof c->fil), seen |= 1 << 9;
+        else if (claims_key_is(k, kn, "prv"))
+            rc = claims_read_prv(rd, c);
+        else
+            rc = cbc_skip(rd);
+        if (rc != 0) return -1;
+    }
+    return seen == 0x3ff ? 0 : -1;
 }
 
 api_err claims_decode(api_claims *c, const uint8_t *in, size_t inlen)
 {
     memset(c, 0, sizeof *c);
-    cbor_item_t *root;
-    api_err e = cbc_load(&root, in, inlen, CBC_MAX_DEPTH);
-    if (e != API_OK) return e == API_ERR_NOMEM ? e : API_ERR_CLAIMS; /* signed, but not canonical: bad claims */
-    const uint8_t *cti;
-    size_t cti_len;
-    if (!cbor_isa_map(root) || cbc_get_text(c->iss, sizeof c->iss, cbc_map_get_int(root, CWT_ISS)) != 0 ||
-        claims_get_time(&c->iat, cbc_map_get_int(root, CWT_IAT)) != 0 ||
-        claims_get_time(&c->nbf, cbc_map_get_int(root, CWT_NBF)) != 0 ||
-        claims_get_time(&c->exp, cbc_map_get_int(root, CWT_EXP)) != 0 ||
-        cbc_get_bytes(&cti, &cti_len, cbc_map_get_int(root, CWT_CTI)) != 0 || cti_len != CLAIMS_CTI_LEN) {
-        e = API_ERR_CLAIMS;
-        goto done;
+    api_err e = cbc_check(in, inlen, CBC_MAX_DEPTH);
+    if (e != API_OK) return API_ERR_CLAIMS; /* signed, but not canonical: bad claims */
+    cbc_reader rd;
+    cbc_reader_init(&rd, in, inlen);
+    uint64_t n;
+    unsigned seen = 0;
+    if (cbc_read_map(&rd, &n) != 0) return API_ERR_CLAIMS;
+    for (uint64_t i = 0; i < n; i++) {
+        int64_t key;
+        int rc;
+        const uint8_t *cti;
+        size_t cti_len;
+        int kr = claims_int_key(&rd, &key);
+        if (kr < 0) return API_ERR_CLAIMS;
+        if (kr == 0) continue; /* a key of another type: ignored like any unknown claim */
+        switch (key) {
+        case CWT_ISS:
+            rc = claims_read_text(&rd, c->iss, sizeof c->iss), seen |= 1;
+            break;
+        case CWT_IAT:
+            rc = cbc_read_int64(&rd, &c->iat), seen |= 2;
+            break;
+        case CWT_NBF:
+            rc = cbc_read_int64(&rd, &c->nbf), seen |= 4;
+            break;
+        case CWT_EXP:
+            rc = cbc_read_int64(&rd, &c->exp), seen |= 8;
+            break;
+        case CWT_CTI:
+            rc = cbc_read_bytes(&rd, &cti, &cti_len);
+            if (rc == 0 && cti_len == CLAIMS_CTI_LEN)
+                memcpy(c->cti, cti, CLAIMS_CTI_LEN);
+            else
+                rc = -1;
+            seen |= 16;
+            break;
+        case CWT_STATUS:
+            rc = claims_read_status(&rd, c), seen |= 32;
+            break;
+        case CWT_ATTESTATION:
+            rc = claims_read_attestation(&rd, c), seen |= 64;
+            break;
+        default:
+            rc = cbc_skip(&rd);
+            break;
+        }
+        if (rc != 0) return API_ERR_CLAIMS;
     }
-    memcpy(c->cti, cti, CLAIMS_CTI_LEN);
-    e = claims_decode_status(c, cbc_map_get_int(root, CWT_STATUS));
-    if (e == API_OK) e = claims_decode_attestation(c, cbc_map_get_int(root, CWT_ATTESTATION));
-    if (e == API_OK) e = claims_validate(c, NULL);
-done:
-    cbor_decref(&root);
-    if (e != API_OK && e != API_ERR_NOMEM) e = API_ERR_CLAIMS;
-    return e;
+    if (seen != 127) return API_ERR_CLAIMS;
+    return claims_validate(c, NULL);
 }
 
 void claims_cti_hex(char out[2 * CLAIMS_CTI_LEN + 1], const uint8_t cti[CLAIMS_CTI_LEN])
