@@ -126,3 +126,39 @@ step "Done"
 echo "Files are in demo/out/: the federation (fed/), the issuers (fr-75/, fr-13/),"
 echo "the trust list (trust-list.cose) and the attestations (apis/<id>.txt, .png, .svg)."
 echo "Show a code in the terminal:  bin/api-issuer show --file $(echo "$first" | sed "s#^#demo/out/#") --terminal"
+
+step "14. The verification service: the systems of a CAF or a bank, and the web pages, call it"
+WEB_DIST=$(dirname "$BIN")/web/dist
+web=()
+[ -f "$WEB_DIST/index.html" ] && web=(--web-root "$WEB_DIST")
+KEY=$("$BIN/api-verifier" keys add --data verifier-data --org "CAF de démonstration" --profile social 2>/dev/null)
+run "$BIN/api-verifier" keys list --data verifier-data
+background service.log "$BIN/api-verifier" serve --root fed/root.pub --data verifier-data --trust trust-list.cose \
+  --listen 127.0.0.1:8080 --sync-interval 5 --access-log service-access.log "${web[@]}"
+SERVICE_PID=${PIDS[-1]}
+if ! wait_url http://127.0.0.1:8080/healthz; then
+  echo "The service did not start (is port 8080 taken?):" >&2
+  tail -3 service.log >&2
+  exit 1
+fi
+summary() { python3 -c 'import json,sys; r=json.load(sys.stdin); h=r.get("holder",{}); print(" ", r["result"], "-", h.get("family_name",""), h.get("given_names",""), "- stay until", r.get("rights",{}).get("stay_until","?"), "- holder fields:", ", ".join(sorted(h)))'; }
+printf 'Anonymous caller (verdict, names and validity only):\n'
+curl -s -H 'Content-Type: text/plain' --data-binary @"apis/$martin.txt" http://127.0.0.1:8080/api/v1/verify | summary
+printf 'With the CAF'"'"'s API key (profile social: every claim):\n'
+curl -s -H "X-API-Key: $KEY" -H 'Content-Type: text/plain' --data-binary @"apis/$martin.txt" http://127.0.0.1:8080/api/v1/verify | summary
+printf 'From the PNG image:\n'
+curl -s -H 'Content-Type: image/png' --data-binary @"apis/$martin.png" http://127.0.0.1:8080/api/v1/verify | summary
+echo
+echo "The service answers on http://localhost:8080 (health: /healthz, metrics: /metrics,"
+echo "offline bundle: /api/v1/bundle${web:+, web pages: /check}). Verify a demo attestation:"
+echo
+echo "  curl -s -H 'Content-Type: text/plain' --data-binary @demo/out/apis/$martin.txt http://localhost:8080/api/v1/verify"
+echo
+echo "Add  -H 'X-API-Key: $KEY'  to be the demo CAF (demo key only)."
+echo "Its access log (no personal data) is demo/out/service-access.log."
+if [ -t 0 ] && [ -t 1 ] && [ "${DEMO_NO_WAIT:-0}" != 1 ]; then
+  echo "Press Ctrl-C to stop it."
+  wait "$SERVICE_PID" || true
+else
+  echo "(DEMO_NO_WAIT=1 or not on a terminal: the service is stopped now.)"
+fi

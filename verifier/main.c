@@ -5,13 +5,16 @@
  *            document) against a trust list signed by a pinned root key,
  *            and with --data against the replica's statuses
  *   sync     pull the trust list and the feeds into the replica
- *   serve    sync in the background and serve as a mirror
+ *   serve    sync in the background, serve the verification API (webapi.h)
+ *            and the web pages, and act as a mirror
+ *   keys     add, list and revoke the relying parties' API keys of serve
  *
  * The trust list must pass its own checks first (root signature, rules):
  * if it does not, nothing is verified and the exit code is 2. A verdict,
  * whatever it is, is an answer: 0 for valid, 1 for any other. Without a
  * status replica the answer says status_checked: false.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -21,8 +24,10 @@
 #include "apitime.h"
 #include "b64url.h"
 #include "cli.h"
+#include "clientaddr.h"
 #include "fsutil.h"
 #include "image.h"
+#include "keystore.h"
 #include "qrtext.h"
 #include "replica.h"
 #include "report.h"
@@ -30,6 +35,7 @@
 #include "syncer.h"
 #include "trust.h"
 #include "verify.h"
+#include "webapi.h"
 
 #define VERIFY_MAX_IMAGE (32u * 1024 * 1024)
 
@@ -57,10 +63,22 @@ static const char usage_text[] =
     "      the chain and the sequence numbers; refuses rollbacks and forks.\n"
     "  serve  --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) --listen ADDR:PORT\n"
     "         [--sync-interval SECONDS] [--from URL ...] [--mirrors-only] [--max-staleness 24h]\n"
-    "      Syncs in the background and re-serves the trust list and the feeds it holds\n"
-    "      (/trust/v1/trust-list.cose, /feed/v1/ISS/...), so verifiers can sync from it;\n"
-    "      with --web-root DIR (the built web/dist), serves the pages /check and /holder.\n"
-    "\n"
+    "         [--web-root DIR] [--access-log FILE] [--anonymous-rate N] [--trusted-proxy ADDR ...]\n"
+    "         [--max-body SIZE] [--max-image SIZE] [--threads N] [--request-timeout SECONDS]\n"
+    "      Syncs in the background and serves the verification API: POST /api/v1/verify,\n"
+    "      POST /api/v1/verify/batch, GET /api/v1/trust-list, GET /api/v1/bundle, GET /healthz,\n"
+    "      GET /metrics; re-serves the trust list and the feeds it holds (/trust/v1/trust-list.cose,\n"
+    "      /feed/v1/ISS/...), so verifiers can sync from it; with --web-root DIR (the built\n"
+    "      web/dist), serves the pages /check and /holder. Callers may send X-API-Key.\n"
+    "  keys add --data DIR --org NAME --profile social|employer|bank|landlord [--rate N]\n"
+    "  keys list --data DIR [--json]\n"
+    "  keys revoke --data DIR --id ID\n"
+    "      The relying parties' API keys of serve, in DIR/access (usable while serve runs):\n"
+    "      add prints the new key once (only its hash is kept); list shows id, profile, rate,\n"
+    "      created, revoked and organisation; revoke takes effect at the service's next request.\n"
+    "\n";
+
+static const char usage_options[] =
     "  --root FILE      the federation's root public key (base64url), pinned\n"
     "  --trust FILE     the signed trust list (trust-list.cose)\n"
     "  --trust-url URL  the same, fetched over http (e.g. from a mirror)\n"
@@ -73,6 +91,14 @@ static const char usage_text[] =
     "                   2026-12-01T10:00:00 (Paris time), 2026-12-01T10:00:00Z,\n"
     "                   2026-12-01T10:00:00+01:00 or @SECONDS (default: now)\n"
     "  --max-staleness D  status older than D (e.g. 24h, 2d) gives status_unknown (default 24h)\n"
+    "  --access-log FILE  one line per request, no personal data (default: standard error)\n"
+    "  --anonymous-rate N requests a second per client address without an API key (default 20,\n"
+    "                   0: no limit); --rate N is the same for one key (default 0: no limit)\n"
+    "  --trusted-proxy ADDR  a reverse proxy whose X-Forwarded-For is believed (repeatable)\n"
+    "  --max-body SIZE  largest JSON or text body (default 256K; a batch may be 4 times it)\n"
+    "  --max-image SIZE largest image or form body (default 8M)\n"
+    "  --threads N      connections served at once (default 256)\n"
+    "  --request-timeout S  seconds a client has to send a request (default 10)\n"
     "\n"
     "Verdicts: valid, expired, not_yet_valid, revoked, suspended, superseded,\n"
     "status_unknown, invalid_signature, unknown_issuer, untrusted_issuer, malformed.\n"
@@ -84,9 +110,16 @@ static const char usage_text[] =
     "or a trust list that fails its own checks.\n"
     "Exit codes of sync: 0 every issuer reached (directly or through a mirror) and the\n"
     "trust list accepted or already held; 1 an issuer not reached, a fork or a rollback\n"
-    "refused (the replica keeps its previous state); 2 usage error or no trust list.\n";
+    "refused (the replica keeps its previous state); 2 usage error or no trust list.\n"
+    "Exit codes of serve: 0 after SIGINT or SIGTERM (SIGHUP reopens the access log); 2 usage\n"
+    "error, no replica or cannot listen; 4 the keys or the access log cannot be opened.\n"
+    "Exit codes of keys: 0 done (revoking a revoked key included); 2 usage error or unknown\n"
+    "id; 4 the key store cannot be opened or written.\n";
 
-#define VER_MAX_MIRRORS 16
+#define VER_MAX_MIRRORS    16
+#define VER_MIN_BODY       1024ul
+#define VER_MAX_BODY       (64ul << 20)
+#define VER_MAX_IMAGE_BODY (128ul << 20)
 
 typedef struct {
     const char *root, *trust, *trust_url, *data, *payload, *image, *at, *listen, *staleness, *web_root;
@@ -94,11 +127,21 @@ typedef struct {
     size_t n_mirrors;
     int json, stdin_text, mirrors_only;
     long sync_interval, timeout;
+    /* serve */
+    const char *access_log;
+    const char *proxies[CLIENTADDR_MAX_TRUSTED];
+    size_t n_proxies;
+    long anonymous_rate, threads, request_timeout;
+    size_t max_body, max_image;
+    /* keys */
+    const char *org, *profile, *key_id;
+    long rate;
 } ver_opts;
 
 _Noreturn static void ver_usage(FILE *out, int code)
 {
     fputs(usage_text, out);
+    fputs(usage_options, out);
     exit(code);
 }
 
@@ -106,8 +149,31 @@ static const char *ver_allowed(const char *cmd)
 {
     if (!strcmp(cmd, "verify")) return "rtdpiajS";
     if (!strcmp(cmd, "sync")) return "rtudfmT";
-    if (!strcmp(cmd, "serve")) return "rtudfmLISW";
+    if (!strcmp(cmd, "serve")) return "rtudfmLISWANXBGHQ";
+    if (!strcmp(cmd, "keys add")) return "dOPR";
+    if (!strcmp(cmd, "keys list")) return "dj";
+    if (!strcmp(cmd, "keys revoke")) return "dK";
     return NULL;
+}
+
+/* A size in bytes: digits, then optionally K or M (binary multiples), within [min, max]; or exits. */
+static size_t ver_parse_size(const char *option, const char *value, size_t min, size_t max)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(value, &end, 10);
+    unsigned long long mult = 1;
+    if (end != value && (*end == 'K' || *end == 'k')) {
+        mult = 1024;
+        end++;
+    } else if (end != value && (*end == 'M' || *end == 'm')) {
+        mult = 1024 * 1024;
+        end++;
+    }
+    if (errno || end == value || *end || value[0] == '-' || v > max / mult || v * mult < min)
+        cli_fail(VEXIT_ERROR, "%s: expected a size from %zuK to %zuM (e.g. 256K, 8M), got '%s'", option,
+                 min / 1024, max >> 20, value);
+    return (size_t)(v * mult);
 }
 
 static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
@@ -128,12 +194,28 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
         {"sync-interval", required_argument, 0, 'I'},
         {"max-staleness", required_argument, 0, 'S'},
         {"web-root", required_argument, 0, 'W'},
+        {"access-log", required_argument, 0, 'A'},
+        {"anonymous-rate", required_argument, 0, 'N'},
+        {"trusted-proxy", required_argument, 0, 'X'},
+        {"max-body", required_argument, 0, 'B'},
+        {"max-image", required_argument, 0, 'G'},
+        {"threads", required_argument, 0, 'H'},
+        {"request-timeout", required_argument, 0, 'Q'},
+        {"org", required_argument, 0, 'O'},
+        {"profile", required_argument, 0, 'P'},
+        {"rate", required_argument, 0, 'R'},
+        {"id", required_argument, 0, 'K'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->sync_interval = 60;
     o->timeout = 10;
+    o->anonymous_rate = WEBAPI_DEFAULT_ANONYMOUS_RATE;
+    o->threads = SERVICE_DEFAULT_THREADS;
+    o->request_timeout = SERVICE_DEFAULT_REQUEST_TIMEOUT;
+    o->max_body = WEBAPI_DEFAULT_MAX_BODY;
+    o->max_image = WEBAPI_DEFAULT_MAX_IMAGE;
     const char *allowed = ver_allowed(cmd);
     if (!allowed) cli_fail(VEXIT_ERROR, "unknown command '%s' (try --help)", cmd);
     int c;
@@ -143,7 +225,8 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
         if (c == '?') cli_fail(VEXIT_ERROR, "unknown option '%s' (try --help)", argv[optind - 1]);
         if (c == ':') cli_fail(VEXIT_ERROR, "option '%s' needs a value", argv[optind - 1]);
         if (!cli_option_allowed(allowed, c))
-            cli_fail(VEXIT_ERROR, "option '%s' does not apply to '%s' (try --help)", argv[optind - 1], cmd);
+            cli_fail(VEXIT_ERROR, "option '%s' does not apply to '%s' (try --help)",
+                     cli_option_name(longopts, c), cmd);
         switch (c) {
         case 'r':
             o->root = optarg;
@@ -192,6 +275,41 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
         case 'W':
             o->web_root = optarg;
             break;
+        case 'A':
+            o->access_log = optarg;
+            break;
+        case 'N':
+            o->anonymous_rate = cli_parse_long("--anonymous-rate", optarg, 0, KEYSTORE_MAX_RATE);
+            break;
+        case 'X':
+            if (o->n_proxies == CLIENTADDR_MAX_TRUSTED)
+                cli_fail(VEXIT_ERROR, "at most %d --trusted-proxy addresses", CLIENTADDR_MAX_TRUSTED);
+            o->proxies[o->n_proxies++] = optarg;
+            break;
+        case 'B':
+            o->max_body = ver_parse_size("--max-body", optarg, VER_MIN_BODY, VER_MAX_BODY);
+            break;
+        case 'G':
+            o->max_image = ver_parse_size("--max-image", optarg, VER_MIN_BODY, VER_MAX_IMAGE_BODY);
+            break;
+        case 'H':
+            o->threads = cli_parse_long("--threads", optarg, 8, 4096);
+            break;
+        case 'Q':
+            o->request_timeout = cli_parse_long("--request-timeout", optarg, 1, 300);
+            break;
+        case 'O':
+            o->org = optarg;
+            break;
+        case 'P':
+            o->profile = optarg;
+            break;
+        case 'R':
+            o->rate = cli_parse_long("--rate", optarg, 0, KEYSTORE_MAX_RATE);
+            break;
+        case 'K':
+            o->key_id = optarg;
+            break;
         case 'h':
             ver_usage(stdout, 0);
         default:
@@ -202,6 +320,14 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
         if (strcmp(argv[optind], "-") != 0 || strcmp(cmd, "verify") != 0)
             cli_fail(VEXIT_ERROR, "unexpected argument '%s' (try --help)", argv[optind]);
         o->stdin_text = 1;
+    }
+    if (!strncmp(cmd, "keys ", 5)) {
+        if (!o->data) cli_fail(VEXIT_ERROR, "--data DIR is required");
+        if (!strcmp(cmd, "keys add") && (!o->org || !o->profile))
+            cli_fail(VEXIT_ERROR, "keys add needs --org NAME and --profile social|employer|bank|landlord");
+        if (!strcmp(cmd, "keys revoke") && !o->key_id)
+            cli_fail(VEXIT_ERROR, "keys revoke needs --id ID (see keys list)");
+        return;
     }
     if (!o->root) cli_fail(VEXIT_ERROR, "--root ROOT.pub is required");
     if (o->trust && o->trust_url) cli_fail(VEXIT_ERROR, "give --trust FILE or --trust-url URL, not both");
@@ -278,7 +404,10 @@ static char *ver_read_text(const ver_opts *o, size_t *len)
     if (!text) cli_fail(VEXIT_ERROR, "out of memory");
     e = image_read_qr(text, QRTEXT_MAX_TEXT + 1, len, data, *len);
     free(data);
-    if (e != API_OK) cli_fail(VEXIT_ERROR, "%s: %s", o->image, api_strerror(e));
+    if (e != API_OK) {
+        free(text);
+        cli_fail(VEXIT_ERROR, "%s: %s", o->image, api_strerror(e));
+    }
     return text;
 }
 
@@ -371,18 +500,161 @@ static int cmd_sync(const ver_opts *o)
 
 static int cmd_serve(const ver_opts *o)
 {
-    service_config cfg;
+    static service_config cfg; /* large (the proxies' table); lives as long as the service */
     memset(&cfg, 0, sizeof cfg);
     ver_sync_config(&cfg.sync, o);
     cfg.listen = o->listen;
     cfg.sync_interval = o->sync_interval;
     cfg.max_staleness = ver_staleness(o);
-    cfg.threads = 32;
+    cfg.threads = (int)o->threads;
     cfg.web_root = o->web_root;
+    cfg.access_log = o->access_log;
+    cfg.anonymous_rate = (double)o->anonymous_rate;
+    cfg.max_body = o->max_body;
+    cfg.max_image = o->max_image;
+    cfg.request_timeout = o->request_timeout;
+    for (size_t i = 0; i < o->n_proxies; i++)
+        if (clientaddr_parse(cfg.trusted_proxies[i], o->proxies[i], strlen(o->proxies[i])) != 0)
+            cli_fail(VEXIT_ERROR, "--trusted-proxy: not an IP address: '%s'", o->proxies[i]);
+    cfg.n_trusted_proxies = o->n_proxies;
+    static char access_dir[4096];
+    if (fs_join(access_dir, sizeof access_dir, o->data, "access") != 0)
+        cli_fail(VEXIT_ERROR, "--data: path too long");
+    cfg.access_dir = access_dir;
     replica *r = ver_open_replica(o);
     int rc = service_run(r, &cfg);
     replica_close(r);
     return rc;
+}
+
+/* ---- keys ---- */
+
+static keystore *ver_open_keys(const ver_opts *o)
+{
+    char dir[4096];
+    if (fs_join(dir, sizeof dir, o->data, "access") != 0) cli_fail(VEXIT_ERROR, "--data: path too long");
+    if (fs_mkdirs(o->data, 0700) != API_OK) cli_fail(CLI_IO, "cannot create %s", o->data);
+    keystore *ks;
+    api_err e = keystore_open(&ks, dir);
+    if (e != API_OK) cli_fail(CLI_IO, "cannot open the API keys in %s: %s", dir, api_strerror(e));
+    return ks;
+}
+
+/* An instant for a listing, or "-" for none. */
+static void ver_instant(char out[21], int64_t t)
+{
+    if (t)
+        time_format_utc(out, t);
+    else
+        snprintf(out, 21, "-");
+}
+
+static int cmd_keys_add(const ver_opts *o)
+{
+    keystore_profile p;
+    if (keystore_profile_parse(&p, o->profile) != 0)
+        cli_fail(VEXIT_ERROR, "--profile: expected social, employer, bank or landlord, got '%s'", o->profile);
+    keystore *ks = ver_open_keys(o);
+    char key[KEYSTORE_TEXT_LEN + 1];
+    keystore_record rec;
+    api_err e = keystore_add(ks, key, &rec, o->org, p, (uint32_t)o->rate, cli_now());
+    keystore_close(ks);
+    if (e == API_ERR_ARG)
+        cli_fail(VEXIT_ERROR, "--org: 1 to 127 bytes of UTF-8 text, without control characters");
+    if (e != API_OK) cli_fail(CLI_IO, "cannot add the key: %s", api_strerror(e));
+    puts(key);
+    fflush(stdout);
+    sodium_memzero(key, sizeof key);
+    char rate[40];
+    if (rec.rate)
+        snprintf(rate, sizeof rate, "%u requests a second", rec.rate);
+    else
+        snprintf(rate, sizeof rate, "no rate limit");
+    fprintf(stderr, "%s: key %s for \"%s\" (profile %s, %s). It is shown once: only its hash is kept.\n",
+            cli_program(), rec.id, rec.org, keystore_profile_name(rec.profile), rate);
+    return 0;
+}
+
+static int cmd_keys_list(const ver_opts *o)
+{
+    keystore *ks = ver_open_keys(o);
+    keystore_record *recs;
+    size_t n;
+    api_err e = keystore_list(ks, &recs, &n);
+    keystore_close(ks);
+    if (e != API_OK) cli_fail(CLI_IO, "cannot read the API keys: %s", api_strerror(e));
+    char created[21], revoked[21];
+    if (o->json) {
+        cJSON *a = cJSON_CreateArray();
+        for (size_t i = 0; a && i < n; i++) {
+            cJSON *k = cJSON_CreateObject();
+            if (!k || !cJSON_AddItemToArray(a, k)) {
+                cJSON_Delete(k);
+                break;
+            }
+            ver_instant(created, recs[i].created);
+            cJSON_AddStringToObject(k, "id", recs[i].id);
+            cJSON_AddStringToObject(k, "org", recs[i].org);
+            cJSON_AddStringToObject(k, "profile", keystore_profile_name(recs[i].profile));
+            cJSON_AddNumberToObject(k, "rate", recs[i].rate);
+            cJSON_AddStringToObject(k, "created", created);
+            if (recs[i].revoked) {
+                ver_instant(revoked, recs[i].revoked);
+                cJSON_AddStringToObject(k, "revoked", revoked);
+            } else {
+                cJSON_AddNullToObject(k, "revoked");
+            }
+        }
+        char *s = a ? cJSON_Print(a) : NULL;
+        cJSON_Delete(a);
+        if (!s) cli_fail(CLI_IO, "out of memory");
+        puts(s);
+        free(s);
+    } else {
+        printf("%-8s  %-8s  %6s  %-20s  %-20s  %s\n", "ID", "PROFILE", "RATE", "CREATED", "REVOKED",
+               "ORGANISATION");
+        for (size_t i = 0; i < n; i++) {
+            ver_instant(created, recs[i].created);
+            ver_instant(revoked, recs[i].revoked);
+            printf("%-8s  %-8s  %6u  %-20s  %-20s  %s\n", recs[i].id, keystore_profile_name(recs[i].profile),
+                   recs[i].rate, created, revoked, recs[i].org);
+        }
+    }
+    free(recs);
+    return 0;
+}
+
+static int cmd_keys_revoke(const ver_opts *o)
+{
+    keystore *ks = ver_open_keys(o);
+    keystore_record rec;
+    char when[21];
+    api_err e = keystore_revoke(ks, o->key_id, cli_now(), &rec);
+    keystore_close(ks);
+    if (e == API_ERR_NOT_FOUND) cli_fail(VEXIT_ERROR, "no key with id '%s' (see keys list)", o->key_id);
+    if (e == API_ERR_EXISTS) {
+        ver_instant(when, rec.revoked);
+        printf("key %s (%s) was already revoked on %s\n", rec.id, rec.org, when);
+        return 0;
+    }
+    if (e != API_OK) cli_fail(CLI_IO, "cannot revoke the key: %s", api_strerror(e));
+    ver_instant(when, rec.revoked);
+    printf("key %s (%s) revoked on %s\n", rec.id, rec.org, when);
+    return 0;
+}
+
+static int cmd_keys(int argc, char **argv)
+{
+    /* argv[0] is "keys", argv[1] the subcommand, its options follow */
+    if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "list") && strcmp(argv[1], "revoke")))
+        cli_fail(VEXIT_ERROR, "keys: expected add, list or revoke (try --help)");
+    char cmd[16];
+    snprintf(cmd, sizeof cmd, "keys %s", argv[1]);
+    ver_opts o;
+    ver_parse(&o, cmd, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "add")) return cmd_keys_add(&o);
+    if (!strcmp(argv[1], "list")) return cmd_keys_list(&o);
+    return cmd_keys_revoke(&o);
 }
 
 int main(int argc, char **argv)
@@ -392,6 +664,7 @@ int main(int argc, char **argv)
     if (argc < 2) ver_usage(stderr, VEXIT_ERROR);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) ver_usage(stdout, 0);
+    if (!strcmp(cmd, "keys")) return cmd_keys(argc - 1, argv + 1);
     ver_opts o;
     ver_parse(&o, cmd, argc - 1, argv + 1);
     if (!strcmp(cmd, "verify")) return cmd_verify(&o);

@@ -22,8 +22,8 @@
  * applied in idx order, each idx's events in the issuer's order: the same
  * result as the feed's order, with fewer pages touched. A fork seen again
  * (same held and offered heads) keeps its evidence and is not counted
- * twice. Readers (replica_status, replica_feed_get) use one read-only
- * transaction each and share nothing but the environment.
+ * twice. Readers (replica_status, replica_feed_get, replica_export) use one
+ * read-only transaction each and share nothing but the environment.
  *
  * Layout: one environment in the folder (MDB_NOTLS), six named databases.
  * Integers are big-endian so that keys sort; "iss" is the issuer id (its
@@ -1376,4 +1376,95 @@ api_err replica_get_counters(replica *r, replica_counters *c)
 api_err replica_issuer_state(replica *r, const char *iss, uint64_t *seq, int64_t *signed_at)
 {
     return held_summary(r, iss, seq, signed_at);
+}
+
+uint64_t replica_version(replica *r)
+{
+    MDB_envinfo info;
+    if (!r || mdb_env_info(r->env, &info) != 0) return 0;
+    return (uint64_t)info.me_last_txnid;
+}
+
+/* One issuer's snapshot, segments and checkpoint for replica_export; 0, a callback's stop (1), or an LMDB code. */
+static int export_issuer(replica *r, MDB_txn *txn, const char *iss, held_feed *h, replica_export_fn fn, void *arg)
+{
+    int rc = held_get(r, txn, iss, h);
+    if (rc != 0) return rc;
+    if (!h->exists || !(h->flags & REPLICA_HELD_HAS_CHECKPOINT)) return 0;
+    MDB_val k = {strlen(iss), (void *)(uintptr_t)iss}, v;
+    rc = (h->flags & REPLICA_HELD_HAS_SNAPSHOT) ? mdb_get(txn, r->snapshots, &k, &v) : MDB_NOTFOUND;
+    if (rc != 0 && rc != MDB_NOTFOUND) return rc;
+    uint64_t after = rc == 0 ? h->snap_seq : 0;
+    if (fn(arg, FEEDSRV_SNAPSHOT, iss, rc == 0 ? v.mv_data : NULL, rc == 0 ? v.mv_size : 0) != 0) return 1;
+
+    uint8_t prefix[REPLICA_KEY_MAX], kb[REPLICA_KEY_MAX];
+    size_t plen = key_prefix(prefix, iss);
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, r->segments, &cur);
+    if (rc != 0) return rc;
+    k.mv_size = key_u64(kb, iss, after + 1);
+    k.mv_data = kb;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != plen + 8 || !key_has_prefix(&k, prefix, plen)) break;
+        if (v.mv_size < 4) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        uint64_t first = get_u64((const uint8_t *)k.mv_data + plen);
+        uint32_t n = get_u32(v.mv_data);
+        if (n == 0 || first + n - 1 > h->cp_seq) break; /* past the checkpoint held: not in the bundle */
+        if (fn(arg, FEEDSRV_SEGMENT, iss, (const uint8_t *)v.mv_data + 4, v.mv_size - 4) != 0) {
+            rc = 1;
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND) return rc;
+    return fn(arg, FEEDSRV_CHECKPOINT, iss, h->cp, h->cp_len) != 0 ? 1 : 0;
+}
+
+api_err replica_trust_signed(replica *r, uint8_t **cose, size_t *len, uint64_t *version)
+{
+    *cose = NULL;
+    *len = 0;
+    *version = 0;
+    MDB_txn *txn;
+    if (mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
+    *version = (uint64_t)mdb_txn_id(txn);
+    MDB_val k = {5, "trust"}, v;
+    int rc = mdb_get(txn, r->meta, &k, &v);
+    api_err e = rc == 0 ? copy_out(cose, len, v.mv_data, v.mv_size) : rc == MDB_NOTFOUND ? API_ERR_NOT_FOUND : API_ERR_DB;
+    mdb_txn_abort(txn);
+    return e;
+}
+
+api_err replica_export(replica *r, replica_export_fn fn, void *arg, uint64_t *version)
+{
+    if (version) *version = 0;
+    if (!r || !fn) return API_ERR_ARG;
+    held_feed *h = malloc(sizeof *h);
+    if (!h) return API_ERR_NOMEM;
+    MDB_txn *txn;
+    if (mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn) != 0) {
+        free(h);
+        return API_ERR_DB;
+    }
+    if (version) *version = (uint64_t)mdb_txn_id(txn);
+    MDB_val k = {5, "trust"}, v;
+    int rc = mdb_get(txn, r->meta, &k, &v);
+    api_err e = rc == MDB_NOTFOUND ? API_ERR_NOT_FOUND : rc != 0 ? API_ERR_DB : API_OK;
+    trust_list tl;
+    memset(&tl, 0, sizeof tl);
+    if (e == API_OK) e = trust_decode_held(&tl, v.mv_data, v.mv_size);
+    if (e == API_OK && fn(arg, FEEDSRV_TRUST_LIST, NULL, v.mv_data, v.mv_size) != 0) e = API_ERR_ARG;
+    for (size_t i = 0; e == API_OK && i < tl.n; i++) {
+        if (!trust_id_first(&tl, i) || !iss_ok(tl.entries[i].id)) continue;
+        rc = export_issuer(r, txn, tl.entries[i].id, h, fn, arg);
+        if (rc == 1) e = API_ERR_ARG;
+        else if (rc != 0) e = API_ERR_DB;
+    }
+    mdb_txn_abort(txn);
+    trust_free(&tl);
+    free(h);
+    return e;
 }

@@ -107,4 +107,43 @@ api_err replica_get_counters(replica *r, replica_counters *c);
 /* Per-issuer state for reports: checkpoint seq and signed_at, 0 if none held. */
 api_err replica_issuer_state(replica *r, const char *iss, uint64_t *seq, int64_t *signed_at);
 
+/*
+ * A number that changes whenever anything is committed to the replica (by
+ * this process or another): LMDB's last transaction id. Costs no
+ * transaction, so a service may call it on every request to know when to
+ * refresh what it derived from the replica. During a commit it may run
+ * ahead, for a moment, of what a read sees: compare it with the version a
+ * read returned (replica_trust_signed, replica_export), never keep it as
+ * the version of what was read.
+ */
+uint64_t replica_version(replica *r);
+
+/*
+ * The held trust list's signed bytes (malloc'd) and the version of the
+ * replica they were read at (see replica_version). API_ERR_NOT_FOUND when
+ * none is held (*version is still set).
+ */
+api_err replica_trust_signed(replica *r, uint8_t **cose, size_t *len, uint64_t *version);
+
+/*
+ * What replica_export hands out, object by object: kind, the issuer id
+ * (NULL for the trust list), and the signed bytes, valid only during the
+ * call (data NULL, len 0: no snapshot is held). A nonzero return stops the
+ * walk.
+ */
+typedef int (*replica_export_fn)(void *arg, feedsrv_kind kind, const char *iss, const uint8_t *data, size_t len);
+
+/*
+ * Walks, in one read transaction (a consistent view), what the offline
+ * bundle needs (docs/federation.md, "The offline bundle"): the signed
+ * trust list; then, for every issuer id of that list whose feed is held,
+ * in the list's order: its snapshot (or NULL), each segment after the
+ * snapshot up to the held checkpoint, in order, and that checkpoint; so
+ * that the chain from the snapshot's head through the segments reaches the
+ * checkpoint's head. *version (may be NULL) gets the version of the
+ * replica that was read (see replica_version). API_ERR_NOT_FOUND when no
+ * trust list is held, API_ERR_ARG when fn stopped the walk.
+ */
+api_err replica_export(replica *r, replica_export_fn fn, void *arg, uint64_t *version);
+
 #endif

@@ -31,3 +31,7 @@ for formats in png png,svg; do
   end=$(date +%s.%N)
   python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'bin/api-issuer issue --csv (2000 rows) --formats $formats: {s:.2f} s, {2000/s:.0f} attestations/s (files written and fsynced; includes the key derivation)')" "$start" "$end"
 done
+
+echo
+echo "== tests/bench/bench_http.sh (the service under load with wrk)"
+tests/bench/bench_http.sh "$BUILD"

@@ -1,0 +1,80 @@
+#!/bin/bash
+# The verification service under load (`make bench`): wrk from Debian on the
+# same machine, POST /api/v1/verify with an API key over 10,000 distinct valid
+# attestations, beside two reference handlers on the same CivetWeb settings
+# (bench_httpref: a trivial handler, and one crypto_sign_verify_detached per
+# request), all measured in this run. Prints verifications per second at 64
+# connections, p50/p99 latency at 16, both ratios, errors, and the service's
+# RSS after a 60-second run.
+set -eu
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build/release}
+SECONDS_PER_RUN=${BENCH_HTTP_SECONDS:-10}
+mkdir -p build
+TMP=$(mktemp -d "$PWD/build/bench-http.XXXXXX")
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$TMP"; }
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+export API_PASSPHRASE=bench
+cd "$TMP"
+B=$OLDPWD/bin
+PI=$(port); PV=$(port); PR=$(port)
+"$B/api-federation" init --dir fed --kdf interactive >/dev/null
+"$B/api-issuer" init --dir iss --id FR-75 --name "Préfecture de police" --kdf interactive >/dev/null
+"$B/api-federation" add-issuer --dir fed --id FR-75 --name "Préfecture de police" --pub iss/issuer.pub --feed "http://127.0.0.1:$PI" >/dev/null
+"$B/api-federation" publish --dir fed --out tl.cose >/dev/null
+today=$(date +%F)
+python3 - batch.csv "$(date -d "$today -30 days" +%F)" "$(date -d "$today -10 days" +%F)" "$(date -d "$today +60 days" +%F)" <<'PY'
+import sys
+rows = ["family_name,given_names,birth_date,nationality,foreign_national_number,application,title_requested,work_authorised,filed_on,valid_from,valid_until,previous_title_number,previous_title_expires_on"]
+for i in range(10000):
+    rows.append(f"NOM{i},Prénom,1990-04-12,SEN,75{i:08d},renewal,carte de séjour pluriannuelle salarié,true,{sys.argv[2]},{sys.argv[3]},{sys.argv[4]},7501234567,{sys.argv[3]}")
+open(sys.argv[1], "w").write("\n".join(rows) + "\n")
+PY
+"$B/api-issuer" issue --dir iss --csv batch.csv --out out --formats "" >/dev/null
+cat out/*.txt >payloads.txt
+"$B/api-issuer" revoke --dir iss --id "$(ls out | head -1 | cut -c1-24)" --reason error >/dev/null
+"$B/api-issuer" publish --dir iss >/dev/null
+"$B/api-issuer" serve --dir iss --listen "127.0.0.1:$PI" >/dev/null 2>&1 & PIDS+=("$!")
+sleep 1
+"$B/api-verifier" sync --root fed/root.pub --data data --trust tl.cose >/dev/null
+KEY=$("$B/api-verifier" keys add --data data --org "Bench" --profile social 2>/dev/null | head -1)
+"$B/api-verifier" serve --root fed/root.pub --data data --trust tl.cose --listen "127.0.0.1:$PV" \
+  --access-log /dev/null --sync-interval 60 >/dev/null 2>&1 & SVC=$!; PIDS+=("$SVC")
+"$OLDPWD/$BUILD/bench/bench_httpref" "127.0.0.1:$PR" & PIDS+=("$!")
+for p in $PV $PR; do for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.2; done; done
+export PAYLOADS="$TMP/payloads.txt" API_KEY="$KEY"
+LUA=$OLDPWD/tests/bench/verify.lua
+echo "payloads: $(wc -l <payloads.txt) distinct valid attestations; API key of profile social"
+
+rate() { # URL CONNECTIONS: requests per second, and errors
+  wrk -t2 -c"$2" -d"${SECONDS_PER_RUN}s" --latency -s "$LUA" "$1" >"$TMP/wrk.out" 2>&1
+  python3 - "$TMP/wrk.out" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+rps = re.search(r"Requests/sec:\s+([\d.]+)", t)
+errs = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
+non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", t, re.M))
+print(f"{float(rps.group(1)) if rps else 0:.0f} {errs + (int(non2xx.group(1)) if non2xx else 0)} {lat.get('50','?')} {lat.get('99','?')}")
+PY
+}
+curl -s -X POST -H 'Content-Type: application/json' -H "X-API-Key: $KEY" \
+  -d "{\"payload\": \"$(sed -n 2p payloads.txt)\"}" "http://127.0.0.1:$PV/api/v1/verify" | grep -q '"result":[[:space:]]*"valid"' ||
+  { echo "bench_http: the service does not answer valid" >&2; exit 1; }
+
+read -r v64 ve64 _ _ < <(rate "http://127.0.0.1:$PV/api/v1/verify" 64)
+read -r t64 te64 _ _ < <(rate "http://127.0.0.1:$PR/trivial" 64)
+read -r s64 se64 _ _ < <(rate "http://127.0.0.1:$PR/verify1" 64)
+read -r _ _ p50 p99 < <(rate "http://127.0.0.1:$PV/api/v1/verify" 16)
+read -r _ _ tp50 tp99 < <(rate "http://127.0.0.1:$PR/verify1" 16)
+echo "wrk -t2 -c64 -d${SECONDS_PER_RUN}s, POST with a 560-character QR text each:"
+printf '  POST /api/v1/verify (real service):      %6s /s  errors %s\n' "$v64" "$ve64"
+printf '  reference, trivial handler:              %6s /s  errors %s\n' "$t64" "$te64"
+printf '  reference, one crypto_sign_verify:       %6s /s  errors %s\n' "$s64" "$se64"
+python3 -c "import sys; v,t,s=map(float,sys.argv[1:]); print(f'  ratio to the single-verify handler: {v/s:.2f} (target 0.7 or more); to the trivial handler: {v/t:.2f}')" "$v64" "$t64" "$s64"
+echo "wrk -t2 -c16 --latency: POST /api/v1/verify p50 $p50, p99 $p99 (target p99 under 5 ms); single-verify handler p50 $tp50, p99 $tp99"
+wrk -t2 -c64 -d60s -s "$LUA" "http://127.0.0.1:$PV/api/v1/verify" >"$TMP/wrk60.out" 2>&1
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$SVC/status")
+echo "after a 60-second run at 64 connections: service RSS $((rss / 1024)) MB (target under 64 MB); $(grep -E 'Requests/sec' "$TMP/wrk60.out" | tr -s ' ')"

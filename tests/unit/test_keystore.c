@@ -1,0 +1,378 @@
+/*
+ * test_keystore.c: the API keys of the service: a key is shown once and
+ * only its keyed hash is stored; checks tell valid, unknown and revoked
+ * keys apart; a second handle on the same folder (the `keys` command while
+ * `serve` runs) sees additions and revocations at its next check; the
+ * secrets survive a reopen; organisations are checked; the access log's
+ * hashes are keyed; many threads may check while keys change.
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "b64url.h"
+#include "keystore.h"
+
+static void tmpdir_new(char dir[64])
+{
+    snprintf(dir, 64, "%s/api-keystore.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(dir));
+}
+
+static void tmpdir_remove(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *de;
+        char path[512];
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            remove(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+typedef struct {
+    char dir[64];
+    keystore *ks;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    tmpdir_new(f->dir);
+    if (keystore_open(&f->ks, f->dir) != API_OK) return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    keystore_close(f->ks);
+    tmpdir_remove(f->dir);
+    free(f);
+    return 0;
+}
+
+static keystore_check_result check(keystore *ks, const char *key, keystore_record *rec)
+{
+    return keystore_check(ks, key, strlen(key), rec);
+}
+
+static void test_add_and_check(void **state)
+{
+    fixture *f = *state;
+    char key[KEYSTORE_TEXT_LEN + 1];
+    keystore_record rec, got;
+    assert_int_equal(keystore_add(f->ks, key, &rec, "CAF 93", KEYSTORE_SOCIAL, 0, 1790000000), API_OK);
+    assert_int_equal(strlen(key), KEYSTORE_TEXT_LEN);
+    assert_memory_equal(key, "apik_", 5);
+    uint8_t raw[32];
+    assert_int_equal(b64url_decode_exact(raw, sizeof raw, key + 5, strlen(key + 5)), 0);
+    assert_memory_equal(rec.id, key + 5, KEYSTORE_ID_LEN);
+    assert_int_equal(strlen(rec.id), KEYSTORE_ID_LEN);
+    assert_string_equal(rec.org, "CAF 93");
+    assert_int_equal(rec.profile, KEYSTORE_SOCIAL);
+    assert_int_equal(rec.rate, 0);
+    assert_int_equal(rec.created, 1790000000);
+    assert_int_equal(rec.revoked, 0);
+
+    assert_int_equal(check(f->ks, key, &got), KEYSTORE_VALID);
+    assert_string_equal(got.id, rec.id);
+    assert_string_equal(got.org, "CAF 93");
+    assert_int_equal(got.profile, KEYSTORE_SOCIAL);
+
+    char key2[KEYSTORE_TEXT_LEN + 1];
+    assert_int_equal(keystore_add(f->ks, key2, &rec, "Boulangerie Dupont", KEYSTORE_EMPLOYER, 7, 1790000001),
+                     API_OK);
+    assert_string_not_equal(key, key2);
+    assert_int_equal(check(f->ks, key2, &got), KEYSTORE_VALID);
+    assert_int_equal(got.profile, KEYSTORE_EMPLOYER);
+    assert_int_equal(got.rate, 7);
+}
+
+static void test_wrong_keys(void **state)
+{
+    fixture *f = *state;
+    char key[KEYSTORE_TEXT_LEN + 1], bad[KEYSTORE_TEXT_LEN + 2];
+    keystore_record rec;
+    assert_int_equal(keystore_add(f->ks, key, &rec, "Banque", KEYSTORE_BANK, 0, 1), API_OK);
+    /* each character changed in turn, past the prefix: never valid */
+    for (size_t i = 5; i < KEYSTORE_TEXT_LEN; i++) {
+        memcpy(bad, key, sizeof key);
+        bad[i] = bad[i] == 'A' ? 'B' : 'A';
+        assert_int_equal(check(f->ks, bad, NULL), KEYSTORE_UNKNOWN);
+    }
+    memcpy(bad, key, sizeof key);
+    bad[0] = 'b';
+    assert_int_equal(check(f->ks, bad, NULL), KEYSTORE_UNKNOWN);
+    snprintf(bad, sizeof bad, "%s=", key); /* one character too many */
+    assert_int_equal(check(f->ks, bad, NULL), KEYSTORE_UNKNOWN);
+    assert_int_equal(keystore_check(f->ks, key, KEYSTORE_TEXT_LEN - 1, NULL), KEYSTORE_UNKNOWN);
+    memcpy(bad, key, sizeof key);
+    bad[20] = ' '; /* white space inside: the base64url decoder would skip it */
+    assert_int_equal(check(f->ks, bad, NULL), KEYSTORE_UNKNOWN);
+    assert_int_equal(check(f->ks, "", NULL), KEYSTORE_UNKNOWN);
+    assert_int_equal(check(f->ks, "apik_", NULL), KEYSTORE_UNKNOWN);
+    assert_int_equal(keystore_check(f->ks, NULL, 0, NULL), KEYSTORE_UNKNOWN);
+    /* a well-formed key of the right shape that was never made */
+    char fake[KEYSTORE_TEXT_LEN + 1] = "apik_";
+    uint8_t raw[32];
+    randombytes_buf(raw, sizeof raw);
+    assert_int_equal(b64url_encode(fake + 5, sizeof fake - 5, raw, sizeof raw), 0);
+    assert_int_equal(check(f->ks, fake, NULL), KEYSTORE_UNKNOWN);
+    /* the same id with another secret: the hash decides */
+    memcpy(fake + 5, key + 5, KEYSTORE_ID_LEN);
+    assert_int_equal(check(f->ks, fake, NULL), KEYSTORE_UNKNOWN);
+}
+
+static void test_revoke(void **state)
+{
+    fixture *f = *state;
+    char key[KEYSTORE_TEXT_LEN + 1];
+    keystore_record rec, got;
+    assert_int_equal(keystore_add(f->ks, key, &rec, "Bailleur", KEYSTORE_LANDLORD, 3, 100), API_OK);
+    assert_int_equal(check(f->ks, key, NULL), KEYSTORE_VALID);
+    assert_int_equal(keystore_revoke(f->ks, rec.id, 200, &got), API_OK);
+    assert_int_equal(got.revoked, 200);
+    assert_int_equal(check(f->ks, key, NULL), KEYSTORE_REVOKED);
+    assert_int_equal(keystore_revoke(f->ks, rec.id, 300, &got), API_ERR_EXISTS);
+    assert_int_equal(got.revoked, 200);
+    char prefixed[32];
+    snprintf(prefixed, sizeof prefixed, "apik_%s", rec.id);
+    assert_int_equal(keystore_revoke(f->ks, prefixed, 300, NULL), API_ERR_EXISTS);
+    assert_int_equal(keystore_revoke(f->ks, "nosuchid", 300, NULL), API_ERR_NOT_FOUND);
+    assert_int_equal(keystore_revoke(f->ks, "short", 300, NULL), API_ERR_NOT_FOUND);
+    assert_int_equal(keystore_revoke(f->ks, NULL, 300, NULL), API_ERR_ARG);
+}
+
+static void test_second_handle_sees_changes(void **state)
+{
+    fixture *f = *state;
+    keystore *cli;
+    assert_int_equal(keystore_open(&cli, f->dir), API_OK);
+    char key[KEYSTORE_TEXT_LEN + 1];
+    keystore_record rec;
+    /* the service has checked (and cached) before the key exists */
+    assert_int_equal(check(f->ks, "apik_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL),
+                     KEYSTORE_UNKNOWN);
+    assert_int_equal(keystore_add(cli, key, &rec, "France Travail", KEYSTORE_SOCIAL, 20, 5), API_OK);
+    assert_int_equal(check(f->ks, key, NULL), KEYSTORE_VALID);
+    assert_int_equal(keystore_revoke(cli, rec.id, 6, NULL), API_OK);
+    assert_int_equal(check(f->ks, key, NULL), KEYSTORE_REVOKED);
+    keystore_close(cli);
+}
+
+static void test_reopen_and_secrets(void **state)
+{
+    fixture *f = *state;
+    char key[KEYSTORE_TEXT_LEN + 1];
+    keystore_record rec;
+    assert_int_equal(keystore_add(f->ks, key, &rec, "Agence révoquée", KEYSTORE_BANK, 0, 9), API_OK);
+    const uint8_t cti[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    uint8_t h1[KEYSTORE_LOG_HASH_LEN], h2[KEYSTORE_LOG_HASH_LEN], plain[KEYSTORE_LOG_HASH_LEN];
+    keystore_log_hash(f->ks, h1, cti, sizeof cti);
+    keystore_close(f->ks);
+    assert_int_equal(keystore_open(&f->ks, f->dir), API_OK);
+    keystore_log_hash(f->ks, h2, cti, sizeof cti);
+    assert_memory_equal(h1, h2, sizeof h1); /* the same log key after a restart */
+    crypto_generichash(plain, sizeof plain, cti, sizeof cti, NULL, 0);
+    assert_memory_not_equal(h1, plain, sizeof h1); /* keyed: nobody can test ids against the log */
+    keystore_record got;
+    assert_int_equal(check(f->ks, key, &got), KEYSTORE_VALID);
+    assert_string_equal(got.org, "Agence révoquée");
+
+    /* another store: another log key and another salt */
+    char dir2[64];
+    tmpdir_new(dir2);
+    keystore *other;
+    assert_int_equal(keystore_open(&other, dir2), API_OK);
+    keystore_log_hash(other, h2, cti, sizeof cti);
+    assert_memory_not_equal(h1, h2, sizeof h1);
+    assert_int_equal(check(other, key, NULL), KEYSTORE_UNKNOWN);
+    keystore_close(other);
+    tmpdir_remove(dir2);
+
+    /* the files are private, and hold neither the key text nor its secret bytes */
+    char path[128];
+    struct stat st;
+    assert_int_equal(stat(f->dir, &st), 0);
+    snprintf(path, sizeof path, "%s/data.mdb", f->dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    uint8_t *db = malloc((size_t)st.st_size);
+    assert_non_null(db);
+    assert_int_equal(fread(db, 1, (size_t)st.st_size, fp), (size_t)st.st_size);
+    fclose(fp);
+    uint8_t raw[32];
+    assert_int_equal(b64url_decode_exact(raw, sizeof raw, key + 5, strlen(key + 5)), 0);
+    for (size_t i = 0; i + sizeof raw <= (size_t)st.st_size; i++) {
+        if (memcmp(db + i, raw, sizeof raw) == 0) fail_msg("the secret bytes are in the store");
+        if (i + 43 <= (size_t)st.st_size && memcmp(db + i, key + 5, 43) == 0)
+            fail_msg("the key text is in the store");
+    }
+    free(db);
+}
+
+static void test_organisations(void **state)
+{
+    fixture *f = *state;
+    char key[KEYSTORE_TEXT_LEN + 1];
+    char long_org[KEYSTORE_ORG_MAX + 1];
+    memset(long_org, 'a', sizeof long_org - 1);
+    long_org[KEYSTORE_ORG_MAX] = '\0';
+    assert_int_equal(keystore_add(f->ks, key, NULL, "", KEYSTORE_BANK, 0, 1), API_ERR_ARG);
+    assert_string_equal(key, "");
+    assert_int_equal(keystore_add(f->ks, key, NULL, NULL, KEYSTORE_BANK, 0, 1), API_ERR_ARG);
+    assert_int_equal(keystore_add(f->ks, key, NULL, long_org, KEYSTORE_BANK, 0, 1), API_ERR_ARG);
+    long_org[KEYSTORE_ORG_MAX - 1] = '\0'; /* 127 bytes: the most */
+    assert_int_equal(keystore_add(f->ks, key, NULL, long_org, KEYSTORE_BANK, 0, 1), API_OK);
+    assert_int_equal(keystore_add(f->ks, key, NULL, "tab\there", KEYSTORE_BANK, 0, 1), API_ERR_ARG);
+    assert_int_equal(keystore_add(f->ks, key, NULL, "line\nbreak", KEYSTORE_BANK, 0, 1), API_ERR_ARG);
+    assert_int_equal(keystore_add(f->ks, key, NULL, "bad \xff utf-8", KEYSTORE_BANK, 0, 1), API_ERR_ARG);
+    assert_int_equal(keystore_add(f->ks, key, NULL, "overlong \xc0\xaf", KEYSTORE_BANK, 0, 1), API_ERR_ARG);
+    assert_int_equal(keystore_add(f->ks, key, NULL, "surrogate \xed\xa0\x80", KEYSTORE_BANK, 0, 1),
+                     API_ERR_ARG);
+    assert_int_equal(keystore_add(f->ks, key, NULL, "cut \xc3", KEYSTORE_BANK, 0, 1), API_ERR_ARG);
+    assert_int_equal(keystore_add(f->ks, key, NULL, "C1 \xc2\x85", KEYSTORE_BANK, 0, 1), API_ERR_ARG);
+    assert_int_equal(keystore_add(f->ks, key, NULL, "Préfecture \"quote\" \\ 🙂", KEYSTORE_BANK, 0, 1),
+                     API_OK);
+    assert_int_equal(keystore_add(f->ks, key, NULL, "ok", KEYSTORE_PROFILE_COUNT, 0, 1), API_ERR_ARG);
+    assert_int_equal(keystore_add(f->ks, key, NULL, "ok", KEYSTORE_BANK, KEYSTORE_MAX_RATE + 1, 1),
+                     API_ERR_ARG);
+    assert_int_equal(keystore_add(f->ks, key, NULL, "ok", KEYSTORE_BANK, KEYSTORE_MAX_RATE, 1), API_OK);
+}
+
+static void test_list_and_profiles(void **state)
+{
+    fixture *f = *state;
+    keystore_record *recs;
+    size_t n;
+    assert_int_equal(keystore_list(f->ks, &recs, &n), API_OK);
+    assert_int_equal(n, 0);
+    free(recs);
+    char key[KEYSTORE_TEXT_LEN + 1];
+    keystore_record rec;
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(
+            keystore_add(f->ks, key, &rec, "org", (keystore_profile)(i % 4), (uint32_t)i, 1000 + i), API_OK);
+    assert_int_equal(keystore_revoke(f->ks, rec.id, 2000, NULL), API_OK);
+    assert_int_equal(keystore_list(f->ks, &recs, &n), API_OK);
+    assert_int_equal(n, 20);
+    size_t revoked = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i) assert_true(strcmp(recs[i - 1].id, recs[i].id) < 0);
+        revoked += recs[i].revoked == 2000;
+    }
+    assert_int_equal(revoked, 1);
+    free(recs);
+    static const char *const names[] = {"social", "employer", "bank", "landlord"};
+    for (int i = 0; i < 4; i++) {
+        keystore_profile p;
+        assert_int_equal(keystore_profile_parse(&p, names[i]), 0);
+        assert_int_equal(p, i);
+        assert_string_equal(keystore_profile_name(p), names[i]);
+    }
+    keystore_profile p;
+    assert_int_equal(keystore_profile_parse(&p, "police"), -1);
+    assert_int_equal(keystore_profile_parse(&p, NULL), -1);
+    assert_string_equal(keystore_profile_name(KEYSTORE_PROFILE_COUNT), "unknown");
+}
+
+/* ---- threads: checks while another handle adds and revokes ---- */
+
+typedef struct {
+    keystore *ks;
+    const char *key;
+    int valid, revoked, other;
+    keystore_check_result last;
+} checker_arg;
+
+static atomic_int checkers_stop;
+
+/* Checks until told to stop, at least 1,000 times; the last answer is kept. */
+static void *checker(void *p)
+{
+    checker_arg *a = p;
+    for (int i = 0; i < 1000 || !atomic_load(&checkers_stop); i++) {
+        keystore_check_result r = check(a->ks, a->key, NULL);
+        if (r == KEYSTORE_VALID)
+            a->valid++;
+        else if (r == KEYSTORE_REVOKED)
+            a->revoked++;
+        else
+            a->other++;
+        a->last = r;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    fixture *f = *state;
+    char key[KEYSTORE_TEXT_LEN + 1], spare[KEYSTORE_TEXT_LEN + 1];
+    keystore_record rec;
+    assert_int_equal(keystore_add(f->ks, key, &rec, "shared", KEYSTORE_SOCIAL, 0, 1), API_OK);
+    keystore *writer;
+    assert_int_equal(keystore_open(&writer, f->dir), API_OK);
+    pthread_t t[6];
+    checker_arg args[6];
+    for (int i = 0; i < 6; i++) {
+        memset(&args[i], 0, sizeof args[i]);
+        args[i].ks = f->ks;
+        args[i].key = key;
+        assert_int_equal(pthread_create(&t[i], NULL, checker, &args[i]), 0);
+    }
+    for (int i = 0; i < 30; i++)
+        assert_int_equal(keystore_add(writer, spare, NULL, "churn", KEYSTORE_BANK, 0, 2), API_OK);
+    assert_int_equal(keystore_revoke(writer, rec.id, 3, NULL), API_OK);
+    usleep(20000);
+    atomic_store(&checkers_stop, 1);
+    int valid = 0, revoked = 0, other = 0;
+    for (int i = 0; i < 6; i++) {
+        pthread_join(t[i], NULL);
+        valid += args[i].valid;
+        revoked += args[i].revoked;
+        other += args[i].other;
+        assert_int_equal(args[i].last, KEYSTORE_REVOKED); /* each thread saw the revocation */
+    }
+    print_message("valid %d, revoked %d, other %d\n", valid, revoked, other);
+    assert_int_equal(other, 0);
+    assert_true(revoked > 0);
+    assert_int_equal(check(f->ks, key, NULL), KEYSTORE_REVOKED);
+    keystore_close(writer);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_add_and_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_handle_sees_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_and_secrets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_organisations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_and_profiles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("keystore", tests, NULL, NULL);
+}

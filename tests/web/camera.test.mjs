@@ -1,0 +1,79 @@
+// The camera: Chromium's fake camera plays a video made by ffmpeg from an
+// issued QR code PNG; the checker opens it by itself, reads the code (jsQR in
+// a worker: Linux Chromium has no BarcodeDetector) and shows the verdict.
+import { test, before, after } from 'node:test';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startFederation, cameraVideo } from './federation.mjs';
+import { launch, phone, open, verdict, shot, expectNoAxeViolations, assert } from './helpers.mjs';
+
+let fed;
+const A = {};
+
+before(async () => {
+  fed = await startFederation({ issuers: [{ id: 'FR-75', name: 'Préfecture de police' }] });
+  A.valid = fed.issue('FR-75', { family_name: 'CAMARA', given_names: 'Moussa' });
+  A.revoked = fed.issue('FR-75', { family_name: 'REVOQUE', given_names: 'Paul' });
+  fed.revoke('FR-75', A.revoked.id);
+  await fed.waitVerdict(A.revoked.text, 'revoked');
+});
+
+after(async () => {
+  if (fed) await fed.stop();
+});
+
+async function scan(att, name) {
+  const video = cameraVideo(att.png, path.join(fed.dir, `${att.id}.y4m`));
+  const browser = await launch({ video });
+  try {
+    const ctx = await phone(browser, { origin: fed.verifierUrl, camera: true });
+    const page = await open(ctx, `${fed.verifierUrl}/check/`);
+    assert.equal(await page.evaluate(() => window.apiCheck.readerKind()), 'jsqr', 'Linux Chromium reads with jsQR');
+    const v = await verdict(page, 30000);
+    const perf = await page.evaluate(() => window.apiCheck.perf);
+    assert.equal(perf.source, 'camera');
+    console.log(`${name}: ${v.result} from the camera, verdict ${perf.readToVerdict.toFixed(1)} ms after the read, ` +
+      `${(perf.marks.read - perf.marks.ready).toFixed(0)} ms after the page was ready`);
+    await expectNoAxeViolations(page, `${name} from the camera`);
+    await shot(page, name);
+    assert.equal(page.errors.length, 0, page.errors.join('\n'));
+    // The camera is released once the code is read.
+    assert.equal(await page.evaluate(() => document.getElementById('video').srcObject), null);
+    return v;
+  } finally {
+    await browser.close();
+  }
+}
+
+test('the camera reads a valid attestation and the page shows valid', async () => {
+  const v = await scan(A.valid, 'camera-valid');
+  assert.equal(v.result, 'valid');
+  assert.ok(v.text.startsWith(fed.cliVerdict(A.valid.text).explanation.fr.verdict));
+});
+
+test('the camera reads a revoked attestation and the page shows revoked', async () => {
+  const v = await scan(A.revoked, 'camera-revoked');
+  assert.equal(v.result, 'revoked');
+});
+
+test('while the camera looks for a code: the viewfinder, the hint, axe-clean', async () => {
+  const video = path.join(fed.dir, 'blank.y4m');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=0x707070:s=640x480', '-frames:v', '5',
+    '-r', '10', '-pix_fmt', 'yuv420p', video]);
+  const browser = await launch({ video });
+  try {
+    const ctx = await phone(browser, { origin: fed.verifierUrl, camera: true });
+    const page = await open(ctx, `${fed.verifierUrl}/check/`);
+    await page.waitForSelector('#viewfinder:not([hidden])');
+    await page.waitForFunction(() => document.getElementById('camera-msg').textContent.includes('cadre'));
+    assert.equal(await page.textContent('#camera-btn'), 'Arrêter la caméra');
+    await expectNoAxeViolations(page, 'camera scanning');
+    await shot(page, 'check-scanning');
+    await page.click('#camera-btn');
+    await page.waitForSelector('#viewfinder', { state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.getElementById('video').srcObject), null, 'the camera is released');
+    assert.equal(await page.textContent('#camera-btn'), 'Scanner avec la caméra');
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,227 @@
+/*
+ * metrics.c: counters of the service and their Prometheus exposition (see
+ * metrics.h).
+ *
+ * Every counter is a relaxed atomic: counts need no order between them,
+ * and a scrape reads each one once. Statuses are counted in a table of
+ * every code from 100 to 599 per route (36 KB), so that no status is
+ * folded into another; only non-zero cells are written out. Latencies are
+ * counted in microseconds. Labels are fixed names or issuer ids (checked
+ * by the trust list's rules: [A-Z0-9-]), so nothing needs escaping; ids
+ * are escaped anyway.
+ *
+ * This file must not look at requests or the replica: the caller counts,
+ * and hands the replica's figures to metrics_render.
+ */
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define METRICS_STATUS_MIN 100
+#define METRICS_STATUS_MAX 599
+#define METRICS_STATUSES   (METRICS_STATUS_MAX - METRICS_STATUS_MIN + 1)
+
+/* Upper bounds of the latency buckets, in microseconds (the last one is +Inf). */
+static const uint64_t metrics_bounds_us[METRICS_BUCKETS - 1] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000, 5000000,
+};
+
+static const char *const metrics_route_names[METRICS_ROUTE_COUNT] = {
+    "verify", "verify_batch", "trust_list", "bundle", "healthz", "metrics", "mirror", "web", "other",
+};
+
+struct metrics {
+    _Atomic uint64_t requests[METRICS_ROUTE_COUNT][METRICS_STATUSES];
+    _Atomic uint64_t buckets[METRICS_ROUTE_COUNT][METRICS_BUCKETS];
+    _Atomic uint64_t sum_us[METRICS_ROUTE_COUNT];
+    _Atomic uint64_t verdicts[VERDICT_COUNT];
+    _Atomic uint64_t rate_limited;
+};
+
+metrics *metrics_new(void)
+{
+    metrics *m = calloc(1, sizeof *m); /* all-zero atomics are valid zeros */
+    return m;
+}
+
+void metrics_free(metrics *m)
+{
+    free(m);
+}
+
+const char *metrics_route_name(metrics_route r)
+{
+    return (unsigned)r < METRICS_ROUTE_COUNT ? metrics_route_names[r] : "other";
+}
+
+void metrics_request(metrics *m, metrics_route r, int status, double seconds)
+{
+    if (!m) return;
+    if ((unsigned)r >= METRICS_ROUTE_COUNT) r = METRICS_ROUTE_OTHER;
+    if (status < METRICS_STATUS_MIN || status > METRICS_STATUS_MAX) status = 500;
+    atomic_fetch_add_explicit(&m->requests[r][status - METRICS_STATUS_MIN], 1, memory_order_relaxed);
+    uint64_t us = seconds > 0 ? (uint64_t)(seconds * 1e6 + 0.5) : 0;
+    size_t b = 0;
+    while (b < METRICS_BUCKETS - 1 && us > metrics_bounds_us[b]) b++;
+    atomic_fetch_add_explicit(&m->buckets[r][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->sum_us[r], us, memory_order_relaxed);
+}
+
+void metrics_verdict(metrics *m, verdict v, unsigned n)
+{
+    if (m && (unsigned)v < VERDICT_COUNT) atomic_fetch_add_explicit(&m->verdicts[v], n, memory_order_relaxed);
+}
+
+void metrics_rate_limited(metrics *m)
+{
+    if (m) atomic_fetch_add_explicit(&m->rate_limited, 1, memory_order_relaxed);
+}
+
+/* ---- exposition ---- */
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+    int failed;
+} metrics_buf;
+
+static void mb_printf(metrics_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void mb_printf(metrics_buf *b, const char *fmt, ...)
+{
+    if (b->failed) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int w = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+        va_end(ap);
+        if (w < 0) {
+            b->failed = 1;
+            return;
+        }
+        if ((size_t)w < b->cap - b->n) {
+            b->n += (size_t)w;
+            return;
+        }
+        size_t cap = b->cap * 2 + (size_t)w;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+}
+
+/* An issuer id as a label value: [A-Z0-9-] pass, anything else becomes '_'. */
+static void metrics_label(char *out, size_t cap, const char *s)
+{
+    size_t i = 0;
+    for (; s && s[i] && i + 1 < cap; i++) {
+        char c = s[i];
+        out[i] = ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')
+                     ? c
+                     : '_';
+    }
+    out[i] = '\0';
+}
+
+static uint64_t ld(_Atomic uint64_t *a)
+{
+    return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+char *metrics_render(metrics *m, const metrics_replica *rep, size_t *len)
+{
+    metrics_buf b = {malloc(8192), 0, 8192, 0};
+    if (!b.p) return NULL;
+    b.p[0] = '\0';
+
+    mb_printf(&b, "# HELP api_verifier_requests_total HTTP requests answered, by route and status.\n"
+                  "# TYPE api_verifier_requests_total counter\n");
+    for (int r = 0; r < METRICS_ROUTE_COUNT; r++)
+        for (int s = 0; s < METRICS_STATUSES; s++) {
+            uint64_t v = ld(&m->requests[r][s]);
+            if (v)
+                mb_printf(&b, "api_verifier_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                          metrics_route_names[r], s + METRICS_STATUS_MIN, (unsigned long long)v);
+        }
+
+    mb_printf(&b, "# HELP api_verifier_verdicts_total Verifications answered, by result.\n"
+                  "# TYPE api_verifier_verdicts_total counter\n");
+    for (int v = 0; v < VERDICT_COUNT; v++)
+        mb_printf(&b, "api_verifier_verdicts_total{result=\"%s\"} %llu\n", verdict_code((verdict)v),
+                  (unsigned long long)ld(&m->verdicts[v]));
+
+    mb_printf(
+        &b,
+        "# HELP api_verifier_request_duration_seconds Time from the request line to the end of the answer.\n"
+        "# TYPE api_verifier_request_duration_seconds histogram\n");
+    for (int r = 0; r < METRICS_ROUTE_COUNT; r++) {
+        uint64_t cum = 0;
+        uint64_t counts[METRICS_BUCKETS];
+        for (int i = 0; i < METRICS_BUCKETS; i++) counts[i] = ld(&m->buckets[r][i]);
+        for (int i = 0; i < METRICS_BUCKETS; i++) cum += counts[i];
+        if (cum == 0) continue;
+        cum = 0;
+        for (int i = 0; i < METRICS_BUCKETS; i++) {
+            cum += counts[i];
+            if (i < METRICS_BUCKETS - 1)
+                mb_printf(&b, "api_verifier_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                          metrics_route_names[r], (double)metrics_bounds_us[i] / 1e6,
+                          (unsigned long long)cum);
+            else
+                mb_printf(&b, "api_verifier_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+                          metrics_route_names[r], (unsigned long long)cum);
+        }
+        mb_printf(&b, "api_verifier_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
+                  metrics_route_names[r], (double)ld(&m->sum_us[r]) / 1e6);
+        mb_printf(&b, "api_verifier_request_duration_seconds_count{route=\"%s\"} %llu\n",
+                  metrics_route_names[r], (unsigned long long)cum);
+    }
+
+    mb_printf(&b,
+              "# HELP api_verifier_rate_limited_total Requests refused with 429 by a rate limit.\n"
+              "# TYPE api_verifier_rate_limited_total counter\n"
+              "api_verifier_rate_limited_total %llu\n",
+              (unsigned long long)ld(&m->rate_limited));
+
+    if (rep) {
+        mb_printf(&b,
+                  "# HELP api_verifier_forks_detected_total Forked feed histories refused (since the replica "
+                  "was created).\n"
+                  "# TYPE api_verifier_forks_detected_total counter\n"
+                  "api_verifier_forks_detected_total %llu\n"
+                  "# HELP api_verifier_rollbacks_refused_total Older trust lists and checkpoints refused "
+                  "(since the replica was created).\n"
+                  "# TYPE api_verifier_rollbacks_refused_total counter\n"
+                  "api_verifier_rollbacks_refused_total %llu\n",
+                  (unsigned long long)rep->forks, (unsigned long long)rep->rollbacks);
+        mb_printf(&b,
+                  "# HELP api_verifier_trust_list_seq Sequence number of the trust list held (0: none).\n"
+                  "# TYPE api_verifier_trust_list_seq gauge\n"
+                  "api_verifier_trust_list_seq %llu\n",
+                  (unsigned long long)(rep->has_trust_list ? rep->trust_seq : 0));
+        mb_printf(&b, "# HELP api_verifier_sync_age_seconds Seconds since the newest checkpoint held of each "
+                      "issuer was signed.\n"
+                      "# TYPE api_verifier_sync_age_seconds gauge\n");
+        for (size_t i = 0; i < rep->n_issuers; i++) {
+            if (!rep->issuers[i].held) continue;
+            char label[64];
+            metrics_label(label, sizeof label, rep->issuers[i].iss);
+            mb_printf(&b, "api_verifier_sync_age_seconds{issuer=\"%s\"} %lld\n", label,
+                      (long long)rep->issuers[i].age);
+        }
+    }
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    *len = b.n;
+    return b.p;
+}

@@ -1,0 +1,79 @@
+/*
+ * webapi.h: the HTTP API of `api-verifier serve`, on a CivetWeb server:
+ *
+ *   POST /api/v1/verify          one attestation: JSON {"payload": "API1:..."},
+ *                                the QR text (text/plain), or an image
+ *                                (image/png, image/jpeg, multipart/form-data)
+ *   POST /api/v1/verify/batch    {"payloads": [...]} (at most 1,000) -> {"results": [...]}
+ *   GET  /api/v1/trust-list      the trust list held, as JSON, with its signed bytes
+ *   GET  /api/v1/bundle          the offline bundle (docs/federation.md)
+ *   GET  /healthz                {"status": "ok", ...}; 503 without a trust list
+ *   GET  /metrics                Prometheus text exposition
+ *
+ * Callers may send X-API-Key (keystore.h): the key's profile decides what
+ * answers echo, and its rate limit applies; without a key, the anonymous
+ * profile and the per-address rate limit apply. Every error is an RFC 9457
+ * problem (application/problem+json, type "/problems/<slug>"); a QR text
+ * that does not verify is not an error but a 200 with its verdict.
+ *
+ * The CivetWeb callbacks of webapi_callbacks (begin_request, end_request,
+ * http_error) also count every request of the server (mirror paths and web
+ * pages included) in the metrics and write its access-log line, and turn
+ * CivetWeb's own error pages into problems; they expect the context's user
+ * data (mg_start's) to be the webapi.
+ */
+#ifndef API_WEBAPI_H
+#define API_WEBAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "accesslog.h"
+#include "clientaddr.h"
+#include "fedview.h"
+#include "keystore.h"
+#include "metrics.h"
+#include "ratelimit.h"
+#include "replica.h"
+
+#define WEBAPI_MAX_BATCH         1000
+#define WEBAPI_DEFAULT_MAX_BODY  (256u * 1024)
+#define WEBAPI_DEFAULT_MAX_IMAGE (8u * 1024 * 1024)
+/* A batch body may be 4 x --max-body: 1,000 texts of the usual size fit in 1 MiB. */
+#define WEBAPI_BATCH_BODY_FACTOR      4
+#define WEBAPI_DEFAULT_ANONYMOUS_RATE 20
+
+struct mg_context;
+struct mg_callbacks;
+
+typedef struct {
+    replica *r;
+    fedview *fv;
+    keystore *keys; /* NULL: no key is valid */
+    accesslog *log; /* NULL: no access log */
+    ratelimit *rl;
+    metrics *m;
+    int64_t max_staleness; /* seconds (--max-staleness) */
+    size_t max_body;       /* bytes of a JSON or text body */
+    size_t max_image;      /* bytes of an image or multipart body */
+    double anonymous_rate; /* requests a second per address, 0: no limit */
+    const uint8_t (*trusted_proxies)[CLIENTADDR_LEN];
+    size_t n_trusted_proxies;
+    int64_t body_timeout_ms; /* reading a body may take at most this long */
+    int web_pages;           /* the server serves web pages (a document root) */
+} webapi_config;
+
+typedef struct webapi webapi;
+
+/* Copies the configuration (the objects it points to must outlive the webapi). */
+api_err webapi_new(webapi **out, const webapi_config *cfg);
+void webapi_free(webapi *w);
+
+/* Sets begin_request, end_request and http_error in cb (mg_start's user data must be the webapi). */
+void webapi_callbacks(struct mg_callbacks *cb);
+
+/* Registers the handlers of /api, /healthz and /metrics; webapi_unregister removes them (before mg_stop). */
+void webapi_register(webapi *w, struct mg_context *ctx);
+void webapi_unregister(struct mg_context *ctx);
+
+#endif

@@ -1,0 +1,135 @@
+// build.mjs: builds the web pages into web/dist, which `api-verifier serve
+// --web-root web/dist` serves (CivetWeb: /check/ is dist/check/index.html and
+// /check redirects there).
+//
+//   dist/check/index.html    the checker: its style and code inside the page
+//   dist/holder/index.html   the holder's card, the same way
+//   dist/assets/lib-<hash>.js       the verification library (src/lib), loaded by
+//                                   both pages once they are usable
+//   dist/assets/scan-worker.js      jsQR, loaded only without BarcodeDetector
+//   dist/assets/style.css           the style, for the home page
+//   dist/check|holder/manifest.json, dist/icons/   installable web apps
+//   dist/sw.js                      the service worker (scope /), listing every file
+//   dist/**/*.gz                    compressed copies (CivetWeb serves them to
+//                                   browsers that accept gzip)
+//
+// Each page carries its style and code inline, so that a phone on a slow
+// network needs one request to have a usable page; the library follows.
+// Everything comes from src/ and public/ and the npm packages pinned by
+// package-lock.json: no CDN, nothing fetched at run time but the page's own
+// origin. The build's version is a hash of its output, so a new build means a
+// new service worker and a fresh cache.
+import { build } from 'esbuild';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const src = path.join(here, 'src');
+const pub = path.join(here, 'public');
+const dist = path.join(here, 'dist');
+const target = ['es2020', 'chrome80', 'safari14.1', 'firefox78'];
+
+fs.rmSync(dist, { recursive: true, force: true });
+fs.mkdirSync(dist, { recursive: true });
+fs.cpSync(pub, dist, { recursive: true });
+
+const common = { bundle: true, minify: true, platform: 'browser', target, legalComments: 'eof', logLevel: 'warning',
+  charset: 'utf8', absWorkingDir: here };
+
+// 1. The verification library, an ES module named after its content.
+const libBuild = await build({
+  ...common,
+  format: 'esm',
+  entryPoints: { 'assets/lib': path.join(src, 'lib/index.js') },
+  entryNames: '[dir]/[name]-[hash]',
+  outdir: dist,
+  metafile: true,
+});
+const libFile = Object.keys(libBuild.metafile.outputs).find((f) => f.endsWith('.js'));
+const libUrl = `/${path.relative('dist', libFile).split(path.sep).join('/')}`;
+
+// 2. The QR reader, in a classic worker.
+await build({
+  ...common,
+  format: 'iife',
+  entryPoints: { 'assets/scan-worker': path.join(src, 'common/scan-worker.js') },
+  outdir: dist,
+});
+
+// 3. The pages' code, inlined in their HTML with the style.
+const css = fs.readFileSync(path.join(pub, 'assets', 'style.css'), 'utf8');
+const cssMin = (await build({ ...common, stdin: { contents: css, loader: 'css' }, external: ['/icons/*'], write: false }))
+  .outputFiles[0].text;
+const pages = {};
+for (const p of ['check', 'holder']) {
+  const out = await build({
+    ...common,
+    format: 'iife',
+    entryPoints: [path.join(src, p, 'main.js')],
+    define: { __LIB_URL__: JSON.stringify(libUrl) },
+    external: ['/assets/*'],
+    write: false,
+    outdir: dist,
+  });
+  const js = out.outputFiles.find((f) => f.path.endsWith('.js')).text;
+  const html = fs.readFileSync(path.join(src, p, 'index.html'), 'utf8');
+  pages[p] = html
+    .replace(/<link rel="stylesheet" href="\/assets\/style\.css[^"]*">/, () => `<style>${cssMin.trim()}</style>`)
+    .replace('<!--app-->', () => `<script>${js.replace(/<\/script/gi, '<\\/script').trim()}</script>`);
+  if (!pages[p].includes('<style>') || !pages[p].includes('<script>')) throw new Error(`${p}/index.html: no place for the style or the code`);
+}
+
+// The version: a hash of everything built.
+const files = [];
+const walk = (dir) => {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p);
+    else files.push(p);
+  }
+};
+walk(dist);
+const h = crypto.createHash('sha256');
+for (const f of files.sort()) h.update(path.relative(dist, f)).update(fs.readFileSync(f));
+for (const p of Object.keys(pages)) h.update(pages[p]);
+const version = h.digest('hex').slice(0, 12);
+
+for (const [p, html] of Object.entries(pages)) {
+  fs.mkdirSync(path.join(dist, p), { recursive: true });
+  fs.writeFileSync(path.join(dist, p, 'index.html'), html.replaceAll('__VERSION__', version));
+}
+fs.writeFileSync(path.join(dist, 'index.html'), fs.readFileSync(path.join(dist, 'index.html'), 'utf8').replaceAll('__VERSION__', version));
+
+// 4. The service worker keeps the pages (as /, /check/, /holder/) and every file.
+const precache = ['/', '/check/', '/holder/'];
+files.length = 0;
+walk(dist);
+for (const f of files.sort()) {
+  const rel = `/${path.relative(dist, f).split(path.sep).join('/')}`;
+  if (rel.endsWith('/index.html') || rel.endsWith('.LEGAL.txt')) continue;
+  precache.push(rel);
+}
+await build({
+  ...common,
+  format: 'iife',
+  entryPoints: [path.join(src, 'sw.js')],
+  outfile: path.join(dist, 'sw.js'),
+  define: { __VERSION__: JSON.stringify(version), __PRECACHE__: JSON.stringify(precache) },
+});
+fs.writeFileSync(path.join(dist, 'version.txt'), `${version}\n`);
+
+// 5. Compressed copies: CivetWeb serves FILE.gz for FILE to a browser that accepts gzip.
+files.length = 0;
+walk(dist);
+let pageBytes = 0;
+for (const f of files) {
+  if (!/\.(js|css|html|json|svg)$/.test(f)) continue;
+  const gz = zlib.gzipSync(fs.readFileSync(f), { level: 9 });
+  fs.writeFileSync(`${f}.gz`, gz);
+  if (f.endsWith(`${path.sep}check${path.sep}index.html`)) pageBytes = gz.length;
+}
+console.log(`web/dist: version ${version}; the checker is ${(pageBytes / 1024).toFixed(1)} KiB compressed, ` +
+  `then the library ${(fs.statSync(path.join(here, libFile)).size / 1024).toFixed(0)} KiB; ${precache.length} files kept offline`);
