@@ -62,7 +62,7 @@ cat >diallo.json <<JSON
  "filed_on": "$filed", "valid_from": "$from", "valid_until": "$until",
  "previous_title": {"number": "7501234567", "expires_on": "$from"}}
 JSON
-run "$BIN/api-issuer" issue --dir fr-75 --json diallo.json --out apis
+run "$BIN/api-issuer" issue --dir fr-75 --json diallo.json --out apis --holder-base http://localhost:8080/holder/
 
 step "5. The Préfecture des Bouches-du-Rhône issues a batch (from CSV)"
 cat >batch.csv <<CSV
@@ -71,7 +71,7 @@ MARTIN,Jean-Pierre,1985-02-03,HTI,1234567890,first,carte de séjour temporaire s
 NGUYEN THI,Minh Khai,1992,VNM,2345678901,change,carte de séjour temporaire vie privée et familiale,previous,$filed,$from,$until,,
 KONE,Awa,1979-11-30,CIV,3456789012,first,carte de séjour temporaire étudiant,false,$filed,$from,$until,,
 CSV
-run "$BIN/api-issuer" issue --dir fr-13 --csv batch.csv --out apis
+run "$BIN/api-issuer" issue --dir fr-13 --csv batch.csv --out apis --holder-base http://localhost:8080/holder/
 
 step "6. The QR codes, as PNG files"
 ls -l apis/*.png
@@ -155,6 +155,16 @@ echo
 echo "  curl -s -H 'Content-Type: text/plain' --data-binary @demo/out/apis/$martin.txt http://localhost:8080/api/v1/verify"
 echo
 echo "Add  -H 'X-API-Key: $KEY'  to be the demo CAF (demo key only)."
+if [ ${#web[@]} -gt 0 ]; then
+  echo
+  echo "The checker, for employers, banks and landlords:  http://localhost:8080/check/"
+  echo "Each holder's card on a phone (the link the préfecture gives; the code stays in the '#' part):"
+  for u in apis/*.url; do
+    name=$("$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$(cat "${u%.url}.txt")" --json 2>/dev/null |
+      python3 -c 'import json,sys; h=json.load(sys.stdin).get("holder",{}); print(h.get("family_name","?"))' || true)
+    printf '  %-11s %s\n' "$name" "$(cat "$u")"
+  done
+fi
 echo "Its access log (no personal data) is demo/out/service-access.log."
 if [ -t 0 ] && [ -t 1 ] && [ "${DEMO_NO_WAIT:-0}" != 1 ]; then
   echo "Press Ctrl-C to stop it."
