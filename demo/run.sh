@@ -122,7 +122,7 @@ printf 'MARTIN on %s, without the replica: ' "$after"
 { "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$(cat "apis/$martin.txt")" --at "$after" --json || true; } | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])'
 printf 'MARTIN on %s, with the replica:    ' "$after"; verdict "$martin" --at "$after" --max-staleness 400d
 
-step "Done"
+step "Where the files are"
 echo "Files are in demo/out/: the federation (fed/), the issuers (fr-75/, fr-13/),"
 echo "the trust list (trust-list.cose) and the attestations (apis/<id>.txt, .png, .svg)."
 echo "Show a code in the terminal:  bin/api-issuer show --file $(echo "$first" | sed "s#^#demo/out/#") --terminal"
