@@ -139,9 +139,18 @@ int64_t cli_now(void)
     return (int64_t)time(NULL);
 }
 
-int cli_option_allowed(const char *allowed, int opt)
+int cli_next_option(int argc, char **argv, const struct option *longopts, const char *allowed,
+                    const char *cmd, int usage_code)
 {
-    return opt == 'h' || (allowed && strchr(allowed, opt) != NULL);
+    opterr = 0;
+    int c = getopt_long(argc, argv, ":h", longopts, NULL);
+    if (c == -1) return -1;
+    if (c == '?') cli_fail(usage_code, "unknown option '%s' (try --help)", argv[optind - 1]);
+    if (c == ':') cli_fail(usage_code, "option '%s' needs a value", argv[optind - 1]);
+    if (c != 'h' && !strchr(allowed, c))
+        cli_fail(usage_code, "option '%s' does not apply to '%s' (try --help)", cli_option_name(longopts, c),
+                 cmd);
+    return c;
 }
 
 const char *cli_option_name(const struct option *opts, int c)

@@ -55,8 +55,15 @@ struct option;
 /* "--name" of the long option whose code is c, for messages ("?" if none). */
 const char *cli_option_name(const struct option *opts, int c);
 
-/* Nonzero when the option's short code is in allowed (each command lists the options it takes). */
-int cli_option_allowed(const char *allowed, int opt);
+/*
+ * getopt_long for one command, with the tools' shared rules: an unknown
+ * option, a missing value, or an option that is not in allowed (the short
+ * codes the command takes; 'h' always is) exits with usage_code and a
+ * message naming it. Returns the option's code, or -1 at the end. The caller
+ * sets optind = 1 before the first call.
+ */
+int cli_next_option(int argc, char **argv, const struct option *longopts, const char *allowed, const char *cmd,
+                    int usage_code);
 
 /* The current time, or the instant of API_NOW (same syntax as --at) for reproducible runs. */
 int64_t cli_now(void);

@@ -91,15 +91,9 @@ static void fed_parse(fed_opts *o, const char *cmd, int argc, char **argv)
     o->kdf = "moderate";
     int c;
     optind = 1;
-    opterr = 0;
     const char *allowed = fed_allowed(cmd);
     if (!allowed) cli_fail(CLI_USAGE, "unknown command '%s' (try --help)", cmd);
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c == '?') cli_fail(CLI_USAGE, "unknown option '%s' (try --help)", argv[optind - 1]);
-        if (c == ':') cli_fail(CLI_USAGE, "option '%s' needs a value", argv[optind - 1]);
-        if (!cli_option_allowed(allowed, c))
-            cli_fail(CLI_USAGE, "option '%s' does not apply to '%s' (try --help)",
-                     cli_option_name(longopts, c), cmd);
+    while ((c = cli_next_option(argc, argv, longopts, allowed, cmd, CLI_USAGE)) != -1) {
         switch (c) {
         case 'd':
             o->dir = optarg;

@@ -220,13 +220,7 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
     if (!allowed) cli_fail(VEXIT_ERROR, "unknown command '%s' (try --help)", cmd);
     int c;
     optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c == '?') cli_fail(VEXIT_ERROR, "unknown option '%s' (try --help)", argv[optind - 1]);
-        if (c == ':') cli_fail(VEXIT_ERROR, "option '%s' needs a value", argv[optind - 1]);
-        if (!cli_option_allowed(allowed, c))
-            cli_fail(VEXIT_ERROR, "option '%s' does not apply to '%s' (try --help)",
-                     cli_option_name(longopts, c), cmd);
+    while ((c = cli_next_option(argc, argv, longopts, allowed, cmd, VEXIT_ERROR)) != -1) {
         switch (c) {
         case 'r':
             o->root = optarg;
