@@ -23,14 +23,14 @@ OPT     ?= -O2
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
                -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
                -Wmissing-prototypes -Wformat=2 -fno-common -g $(OPT) \
-               -Iqr -Icommon -Iissuer -Iverifier -Ifederation
+               -Iqr -Icommon -Ihttp -Iissuer -Iverifier -Ifederation
 CFLAGS  += $(CFLAGS_BASE) $(SAN)
 LDFLAGS += $(SAN)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIBS    := $(PKG_LIBS) -lcivetweb -lpthread -lm
 
-LIB_SRC := $(filter-out %/main.c,$(wildcard qr/*.c common/*.c issuer/*.c verifier/*.c federation/*.c))
+LIB_SRC := $(filter-out %/main.c,$(wildcard qr/*.c common/*.c http/*.c issuer/*.c verifier/*.c federation/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_A   := $(BUILD)/libapi.a
 TOOLS   := api-issuer api-verifier api-federation
