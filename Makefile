@@ -28,7 +28,7 @@ CFLAGS  += $(CFLAGS_BASE) $(SAN)
 LDFLAGS += $(SAN)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LIBS    := $(PKG_LIBS) -lcivetweb -lpthread -lm
+LIBS    := $(PKG_LIBS) -lcivetweb -lanl -lpthread -lm
 
 LIB_SRC := $(filter-out %/main.c,$(wildcard qr/*.c common/*.c http/*.c issuer/*.c verifier/*.c federation/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
