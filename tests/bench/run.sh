@@ -35,3 +35,13 @@ done
 echo
 echo "== tests/bench/bench_http.sh (the service under load with wrk)"
 tests/bench/bench_http.sh "$BUILD"
+
+echo
+echo "== node tests/bench/bench_web.mjs (the checker on a throttled phone, in Chromium)"
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "skipped: no Chromium at ${CHROMIUM:-/usr/bin/chromium} (apt-get install chromium)"
+elif ! command -v node >/dev/null || [ ! -d web/node_modules/playwright-core ] || [ ! -f web/dist/check/index.html ]; then
+  echo "skipped: node, web/node_modules or web/dist is missing (make builds web/dist)"
+else
+  node tests/bench/bench_web.mjs
+fi

@@ -1,10 +1,12 @@
 // The checker (/check) in Chromium at 360 × 800 against a real federation:
 // pasting, a photo, the verdicts (valid, revoked, expired, cannot be confirmed,
 // unreadable), keyboard use, the language switch, axe-core on every state,
-// the same verdicts on the phone and from POST /api/v1/verify, and timings.
+// the same verdicts on the phone and from POST /api/v1/verify, and the same
+// steps on a slowed-down phone (their timings are in tests/bench/bench_web.mjs).
 import { test, before, after } from 'node:test';
 import { startFederation, day } from './federation.mjs';
-import { launch, phone, open, paste, again, verdict, shot, fullPage, expectNoAxeViolations, assert, sentenceOf } from './helpers.mjs';
+import { launch, phone, open, paste, again, verdict, shot, fullPage, slowPhone, unthrottle, expectNoAxeViolations, assert, sentenceOf }
+  from './helpers.mjs';
 
 let fed;
 let browser;
@@ -210,52 +212,41 @@ test('the same verdicts on the phone (bundle) and from POST /api/v1/verify', asy
   }
 });
 
-/** A mid-range phone: CPU four times slower, a slow 4G network (150 ms, 1.6 Mbit/s down), as Lighthouse's mobile profile. */
-async function slowPhone(p) {
-  const cdp = await p.context().newCDPSession(p);
-  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
-  await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8,
-    uploadThroughput: 750e3 / 8 });
-  return cdp;
-}
-
-test('fast: usable under 1 s on a mid-range phone, verdict under 100 ms after the code is read', async () => {
-  // First visits: nothing cached (the median of three, as this machine may be busy with other work).
-  const colds = [];
-  for (let i = 0; i < 3; i++) {
-    const fresh = await phone(browser);
-    const first = await fresh.newPage();
-    await slowPhone(first);
-    await first.goto(`${fed.verifierUrl}/check/`, { waitUntil: 'domcontentloaded' });
-    await first.waitForFunction(() => window.apiCheck && window.apiCheck.perf.marks.ready);
-    await first.waitForFunction(() => window.apiCheck.perf.marks.data, null, { timeout: 20000 });
-    colds.push(await first.evaluate(() => window.apiCheck.perf.marks));
-    await fresh.close();
-  }
-  const cold = colds.sort((a, b) => a.ready - b.ready)[1];
-  // Later visits: the service worker serves the page.
+test('a mid-range phone: a first visit becomes usable and gets its data, a reload comes from the service worker, five codes get their verdicts', async () => {
+  // Behaviour only: how long each step takes is a figure of `make bench` (tests/bench/bench_web.mjs),
+  // measured beside a reference; the bounds here only stop a test that would never end.
+  const LONG = 60000;
+  // First visit: nothing cached.
+  const fresh = await phone(browser);
+  const first = await fresh.newPage();
+  first.errors = [];
+  first.on('pageerror', (e) => first.errors.push(e.message));
+  await slowPhone(first);
+  await first.goto(`${fed.verifierUrl}/check/`, { waitUntil: 'domcontentloaded', timeout: LONG });
+  await first.waitForFunction(() => window.apiCheck && window.apiCheck.perf.marks.ready, null, { timeout: LONG });
+  assert.equal(await first.isEditable('#paste'), true, 'the text field works once the page says it is ready');
+  await first.waitForFunction(() => window.apiCheck.engine.hasData() && window.apiCheck.perf.marks.data, null, { timeout: LONG });
+  assert.equal(first.errors.length, 0, first.errors.join('\n'));
+  await fresh.close();
+  // A later visit: the service worker serves the page.
+  await page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: LONG });
   const cdp = await slowPhone(page);
-  await page.reload({ waitUntil: 'domcontentloaded' });
-  await page.waitForFunction(() => window.apiCheck && window.apiCheck.perf.marks.ready);
-  await page.waitForFunction(() => window.apiCheck.perf.marks.data, null, { timeout: 20000 });
-  const warm = await page.evaluate(() => window.apiCheck.perf.marks);
-  const reads = [];
-  for (let i = 0; i < 5; i++) {
-    await paste(page, A.valid.text);
-    reads.push(await page.evaluate(() => window.apiCheck.perf.readToVerdict));
+  const res = await page.reload({ waitUntil: 'domcontentloaded', timeout: LONG });
+  assert.equal(res.fromServiceWorker(), true, 'the page comes from the service worker');
+  await page.waitForFunction(() => window.apiCheck && window.apiCheck.perf.marks.ready, null, { timeout: LONG });
+  await page.waitForFunction(() => window.apiCheck.engine.hasData() && window.apiCheck.perf.marks.data, null, { timeout: LONG });
+  // Five codes, each with its verdict, checked on the phone.
+  const cases = [[A.valid, 'valid'], [A.renewal, 'valid'], [A.nowork, 'valid'], [A.revoked, 'revoked'], [A.expired, 'expired']];
+  for (const [a, want] of cases) {
+    const v = await paste(page, a.text, LONG);
+    assert.equal(v.result, want);
+    const p = await page.evaluate(() => ({ where: window.apiCheck.perf.where, after: window.apiCheck.perf.readToVerdict }));
+    assert.equal(p.where, 'local', 'verified on the phone');
+    assert.equal(typeof p.after, 'number', 'the read and the verdict are both marked (make bench reads them)');
     await again(page);
   }
-  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-  const median = reads.sort((a, b) => a - b)[2];
-  console.log(`timings (CPU ×4, slow 4G): first visit usable at ${cold.ready.toFixed(0)} ms ` +
-    `(${colds.map((c) => c.ready.toFixed(0)).join(', ')}), data checked at ${cold.data.toFixed(0)} ms; ` +
-    `later visits usable at ${warm.ready.toFixed(0)} ms, data at ${warm.data.toFixed(0)} ms; verdict ${median.toFixed(1)} ms ` +
-    `after the code is read (median of 5: ${reads.map((x) => x.toFixed(1)).join(', ')})`);
-  assert.ok(cold.ready < 1000, `first visit usable in ${cold.ready} ms`);
-  assert.ok(warm.ready < 1000, `usable in ${warm.ready} ms`);
-  assert.ok(median < 100, `verdict in ${median} ms`);
+  await unthrottle(cdp);
+  assert.equal(page.errors.length, 0, page.errors.join('\n'));
 });
 
 test('a bundle signed for another root key is refused and the pinned key is kept, with a warning', async () => {

@@ -17,7 +17,6 @@ export const jsQR = require(JSQR);
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const SCREENSHOTS = process.env.SCREENSHOT_DIR || path.join(os.tmpdir(), 'api-web-screenshots');
-fs.mkdirSync(SCREENSHOTS, { recursive: true });
 
 const BASE_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-default-apps', '--no-default-browser-check',
@@ -36,6 +35,25 @@ export async function phone(browser, { origin, camera = false, locale = 'fr-FR' 
     hasTouch: true, locale, serviceWorkers: 'allow' });
   if (camera) await ctx.grantPermissions(['camera'], { origin });
   return ctx;
+}
+
+/**
+ * A mid-range phone for a page: CPU four times slower, a slow 4G network (150 ms,
+ * 1.6 Mbit/s down, 750 kbit/s up), as Lighthouse's mobile profile. Returns the
+ * CDP session (to lift the throttling: see unthrottle).
+ */
+export async function slowPhone(p) {
+  const cdp = await p.context().newCDPSession(p);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8,
+    uploadThroughput: 750e3 / 8 });
+  return cdp;
+}
+
+export async function unthrottle(cdp) {
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 }
 
 /** Opens a page, collecting its errors (a test fails on any uncaught page error). */
@@ -68,10 +86,10 @@ export async function verdict(page, timeout = 15000) {
 }
 
 /** Pastes a QR text in the checker's field and submits it with Enter. */
-export async function paste(page, text) {
+export async function paste(page, text, timeout) {
   await page.fill('#paste', text);
   await page.press('#paste', 'Enter');
-  return verdict(page);
+  return verdict(page, timeout);
 }
 
 /** Back to scanning. */
@@ -81,6 +99,7 @@ export async function again(page) {
 }
 
 export async function shot(page, name) {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: false });
   return file;
@@ -89,6 +108,7 @@ export async function shot(page, name) {
 /** The expected verdict sentence of a report (from the report itself: same texts both ways). */
 /** The whole page at 360 px wide (the sticky bottom bar laid out in place for the picture). */
 export async function fullPage(page, name) {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
   const style = await page.addStyleTag({ content: '.again-bar { position: static !important; }' });
   await page.screenshot({ path: file, fullPage: true });

@@ -67,7 +67,7 @@ else
   files=(tests/web/*.test.mjs)
 fi
 echo "== web: browser tests (${files[*]})"
-# One file at a time (each starts a federation and a browser; the timings want a quiet machine).
+# One file at a time (each starts a federation and a browser).
 conc=()
 if node --help 2>/dev/null | grep -q -- --test-concurrency; then conc=(--test-concurrency=1); fi
 node --test --test-reporter=spec "${conc[@]}" "${files[@]}" 2>&1 | tee "$LOG_DIR/browser.log"
