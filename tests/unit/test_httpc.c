@@ -2,7 +2,10 @@
  * test_httpc.c: the HTTP client (httpc) against the feed server (feedsrv)
  * on an in-process CivetWeb server, and against scripted raw sockets for
  * what a well-behaved server never does (silence, short bodies, no
- * length, too much). Only 127.0.0.1 and ports chosen by the OS.
+ * length, too much, a head or body trickled a byte at a time, a stall
+ * after the head, malformed heads and chunked bodies, interim 1xx
+ * responses); then the parsing steps of httpc_int.h on their own. Only
+ * 127.0.0.1 and ports chosen by the OS.
  *
  * The store is a fake in memory: FR-75 has a checkpoint, a snapshot, a
  * segment at 1 (events 1..10) and a 200 KB segment at 11 (11..20); FR-13
@@ -36,6 +39,7 @@
 
 #include "feedsrv.h"
 #include "httpc.h"
+#include "httpc_int.h"
 
 #define SEG11_LEN  200000
 #define TIMEOUT_MS 5000
@@ -190,6 +194,9 @@ static const char *raw_body(const char *resp)
 /*
  * A scripted server: accepts one connection, reads the request head, sends
  * reply_len bytes of reply, then closes (or, with hold, waits for stop).
+ * Paced (gap_ms > 0), it sends the first `fast` bytes at once and the rest
+ * one byte every gap_ms, until the reply is out, the client is gone or
+ * stop is asked.
  */
 typedef struct {
     int lfd;
@@ -197,6 +204,8 @@ typedef struct {
     const char *reply;
     size_t reply_len;
     int hold;
+    size_t fast;
+    int gap_ms;
     int stop_pipe[2];
     pthread_t th;
 } script_srv;
@@ -221,9 +230,15 @@ static void *script_run(void *p)
     }
     size_t off = 0;
     while (off < s->reply_len) {
-        ssize_t w = send(c, s->reply + off, s->reply_len - off, MSG_NOSIGNAL);
+        size_t part = s->reply_len - off;
+        if (s->gap_ms > 0) part = off < s->fast ? s->fast - off : 1;
+        ssize_t w = send(c, s->reply + off, part, MSG_NOSIGNAL);
         if (w <= 0) break;
         off += (size_t)w;
+        if (s->gap_ms > 0 && off > s->fast) {
+            struct pollfd sf = {s->stop_pipe[0], POLLIN, 0};
+            if (poll(&sf, 1, s->gap_ms) != 0) break; /* stop asked */
+        }
     }
     if (s->hold) {
         struct pollfd sf = {s->stop_pipe[0], POLLIN, 0};
@@ -233,15 +248,23 @@ static void *script_run(void *p)
     return NULL;
 }
 
-static void script_start(script_srv *s, const char *reply, size_t reply_len, int hold)
+static void script_start_paced(script_srv *s, const char *reply, size_t reply_len, int hold, size_t fast,
+                               int gap_ms)
 {
     memset(s, 0, sizeof *s);
     s->lfd = bound_socket(&s->port, 4);
     s->reply = reply;
     s->reply_len = reply_len;
     s->hold = hold;
+    s->fast = fast;
+    s->gap_ms = gap_ms;
     assert_int_equal(pipe(s->stop_pipe), 0);
     assert_int_equal(pthread_create(&s->th, NULL, script_run, s), 0);
+}
+
+static void script_start(script_srv *s, const char *reply, size_t reply_len, int hold)
+{
+    script_start_paced(s, reply, reply_len, hold, reply_len, 0);
 }
 
 static void script_stop(script_srv *s)
@@ -1040,6 +1063,515 @@ static void test_problem_extra(void **state)
     httpc_response_free(&r);
 }
 
+/* ---- tests: the deadline holds whatever the server does ---- */
+
+#define SLOW_TIMEOUT_MS 1000
+#define SLOW_BOUND_MS   5000 /* generous: the machines are shared */
+
+/* GET from a scripted server with timeout SLOW_TIMEOUT_MS: API_ERR_IO, no body, within the bound. */
+static void assert_gives_up(const script_srv *s, int status)
+{
+    char url[128];
+    httpc_response r;
+    script_url(s, url, sizeof url);
+    int64_t t0 = now_ms();
+    assert_int_equal(httpc_get(&r, url, MAX_BODY, SLOW_TIMEOUT_MS), API_ERR_IO);
+    int64_t took = now_ms() - t0;
+    if (took < SLOW_TIMEOUT_MS - 100 || took >= SLOW_BOUND_MS)
+        fail_msg("gave up after %lld ms (timeout %d ms)", (long long)took, SLOW_TIMEOUT_MS);
+    assert_int_equal(r.status, status);
+    assert_null(r.body);
+}
+
+static void test_trickled_head(void **state)
+{
+    (void)state;
+    /* the status line and headers one byte every 200 ms */
+    static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Pad: 0123456789\r\n\r\nhello";
+    script_srv s;
+    script_start_paced(&s, reply, sizeof reply - 1, 0, 0, 200);
+    assert_gives_up(&s, 0);
+    script_stop(&s);
+    /* an interim response at once, then the final one trickled */
+    static const char interim[] =
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+    script_start_paced(&s, interim, sizeof interim - 1, 0, 25, 200);
+    assert_gives_up(&s, 0);
+    script_stop(&s);
+}
+
+static void test_trickled_body(void **state)
+{
+    (void)state;
+    static const char head_len[] = "HTTP/1.1 200 OK\r\nContent-Length: 64\r\n\r\n";
+    static const char head_chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    static const char head_close[] = "HTTP/1.1 200 OK\r\n\r\n";
+    const char *heads[] = {head_len, head_chunked, head_close};
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        char reply[512];
+        size_t hl = strlen(heads[i]), n = hl;
+        memcpy(reply, heads[i], hl);
+        if (heads[i] == head_chunked) n += (size_t)snprintf(reply + n, sizeof reply - n, "40\r\n");
+        memset(reply + n, 'b', 64);
+        n += 64;
+        if (heads[i] == head_chunked) n += (size_t)snprintf(reply + n, sizeof reply - n, "\r\n0\r\n\r\n");
+        script_srv s;
+        script_start_paced(&s, reply, n, 0, hl, 200); /* the head at once, the body a byte every 200 ms */
+        assert_gives_up(&s, 200);
+        script_stop(&s);
+    }
+}
+
+static void test_head_then_stall(void **state)
+{
+    (void)state;
+    const char *replies[] = {
+        "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nab",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n",
+        "HTTP/1.1 200 OK\r\n\r\nno length, no close",
+    };
+    for (size_t i = 0; i < sizeof replies / sizeof replies[0]; i++) {
+        script_srv s;
+        script_start(&s, replies[i], strlen(replies[i]), 1);
+        assert_gives_up(&s, 200);
+        script_stop(&s);
+    }
+    /* an interim response, then nothing */
+    static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    script_srv s;
+    script_start(&s, interim, sizeof interim - 1, 1);
+    assert_gives_up(&s, 0);
+    script_stop(&s);
+}
+
+static void test_server_never_reads(void **state)
+{
+    (void)state;
+    char url[128];
+    httpc_response r;
+    /* listening, never accepting: the request sits in the kernel, nothing answers */
+    int port;
+    int lfd = bound_socket(&port, 4);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/feed/v1/FR-75/checkpoint", port);
+    int64_t t0 = now_ms();
+    assert_int_equal(httpc_get(&r, url, MAX_BODY, SLOW_TIMEOUT_MS), API_ERR_IO);
+    int64_t took = now_ms() - t0;
+    assert_true(took >= SLOW_TIMEOUT_MS - 100 && took < SLOW_BOUND_MS);
+    assert_null(r.body);
+
+    /* its accept queue (backlog 4) full as well: the handshake itself never completes */
+    int fillers[6];
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)port);
+    for (int i = 0; i < 6; i++) {
+        fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(fillers[i] >= 0);
+        (void)connect(fillers[i], (struct sockaddr *)&sa, sizeof sa); /* in progress or done: either fills */
+    }
+    t0 = now_ms();
+    assert_int_equal(httpc_get(&r, url, MAX_BODY, SLOW_TIMEOUT_MS), API_ERR_IO);
+    took = now_ms() - t0;
+    assert_true(took < SLOW_BOUND_MS);
+    assert_null(r.body);
+    for (int i = 0; i < 6; i++) close(fillers[i]);
+    close(lfd);
+}
+
+/* ---- tests: strict parsing of what the server sends ---- */
+
+typedef struct {
+    const char *reply;
+    int status; /* API_ERR_IO with this status */
+} bad_case;
+
+static const bad_case bad_heads[] = {
+    /* the status line */
+    {"HTTP/2 200 OK\r\n\r\n", 0},
+    {"http/1.1 200 OK\r\n\r\n", 0},
+    {"HTTP/1.10 200 OK\r\n\r\n", 0},
+    {"HTTP/1.1  200 OK\r\n\r\n", 0},
+    {"HTTP/1.1 20 OK\r\n\r\n", 0},
+    {"HTTP/1.1 2000 OK\r\n\r\n", 0},
+    {"HTTP/1.1 20x OK\r\n\r\n", 0},
+    {"HTTP/1.1 099 OK\r\n\r\n", 0},
+    {"HTTP/1.1 600 Odd\r\n\r\n", 0},
+    {"HTTP/1.1 200 O\x01K\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\nContent-Length: 2\n\nok", 0},
+    {" HTTP/1.1 200 OK\r\n\r\n", 0},
+    /* header lines */
+    {"HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nName : x\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nName\t: x\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nA: b\r\n folded\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nA: b\r\n\tfolded\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\n: x\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nNoColon\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nA: b\x01c\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nA: b\rc\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nA: b\nc\r\nContent-Length: 0\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nA: b\x7f\r\nContent-Length: 0\r\n\r\n", 0},
+    /* lengths that are no numbers at all */
+    {"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello", 0},
+    {"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", 0},
+    {"HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n", 0},
+    /* an upgrade nobody asked for, too many interim responses */
+    {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n", 0},
+    {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"
+     "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+     0},
+    /* framing that cannot be trusted: the status is known, the body is not */
+    {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 200},
+    {"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello", 200},
+    {"HTTP/1.1 200 OK\r\nContent-Length: 5 5\r\n\r\nhello", 200},
+    {"HTTP/1.1 200 OK\r\nContent-Length: 0x5\r\n\r\nhello", 200},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+     200},
+    {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+     200},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello", 200},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 200},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nhello", 200},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 200},
+    {"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 200},
+};
+
+static const bad_case bad_chunked[] = {
+    {"-3\r\nabc\r\n0\r\n\r\n", 200},
+    {"+3\r\nabc\r\n0\r\n\r\n", 200},
+    {"0x3\r\nabc\r\n0\r\n\r\n", 200},
+    {" 3\r\nabc\r\n0\r\n\r\n", 200},
+    {"3 \r\nabc\r\n0\r\n\r\n", 200},
+    {"\r\nabc\r\n0\r\n\r\n", 200},
+    {"3\nabc\r\n0\r\n\r\n", 200},
+    {"3\r\nabcX\r\n0\r\n\r\n", 200},
+    {"3\r\nabc\n0\r\n\r\n", 200},
+    {"3\r\nabc\r0\r\n\r\n", 200},
+    {"3;a\x01\r\nabc\r\n0\r\n\r\n", 200},
+    {"00000000000000003\r\nabc\r\n0\r\n\r\n", 200},
+    {"3\r\nabc\r\n0\r\n folded: x\r\n\r\n", 200},
+    {"3\r\nabc\r\n0\r\nNoColon\r\n\r\n", 200},
+    {"3\r\nabc\r\n0\r\nBad Name: x\r\n\r\n", 200},
+    {"3\r\nabc\r\n0\r\nX: a\x01\r\n\r\n", 200},
+    {"3\r\nabc\r\n0\r\n\n", 200},
+    /* ends early */
+    {"3\r\nabc\r\n", 200},
+    {"3\r\nabc\r\n0\r\n", 200},
+    {"3\r\nabc\r\n0\r\nX: 1\r\n", 200},
+    {"3\r\nab", 200},
+};
+
+static void run_bad_case(const char *reply, size_t len, int status, const char *what, size_t i)
+{
+    script_srv s;
+    char url[128];
+    httpc_response r;
+    script_start(&s, reply, len, 0);
+    script_url(&s, url, sizeof url);
+    api_err e = httpc_get(&r, url, MAX_BODY, TIMEOUT_MS);
+    if (e != API_ERR_IO || r.status != status)
+        fail_msg("%s case %zu: %d status %d, want %d status %d", what, i, (int)e, r.status, (int)API_ERR_IO,
+                 status);
+    assert_null(r.body);
+    script_stop(&s);
+}
+
+static void test_malformed_heads(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof bad_heads / sizeof bad_heads[0]; i++)
+        run_bad_case(bad_heads[i].reply, strlen(bad_heads[i].reply), bad_heads[i].status, "head", i);
+}
+
+static void test_malformed_chunked(void **state)
+{
+    (void)state;
+    static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (size_t i = 0; i < sizeof bad_chunked / sizeof bad_chunked[0]; i++) {
+        char reply[256];
+        int n = snprintf(reply, sizeof reply, "%s%s", head, bad_chunked[i].reply);
+        assert_true(n > 0 && (size_t)n < sizeof reply);
+        run_bad_case(reply, (size_t)n, bad_chunked[i].status, "chunked", i);
+    }
+    /* a chunk-size line longer than its bound (an extension that never ends) */
+    char *reply = malloc(8192);
+    assert_non_null(reply);
+    size_t n = (size_t)snprintf(reply, 8192, "%s3;x=", head);
+    memset(reply + n, 'a', 2 * HTTPC_CHUNK_LINE_MAX);
+    n += 2 * HTTPC_CHUNK_LINE_MAX;
+    n += (size_t)snprintf(reply + n, 8192 - n, "\r\nabc\r\n0\r\n\r\n");
+    run_bad_case(reply, n, 200, "long extension", 0);
+    /* more trailer lines than headers allowed in a head */
+    n = (size_t)snprintf(reply, 8192, "%s0\r\n", head);
+    for (int i = 0; i <= HTTPC_HEADERS_MAX; i++) n += (size_t)snprintf(reply + n, 8192 - n, "T: %d\r\n", i);
+    n += (size_t)snprintf(reply + n, 8192 - n, "\r\n");
+    run_bad_case(reply, n, 200, "trailer lines", 0);
+    free(reply);
+}
+
+/* Well-formed odd responses: each gives API_OK with this status and body. */
+static void test_strict_but_valid(void **state)
+{
+    (void)state;
+    struct {
+        const char *reply;
+        int status;
+        const char *body;
+        const char *etag;
+    } cases[] = {
+        {"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", 200, "ok", ""},
+        {"HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok", 200, "ok", ""},
+        {"HTTP/1.1 404 Pas trouv\xc3\xa9\r\nContent-Length: 2\r\n\r\nno", 404, "no", ""},
+        {"HTTP/1.1 200 OK\r\ncontent-length: \t5 \t\r\n\r\nhello", 200, "hello", ""},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 200, "hello", ""},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 005\r\n\r\nhello", 200, "hello", ""},
+        {"HTTP/1.1 200 OK\r\nETag:  \"e1\" \r\nETag: \"e2\"\r\nContent-Length: 0\r\n\r\n", 200, "", "\"e1\""},
+        {"HTTP/1.1 200 OK\r\nETag: \"caf\xc3\xa9\"\r\nContent-Length: 0\r\n\r\n", 200, "", ""},
+        {"HTTP/1.1 200 OK\r\nX-Empty:\r\nX-Odd: a\"b(c)\t;=,\x80\xff\r\nContent-Length: 1\r\n\r\nx", 200, "x",
+         ""},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: CHUNKED\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 200, "abc", ""},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding:  chunked \r\n\r\n3\r\nabc\r\n0\r\n\r\n", 200, "abc", ""},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;name=value;flag\r\nabc\r\n"
+         "2 ; q=\"x y\"\r\nde\r\n0\r\n\r\n",
+         200, "abcde", ""},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0003\r\nabc\r\nA\r\n0123456789\r\n"
+         "0000\r\nX-Trailer: 1\r\nX-Sum: abc def\r\n\r\n",
+         200, "abc0123456789", ""},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nafter the body", 200, "", ""},
+        {"HTTP/1.0 200 OK\r\n\r\nclosed", 200, "closed", ""},
+        {"HTTP/1.1 204 No Content\r\n\r\n", 204, "", ""},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 200, "", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        script_srv s;
+        char url[128];
+        httpc_response r;
+        script_start(&s, cases[i].reply, strlen(cases[i].reply), 0);
+        script_url(&s, url, sizeof url);
+        api_err e = httpc_get(&r, url, 1000, TIMEOUT_MS);
+        if (e != API_OK) fail_msg("case %zu: %d", i, (int)e);
+        assert_int_equal(r.status, cases[i].status);
+        assert_int_equal(r.len, strlen(cases[i].body));
+        assert_memory_equal(r.body, cases[i].body, r.len);
+        assert_int_equal(r.body[r.len], 0);
+        assert_string_equal(r.etag, cases[i].etag);
+        httpc_response_free(&r);
+        script_stop(&s);
+    }
+}
+
+static void test_interim_responses(void **state)
+{
+    (void)state;
+    struct {
+        const char *reply;
+        const char *body;
+    } cases[] = {
+        {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "ok"},
+        {"HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"
+         "HTTP/1.1 200 OK\r\nETag: \"final\"\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+         "ok"},
+        {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"
+         "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+         "ok"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        script_srv s;
+        char url[128];
+        httpc_response r;
+        script_start(&s, cases[i].reply, strlen(cases[i].reply), 0);
+        script_url(&s, url, sizeof url);
+        assert_int_equal(httpc_get(&r, url, 1000, TIMEOUT_MS), API_OK);
+        assert_int_equal(r.status, 200);
+        assert_string_equal((const char *)r.body, cases[i].body);
+        if (i == 1) assert_string_equal(r.etag, "\"final\"");
+        httpc_response_free(&r);
+        script_stop(&s);
+    }
+    /* the interim response and the final one in separate packets */
+    static const char split[] = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    script_srv s;
+    char url[128];
+    httpc_response r;
+    script_start_paced(&s, split, sizeof split - 1, 0, 20, 1);
+    script_url(&s, url, sizeof url);
+    assert_int_equal(httpc_get(&r, url, 1000, TIMEOUT_MS), API_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal((const char *)r.body, "ok");
+    httpc_response_free(&r);
+    script_stop(&s);
+}
+
+/* A head over HTTPC_HEAD_MAX is refused as soon as it is seen, not at the timeout. */
+static void test_head_too_long(void **state)
+{
+    (void)state;
+    size_t cap = 3 * HTTPC_HEAD_MAX;
+    char *reply = malloc(cap);
+    assert_non_null(reply);
+    size_t n = (size_t)snprintf(reply, cap, "HTTP/1.1 200 OK\r\n");
+    while (n < 2 * HTTPC_HEAD_MAX) n += (size_t)snprintf(reply + n, cap - n, "X-Pad: %0100d\r\n", 0);
+    script_srv s;
+    char url[128];
+    httpc_response r;
+    script_start(&s, reply, n, 1); /* no blank line, and no close */
+    script_url(&s, url, sizeof url);
+    int64_t t0 = now_ms();
+    assert_int_equal(httpc_get(&r, url, 1000, 30000), API_ERR_IO);
+    assert_true(now_ms() - t0 < 15000);
+    assert_int_equal(r.status, 0);
+    script_stop(&s);
+    free(reply);
+}
+
+/* ---- tests: the parsing steps on their own ---- */
+
+static httpc_head_result parse_text(httpc_head *h, const char *text)
+{
+    return httpc_head_parse(h, (const uint8_t *)text, strlen(text));
+}
+
+static void test_head_parse(void **state)
+{
+    (void)state;
+    httpc_head h;
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nETag: \"x\"\r\n\r\nabc";
+    assert_int_equal(parse_text(&h, ok), HTTPC_HEAD_OK);
+    assert_int_equal(h.status, 200);
+    assert_int_equal(h.minor, 1);
+    assert_int_equal(h.head_len, sizeof ok - 1 - 3);
+    assert_int_equal(h.framing, HTTPC_FRAMING_LENGTH);
+    assert_true(h.length == 3);
+    assert_string_equal(h.etag, "\"x\"");
+    /* every prefix of a head is "more", never "bad" */
+    for (size_t n = 0; n < sizeof ok - 1 - 3; n++)
+        if (httpc_head_parse(&h, (const uint8_t *)ok, n) != HTTPC_HEAD_MORE)
+            fail_msg("prefix of %zu bytes", n);
+    /* not a head from the first bytes on */
+    assert_int_equal(parse_text(&h, "HTTP/2"), HTTPC_HEAD_BAD);
+    assert_int_equal(parse_text(&h, "<html>"), HTTPC_HEAD_BAD);
+    assert_int_equal(h.status, 0);
+    /* framing */
+    assert_int_equal(parse_text(&h, "HTTP/1.1 200 OK\r\n\r\n"), HTTPC_HEAD_OK);
+    assert_int_equal(h.framing, HTTPC_FRAMING_CLOSE);
+    assert_int_equal(parse_text(&h, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), HTTPC_HEAD_OK);
+    assert_int_equal(h.framing, HTTPC_FRAMING_CHUNKED);
+    assert_int_equal(parse_text(&h, "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
+                     HTTPC_HEAD_OK);
+    assert_true(h.length == UINT64_MAX);
+    assert_int_equal(parse_text(&h, "HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n"), HTTPC_HEAD_FRAMING);
+    assert_int_equal(h.status, 200);
+    assert_int_equal(parse_text(&h, "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"), HTTPC_HEAD_BAD);
+    assert_int_equal(h.status, 0);
+    /* every socket case, on its own: bad, or framing with its status */
+    for (size_t i = 0; i < sizeof bad_heads / sizeof bad_heads[0]; i++) {
+        httpc_head_result r = parse_text(&h, bad_heads[i].reply);
+        int interim = r == HTTPC_HEAD_OK && h.status < 200; /* judged by the client, not the parser */
+        if (r == HTTPC_HEAD_OK && !interim) fail_msg("head case %zu accepted", i);
+        if (!interim && h.status != bad_heads[i].status) fail_msg("head case %zu: status %d", i, h.status);
+    }
+}
+
+static void test_head_parse_bounds(void **state)
+{
+    (void)state;
+    static uint8_t buf[HTTPC_HEAD_MAX + 64];
+    httpc_head h;
+    /* a head of exactly HTTPC_HEAD_MAX bytes, then one byte more */
+    for (size_t extra = 0; extra <= 1; extra++) {
+        size_t n = (size_t)snprintf((char *)buf, sizeof buf, "HTTP/1.1 200 OK\r\nX-Pad: ");
+        size_t pad = HTTPC_HEAD_MAX + extra - n - 4;
+        memset(buf + n, 'p', pad);
+        memcpy(buf + n + pad, "\r\n\r\n", 4);
+        n += pad + 4;
+        assert_int_equal(n, HTTPC_HEAD_MAX + extra);
+        assert_int_equal(httpc_head_parse(&h, buf, n), extra ? HTTPC_HEAD_BAD : HTTPC_HEAD_OK);
+        if (!extra) assert_int_equal(h.head_len, HTTPC_HEAD_MAX);
+        assert_int_equal(httpc_head_parse(&h, buf, n - 1), extra ? HTTPC_HEAD_BAD : HTTPC_HEAD_MORE);
+    }
+    /* HTTPC_HEADERS_MAX header lines, then one more */
+    for (int extra = 0; extra <= 1; extra++) {
+        size_t n = (size_t)snprintf((char *)buf, sizeof buf, "HTTP/1.1 200 OK\r\n");
+        for (int i = 0; i < HTTPC_HEADERS_MAX + extra; i++)
+            n += (size_t)snprintf((char *)buf + n, sizeof buf - n, "X-%d: %d\r\n", i, i);
+        n += (size_t)snprintf((char *)buf + n, sizeof buf - n, "\r\n");
+        assert_int_equal(httpc_head_parse(&h, buf, n), extra ? HTTPC_HEAD_BAD : HTTPC_HEAD_OK);
+    }
+}
+
+/* Decodes a chunked body fed piece bytes at a time; the data in out (NUL-terminated), the result. */
+static httpc_chunked_result decode_chunked(const char *in, size_t len, size_t piece, char *out, size_t cap,
+                                           size_t *consumed)
+{
+    httpc_chunked c;
+    httpc_chunked_init(&c);
+    size_t off = 0, n = 0;
+    httpc_chunked_result r = HTTPC_CHUNKED_MORE;
+    while (off < len && r == HTTPC_CHUNKED_MORE) {
+        size_t avail = len - off < piece ? len - off : piece;
+        size_t used, dlen;
+        const uint8_t *d;
+        r = httpc_chunked_feed(&c, (const uint8_t *)in + off, avail, &used, &d, &dlen);
+        assert_true(used <= avail);
+        if (r == HTTPC_CHUNKED_MORE) assert_true(used > 0);
+        if (dlen) {
+            assert_true(d >= (const uint8_t *)in + off && d + dlen <= (const uint8_t *)in + off + used);
+            assert_true(n + dlen < cap);
+            memcpy(out + n, d, dlen);
+            n += dlen;
+        }
+        off += used;
+    }
+    out[n] = '\0';
+    *consumed = off;
+    return r;
+}
+
+static void test_chunked_decoder(void **state)
+{
+    (void)state;
+    char out[4096];
+    size_t used;
+    static const char body[] = "3;a=b\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nT: 1\r\n\r\nnext";
+    for (size_t piece = 1; piece <= sizeof body; piece++) {
+        assert_int_equal(decode_chunked(body, sizeof body - 1, piece, out, sizeof out, &used),
+                         HTTPC_CHUNKED_DONE);
+        assert_string_equal(out, "abc0123456789abcdef");
+        assert_int_equal(used, sizeof body - 1 - 4); /* "next" is not the body's */
+    }
+    /* every bad case of the socket test, fed whole and a byte at a time */
+    for (size_t i = 0; i < sizeof bad_chunked / sizeof bad_chunked[0]; i++) {
+        const char *b = bad_chunked[i].reply;
+        httpc_chunked_result whole = decode_chunked(b, strlen(b), strlen(b), out, sizeof out, &used);
+        httpc_chunked_result bytes = decode_chunked(b, strlen(b), 1, out, sizeof out, &used);
+        if (whole == HTTPC_CHUNKED_DONE || whole != bytes)
+            fail_msg("chunked case %zu: %d, %d", i, whole, bytes);
+    }
+    /* 16 hex digits are a size; the decoder hands over what there is of it */
+    static const char big[] = "000000000000000F\r\nabc";
+    assert_int_equal(decode_chunked(big, sizeof big - 1, 2, out, sizeof out, &used), HTTPC_CHUNKED_MORE);
+    assert_string_equal(out, "abc");
+    static const char huge[] = "FFFFFFFFFFFFFFFF\r\nxyz";
+    assert_int_equal(decode_chunked(huge, sizeof huge - 1, 64, out, sizeof out, &used), HTTPC_CHUNKED_MORE);
+    assert_string_equal(out, "xyz");
+    /* after the end, nothing more is taken */
+    httpc_chunked c;
+    httpc_chunked_init(&c);
+    size_t dlen;
+    const uint8_t *d;
+    assert_int_equal(httpc_chunked_feed(&c, (const uint8_t *)"0\r\n\r\n", 5, &used, &d, &dlen),
+                     HTTPC_CHUNKED_DONE);
+    assert_int_equal(used, 5);
+    assert_int_equal(httpc_chunked_feed(&c, (const uint8_t *)"1\r\nx", 4, &used, &d, &dlen),
+                     HTTPC_CHUNKED_DONE);
+    assert_int_equal(used, 0);
+    assert_int_equal(dlen, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1067,6 +1599,18 @@ int main(void)
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_concurrent_clients),
         cmocka_unit_test(test_problem_extra),
+        cmocka_unit_test(test_trickled_head),
+        cmocka_unit_test(test_trickled_body),
+        cmocka_unit_test(test_head_then_stall),
+        cmocka_unit_test(test_server_never_reads),
+        cmocka_unit_test(test_malformed_heads),
+        cmocka_unit_test(test_malformed_chunked),
+        cmocka_unit_test(test_strict_but_valid),
+        cmocka_unit_test(test_interim_responses),
+        cmocka_unit_test(test_head_too_long),
+        cmocka_unit_test(test_head_parse),
+        cmocka_unit_test(test_head_parse_bounds),
+        cmocka_unit_test(test_chunked_decoder),
     };
     return cmocka_run_group_tests_name("httpc", tests, setup, teardown);
 }
