@@ -1,12 +1,12 @@
 /*
- * httpc.h: a small, bounded HTTP/1.1 GET client over CivetWeb's client
- * API, for fetching signed objects (trust lists, feeds) from issuers and
+ * httpc.h: a small, bounded HTTP/1.1 GET client on plain POSIX sockets,
+ * for fetching signed objects (trust lists, feeds) from issuers and
  * mirrors. Plain http only: everything fetched is signed, and TLS is the
  * business of a reverse proxy (docs/federation.md).
  *
- * Thread-safe: no global state, one CivetWeb client connection per call.
- * The program must call mg_init_library(0) once, before the first request
- * (CivetWeb's rule; its client calls are not safe before it).
+ * Thread-safe: no global state, one connection per call; nothing to
+ * initialise first. Host names are looked up with glibc's getaddrinfo_a
+ * (libanl before glibc 2.34).
  */
 #ifndef API_HTTPC_H
 #define API_HTTPC_H
@@ -20,15 +20,15 @@ typedef struct {
     int status;        /* HTTP status code, 0 if no response */
     uint8_t *body;     /* malloc'd, NUL-terminated (not counted in len) */
     size_t len;
-    char etag[128];    /* the ETag header, if any */
+    char etag[128];    /* the first ETag header, if any and 1..127 printable ASCII */
 } httpc_response;
 
 /*
  * GET url ("http://host[:port]/path"). Refuses bodies over max bytes
- * (API_ERR_TOO_LARGE) and gives up after timeout_ms for connect and for
- * the whole response (API_ERR_IO). Returns API_OK whenever a response
- * arrived, whatever its status; API_ERR_ARG for a URL it cannot use.
- * The caller frees resp->body with httpc_response_free.
+ * (API_ERR_TOO_LARGE) and gives up after timeout_ms for the whole call
+ * (API_ERR_IO). Returns API_OK whenever a response arrived, whatever its
+ * status; API_ERR_ARG for a URL it cannot use. The caller frees
+ * resp->body with httpc_response_free.
  */
 api_err httpc_get(httpc_response *resp, const char *url, size_t max, int timeout_ms);
 
@@ -43,17 +43,26 @@ api_err httpc_get(httpc_response *resp, const char *url, size_t max, int timeout
  * 1..65535; no userinfo, spaces, control or non-ASCII characters; at most
  * HTTPC_URL_MAX characters. A fragment is not sent.
  *
- * Limits of CivetWeb 1.15's client, which hides its socket, so this
- * module cannot lift them: the name lookup (getaddrinfo) is not bounded;
- * connecting gives up after CivetWeb's fixed 10 s, not timeout_ms. The
- * status line and headers are bounded by timeout_ms (a server trickling
- * them can stretch that to twice timeout_ms). The body is read in
- * mg_read calls of at most 16 KiB with timeout_ms checked between them,
- * but one call returns only when all its bytes came, the body ended, or
- * 30 s (CivetWeb's built-in request timeout) passed with nothing: a
- * server that stalls mid-body costs up to 30 s more than timeout_ms, one
- * that trickles a byte now and then can hold a call much longer.
- * On an error resp->body is NULL; status and etag say what had arrived.
+ * The deadline: timeout_ms, counted once from the start on the monotonic
+ * clock, covers the whole call: the name lookup (none for a dotted IPv4
+ * address; a name's lookup is abandoned at the deadline), the connect,
+ * sending the request, the head and every byte of the body. Whatever the
+ * server does (silence, a byte now and then, a stall mid-body, an accept
+ * queue that never takes the connection) the call returns within
+ * timeout_ms and a few milliseconds.
+ *
+ * What is read, strictly (httpc_int.h has the details): a head of at most
+ * 16 KiB and 100 header lines, CRLF line ends, header names that are
+ * tokens, no obs-fold; Content-Length in digits only, never two that
+ * differ, never with Transfer-Encoding; "chunked" the only transfer
+ * coding, decoded with its CRLFs checked; 1xx interim responses skipped
+ * (at most 4), 101 refused. The body ends at Content-Length, at the last
+ * chunk, or at the close when neither is given; one that ends early is
+ * API_ERR_IO. 204 and 304 have none.
+ *
+ * On an error resp->body is NULL; status and etag say what had arrived: a
+ * head read whole and well-formed, even when its framing headers were then
+ * unusable; 0 and "" otherwise.
  */
 #define HTTPC_URL_MAX 2048
 api_err httpc_get_if_none_match(httpc_response *resp, const char *url, const char *etag, size_t max,
