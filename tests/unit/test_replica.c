@@ -10,6 +10,9 @@
  * oversized, overshooting), the trust-list rules (rollback, next root, new
  * epoch), the segment lookup of a mirror, and crash consistency: a child
  * killed during a large sync leaves the state of a checkpoint boundary.
+ * Last, the syncer over real sockets on 127.0.0.1: a source that trickles
+ * its answers (all of them, or only its segments) is dropped at the
+ * timeout and the next source serves.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,12 +23,16 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <inttypes.h>
 #include <lmdb.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +40,7 @@
 #include "feed.h"
 #include "httpc.h"
 #include "replica.h"
+#include "syncer.h"
 #include "testkit.h"
 #include "trust.h"
 
@@ -1689,6 +1697,207 @@ static void test_crash_consistency(void **state)
     tfeed_free(&f);
 }
 
+/* ---- the syncer over real sockets: a stalled source is dropped, the next one serves ---- */
+
+/*
+ * A server on 127.0.0.1 in a thread, one connection at a time. It serves
+ * the objects of a fakenet published under its own base URL (200 with a
+ * length, or 404), except the paths that contain `trickle` ("" for all):
+ * those get a head and a body sent one byte every 200 ms, until the client
+ * is gone or stop is asked.
+ */
+typedef struct {
+    int lfd, port;
+    char base[64];
+    const fakenet *net;
+    const char *trickle; /* NULL: serve everything */
+    int stop_pipe[2];
+    pthread_t th;
+    size_t requests;
+    size_t trickled;
+} httpsrv;
+
+static int httpsrv_stopped(httpsrv *s, int wait_ms)
+{
+    struct pollfd pf = {s->stop_pipe[0], POLLIN, 0};
+    return poll(&pf, 1, wait_ms) != 0;
+}
+
+static void httpsrv_send(int c, const void *p, size_t n)
+{
+    const char *b = p;
+    while (n > 0) {
+        ssize_t w = send(c, b, n, MSG_NOSIGNAL);
+        if (w <= 0) return;
+        b += w;
+        n -= (size_t)w;
+    }
+}
+
+static void httpsrv_answer(httpsrv *s, int c)
+{
+    char req[4096], path[1024], url[1200];
+    size_t n = 0;
+    req[0] = '\0';
+    while (n < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
+        struct pollfd pf = {c, POLLIN, 0};
+        if (poll(&pf, 1, 5000) != 1) return;
+        ssize_t r = recv(c, req + n, sizeof req - 1 - n, 0);
+        if (r <= 0) return;
+        n += (size_t)r;
+        req[n] = '\0';
+    }
+    if (sscanf(req, "GET %1023s HTTP/1.1", path) != 1) return;
+    s->requests++;
+    if (s->trickle && strstr(path, s->trickle)) {
+        static const char slow[] = "HTTP/1.1 200 OK\r\nContent-Length: 64\r\n\r\n"
+                                   "0123456789012345678901234567890123456789012345678901234567890123";
+        s->trickled++;
+        for (size_t i = 0; i < sizeof slow - 1 && !httpsrv_stopped(s, 200); i++)
+            if (send(c, slow + i, 1, MSG_NOSIGNAL) != 1) return;
+        return;
+    }
+    snprintf(url, sizeof url, "%s%s", s->base, path);
+    const net_obj *o = net_find(s->net, url);
+    char head[128];
+    int hl = snprintf(head, sizeof head, "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                      o ? "200 OK" : "404 Not Found", o ? o->len : 0);
+    httpsrv_send(c, head, (size_t)hl);
+    if (o) httpsrv_send(c, o->body, o->len);
+}
+
+static void *httpsrv_run(void *p)
+{
+    httpsrv *s = p;
+    for (;;) {
+        struct pollfd pf[2] = {{s->stop_pipe[0], POLLIN, 0}, {s->lfd, POLLIN, 0}};
+        int r = poll(pf, 2, 60000);
+        if (r == 0 || pf[0].revents) break;
+        if (r < 0 || !(pf[1].revents & POLLIN)) continue;
+        int c = accept(s->lfd, NULL, NULL);
+        if (c < 0) continue;
+        httpsrv_answer(s, c);
+        close(c);
+    }
+    return NULL;
+}
+
+/* Binds 127.0.0.1 on a port the OS picks: base is known, nothing served yet. */
+static void httpsrv_bind(httpsrv *s, const fakenet *net, const char *trickle)
+{
+    memset(s, 0, sizeof *s);
+    s->net = net;
+    s->trickle = trickle;
+    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(s->lfd >= 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(s->lfd, 8), 0);
+    socklen_t sl = sizeof sa;
+    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&sa, &sl), 0);
+    s->port = ntohs(sa.sin_port);
+    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+    assert_int_equal(pipe(s->stop_pipe), 0);
+}
+
+/* Serves from now on: the fakenet must not change until httpsrv_stop. */
+static void httpsrv_start(httpsrv *s)
+{
+    assert_int_equal(pthread_create(&s->th, NULL, httpsrv_run, s), 0);
+}
+
+static void httpsrv_stop(httpsrv *s)
+{
+    assert_int_equal(write(s->stop_pipe[1], "x", 1), 1);
+    pthread_join(s->th, NULL);
+    close(s->stop_pipe[0]);
+    close(s->stop_pipe[1]);
+    close(s->lfd);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Both issuers' feed URLs point at `stalled` (first source); the mirror
+ * `good` (second) serves everything. Runs one sync with a 1 s timeout and
+ * checks it succeeded from the mirror, within a bound that a sync stuck on
+ * the stalled source would exceed.
+ */
+static void sync_past_stalled_source(fixture *x, const char *trickle)
+{
+    httpsrv stalled, good;
+    httpsrv_bind(&stalled, &x->net, trickle);
+    httpsrv_bind(&good, &x->net, NULL);
+    for (size_t i = 0; i < x->fe.tl.n; i++)
+        snprintf(x->fe.tl.entries[i].feed, TRUST_FEED_MAX, "%s", stalled.base);
+    tfed_sign(&x->fe);
+    tfeed_publish(&x->f75, &x->net, stalled.base, T0);
+    tfeed_publish(&x->f13, &x->net, stalled.base, T0);
+    tfeed_publish(&x->f75, &x->net, good.base, T0);
+    tfeed_publish(&x->f13, &x->net, good.base, T0);
+    httpsrv_start(&stalled);
+    httpsrv_start(&good);
+
+    replica *r = open_with_trust(x->dir, &x->fe);
+    syncer_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    memcpy(cfg.root_pk, x->fe.root.pk, sizeof cfg.root_pk);
+    const char *mirrors[] = {good.base};
+    cfg.mirrors = mirrors;
+    cfg.n_mirrors = 1;
+    cfg.timeout_ms = 1000;
+    syncer_result *res = malloc(sizeof *res);
+    assert_non_null(res);
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *log = open_memstream(&buf, &blen);
+    assert_non_null(log);
+    int64_t t0 = mono_ms();
+    api_err e = syncer_run(r, &cfg, T0 + 10, log, res);
+    int64_t took = mono_ms() - t0;
+    fclose(log);
+    if (getenv("REPLICA_TEST_LOG")) fprintf(stderr, "%s(%lld ms)\n", buf, (long long)took);
+    httpsrv_stop(&stalled);
+    httpsrv_stop(&good);
+
+    assert_int_equal(e, API_OK);
+    assert_true(took < 20000); /* two stalls of 1 s and the rest; a stuck sync would take far longer */
+    const char *iss[] = {"FR-75", "FR-13"};
+    for (size_t i = 0; i < 2; i++) {
+        const replica_issuer_report *p = report_of(&res->feeds, iss[i]);
+        assert_int_equal(p->reached, 1);
+        assert_string_equal(p->source, good.base);
+    }
+    assert_true(stalled.trickled >= 2); /* each issuer met the stall first */
+    assert_non_null(strstr(buf, "unreachable (io)"));
+    assert_int_equal(held_seq(r, "FR-75"), x->f75.seq);
+    assert_int_equal(held_seq(r, "FR-13"), x->f13.seq);
+    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 60);
+    assert_model(r, &x->f75, 90, 140);
+    assert_model(r, &x->f13, 490, 520);
+    free(buf);
+    free(res);
+    replica_close(r);
+}
+
+static void test_syncer_source_trickles(void **state)
+{
+    sync_past_stalled_source(*state, ""); /* every answer of the issuers' feeds, from the first byte */
+}
+
+static void test_syncer_source_stalls_mid_batch(void **state)
+{
+    sync_past_stalled_source(*state, "/segments/"); /* checkpoints served, segments trickled */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1716,6 +1925,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_bound, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_readers, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_crash_consistency, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_syncer_source_trickles, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_syncer_source_stalls_mid_batch, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests_name("replica", tests, NULL, NULL);
 }
