@@ -15,9 +15,9 @@
  * its helper thread will still write into the request block, so that
  * block lives on the heap with two references: this call's and the
  * completion notification's (a SIGEV_THREAD callback). Whoever lets go
- * last frees it. Only when glibc cannot queue the lookup at all (no memory
- * or no thread) is the small block left allocated rather than risk freeing
- * memory a helper may still use.
+ * last frees it. Only when glibc cannot queue the lookup or start its
+ * notification (no memory, no thread) is the small block left allocated
+ * rather than risk freeing memory a helper may still use.
  *
  * Parsing (the pure steps are in httpc_int.h, for the tests and the fuzz
  * target). The head is read into one buffer of HTTPC_HEAD_MAX bytes and
@@ -381,7 +381,7 @@ static int httpc_etag_ok(const char *etag)
 static int64_t httpc_now_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail: a valid clock and address */
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
