@@ -1,6 +1,6 @@
 // build.mjs: builds the web pages into web/dist, which `api-verifier serve
-// --web-root web/dist` serves (CivetWeb: /check/ is dist/check/index.html and
-// /check redirects there).
+// --web-root web/dist` serves (/check/ is dist/check/index.html and /check
+// redirects there).
 //
 //   dist/check/index.html    the checker: its style and code inside the page
 //   dist/holder/index.html   the holder's card, the same way
@@ -10,15 +10,23 @@
 //   dist/assets/style.css           the style, for the home page
 //   dist/check|holder/manifest.json, dist/icons/   installable web apps
 //   dist/sw.js                      the service worker (scope /), listing every file
-//   dist/**/*.gz                    compressed copies (CivetWeb serves them to
+//   dist/csp.txt                    the Content-Security-Policy of every file here:
+//                                   one line, read by the service at start and sent
+//                                   as a header with each file (see step 5)
+//   dist/**/*.gz                    compressed copies (the service sends them to
 //                                   browsers that accept gzip)
 //
 // Each page carries its style and code inline, so that a phone on a slow
-// network needs one request to have a usable page; the library follows.
+// network needs one request to have a usable page; the library follows. The
+// policy allows those inline blocks by their SHA-256 hashes, computed here from
+// the exact text inlined, and nothing else inline: no 'unsafe-inline', no
+// 'unsafe-eval'; the build fails if a page has an inline block without its hash,
+// an inline event handler, a style attribute or a javascript: URL.
 // Everything comes from src/ and public/ and the npm packages pinned by
 // package-lock.json: no CDN, nothing fetched at run time but the page's own
 // origin. The build's version is a hash of its output, so a new build means a
-// new service worker and a fresh cache.
+// new service worker and a fresh cache (and a new policy: the service must be
+// restarted to read it).
 import { build } from 'esbuild';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -35,6 +43,9 @@ const target = ['es2020', 'chrome80', 'safari14.1', 'firefox78'];
 fs.rmSync(dist, { recursive: true, force: true });
 fs.mkdirSync(dist, { recursive: true });
 fs.cpSync(pub, dist, { recursive: true });
+
+/** A CSP hash source for the exact text of an inline <script> or <style> element (UTF-8). */
+const cspHash = (text) => `'sha256-${crypto.createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 const common = { bundle: true, minify: true, platform: 'browser', target, legalComments: 'eof', logLevel: 'warning',
   charset: 'utf8', absWorkingDir: here };
@@ -64,6 +75,7 @@ const css = fs.readFileSync(path.join(pub, 'assets', 'style.css'), 'utf8');
 const cssMin = (await build({ ...common, stdin: { contents: css, loader: 'css' }, external: ['/icons/*'], write: false }))
   .outputFiles[0].text;
 const pages = {};
+const inline = { script: new Set(), style: new Set() }; // the CSP hashes of what is inlined
 for (const p of ['check', 'holder']) {
   const out = await build({
     ...common,
@@ -76,10 +88,14 @@ for (const p of ['check', 'holder']) {
   });
   const js = out.outputFiles.find((f) => f.path.endsWith('.js')).text;
   const html = fs.readFileSync(path.join(src, p, 'index.html'), 'utf8');
+  const style = cssMin.trim();
+  const script = js.replace(/<\/script/gi, '<\\/script').trim();
   pages[p] = html
-    .replace(/<link rel="stylesheet" href="\/assets\/style\.css[^"]*">/, () => `<style>${cssMin.trim()}</style>`)
-    .replace('<!--app-->', () => `<script>${js.replace(/<\/script/gi, '<\\/script').trim()}</script>`);
+    .replace(/<link rel="stylesheet" href="\/assets\/style\.css[^"]*">/, () => `<style>${style}</style>`)
+    .replace('<!--app-->', () => `<script>${script}</script>`);
   if (!pages[p].includes('<style>') || !pages[p].includes('<script>')) throw new Error(`${p}/index.html: no place for the style or the code`);
+  inline.style.add(cspHash(style));
+  inline.script.add(cspHash(script));
 }
 
 // The version: a hash of everything built.
@@ -121,7 +137,48 @@ await build({
 });
 fs.writeFileSync(path.join(dist, 'version.txt'), `${version}\n`);
 
-// 5. Compressed copies: CivetWeb serves FILE.gz for FILE to a browser that accepts gzip.
+// 5. The Content-Security-Policy of every file of web/dist, one line (the service reads it at start and
+// sends it as a header). Written after the service worker's list: it is not a file of the pages.
+// - script-src, style-src: the page's own origin, and each inline block by its hash; never
+//   'unsafe-inline' nor 'unsafe-eval' (no eval, no new Function, no inline handler, no style="").
+// - worker-src 'self': the service worker /sw.js and the QR reader /assets/scan-worker.js (a classic
+//   worker from the same origin, no blob: worker). No WebAssembly anywhere (jsQR, the Ed25519 and
+//   SHA-2 code are plain JavaScript), so no 'wasm-unsafe-eval'.
+// - img-src data: blob:: images the pages make themselves: a photo is read from a blob: URL where
+//   createImageBitmap is missing (scanner.js); data: for drawn images (none today).
+// - media-src 'self' blob:: the camera reaches the <video> through srcObject, which no directive
+//   restricts; blob: would admit a stream or file given as a blob: URL (not used today).
+// - connect-src 'self': the bundle and POST /api/v1/verify, from the pages and the service worker.
+// - frame-ancestors 'none', base-uri 'none', object-src 'none': never framed, no <base>, no plug-in;
+//   form-action 'self': the text field's form is handled by the page and never sent anywhere else.
+const csp = [
+  "default-src 'self'",
+  `script-src 'self' ${[...inline.script].join(' ')}`,
+  `style-src 'self' ${[...inline.style].join(' ')}`,
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+// The pages must live by it: every inline block hashed, no inline handler, style attribute or javascript: URL.
+for (const f of files.filter((x) => x.endsWith('.html'))) {
+  const html = fs.readFileSync(f, 'utf8');
+  const rel = path.relative(here, f);
+  for (const [, tag, body] of html.matchAll(/<(script|style)\b[^>]*>([\s\S]*?)<\/\1>/gi)) {
+    if (body && !csp.includes(cspHash(body))) throw new Error(`${rel}: an inline <${tag}> not in the policy`);
+  }
+  const bad = /\son[a-z]+\s*=|\sstyle\s*=|javascript:/i.exec(html.replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1>/gi, ''));
+  if (bad) throw new Error(`${rel}: "${bad[0].trim()}" is not allowed by the Content-Security-Policy`);
+}
+if (!/^[\x20-\x7e]+$/.test(csp) || csp.length > 8192) throw new Error('the policy is not one line of ASCII of at most 8 KiB');
+fs.writeFileSync(path.join(dist, 'csp.txt'), csp);
+
+// 6. Compressed copies: the service sends FILE.gz for FILE to a browser that accepts gzip.
 files.length = 0;
 walk(dist);
 let pageBytes = 0;
