@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startFederation, cameraVideo } from './federation.mjs';
-import { launch, phone, open, verdict, shot, expectNoAxeViolations, assert } from './helpers.mjs';
+import { launch, phone, open, verdict, shot, expectNoAxeViolations, expectNoCspViolations, assert } from './helpers.mjs';
 
 let fed;
 const A = {};
@@ -76,4 +76,9 @@ test('while the camera looks for a code: the viewfinder, the hint, axe-clean', a
   } finally {
     await browser.close();
   }
+});
+
+// Last: the pages' Content-Security-Policy (web/dist/csp.txt) held everywhere above.
+test('no Content-Security-Policy violation on any page, worker or service worker opened above', async () => {
+  await expectNoCspViolations();
 });

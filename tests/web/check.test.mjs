@@ -1,12 +1,16 @@
 // The checker (/check) in Chromium at 360 × 800 against a real federation:
 // pasting, a photo, the verdicts (valid, revoked, expired, cannot be confirmed,
 // unreadable), keyboard use, the language switch, axe-core on every state,
-// the same verdicts on the phone and from POST /api/v1/verify, and the same
-// steps on a slowed-down phone (their timings are in tests/bench/bench_web.mjs).
+// the same verdicts on the phone and from POST /api/v1/verify, the same steps
+// on a slowed-down phone (their timings are in tests/bench/bench_web.mjs), and
+// the pages' Content-Security-Policy.
 import { test, before, after } from 'node:test';
-import { startFederation, day } from './federation.mjs';
-import { launch, phone, open, paste, again, verdict, shot, fullPage, slowPhone, unthrottle, expectNoAxeViolations, assert, sentenceOf }
-  from './helpers.mjs';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startFederation, day, WEB_DIST } from './federation.mjs';
+import { launch, phone, open, paste, again, verdict, shot, fullPage, slowPhone, unthrottle, expectNoAxeViolations,
+  expectNoCspViolations, assert, sentenceOf } from './helpers.mjs';
 
 let fed;
 let browser;
@@ -273,4 +277,35 @@ test('the home page links to both pages and passes axe', async () => {
   assert.equal(await home.getAttribute('a[href="/check/"].button', 'href'), '/check/');
   await expectNoAxeViolations(home, 'home');
   await home.close();
+});
+
+test('the pages\' Content-Security-Policy (web/dist/csp.txt): strict, with the hash of each inline block', async () => {
+  const csp = fs.readFileSync(path.join(WEB_DIST, 'csp.txt'), 'utf8');
+  assert.match(csp, /^[\x20-\x7e]+$/, 'one line of ASCII');
+  const directives = Object.fromEntries(csp.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)]));
+  assert.doesNotMatch(csp, /'unsafe-|\*/, 'no unsafe-inline, unsafe-eval, unsafe-hashes, no wildcard');
+  assert.deepEqual(directives['default-src'], ["'self'"]);
+  assert.deepEqual(directives['object-src'], ["'none'"]);
+  assert.deepEqual(directives['frame-ancestors'], ["'none'"]);
+  for (const p of ['/check/', '/holder/']) {
+    const res = await fetch(fed.verifierUrl + p);
+    const html = await res.text();
+    let blocks = 0;
+    for (const [, tag, body] of html.matchAll(/<(script|style)\b[^>]*>([\s\S]*?)<\/\1>/g)) {
+      const hash = `'sha256-${crypto.createHash('sha256').update(body, 'utf8').digest('base64')}'`;
+      assert.ok(directives[`${tag}-src`].includes(hash), `${p}: the inline <${tag}> is allowed by its hash`);
+      blocks += 1;
+    }
+    assert.equal(blocks, 2, `${p}: its style and its code are inline`);
+    assert.doesNotMatch(html.replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1>/g, ''), /\son[a-z]+=|\sstyle=|javascript:/i,
+      `${p}: no inline handler, style attribute or javascript: URL`);
+    // Once the service sends the policy with the pages, it is this one.
+    const sent = res.headers.get('content-security-policy');
+    if (sent !== null) assert.equal(sent, csp, `${p}: the service sends the policy of csp.txt`);
+  }
+});
+
+// Last: the pages' Content-Security-Policy (web/dist/csp.txt) held everywhere above.
+test('no Content-Security-Policy violation on any page, worker or service worker opened above', async () => {
+  await expectNoCspViolations();
 });

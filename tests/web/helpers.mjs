@@ -1,7 +1,10 @@
 // Helpers of the browser tests: Debian's Chromium driven by playwright-core
 // (from web/node_modules; never a downloaded browser), axe-core injected from
-// web/node_modules, screenshots into one temporary folder, and the checks
-// every test makes of the verdict shown.
+// web/node_modules, screenshots into one temporary folder, the checks every
+// test makes of the verdict shown, and a record of every Content-Security-
+// Policy violation on every page, worker and service worker (each test file
+// ends with expectNoCspViolations()). Nothing here adds a <script> or <style>
+// element to a page: the pages' policy would block it.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +14,7 @@ import { ROOT } from './federation.mjs';
 
 const require = createRequire(path.join(ROOT, 'web', 'package.json'));
 export const { chromium } = require('playwright-core');
-const AXE = require.resolve('axe-core/axe.min.js');
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const JSQR = require.resolve('jsqr');
 export const jsQR = require(JSQR);
 
@@ -29,12 +32,86 @@ export async function launch({ video } = {}) {
   return chromium.launch({ executablePath: CHROMIUM, args, timeout: 60000 });
 }
 
-/** A phone-sized context (360 × 800), camera allowed for the verifier's origin when asked. */
+/** A phone-sized context (360 × 800), camera allowed for the verifier's origin when asked; CSP violations recorded. */
 export async function phone(browser, { origin, camera = false, locale = 'fr-FR' } = {}) {
   const ctx = await browser.newContext({ viewport: { width: 360, height: 800 }, deviceScaleFactor: 1, isMobile: false,
     hasTouch: true, locale, serviceWorkers: 'allow' });
   if (camera) await ctx.grantPermissions(['camera'], { origin });
+  await watchCsp(ctx);
   return ctx;
+}
+
+// Content-Security-Policy violations of every page, worker and service worker of the contexts made by
+// phone(), from two sources: the document's securitypolicyviolation events (an init script keeps them in
+// window.__cspViolations and reports each through a binding, so that none is lost when the page
+// navigates), and Chromium's console messages about the policy. expectNoCspViolations() fails on any.
+const CSP_TEXT = /Content[- ]Security[- ]Policy/i;
+const cspViolations = []; // {page, where, what}
+const watched = { contexts: 0, pages: 0, workers: 0 };
+const watchedPages = new Set();
+
+function recordCsp(page, where, what) {
+  cspViolations.push({ page, where, what });
+}
+
+function cspListener() {
+  // Runs in the page (and in workers: self); reports what the browser blocked.
+  const g = typeof window === 'undefined' ? self : window;
+  g.__cspViolations = g.__cspViolations || [];
+  g.addEventListener('securitypolicyviolation', (e) => {
+    const v = { directive: e.effectiveDirective || e.violatedDirective, blocked: e.blockedURI,
+      at: `${e.sourceFile || ''}:${e.lineNumber || 0}`, sample: e.sample || '', url: g.location.href };
+    g.__cspViolations.push(v);
+    if (typeof g.__reportCspViolation === 'function') g.__reportCspViolation(v);
+    else console.error(`Content Security Policy violation: ${JSON.stringify(v)}`);
+  }, true);
+}
+
+async function watchCsp(ctx) {
+  watched.contexts += 1;
+  await ctx.exposeBinding('__reportCspViolation', (source, v) => recordCsp(source.page, v.url, JSON.stringify(v)));
+  await ctx.addInitScript(cspListener);
+  const onConsole = (page, where) => (msg) => {
+    if (CSP_TEXT.test(msg.text())) recordCsp(page, where(), msg.text());
+  };
+  const watchWorker = (page, w) => {
+    watched.workers += 1;
+    w.on('console', onConsole(page, () => w.url()));
+    w.evaluate(cspListener).catch(() => {});
+  };
+  ctx.on('page', (page) => {
+    watched.pages += 1;
+    watchedPages.add(page);
+    page.on('console', onConsole(page, () => page.url()));
+    page.on('worker', (w) => watchWorker(page, w));
+  });
+  ctx.on('serviceworker', (w) => watchWorker(null, w));
+  for (const w of ctx.serviceWorkers()) watchWorker(null, w);
+}
+
+/**
+ * Fails if the browser reported any Content-Security-Policy violation: on `page` only when given,
+ * otherwise on every page, worker and service worker of every context made by phone() in this process.
+ * Each test file ends with expectNoCspViolations() for everything it opened.
+ */
+export async function expectNoCspViolations(page) {
+  // The open documents' own lists too, in case a report has not reached us yet.
+  for (const p of page ? [page] : watchedPages) {
+    if (p.isClosed()) continue;
+    const here = await p.evaluate(() => window.__cspViolations || []).catch(() => []);
+    for (const v of here) {
+      const what = JSON.stringify(v);
+      if (!cspViolations.some((x) => x.what === what)) recordCsp(p, v.url, what);
+    }
+  }
+  await new Promise((r) => setTimeout(r, 50)); // console events still on their way
+  // A worker's message may come both from the worker and through its page: each violation once.
+  const seen = new Map();
+  for (const v of cspViolations) if ((!page || v.page === page) && !seen.has(v.what)) seen.set(v.what, `${v.where}: ${v.what}`);
+  const list = [...seen.values()];
+  assert.deepEqual(list, [], `Content-Security-Policy violations:\n${list.join('\n')}`);
+  if (!page) assert.ok(watched.pages > 0, 'no page was watched');
+  return { ...watched };
 }
 
 /**
@@ -67,7 +144,9 @@ export async function open(ctx, url) {
 
 /** Runs axe-core on the page as it is now; fails with the list of violations. */
 export async function expectNoAxeViolations(page, state) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE });
+  // Injected as code evaluated by the test, not as a <script> element, which the pages' policy would
+  // block (and report).
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE_SOURCE);
   const res = await page.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
@@ -110,9 +189,13 @@ export async function shot(page, name) {
 export async function fullPage(page, name) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
-  const style = await page.addStyleTag({ content: '.again-bar { position: static !important; }' });
+  // Through the CSSOM (a <style> element added here would break the pages' policy).
+  const set = (pos) => page.evaluate((p) => {
+    for (const el of document.querySelectorAll('.again-bar')) el.style.setProperty('position', p, p ? 'important' : '');
+  }, pos);
+  await set('static');
   await page.screenshot({ path: file, fullPage: true });
-  await style.evaluate((el) => el.remove());
+  await set('');
   return file;
 }
 

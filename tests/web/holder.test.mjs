@@ -4,7 +4,7 @@
 // offline after the first visit; by paste and by photo; in English; axe-clean.
 import { test, before, after } from 'node:test';
 import { startFederation, day } from './federation.mjs';
-import { launch, phone, open, shot, fullPage, expectNoAxeViolations, assert } from './helpers.mjs';
+import { launch, phone, open, shot, fullPage, expectNoAxeViolations, expectNoCspViolations, assert } from './helpers.mjs';
 
 let fed;
 let browser;
@@ -140,4 +140,9 @@ test('the holder page is installable: manifest and icons', async () => {
   }
   assert.ok(m.icons.some((i) => i.sizes === '512x512' && i.type === 'image/png'));
   assert.ok(m.icons.some((i) => i.purpose === 'maskable'));
+});
+
+// Last: the pages' Content-Security-Policy (web/dist/csp.txt) held everywhere above.
+test('no Content-Security-Policy violation on any page, worker or service worker opened above', async () => {
+  await expectNoCspViolations();
 });

@@ -4,7 +4,7 @@
 // online the page refreshes its bundle and shows it.
 import { test, before, after } from 'node:test';
 import { startFederation } from './federation.mjs';
-import { launch, phone, open, paste, again, shot, expectNoAxeViolations, assert } from './helpers.mjs';
+import { launch, phone, open, paste, again, shot, expectNoAxeViolations, expectNoCspViolations, assert } from './helpers.mjs';
 
 let fed;
 let browser;
@@ -75,4 +75,9 @@ test('a revocation synced while offline shows once the page refreshes its bundle
   assert.equal(await page.evaluate(() => window.apiCheck.perf.where), 'local');
   await again(page);
   await ctx.setOffline(false);
+});
+
+// Last: the pages' Content-Security-Policy (web/dist/csp.txt) held everywhere above.
+test('no Content-Security-Policy violation on any page, worker or service worker opened above', async () => {
+  await expectNoCspViolations();
 });
