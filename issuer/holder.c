@@ -7,9 +7,13 @@
  * holder_rec_finish() checks that nothing is missing and the rules between
  * fields (dates in order, at most three months of validity). The JSON front
  * end uses cJSON and only maps types (a JSON boolean becomes "true" or
- * "false"); the CSV front end is a small RFC 4180 reader over the caller's
- * buffer that never allocates per row and never stores more than
- * HOLDER_FIELD_MAX bytes of a field.
+ * "false"); before cJSON sees the text, jsonscan_check refuses it when it
+ * is malformed, nested deeper than the format (HOLDER_JSON_DEPTH: the
+ * object, and previous_title in it) or has an object or array of more than
+ * HOLDER_JSON_MEMBERS entries, so that whatever the input holds, cJSON
+ * never recurses or allocates beyond that. The CSV front end is a small
+ * RFC 4180 reader over the caller's buffer that never allocates per row
+ * and never stores more than HOLDER_FIELD_MAX bytes of a field.
  *
  * This file must not trust any length in the input, abort, or print: bad
  * input is an error code and a "field: message" text. Messages never
@@ -28,6 +32,7 @@
 #include <strings.h>
 
 #include "apitime.h"
+#include "jsonscan.h"
 
 /* ---- fields ---- */
 
@@ -328,6 +333,10 @@ static api_err holder_rec_finish(holder_rec *r, char *err, size_t errcap)
 
 /* ---- JSON ---- */
 
+#define HOLDER_JSON_DEPTH   2  /* the object, and the previous_title object in it */
+#define HOLDER_JSON_MEMBERS 32 /* 12 fields, with room for unknown ones to be named */
+#define HOLDER_JSON_BOM     "\xEF\xBB\xBF"
+
 /*
  * cJSON turns "\u0000" into a NUL that silently cuts the string short;
  * find it first. Walks strings only, honouring escapes. 1 if found.
@@ -427,6 +436,39 @@ static api_err json_object(holder_rec *r, const cJSON *root, char *err, size_t e
     return holder_rec_finish(r, err, errcap);
 }
 
+/*
+ * The structure of the text (after any BOM, whose length is base), checked
+ * before cJSON builds anything: "json: ..." naming the problem and its byte
+ * offset in the input.
+ */
+static api_err json_scan(char *err, size_t errcap, const char *text, size_t len, size_t base)
+{
+    size_t at = 0;
+    char msg[96];
+    switch (jsonscan_check(text, len, HOLDER_JSON_DEPTH, HOLDER_JSON_MEMBERS, &at)) {
+    case JSONSCAN_OK:
+        return API_OK;
+    case JSONSCAN_TOO_DEEP:
+        snprintf(msg, sizeof msg, "nested more than %d levels deep at byte %zu", HOLDER_JSON_DEPTH,
+                 base + at);
+        break;
+    case JSONSCAN_TOO_MANY_MEMBERS:
+        snprintf(msg, sizeof msg, "more than %d members in one object or array at byte %zu",
+                 HOLDER_JSON_MEMBERS, base + at);
+        break;
+    case JSONSCAN_MALFORMED:
+    default:
+        /* a complete value before the byte that stopped the scan: something follows the object */
+        if (at < len && jsonscan_check(text, at, HOLDER_JSON_DEPTH, HOLDER_JSON_MEMBERS, NULL) == JSONSCAN_OK)
+            snprintf(msg, sizeof msg, "data after the object");
+        else
+            snprintf(msg, sizeof msg, "syntax error at byte %zu", base + at);
+        break;
+    }
+    set_err(err, errcap, "json", msg);
+    return API_ERR_CLAIMS;
+}
+
 api_err holder_from_json(api_claims *c, char *err, size_t errcap, const char *json, size_t len)
 {
     if (!err) errcap = 0;
@@ -441,6 +483,12 @@ api_err holder_from_json(api_claims *c, char *err, size_t errcap, const char *js
         set_err(err, errcap, "json", "contains a NUL byte");
         return API_ERR_CLAIMS;
     }
+    /* a UTF-8 byte-order mark is skipped, as cJSON always did here */
+    size_t bom = len >= 3 && !memcmp(json, HOLDER_JSON_BOM, 3) ? 3 : 0;
+    json += bom;
+    len -= bom;
+    api_err e = json_scan(err, errcap, json, len, bom);
+    if (e) return e;
     if (json_has_nul_escape(json, len)) {
         set_err(err, errcap, "json", "\\u0000 is not allowed in a string");
         return API_ERR_CLAIMS;
@@ -452,10 +500,9 @@ api_err holder_from_json(api_claims *c, char *err, size_t errcap, const char *js
     copy[len] = '\0';
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 0);
-    api_err e;
     if (!root) {
         char msg[64];
-        size_t at = end && end >= copy ? (size_t)(end - copy) : 0;
+        size_t at = bom + (end && end >= copy ? (size_t)(end - copy) : 0);
         snprintf(msg, sizeof msg, "syntax error at byte %zu", at);
         set_err(err, errcap, "json", msg);
         e = API_ERR_CLAIMS;

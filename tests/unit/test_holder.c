@@ -399,6 +399,79 @@ static void test_json_syntax(void **state)
     assert_int_equal(holder_from_json(&c, err, sizeof err, NULL, 0), API_ERR_ARG);
 }
 
+/* The nesting and sizes are checked before cJSON builds anything, with the byte where it went wrong. */
+static void test_json_depth_and_size(void **state)
+{
+    (void)state;
+    api_claims c;
+    /* the format nests two levels: the object, and previous_title in it */
+    assert_int_equal(parse(&c, json_with(-1, -1, NULL, NULL)), API_OK);
+    char want[96];
+    const char *j =
+        json_with(-1, (int)NREQ, "{\"number\": [\"7501234567\"], \"expires_on\": \"2026-09-30\"}", NULL);
+    snprintf(want, sizeof want, "json: nested more than 2 levels deep at byte %zu",
+             (size_t)(strchr(j, '[') - j));
+    expect_error(j, want);
+    expect_error("{\"family_name\": {\"a\": {}}}", "json: nested more than 2 levels deep at byte 22");
+    expect_error("{\"x\": [[1]]}", "json: nested more than 2 levels deep at byte 7");
+    expect_error("[[[", "json: nested more than 2 levels deep at byte 2");
+    /* a too-deep holder file: refused at its third bracket, however deep it goes */
+    static char deep[HOLDER_JSON_MAX];
+    memset(deep, '[', sizeof deep);
+    assert_int_equal(holder_from_json(&c, err, sizeof err, deep, sizeof deep), API_ERR_CLAIMS);
+    assert_string_equal(err, "json: nested more than 2 levels deep at byte 2");
+    for (size_t i = 0; i + 5 <= sizeof deep; i += 5) memcpy(deep + i, "{\"a\":", 5);
+    assert_int_equal(holder_from_json(&c, err, sizeof err, deep, sizeof deep), API_ERR_CLAIMS);
+    assert_string_equal(err, "json: nested more than 2 levels deep at byte 10");
+    /* the same file on a small thread stack is the same error, not a crash: see test_jsonscan */
+
+    /* at most 32 members in an object or items in an array */
+    char big[4096];
+    size_t o = (size_t)snprintf(big, sizeof big, "{\"x0\": 0");
+    for (int i = 1; i < 32; i++) o += (size_t)snprintf(big + o, sizeof big - o, ", \"x%d\": 0", i);
+    snprintf(big + o, sizeof big - o, "}");
+    expect_error(big, "x0: unknown field"); /* 32: read, and the first unknown one named */
+    size_t at = o + 2;
+    snprintf(big + o, sizeof big - o, ", \"x32\": 0}");
+    snprintf(want, sizeof want, "json: more than 32 members in one object or array at byte %zu", at);
+    expect_error(big, want);
+    o = (size_t)snprintf(big, sizeof big, "{\"family_name\": [0");
+    for (int i = 1; i < 40; i++) o += (size_t)snprintf(big + o, sizeof big - o, ",0");
+    snprintf(big + o, sizeof big - o, "]}");
+    expect_error(big, "json: more than 32 members in one object or array at byte 81");
+    /* a 1 MiB array is refused at its 33rd item */
+    memset(deep, ' ', sizeof deep);
+    memcpy(deep, "{\"a\":[0", 7);
+    for (size_t i = 7; i + 2 <= sizeof deep; i += 2) memcpy(deep + i, ",0", 2);
+    assert_int_equal(holder_from_json(&c, err, sizeof err, deep, sizeof deep), API_ERR_CLAIMS);
+    assert_string_equal(err, "json: more than 32 members in one object or array at byte 70");
+}
+
+/* The syntax is JSON's, and the messages give the byte where it breaks. */
+static void test_json_syntax_offsets(void **state)
+{
+    (void)state;
+    api_claims c;
+    expect_error("", "json: syntax error at byte 0");
+    expect_error("{", "json: syntax error at byte 1");
+    expect_error("{\"family_name\": \"DIALLO\",}", "json: syntax error at byte 25");
+    expect_error("{\"family_name\" \"DIALLO\"}", "json: syntax error at byte 15");
+    expect_error("{family_name: 1}", "json: syntax error at byte 1");
+    expect_error("{\"family_name\": \"DIALLO}", "json: syntax error at byte 24");
+    /* a raw control character in a string, and white space JSON does not have */
+    expect_error("{\"family_name\": \"DI\tALLO\"}", "json: syntax error at byte 19");
+    expect_error("\f{}", "json: syntax error at byte 0");
+    expect_error("{}\v", "json: data after the object");
+    expect_error("{}}", "json: data after the object");
+    /* a UTF-8 byte-order mark is skipped; offsets still count it */
+    char bom[4096];
+    snprintf(bom, sizeof bom, "\xEF\xBB\xBF%s", json_with(-1, -1, NULL, NULL));
+    assert_int_equal(parse(&c, bom), API_OK);
+    expect_error("\xEF\xBB\xBF{", "json: syntax error at byte 4");
+    expect_error("\xEF\xBB\xBF[[[", "json: nested more than 2 levels deep at byte 5");
+    expect_error("\xEF\xBB\xBF\xEF\xBB\xBF{}", "json: syntax error at byte 3");
+}
+
 /* ---- CSV ---- */
 
 #define HEADER                                                                                            \
@@ -693,6 +766,8 @@ int main(void)
         cmocka_unit_test(test_name_bounds_and_utf8),
         cmocka_unit_test(test_unknown_and_duplicate_fields),
         cmocka_unit_test(test_json_syntax),
+        cmocka_unit_test(test_json_depth_and_size),
+        cmocka_unit_test(test_json_syntax_offsets),
         cmocka_unit_test(test_csv_good_and_bad_rows),
         cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_csv_crlf_bom_blank),
