@@ -14,10 +14,8 @@
  * Holder data are read from the input and written to OUT only; nothing
  * personal is printed beyond the attestation ids and file names.
  */
-#include <civetweb.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <time.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -28,7 +26,9 @@
 #include "apitime.h"
 #include "b64url.h"
 #include "cli.h"
+#include "clientaddr.h"
 #include "feedsrv.h"
+#include "httpd.h"
 #include "fsutil.h"
 #include "holder.h"
 #include "issuer.h"
@@ -40,6 +40,8 @@
 #define ISSUE_MAX_INPUT    (64u * 1024 * 1024)
 #define ISSUE_QR_MAX       4400
 #define ISSUE_WARN_VERSION 15
+#define ISS_SERVE_THREADS         64 /* connections the feed server serves at once */
+#define ISS_SERVE_REQUEST_TIMEOUT 10 /* seconds */
 
 static const char usage_text[] =
     "Usage: api-issuer COMMAND [OPTIONS]\n"
@@ -69,9 +71,14 @@ static const char usage_text[] =
     "         [--format text|json]   (ids, statuses and dates only: no personal data)\n"
     "  publish --dir ISS\n"
     "         Cuts pending events into signed segments and signs a checkpoint (and snapshot).\n"
-    "  serve  --dir ISS --listen 127.0.0.1:PORT [--heartbeat SECONDS]\n"
+    "  serve  --dir ISS --listen 127.0.0.1:PORT [--heartbeat SECONDS] [--threads N]\n"
+    "         [--request-timeout SECONDS] [--max-connections-per-address N] [--trusted-proxy ADDR ...]\n"
     "         Publishes the feed over HTTP: /feed/v1/ID/checkpoint, /segments/N, /snapshot;\n"
-    "         re-signs the checkpoint every heartbeat (default 60 s).\n"
+    "         re-signs the checkpoint every heartbeat (default 60 s). Connections served at once:\n"
+    "         --threads (default 64); a request's head, then its body, each within\n"
+    "         --request-timeout (default 10 s); one address holds at most\n"
+    "         --max-connections-per-address (default: a quarter of --threads, at most 32;\n"
+    "         0: no limit), reverse proxies named by --trusted-proxy excepted.\n"
     "  show   --file OUT/<id>.txt [--png FILE] [--svg FILE] [--terminal] [render options]\n"
     "         Renders a QR text again.\n"
     "  rotate-key --dir ISS [--kdf ...]\n"
@@ -99,7 +106,9 @@ typedef struct {
     const char *replaces, *reason, *decision, *until, *within, *by, *status, *listen, *holder_base;
     render_opts render;
     int terminal, invert, json_out, holder_qr;
-    long heartbeat;
+    long heartbeat, threads, request_timeout, max_per_address;
+    const char *proxies[CLIENTADDR_MAX_TRUSTED];
+    size_t n_proxies;
 } iss_opts;
 
 _Noreturn static void iss_usage(FILE *out, int code)
@@ -117,7 +126,7 @@ static const char *iss_allowed(const char *cmd)
         {"init", "dinfPK"},   {"issue", "djcoPmMlxtIRBQ"}, {"revoke", "dir"},
         {"supersede", "diD"}, {"suspend", "di"},           {"resume", "di"},
         {"extend", "diu"},    {"renew-pending", "dwb"},    {"list", "dSwJ"},
-        {"publish", "dP"},    {"serve", "dLHP"},           {"show", "FpstImMl"},
+        {"publish", "dP"},    {"serve", "dLHPNTAX"},           {"show", "FpstImMl"},
         {"info", "d"},        {"rotate-key", "dPK"},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
@@ -155,6 +164,10 @@ static void iss_parse(iss_opts *o, const char *cmd, int argc, char **argv)
         {"status", required_argument, 0, 'S'},
         {"listen", required_argument, 0, 'L'},
         {"heartbeat", required_argument, 0, 'H'},
+        {"threads", required_argument, 0, 'N'},
+        {"request-timeout", required_argument, 0, 'T'},
+        {"max-connections-per-address", required_argument, 0, 'A'},
+        {"trusted-proxy", required_argument, 0, 'X'},
         {"format", required_argument, 0, 'J'},
         {"holder-base", required_argument, 0, 'B'},
         {"holder-qr", no_argument, 0, 'Q'},
@@ -166,6 +179,9 @@ static void iss_parse(iss_opts *o, const char *cmd, int argc, char **argv)
     o->kdf = "moderate";
     o->formats = "png,svg";
     o->heartbeat = 60;
+    o->threads = ISS_SERVE_THREADS;
+    o->request_timeout = ISS_SERVE_REQUEST_TIMEOUT;
+    o->max_per_address = -1;
     int c;
     optind = 1;
     const char *allowed = iss_allowed(cmd);
@@ -254,6 +270,20 @@ static void iss_parse(iss_opts *o, const char *cmd, int argc, char **argv)
             break;
         case 'H':
             o->heartbeat = cli_parse_long("--heartbeat", optarg, 1, 86400);
+            break;
+        case 'N':
+            o->threads = cli_parse_long("--threads", optarg, 8, 4096);
+            break;
+        case 'T':
+            o->request_timeout = cli_parse_long("--request-timeout", optarg, 1, 300);
+            break;
+        case 'A':
+            o->max_per_address = cli_parse_long("--max-connections-per-address", optarg, 0, 4096);
+            break;
+        case 'X':
+            if (o->n_proxies == CLIENTADDR_MAX_TRUSTED)
+                cli_fail(CLI_USAGE, "at most %d --trusted-proxy addresses", CLIENTADDR_MAX_TRUSTED);
+            o->proxies[o->n_proxies++] = optarg;
             break;
         case 'B':
             o->holder_base = optarg;
@@ -969,18 +999,42 @@ static int cmd_publish(const iss_opts *o)
     return CLI_OK;
 }
 
-static volatile sig_atomic_t iss_stop;
+/* What the feed server's tick needs: the registry, the key, the feed's identity. */
+typedef struct {
+    registry *reg;
+    const issuer_config *cfg;
+    const uint8_t *secret;
+    long heartbeat;
+    time_t last;
+} iss_serving;
 
-static void iss_on_signal(int sig)
+/* Every 200 ms: cuts and signs when a heartbeat passed or a segment is full. */
+static void iss_serve_tick(void *arg, int reopen)
 {
-    (void)sig;
-    iss_stop = 1;
+    (void)reopen;
+    iss_serving *s = arg;
+    uint64_t events = 0, published = 0;
+    registry_feed_counts(s->reg, &events, &published);
+    time_t now = time(NULL);
+    if (now - s->last < s->heartbeat && events - published < FEED_SEGMENT_MAX_EVENTS) return;
+    size_t cut = 0;
+    api_err e = registry_feed_publish(s->reg, s->cfg->id, s->cfg->epoch, s->secret, cli_now(), &cut);
+    if (e != API_OK)
+        fprintf(stderr, "%s: publishing failed: %s\n", cli_program(), api_strerror(e));
+    else if (cut)
+        fprintf(stderr, "%s: published %zu segments, up to event %llu\n", cli_program(), cut,
+                (unsigned long long)events);
+    s->last = now;
 }
 
 static int cmd_serve(const iss_opts *o)
 {
     iss_require(o->dir, "--dir");
     iss_require(o->listen, "--listen");
+    static uint8_t trusted[CLIENTADDR_MAX_TRUSTED][CLIENTADDR_LEN];
+    for (size_t i = 0; i < o->n_proxies; i++)
+        if (clientaddr_parse(trusted[i], o->proxies[i], strlen(o->proxies[i])) != 0)
+            cli_fail(CLI_USAGE, "--trusted-proxy: not an IP address: '%s'", o->proxies[i]);
     char err[512];
     issuer_config cfg;
     api_err e = issuer_config_load(&cfg, o->dir, err, sizeof err);
@@ -993,48 +1047,34 @@ static int cmd_serve(const iss_opts *o)
     e = registry_feed_publish(reg, cfg.id, cfg.epoch, secret, cli_now(), &cut);
     if (e != API_OK) cli_fail(CLI_IO, "cannot publish the feed: %s", api_strerror(e));
 
-    registry_feed_source src = {reg, ""};
+    static registry_feed_source src;
+    src.reg = reg;
     snprintf(src.iss, sizeof src.iss, "%s", cfg.id);
-    mg_init_library(0);
-    const char *options[] = {"listening_ports",
-                             o->listen,
-                             "num_threads",
-                             "16",
-                             "request_timeout_ms",
-                             "10000",
-                             "enable_keep_alive",
-                             "yes",
-                             "keep_alive_timeout_ms",
-                             "5000",
-                             NULL};
-    struct mg_callbacks cb;
-    memset(&cb, 0, sizeof cb);
-    struct mg_context *ctx = mg_start(&cb, NULL, options);
-    if (!ctx) cli_fail(CLI_USAGE, "cannot listen on %s (address in use, or not ADDR:PORT?)", o->listen);
-    feedsrv_register(ctx, registry_feed_get, &src);
-    signal(SIGINT, iss_on_signal);
-    signal(SIGTERM, iss_on_signal);
+    static feedsrv_store store;
+    store.get = registry_feed_get;
+    store.arg = &src;
+    httpd_config hc = {
+        .listen = o->listen,
+        .threads = (int)o->threads,
+        .request_timeout = o->request_timeout,
+        .max_per_address =
+            o->max_per_address >= 0 ? (int)o->max_per_address : httpd_default_max_per_address((int)o->threads),
+        .trusted = (const uint8_t(*)[CLIENTADDR_LEN])trusted,
+        .n_trusted = o->n_proxies,
+    };
+    httpd *h = NULL;
+    e = httpd_new(&h, &hc, err, sizeof err);
+    if (e == API_OK) e = feedsrv_register(h, &store);
+    if (e == API_OK) e = httpd_start(h, err, sizeof err);
+    if (e != API_OK) {
+        httpd_free(h);
+        cli_fail(CLI_USAGE, "%s", err[0] ? err : api_strerror(e));
+    }
     fprintf(stderr, "%s: feed of %s on http://%s/feed/v1/%s/ (heartbeat %ld s)\n", cli_program(), cfg.id,
             o->listen, cfg.id, o->heartbeat);
-    time_t last = time(NULL);
-    while (!iss_stop) {
-        struct timespec nap = {0, 200 * 1000 * 1000};
-        nanosleep(&nap, NULL);
-        uint64_t events = 0, published = 0;
-        registry_feed_counts(reg, &events, &published);
-        time_t now = time(NULL);
-        int beat = now - last >= o->heartbeat;
-        if (!beat && events - published < FEED_SEGMENT_MAX_EVENTS) continue;
-        e = registry_feed_publish(reg, cfg.id, cfg.epoch, secret, cli_now(), &cut);
-        if (e != API_OK)
-            fprintf(stderr, "%s: publishing failed: %s\n", cli_program(), api_strerror(e));
-        else if (cut)
-            fprintf(stderr, "%s: published %zu segments, up to event %llu\n", cli_program(), cut,
-                    (unsigned long long)events);
-        last = now;
-    }
-    feedsrv_unregister(ctx);
-    mg_stop(ctx);
+    iss_serving st = {.reg = reg, .cfg = &cfg, .secret = secret, .heartbeat = o->heartbeat, .last = time(NULL)};
+    httpd_run(h, iss_serve_tick, &st, 200);
+    httpd_free(h);
     registry_close(reg);
     sodium_munlock(secret, sizeof secret);
     fprintf(stderr, "%s: stopped\n", cli_program());

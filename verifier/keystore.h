@@ -31,6 +31,7 @@
 #define KEYSTORE_ID_LEN       8        /* characters of the public id */
 #define KEYSTORE_ORG_MAX      128      /* organisation name: 1..127 bytes of UTF-8 */
 #define KEYSTORE_MAX_RATE     1000000u /* requests a second */
+#define KEYSTORE_DEFAULT_RATE 100u     /* a new key's, unless --rate says otherwise (0: no limit) */
 #define KEYSTORE_MAX_KEYS     100000
 #define KEYSTORE_LOG_HASH_LEN 16 /* bytes of an access-log hash */
 

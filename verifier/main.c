@@ -65,6 +65,7 @@ static const char usage_text[] =
     "         [--sync-interval SECONDS] [--from URL ...] [--mirrors-only] [--max-staleness 24h]\n"
     "         [--web-root DIR] [--access-log FILE] [--anonymous-rate N] [--trusted-proxy ADDR ...]\n"
     "         [--max-body SIZE] [--max-image SIZE] [--threads N] [--request-timeout SECONDS]\n"
+    "         [--max-connections-per-address N] [--cors-origin ORIGIN ...]\n"
     "      Syncs in the background and serves the verification API: POST /api/v1/verify,\n"
     "      POST /api/v1/verify/batch, GET /api/v1/trust-list, GET /api/v1/bundle, GET /healthz,\n"
     "      GET /metrics; re-serves the trust list and the feeds it holds (/trust/v1/trust-list.cose,\n"
@@ -93,12 +94,18 @@ static const char usage_options[] =
     "  --max-staleness D  status older than D (e.g. 24h, 2d) gives status_unknown (default 24h)\n"
     "  --access-log FILE  one line per request, no personal data (default: standard error)\n"
     "  --anonymous-rate N requests a second per client address without an API key (default 20,\n"
-    "                   0: no limit); --rate N is the same for one key (default 0: no limit)\n"
+    "                   0: no limit); --rate N is the same for one key (default 100, 0: no limit)\n"
     "  --trusted-proxy ADDR  a reverse proxy whose X-Forwarded-For is believed (repeatable)\n"
     "  --max-body SIZE  largest JSON or text body (default 256K; a batch may be 4 times it)\n"
     "  --max-image SIZE largest image or form body (default 8M)\n"
     "  --threads N      connections served at once (default 256)\n"
-    "  --request-timeout S  seconds a client has to send a request (default 10)\n"
+    "  --request-timeout S  seconds a client has to send a request's head, then as many for its\n"
+    "                   body: a deadline for the whole of each, not for each read (default 10)\n"
+    "  --max-connections-per-address N  connections one client address may hold at once\n"
+    "                   (default: a quarter of --threads, at most 32; 0: no limit; trusted\n"
+    "                   proxies are exempt)\n"
+    "  --cors-origin ORIGIN  a web origin (https://host[:port]) whose pages may call the API\n"
+    "                   from a browser (repeatable, at most 8; default: none)\n"
     "\n"
     "Verdicts: valid, expired, not_yet_valid, revoked, suspended, superseded,\n"
     "status_unknown, invalid_signature, unknown_issuer, untrusted_issuer, malformed.\n"
@@ -131,7 +138,9 @@ typedef struct {
     const char *access_log;
     const char *proxies[CLIENTADDR_MAX_TRUSTED];
     size_t n_proxies;
-    long anonymous_rate, threads, request_timeout;
+    long anonymous_rate, threads, request_timeout, max_per_address;
+    const char *cors[HTTPD_MAX_CORS_ORIGINS + 1];
+    size_t n_cors;
     size_t max_body, max_image;
     /* keys */
     const char *org, *profile, *key_id;
@@ -149,11 +158,30 @@ static const char *ver_allowed(const char *cmd)
 {
     if (!strcmp(cmd, "verify")) return "rtdpiajS";
     if (!strcmp(cmd, "sync")) return "rtudfmT";
-    if (!strcmp(cmd, "serve")) return "rtudfmLISWANXBGHQ";
+    if (!strcmp(cmd, "serve")) return "rtudfmLISWANXBGHQMC";
     if (!strcmp(cmd, "keys add")) return "dOPR";
     if (!strcmp(cmd, "keys list")) return "dj";
     if (!strcmp(cmd, "keys revoke")) return "dK";
     return NULL;
+}
+
+/* An origin as browsers send it: http or https, a host, an optional port, nothing after. */
+static int ver_origin_ok(const char *o)
+{
+    const char *host = !strncmp(o, "https://", 8) ? o + 8 : !strncmp(o, "http://", 7) ? o + 7 : NULL;
+    if (!host || strlen(o) > HTTPD_CORS_ORIGIN_MAX) return 0;
+    size_t n = 0;
+    for (; host[n] && host[n] != ':'; n++) {
+        char c = host[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return 0;
+    }
+    if (n == 0) return 0;
+    if (host[n] == ':') {
+        const char *p = host + n + 1;
+        size_t d = strspn(p, "0123456789");
+        if (d == 0 || d > 5 || p[d] != '\0') return 0;
+    }
+    return 1;
 }
 
 /* A size in bytes: digits, then optionally K or M (binary multiples), within [min, max]; or exits. */
@@ -201,6 +229,8 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
         {"max-image", required_argument, 0, 'G'},
         {"threads", required_argument, 0, 'H'},
         {"request-timeout", required_argument, 0, 'Q'},
+        {"max-connections-per-address", required_argument, 0, 'M'},
+        {"cors-origin", required_argument, 0, 'C'},
         {"org", required_argument, 0, 'O'},
         {"profile", required_argument, 0, 'P'},
         {"rate", required_argument, 0, 'R'},
@@ -214,6 +244,8 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
     o->anonymous_rate = WEBAPI_DEFAULT_ANONYMOUS_RATE;
     o->threads = SERVICE_DEFAULT_THREADS;
     o->request_timeout = SERVICE_DEFAULT_REQUEST_TIMEOUT;
+    o->max_per_address = -1;
+    o->rate = KEYSTORE_DEFAULT_RATE;
     o->max_body = WEBAPI_DEFAULT_MAX_BODY;
     o->max_image = WEBAPI_DEFAULT_MAX_IMAGE;
     const char *allowed = ver_allowed(cmd);
@@ -291,6 +323,18 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
             break;
         case 'Q':
             o->request_timeout = cli_parse_long("--request-timeout", optarg, 1, 300);
+            break;
+        case 'M':
+            o->max_per_address = cli_parse_long("--max-connections-per-address", optarg, 0, 4096);
+            break;
+        case 'C':
+            if (o->n_cors == HTTPD_MAX_CORS_ORIGINS)
+                cli_fail(VEXIT_ERROR, "at most %d --cors-origin origins", HTTPD_MAX_CORS_ORIGINS);
+            if (!ver_origin_ok(optarg))
+                cli_fail(VEXIT_ERROR, "--cors-origin: expected an origin such as https://caf.example or "
+                                      "http://localhost:8080 (scheme, host, optional port; nothing else), got '%s'",
+                         optarg);
+            o->cors[o->n_cors++] = optarg;
             break;
         case 'O':
             o->org = optarg;
@@ -507,6 +551,8 @@ static int cmd_serve(const ver_opts *o)
     cfg.max_body = o->max_body;
     cfg.max_image = o->max_image;
     cfg.request_timeout = o->request_timeout;
+    cfg.max_per_address = (int)o->max_per_address;
+    cfg.cors_origins = o->n_cors ? o->cors : NULL;
     for (size_t i = 0; i < o->n_proxies; i++)
         if (clientaddr_parse(cfg.trusted_proxies[i], o->proxies[i], strlen(o->proxies[i])) != 0)
             cli_fail(VEXIT_ERROR, "--trusted-proxy: not an IP address: '%s'", o->proxies[i]);

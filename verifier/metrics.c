@@ -191,6 +191,58 @@ char *metrics_render(metrics *m, const metrics_replica *rep, size_t *len)
               "api_verifier_rate_limited_total %llu\n",
               (unsigned long long)ld(&m->rate_limited));
 
+    if (rep && rep->http) {
+        const httpd_stats *h = rep->http;
+        mb_printf(&b,
+                  "# HELP api_verifier_connections_refused_total Connections refused at once, by reason: "
+                  "per_address (the address held --max-connections-per-address), full (no worker left).\n"
+                  "# TYPE api_verifier_connections_refused_total counter\n"
+                  "api_verifier_connections_refused_total{reason=\"per_address\"} %llu\n"
+                  "api_verifier_connections_refused_total{reason=\"full\"} %llu\n",
+                  (unsigned long long)h->refused_per_address, (unsigned long long)h->refused_full);
+        mb_printf(
+            &b,
+            "# HELP api_verifier_connections_dropped_total Connections closed by the service, by reason: "
+            "head_timeout (the request head took longer than --request-timeout), answer_timeout (the "
+            "answer was not taken in time), evicted (idle, closed for a newer connection of the same "
+            "address), shed (idle, closed because the workers were nearly all taken).\n"
+            "# TYPE api_verifier_connections_dropped_total counter\n"
+            "api_verifier_connections_dropped_total{reason=\"head_timeout\"} %llu\n"
+            "api_verifier_connections_dropped_total{reason=\"answer_timeout\"} %llu\n"
+            "api_verifier_connections_dropped_total{reason=\"evicted\"} %llu\n"
+            "api_verifier_connections_dropped_total{reason=\"shed\"} %llu\n",
+            (unsigned long long)h->head_timeouts, (unsigned long long)h->answer_timeouts,
+            (unsigned long long)h->evicted, (unsigned long long)h->shed);
+        mb_printf(
+            &b,
+            "# HELP api_verifier_bodies_cut_total Request bodies cut at their deadline (--request-timeout "
+            "after the head).\n"
+            "# TYPE api_verifier_bodies_cut_total counter\n"
+            "api_verifier_bodies_cut_total %llu\n",
+            (unsigned long long)h->body_timeouts);
+        mb_printf(
+            &b,
+            "# HELP api_verifier_http_refused_total Requests refused by the HTTP gate, by reason: "
+            "too_many_headers (431), framing (400: Content-Length or Transfer-Encoding), target (400 or "
+            "414: the path or query), misdirected (421).\n"
+            "# TYPE api_verifier_http_refused_total counter\n"
+            "api_verifier_http_refused_total{reason=\"too_many_headers\"} %llu\n"
+            "api_verifier_http_refused_total{reason=\"framing\"} %llu\n"
+            "api_verifier_http_refused_total{reason=\"target\"} %llu\n"
+            "api_verifier_http_refused_total{reason=\"misdirected\"} %llu\n",
+            (unsigned long long)h->too_many_headers, (unsigned long long)h->bad_framing,
+            (unsigned long long)h->bad_target, (unsigned long long)h->misdirected);
+        mb_printf(&b,
+                  "# HELP api_verifier_connections_open Connections open now.\n"
+                  "# TYPE api_verifier_connections_open gauge\n"
+                  "api_verifier_connections_open %llu\n"
+                  "# HELP api_verifier_connections_untracked_total Connections whose socket could not be "
+                  "watched (their deadlines rest on CivetWeb's own timer).\n"
+                  "# TYPE api_verifier_connections_untracked_total counter\n"
+                  "api_verifier_connections_untracked_total %llu\n",
+                  (unsigned long long)h->open, (unsigned long long)h->untracked);
+    }
+
     if (rep) {
         mb_printf(&b,
                   "# HELP api_verifier_forks_detected_total Forked feed histories refused (since the replica "

@@ -3,7 +3,9 @@
  * (GET /metrics): requests by route and status, verdicts by result, a
  * latency histogram by route, rate-limited requests; and, given by the
  * caller when rendering, the replica's figures (trust-list seq, sync age of
- * each issuer, forks detected, rollbacks refused).
+ * each issuer, forks detected, rollbacks refused) and the server's (the
+ * connections refused and dropped, bodies cut, requests the HTTP gate
+ * refused).
  *
  * Counting is lock-free (atomics), so any thread may count at any time.
  */
@@ -13,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "httpd.h"
 #include "verify.h"
 
 /* The service's routes, as metrics and the access log name them. */
@@ -57,6 +60,7 @@ typedef struct {
     uint64_t rollbacks;
     const metrics_issuer *issuers;
     size_t n_issuers;
+    const httpd_stats *http; /* the server's connection and gate counters, or NULL */
 } metrics_replica;
 
 /* The text exposition (format 0.0.4), malloc'd, *len its length; NULL when out of memory. */

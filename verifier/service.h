@@ -4,7 +4,8 @@
  * the verification API of webapi.h (verify, batch, trust list, bundle,
  * health, metrics) for relying parties' systems and the web pages, and the
  * mirror paths of feedsrv.h (trust list and feeds, byte for byte), so that
- * verifiers can sync from each other.
+ * verifiers can sync from each other; the server layer (httpd.h) bounds
+ * what one client may hold.
  */
 #ifndef API_SERVICE_H
 #define API_SERVICE_H
@@ -13,27 +14,30 @@
 #include "replica.h"
 #include "syncer.h"
 
-#define SERVICE_DEFAULT_THREADS 256
+#define SERVICE_DEFAULT_THREADS         256
 #define SERVICE_DEFAULT_REQUEST_TIMEOUT 10 /* seconds */
 
 typedef struct {
-    const char *listen;        /* "ADDR:PORT" */
+    const char *listen; /* "ADDR:PORT" */
     syncer_config sync;
-    long sync_interval;        /* seconds between syncs */
-    int64_t max_staleness;     /* seconds */
-    int threads;               /* CivetWeb worker threads: one per open connection */
-    const char *web_root;      /* folder of the built web pages (web/dist), served at / ; NULL: none */
-    const char *access_dir;    /* the API keys' store (DIR/access) */
-    const char *access_log;    /* file of the access log; NULL: standard error */
-    double anonymous_rate;     /* requests a second per address without a key; 0: no limit */
+    long sync_interval;     /* seconds between syncs */
+    int64_t max_staleness;  /* seconds */
+    int threads;            /* CivetWeb worker threads: one per open connection */
+    const char *web_root;   /* folder of the built web pages (web/dist), served at / ; NULL: none */
+    const char *access_dir; /* the API keys' store (DIR/access) */
+    const char *access_log; /* file of the access log; NULL: standard error */
+    double anonymous_rate;  /* requests a second per address without a key; 0: no limit */
     uint8_t trusted_proxies[CLIENTADDR_MAX_TRUSTED][CLIENTADDR_LEN];
     size_t n_trusted_proxies;
-    size_t max_body;           /* bytes of a JSON or text body */
-    size_t max_image;          /* bytes of an image body */
-    long request_timeout;      /* seconds to receive a request's headers, and its body */
+    size_t max_body;                 /* bytes of a JSON or text body */
+    size_t max_image;                /* bytes of an image body */
+    long request_timeout;            /* seconds to receive a request's head, then as many for its body */
+    int max_per_address;             /* connections of one address; 0: no limit; < 0: the default */
+    const char *const *cors_origins; /* browser origins allowed to call the API (NULL-terminated), or NULL */
 } service_config;
 
-/* Runs until SIGINT or SIGTERM; returns an exit code (0 after a clean stop). SIGHUP reopens the access log. */
+/* Runs until SIGINT or SIGTERM; returns an exit code (0 after a clean stop). SIGHUP reopens the access log.
+ */
 int service_run(replica *r, const service_config *cfg);
 
 #endif

@@ -1,44 +1,38 @@
 /*
  * webapi.c: the verification API of `api-verifier serve` (see webapi.h):
- * routing, callers and their profiles, rate limits, bounded bodies, the
- * verification itself (verify.h, with the replica as status source and the
- * service's staleness), the answers (report.h), the trust list and the
- * bundle (fedview.h), health and metrics.
+ * its routes on the server layer (httpd.h), callers and their profiles,
+ * rate limits, the verification itself (verify.h, with the replica as
+ * status source and the service's staleness), the answers (report.h), the
+ * trust list and the bundle (fedview.h), health and metrics, and what the
+ * service counts and logs of every request.
  *
- * A request to /api goes: the exact route (404), the method (405), the
- * caller (a wrong or revoked X-API-Key is 401), the caller's rate limit
- * (429 with Retry-After), the media type (415), the body, read whole but
- * never past its limit nor its deadline (413, 400), then the answer. The
- * checks that cost nothing come first, so a flood of bad requests costs
- * little; nothing is verified before the body is complete.
+ * A request to the API goes: the server's gate and route (404, 405, and
+ * malformed HTTP refused), then the caller (a wrong or revoked X-API-Key
+ * is 401), the caller's rate limit (429 with Retry-After), the media type
+ * (415), the body, read whole but never past its limit, its deadline or
+ * its kind's memory budget (413, 400, 503), a JSON body checked by
+ * jsonscan before cJSON sees it (nesting and member counts: 400 or 413,
+ * nothing built), then the answer. The checks that cost nothing come
+ * first, so a flood of bad requests costs little; nothing is verified
+ * before the body is complete.
  *
  * Fast path. A verification takes the cached trust list (a reference,
  * fedview.h), checks the key against the key store's copy in memory,
  * takes a token under one set's mutex, runs verify_qrtext (one LMDB read
  * transaction, in replica_status) and renders report_json: no LMDB write,
- * no decoding of the trust list, no file access. Answers leave in one
- * mg_write (status line, headers and body), as feedsrv.c does and for the
- * same reason (Nagle against delayed ACKs on kept-alive connections).
+ * no decoding of the trust list, no file access.
  *
  * Per request state (route, caller, verdicts, hashes of attestation ids)
- * lives in a thread-local variable: CivetWeb runs a request's callbacks
- * and handler on one worker thread, so begin_request starts it and
- * end_request writes the access-log line and counts the metrics, for
- * every request of the server, whatever handled it.
+ * lives in a thread-local variable: the server runs a request on one
+ * worker thread, and its observer (webapi_observer) starts that state
+ * before routing and, after the answer, writes the access-log line and
+ * counts the metrics, for every request of the server, whatever answered.
  *
- * Before any problem, a small body not read yet (a QR text refused with
- * 401 or 429) is read and dropped: closing a socket with unread data sends
- * a reset, which may destroy the answer before the client reads it.
- *
- * Problems. feedsrv_problem writes the problems that need no extra header;
- * 401, 405, 429 and 503 need one (WWW-Authenticate, Allow, Retry-After),
- * which feedsrv_problem cannot add, so webapi_problem_with writes those
- * itself, in the same shape (type "/problems/<slug>", title, status,
- * detail). Slugs: not-found, method-not-allowed, unauthorized,
- * rate-limited, unsupported-media-type, body-too-large, batch-too-large,
- * malformed-json, invalid-request, malformed-multipart, incomplete-body,
+ * Problem slugs of this file: unauthorized, rate-limited,
+ * unsupported-media-type, body-too-large, batch-too-large, malformed-json,
+ * json-too-deep, invalid-request, malformed-multipart, incomplete-body,
  * no-qr-code, unreadable-image, image-too-large, no-trust-list,
- * unavailable, internal-error.
+ * unavailable, internal-error (the server layer adds its own, httpd.h).
  *
  * This file must not log anything a client sent (no path, no header, no
  * text; the access log gets fixed names and keyed hashes), must not keep a
@@ -47,36 +41,36 @@
  */
 #include "webapi.h"
 
-#include <civetweb.h>
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "apitime.h"
 #include "cli.h"
-#include "feedsrv.h"
 #include "httpbody.h"
 #include "image.h"
+#include "jsonscan.h"
 #include "qrtext.h"
 #include "report.h"
 #include "verify.h"
 
-#define WEBAPI_HEAD_MAX          1024       /* status line and headers of an answer */
-#define WEBAPI_DRAIN_MAX         (1u << 20) /* dropped past a body limit, so that the 413 arrives */
-#define WEBAPI_SMALL_BODY        (64u << 10) /* an unread body this small is read and dropped before a problem */
 #define WEBAPI_RETRY_UNAVAILABLE "5"
-#define WEBAPI_MAX_IMAGE_DECODES 4 /* images read at once: each may take 50 MB (IMAGE_MAX_PIXELS of gray) */
-#define WEBAPI_IMAGE_BODIES      4 /* image bodies held at once: at most this many times --max-image bytes */
+#define WEBAPI_MAX_IMAGE_DECODES 4  /* images read at once: each may take 50 MB (IMAGE_MAX_PIXELS of gray) */
+#define WEBAPI_IMAGE_BODIES      4  /* image bodies held at once: at most this many times --max-image bytes */
+#define WEBAPI_TEXT_BODIES       64 /* JSON and text bodies held at once: at most this many batch bodies */
+/* The deepest JSON the API reads is {"payloads": ["..."]}: depth 2. */
+#define WEBAPI_JSON_DEPTH   4
+#define WEBAPI_JSON_MEMBERS 64 /* entries of an array or object in a single verification's body */
 
 struct webapi {
     webapi_config cfg;
-    uint8_t (*trusted)[CLIENTADDR_LEN];
-    _Atomic int image_decodes;     /* images being read now */
-    _Atomic long long image_bytes; /* bytes reserved by image bodies being received or read */
+    httpd *server;
+    _Atomic int image_decodes; /* images being read now */
+    httpd_budget images;       /* bytes held by image and form bodies */
+    httpd_budget texts;        /* bytes held by JSON and text bodies */
 };
 
 /* Who is calling, as far as an API route is concerned. */
@@ -93,7 +87,6 @@ typedef struct {
 /* The state of the request this thread is serving. */
 typedef struct {
     int active;
-    struct timespec t0;
     int64_t arrived;
     metrics_route route;
     int identified;
@@ -108,9 +101,6 @@ typedef struct {
     uint8_t (*att)[ACCESSLOG_HASH_LEN]; /* att_one, or malloc'd for a batch */
     size_t n_att;
     uint8_t att_one[1][ACCESSLOG_HASH_LEN];
-    int had_body;       /* the request announced a body */
-    int body_consumed;  /* ... and it was read to its end */
-    int64_t timeout_ms; /* reading the body may take this long from t0 */
 } webapi_req;
 
 static _Thread_local webapi_req webapi_cur;
@@ -126,35 +116,20 @@ api_err webapi_new(webapi **out, const webapi_config *cfg)
     if (!w) return API_ERR_NOMEM;
     w->cfg = *cfg;
     atomic_init(&w->image_decodes, 0);
-    atomic_init(&w->image_bytes, 0);
-    if (cfg->n_trusted_proxies) {
-        w->trusted = calloc(cfg->n_trusted_proxies, sizeof *w->trusted);
-        if (!w->trusted) {
-            free(w);
-            return API_ERR_NOMEM;
-        }
-        memcpy(w->trusted, cfg->trusted_proxies, cfg->n_trusted_proxies * sizeof *w->trusted);
-    }
-    w->cfg.trusted_proxies = (const uint8_t(*)[CLIENTADDR_LEN])w->trusted;
+    atomic_init(&w->images.used, 0);
+    atomic_init(&w->texts.used, 0);
+    w->images.cap = (long long)cfg->max_image * WEBAPI_IMAGE_BODIES;
+    w->texts.cap = (long long)cfg->max_body * WEBAPI_BATCH_BODY_FACTOR * WEBAPI_TEXT_BODIES;
     *out = w;
     return API_OK;
 }
 
 void webapi_free(webapi *w)
 {
-    if (!w) return;
-    free(w->trusted);
     free(w);
 }
 
-/* ---- routes ---- */
-
-static const char *webapi_path(const struct mg_request_info *ri)
-{
-    /* decoded but not dot-cleaned, as feedsrv.c: an alias of a route is a 404 */
-    const char *p = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
-    return p ? p : "";
-}
+/* ---- routes, as the metrics and the access log name them ---- */
 
 static metrics_route webapi_route_of(const char *path, int web_pages)
 {
@@ -173,213 +148,44 @@ static metrics_route webapi_route_of(const char *path, int web_pages)
         if (strcmp(path, exact[i].path) == 0) return exact[i].route;
     if (strncmp(path, "/trust/v1/", 10) == 0 || strncmp(path, "/feed/v1/", 9) == 0)
         return METRICS_ROUTE_MIRROR;
-    if (web_pages && strncmp(path, "/api/", 5) != 0 && strcmp(path, "/api") != 0 &&
+    if (web_pages && path[0] == '/' && strncmp(path, "/api/", 5) != 0 && strcmp(path, "/api") != 0 &&
         strcmp(path, "/healthz") != 0 && strcmp(path, "/metrics") != 0)
         return METRICS_ROUTE_WEB;
     return METRICS_ROUTE_OTHER;
 }
 
-static const char *webapi_allowed(metrics_route r)
-{
-    return (r == METRICS_ROUTE_VERIFY || r == METRICS_ROUTE_BATCH) ? "POST" : "GET, HEAD";
-}
-
-static int webapi_method_ok(metrics_route r, const char *m)
-{
-    if (!m) return 0;
-    if (r == METRICS_ROUTE_VERIFY || r == METRICS_ROUTE_BATCH) return strcmp(m, "POST") == 0;
-    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
-}
-
-/* ---- bodies left unread ---- */
-
-/* Milliseconds left to read this request's body. */
-static int64_t webapi_deadline_left(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t spent =
-        (int64_t)(now.tv_sec - webapi_cur.t0.tv_sec) * 1000 + (now.tv_nsec - webapi_cur.t0.tv_nsec) / 1000000;
-    return webapi_cur.timeout_ms - spent;
-}
-
-/* Reads and drops the rest of a body of declared length cl, within the deadline. */
-static void webapi_drain(struct mg_connection *conn, int64_t cl)
-{
-    char buf[8192];
-    int64_t left = cl;
-    while (left > 0 && webapi_deadline_left() > 0) {
-        int n = mg_read(conn, buf, left < (int64_t)sizeof buf ? (size_t)left : sizeof buf);
-        if (n <= 0) return;
-        left -= n;
-    }
-    if (left == 0) webapi_cur.body_consumed = 1;
-}
-
-/*
- * Before a problem: a small body not read yet (e.g. a QR text refused with
- * 401 or 429) is read and dropped, so that the answer is not lost to a
- * reset (closing a socket with unread data sends RST) and the connection
- * may stay open. A large, chunked or expected (100-continue) body is not.
- */
-static void webapi_settle_body(struct mg_connection *conn)
-{
-    const struct mg_request_info *ri = mg_get_request_info(conn);
-    if (!ri || !webapi_cur.had_body || webapi_cur.body_consumed) return;
-    if (ri->content_length <= 0 || ri->content_length > (long long)WEBAPI_SMALL_BODY) return;
-    if (mg_get_header(conn, "Transfer-Encoding") || mg_get_header(conn, "Expect")) return;
-    webapi_drain(conn, ri->content_length);
-}
-
 /* ---- answers ---- */
 
-/* Whether a comma-separated header value holds token (case-insensitive). */
-static int webapi_has_token(const char *value, const char *token)
+static int webapi_problem(httpd_req *r, int status, const char *slug, const char *title, const char *detail)
 {
-    size_t tl = strlen(token);
-    const char *p = value;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',') p++;
-        size_t n = strcspn(p, ",");
-        size_t m = n;
-        while (m > 0 && (p[m - 1] == ' ' || p[m - 1] == '\t')) m--;
-        if (m == tl && strncasecmp(p, token, tl) == 0) return 1;
-        p += n;
-    }
-    return 0;
+    return httpd_problem(r, status, slug, title, detail, NULL, NULL);
 }
 
-/* CivetWeb's keep-alive rule, and never with a request body left unread. */
-static int webapi_keep_alive(struct mg_connection *conn, const struct mg_request_info *ri)
+/* A problem with one extra header (e.g. Retry-After). */
+static int webapi_problem_with(httpd_req *r, int status, const char *slug, const char *title,
+                               const char *detail, const char *name, const char *value)
 {
-    const char *opt = mg_get_option(mg_get_context(conn), "enable_keep_alive");
-    if (!opt || strcasecmp(opt, "yes") != 0) return 0;
-    if (webapi_cur.had_body && !webapi_cur.body_consumed) return 0;
-    const char *c = mg_get_header(conn, "Connection");
-    if (c) return webapi_has_token(c, "keep-alive");
-    return ri->http_version && strcmp(ri->http_version, "1.1") == 0;
+    httpd_header h[] = {{name, value}, {NULL, NULL}};
+    return httpd_problem(r, status, slug, title, detail, h, NULL);
 }
 
-static void webapi_http_date(char out[32])
+static int webapi_unavailable(httpd_req *r, const char *slug, const char *detail)
 {
-    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t now = time(NULL);
-    struct tm tm;
-    if (!gmtime_r(&now, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11) {
-        out[0] = '\0';
-        return;
-    }
-    snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday % 100,
-             months[tm.tm_mon], (tm.tm_year + 1900) % 10000, tm.tm_hour % 100, tm.tm_min % 100,
-             tm.tm_sec % 100);
+    return webapi_problem_with(r, 503, slug, "Service Unavailable", detail, "Retry-After",
+                               WEBAPI_RETRY_UNAVAILABLE);
 }
 
-static void webapi_write_all(struct mg_connection *conn, const char *p, size_t len)
+static int webapi_no_trust_list(httpd_req *r)
 {
-    while (len > 0) {
-        size_t n = len > (1u << 30) ? (1u << 30) : len;
-        int w = mg_write(conn, p, n);
-        if (w <= 0) return;
-        p += w;
-        len -= (size_t)w;
-    }
-}
-
-/*
- * Sends an answer: status line, Date, Connection, nosniff, Content-Type
- * and Content-Length (not for a 304), the extra header lines (each ending
- * with CRLF, may be NULL), then the body unless the request is a HEAD or
- * the status a 304. Returns status.
- */
-static int webapi_send(struct mg_connection *conn, int status, const char *ctype, const char *extra,
-                       const void *body, size_t len)
-{
-    const struct mg_request_info *ri = mg_get_request_info(conn);
-    if (!ri) return status;
-    int keep = webapi_keep_alive(conn, ri);
-    if (!keep) mg_disable_connection_keep_alive(conn);
-    char date[32], head[WEBAPI_HEAD_MAX], entity[160] = "";
-    webapi_http_date(date);
-    if (status != 304) /* a 304 describes no body of its own */
-        snprintf(entity, sizeof entity, "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype, len);
-    int n =
-        snprintf(head, sizeof head,
-                 "HTTP/%s %d %s\r\nDate: %s\r\nConnection: %s\r\nX-Content-Type-Options: nosniff\r\n%s%s\r\n",
-                 (ri->http_version && strcmp(ri->http_version, "1.0") == 0) ? "1.0" : "1.1", status,
-                 mg_get_response_code_text(conn, status), date, keep ? "keep-alive" : "close", entity,
-                 extra ? extra : "");
-    if (n < 0 || (size_t)n >= sizeof head) return status;
-    int head_only = ri->request_method && strcmp(ri->request_method, "HEAD") == 0;
-    if (head_only || !body || len == 0 || status == 304) {
-        webapi_write_all(conn, head, (size_t)n);
-        return status;
-    }
-    char stackbuf[16384];
-    char *all = (size_t)n + len <= sizeof stackbuf ? stackbuf : malloc((size_t)n + len);
-    if (!all) {
-        webapi_write_all(conn, head, (size_t)n);
-        webapi_write_all(conn, body, len);
-        return status;
-    }
-    memcpy(all, head, (size_t)n);
-    memcpy(all + n, body, len);
-    webapi_write_all(conn, all, (size_t)n + len);
-    if (all != stackbuf) free(all);
-    return status;
-}
-
-/* A problem with one extra header line (e.g. "Retry-After: 3\r\n"), written here (see the file comment). */
-static int webapi_problem_with(struct mg_connection *conn, int status, const char *slug, const char *title,
-                               const char *detail, const char *header)
-{
-    webapi_settle_body(conn);
-    char type[80];
-    snprintf(type, sizeof type, "/problems/%s", slug);
-    cJSON *o = cJSON_CreateObject();
-    char *text = NULL;
-    if (o && cJSON_AddStringToObject(o, "type", type) && cJSON_AddStringToObject(o, "title", title) &&
-        cJSON_AddNumberToObject(o, "status", status) && cJSON_AddStringToObject(o, "detail", detail))
-        text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    char extra[256];
-    snprintf(extra, sizeof extra, "Cache-Control: no-store\r\n%s", header ? header : "");
-    webapi_send(conn, status, "application/problem+json", extra, text, text ? strlen(text) : 0);
-    free(text);
-    return status;
-}
-
-/* A problem without extra headers: feedsrv_problem, which says "Connection: close" after a request body. */
-static int webapi_problem(struct mg_connection *conn, int status, const char *slug, const char *title,
-                          const char *detail)
-{
-    webapi_settle_body(conn);
-    if (webapi_cur.had_body) mg_disable_connection_keep_alive(conn);
-    feedsrv_problem(conn, status, slug, title, detail, NULL);
-    return status;
-}
-
-static int webapi_unavailable(struct mg_connection *conn, const char *slug, const char *detail)
-{
-    return webapi_problem_with(conn, 503, slug, "Service Unavailable", detail,
-                               "Retry-After: " WEBAPI_RETRY_UNAVAILABLE "\r\n");
-}
-
-static int webapi_no_trust_list(struct mg_connection *conn)
-{
-    return webapi_unavailable(conn, "no-trust-list",
+    return webapi_unavailable(r, "no-trust-list",
                               "this verifier holds no trust list yet; it is syncing, try again later");
 }
 
-static int webapi_send_json(struct mg_connection *conn, int status, const char *cache, cJSON *j)
+static const httpd_header webapi_no_store[] = {{"Cache-Control", "no-store"}, {NULL, NULL}};
+
+static int webapi_send_json(httpd_req *r, int status, cJSON *j)
 {
-    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
-    cJSON_Delete(j);
-    if (!text) return webapi_problem(conn, 500, "internal-error", "Internal Server Error", "out of memory");
-    webapi_send(conn, status, "application/json; charset=utf-8", cache, text, strlen(text));
-    free(text);
-    return status;
+    return httpd_send_json(r, status, webapi_no_store, j);
 }
 
 /* ---- callers and limits ---- */
@@ -404,21 +210,20 @@ static report_profile webapi_report_profile(keystore_profile p)
 }
 
 /* Identifies the caller; 0, or the status of the problem sent (401). */
-static int webapi_identify(webapi *w, struct mg_connection *conn, webapi_caller *c)
+static int webapi_identify(webapi *w, httpd_req *r, webapi_caller *c)
 {
     memset(c, 0, sizeof *c);
-    const char *key = mg_get_header(conn, "X-API-Key");
+    const char *key = httpd_header_get(r, "X-API-Key");
     if (key) {
         keystore_check_result k =
             w->cfg.keys ? keystore_check(w->cfg.keys, key, strlen(key), &c->rec) : KEYSTORE_UNKNOWN;
         if (k == KEYSTORE_ERROR)
-            return webapi_unavailable(conn, "unavailable",
-                                      "the key store could not be read; try again later");
+            return webapi_unavailable(r, "unavailable", "the key store could not be read; try again later");
         if (k != KEYSTORE_VALID)
-            return webapi_problem_with(conn, 401, "unauthorized", "Unauthorized",
+            return webapi_problem_with(r, 401, "unauthorized", "Unauthorized",
                                        k == KEYSTORE_REVOKED ? "this API key has been revoked"
                                                              : "this API key is not known here",
-                                       "WWW-Authenticate: X-API-Key\r\n");
+                                       "WWW-Authenticate", "X-API-Key");
         c->keyed = 1;
         c->profile = webapi_report_profile(c->rec.profile);
         c->profile_name = keystore_profile_name(c->rec.profile);
@@ -431,16 +236,11 @@ static int webapi_identify(webapi *w, struct mg_connection *conn, webapi_caller 
         snprintf(webapi_cur.key_id, sizeof webapi_cur.key_id, "%s", c->rec.id);
         webapi_cur.keyed = 1;
     } else {
-        const struct mg_request_info *ri = mg_get_request_info(conn);
-        uint8_t addr[CLIENTADDR_LEN];
-        if (clientaddr_resolve(addr, ri->remote_addr, mg_get_header(conn, "X-Forwarded-For"),
-                               w->cfg.trusted_proxies, w->cfg.n_trusted_proxies) != 0)
-            memset(addr, 0, sizeof addr); /* cannot happen with a TCP peer; one shared bucket if it does */
         c->profile = REPORT_ANONYMOUS;
         c->profile_name = "anonymous";
         c->rate = w->cfg.anonymous_rate;
         c->burst = w->cfg.anonymous_rate < 1 ? 1 : w->cfg.anonymous_rate;
-        c->bucket_len = clientaddr_bucket(c->bucket, addr);
+        c->bucket_len = clientaddr_bucket(c->bucket, httpd_client(r));
     }
     if (c->burst < 1) c->burst = 1;
     webapi_cur.identified = 1;
@@ -449,7 +249,7 @@ static int webapi_identify(webapi *w, struct mg_connection *conn, webapi_caller 
 }
 
 /* Takes one token for the caller; 0, or 429 sent. */
-static int webapi_limit(webapi *w, struct mg_connection *conn, const webapi_caller *c)
+static int webapi_limit(webapi *w, httpd_req *r, const webapi_caller *c)
 {
     unsigned retry = 0;
     if (c->rate <= 0) return 0;
@@ -457,107 +257,32 @@ static int webapi_limit(webapi *w, struct mg_connection *conn, const webapi_call
                        &retry) != 1)
         return 0;
     metrics_rate_limited(w->cfg.m);
-    char header[48], detail[160];
-    snprintf(header, sizeof header, "Retry-After: %u\r\n", retry);
+    char value[24], detail[160];
+    snprintf(value, sizeof value, "%u", retry);
     snprintf(detail, sizeof detail, "%s rate limit is reached; try again in %u s",
              c->keyed ? "this API key's" : "the anonymous", retry);
-    return webapi_problem_with(conn, 429, "rate-limited", "Too Many Requests", detail, header);
+    return webapi_problem_with(r, 429, "rate-limited", "Too Many Requests", detail, "Retry-After", value);
 }
 
 /* ---- bodies ---- */
 
-typedef enum {
-    WEBAPI_BODY_OK,
-    WEBAPI_BODY_TOO_LARGE,
-    WEBAPI_BODY_INCOMPLETE,
-    WEBAPI_BODY_NOMEM,
-} webapi_body;
-
-/*
- * Reads the whole body, at most max bytes, into *out (malloc'd,
- * NUL-terminated, *len without the NUL). A declared length over max is
- * refused before reading (the body is drained when a little over, so the
- * client reads the 413); a chunked body is refused once it passes max.
- */
-static webapi_body webapi_read_body(struct mg_connection *conn, size_t max, uint8_t **out, size_t *len)
-{
-    const struct mg_request_info *ri = mg_get_request_info(conn);
-    *out = NULL;
-    *len = 0;
-    int chunked = mg_get_header(conn, "Transfer-Encoding") != NULL;
-    long long cl = ri->content_length;
-    if (!chunked && cl <= 0) {
-        *out = calloc(1, 1);
-        webapi_cur.body_consumed = 1;
-        return *out ? WEBAPI_BODY_OK : WEBAPI_BODY_NOMEM;
-    }
-    if (!chunked && (unsigned long long)cl > max) {
-        const char *expect = mg_get_header(conn, "Expect");
-        if (!expect && (unsigned long long)cl - max <= WEBAPI_DRAIN_MAX) webapi_drain(conn, cl);
-        return WEBAPI_BODY_TOO_LARGE;
-    }
-    size_t cap = chunked ? (max < 65536 ? max + 1 : 65536) : (size_t)cl;
-    uint8_t *buf = malloc(cap + 1);
-    if (!buf) return WEBAPI_BODY_NOMEM;
-    size_t n = 0;
-    for (;;) {
-        if (n == cap) {
-            if (!chunked || cap > max) break;
-            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-            uint8_t *nb = realloc(buf, ncap + 1);
-            if (!nb) {
-                free(buf);
-                return WEBAPI_BODY_NOMEM;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        if (webapi_deadline_left() <= 0) {
-            free(buf);
-            return WEBAPI_BODY_INCOMPLETE;
-        }
-        int r = mg_read(conn, buf + n, cap - n);
-        if (r < 0 || (r == 0 && !chunked)) {
-            free(buf);
-            return WEBAPI_BODY_INCOMPLETE;
-        }
-        if (r == 0) break; /* the end of a chunked body */
-        n += (size_t)r;
-    }
-    if (n > max) { /* a chunked body past the limit: drop what follows, a little, so the 413 arrives */
-        free(buf);
-        char sink[8192];
-        size_t dropped = 0;
-        while (dropped <= WEBAPI_DRAIN_MAX && webapi_deadline_left() > 0) {
-            int r = mg_read(conn, sink, sizeof sink);
-            if (r < 0) break;
-            if (r == 0) {
-                webapi_cur.body_consumed = 1;
-                break;
-            }
-            dropped += (size_t)r;
-        }
-        return WEBAPI_BODY_TOO_LARGE;
-    }
-    buf[n] = '\0';
-    webapi_cur.body_consumed = 1;
-    *out = buf;
-    *len = n;
-    return WEBAPI_BODY_OK;
-}
-
-static int webapi_body_problem(struct mg_connection *conn, webapi_body b, size_t max)
+static int webapi_body_problem(httpd_req *r, httpd_body b, size_t max)
 {
     char detail[160];
     switch (b) {
-    case WEBAPI_BODY_TOO_LARGE:
+    case HTTPD_BODY_TOO_LARGE:
         snprintf(detail, sizeof detail, "the body is larger than this service accepts here (%zu bytes)", max);
-        return webapi_problem(conn, 413, "body-too-large", "Content Too Large", detail);
-    case WEBAPI_BODY_INCOMPLETE:
-        return webapi_problem(conn, 400, "incomplete-body", "Bad Request",
+        return webapi_problem(r, 413, "body-too-large", "Content Too Large", detail);
+    case HTTPD_BODY_INCOMPLETE:
+        return webapi_problem(r, 400, "incomplete-body", "Bad Request",
                               "the body ended before its announced length, or took too long to arrive");
+    case HTTPD_BODY_BUSY:
+        return webapi_problem_with(r, 503, "unavailable", "Service Unavailable",
+                                   "too many large bodies are being received at this moment; try again, or "
+                                   "send the QR text",
+                                   "Retry-After", "1");
     default:
-        return webapi_problem(conn, 500, "internal-error", "Internal Server Error", "out of memory");
+        return webapi_problem(r, 500, "internal-error", "Internal Server Error", "out of memory");
     }
 }
 
@@ -568,29 +293,44 @@ static size_t webapi_trim_eol(const uint8_t *s, size_t n)
     return n;
 }
 
-/* Parses a JSON body that must be an object; NULL with the problem sent. */
-static cJSON *webapi_parse_json(struct mg_connection *conn, const uint8_t *body, size_t len, int *status)
+/*
+ * Parses a JSON body that must be an object, once jsonscan has found it
+ * well-formed, shallow and small enough; NULL with the problem sent.
+ * max_members bounds every array and object (a batch's payloads).
+ */
+static cJSON *webapi_parse_json(httpd_req *r, const uint8_t *body, size_t len, int batch, int *status)
 {
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts((const char *)body, len, &end, 0);
-    if (j && end) {
-        while (end < (const char *)body + len &&
-               (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-            end++;
-        if (end != (const char *)body + len) {
-            cJSON_Delete(j);
-            j = NULL;
-        }
+    size_t at = 0;
+    size_t max_members = batch ? WEBAPI_MAX_BATCH : WEBAPI_JSON_MEMBERS;
+    jsonscan_result s = jsonscan_check((const char *)body, len, WEBAPI_JSON_DEPTH, max_members, &at);
+    if (s == JSONSCAN_TOO_DEEP) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "the JSON body nests deeper than this API reads (%d levels)",
+                 WEBAPI_JSON_DEPTH);
+        *status = webapi_problem(r, 400, "json-too-deep", "Bad Request", detail);
+        return NULL;
     }
+    if (s == JSONSCAN_TOO_MANY_MEMBERS) {
+        char detail[128];
+        if (batch) {
+            snprintf(detail, sizeof detail, "a batch holds at most %d payloads; this one holds more",
+                     WEBAPI_MAX_BATCH);
+            *status = webapi_problem(r, 413, "batch-too-large", "Content Too Large", detail);
+        } else {
+            snprintf(detail, sizeof detail, "an array or object of the body holds more than %d entries",
+                     WEBAPI_JSON_MEMBERS);
+            *status = webapi_problem(r, 400, "invalid-request", "Bad Request", detail);
+        }
+        return NULL;
+    }
+    cJSON *j = s == JSONSCAN_OK ? cJSON_ParseWithLength((const char *)body, len) : NULL;
     if (!j) {
-        *status =
-            webapi_problem(conn, 400, "malformed-json", "Bad Request", "the body is not well-formed JSON");
+        *status = webapi_problem(r, 400, "malformed-json", "Bad Request", "the body is not well-formed JSON");
         return NULL;
     }
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
-        *status =
-            webapi_problem(conn, 400, "invalid-request", "Bad Request", "the body must be a JSON object");
+        *status = webapi_problem(r, 400, "invalid-request", "Bad Request", "the body must be a JSON object");
         return NULL;
     }
     return j;
@@ -626,16 +366,16 @@ static void webapi_ctx(webapi *w, verify_ctx *ctx, const trust_list *tl)
  * once, which bounds their memory (a flood of large images gets 503s, and
  * texts are still answered).
  */
-static int webapi_image_text(webapi *w, struct mg_connection *conn, const uint8_t *data, size_t len,
-                             char **text, size_t *tlen)
+static int webapi_image_text(webapi *w, httpd_req *r, const uint8_t *data, size_t len, char **text,
+                             size_t *tlen)
 {
     *text = NULL;
     if (atomic_fetch_add(&w->image_decodes, 1) >= WEBAPI_MAX_IMAGE_DECODES) {
         atomic_fetch_sub(&w->image_decodes, 1);
         return webapi_problem_with(
-            conn, 503, "unavailable", "Service Unavailable",
-            "too many images are being read at this moment; try again, or send the QR text",
-            "Retry-After: 1\r\n");
+            r, 503, "unavailable", "Service Unavailable",
+            "too many images are being read at this moment; try again, or send the QR text", "Retry-After",
+            "1");
     }
     *text = malloc(QRTEXT_MAX_TEXT + 1);
     api_err e = *text ? image_read_qr(*text, QRTEXT_MAX_TEXT + 1, tlen, data, len) : API_ERR_NOMEM;
@@ -645,15 +385,15 @@ static int webapi_image_text(webapi *w, struct mg_connection *conn, const uint8_
     *text = NULL;
     switch (e) {
     case API_ERR_NO_QR:
-        return webapi_problem(conn, 422, "no-qr-code", "Unprocessable Content",
+        return webapi_problem(r, 422, "no-qr-code", "Unprocessable Content",
                               "no QR code was found in the image: take a sharper, closer photo of the code");
     case API_ERR_TOO_LARGE:
-        return webapi_problem(conn, 413, "image-too-large", "Content Too Large",
+        return webapi_problem(r, 413, "image-too-large", "Content Too Large",
                               "the image has more pixels than this service decodes");
     case API_ERR_NOMEM:
-        return webapi_problem(conn, 500, "internal-error", "Internal Server Error", "out of memory");
+        return webapi_problem(r, 500, "internal-error", "Internal Server Error", "out of memory");
     default:
-        return webapi_problem(conn, 422, "unreadable-image", "Unprocessable Content",
+        return webapi_problem(r, 422, "unreadable-image", "Unprocessable Content",
                               "the image is not a PNG or JPEG file that can be read");
     }
 }
@@ -662,63 +402,61 @@ static int webapi_image_text(webapi *w, struct mg_connection *conn, const uint8_
  * The QR text of a single verification, from the body of the given kind:
  * *text is malloc'd. 0, or the status of the problem sent.
  */
-static int webapi_body_text(webapi *w, struct mg_connection *conn, httpbody_type kind, const char *boundary,
+static int webapi_body_text(webapi *w, httpd_req *r, httpbody_type kind, const char *boundary,
                             const uint8_t *body, size_t len, char **text, size_t *tlen)
 {
     *text = NULL;
     *tlen = 0;
-    if (kind == HTTPBODY_PNG || kind == HTTPBODY_JPEG)
-        return webapi_image_text(w, conn, body, len, text, tlen);
+    if (kind == HTTPBODY_PNG || kind == HTTPBODY_JPEG) return webapi_image_text(w, r, body, len, text, tlen);
     if (kind == HTTPBODY_MULTIPART) {
         httpbody_part part;
         api_err e = httpbody_multipart_find(&part, body, len, boundary);
         if (e == API_ERR_NOT_FOUND)
-            return webapi_problem(conn, 400, "invalid-request", "Bad Request",
+            return webapi_problem(r, 400, "invalid-request", "Bad Request",
                                   "the form holds no image (PNG or JPEG) and no field named payload");
         if (e != API_OK)
-            return webapi_problem(conn, 400, "malformed-multipart", "Bad Request",
+            return webapi_problem(r, 400, "malformed-multipart", "Bad Request",
                                   "the body is not well-formed multipart/form-data with the boundary given");
-        if (part.is_image) return webapi_image_text(w, conn, part.data, part.len, text, tlen);
+        if (part.is_image) return webapi_image_text(w, r, part.data, part.len, text, tlen);
         body = part.data;
         len = webapi_trim_eol(part.data, part.len);
     } else if (kind == HTTPBODY_TEXT) {
         len = webapi_trim_eol(body, len);
     } else { /* JSON */
         int status = 0;
-        cJSON *j = webapi_parse_json(conn, body, len, &status);
+        cJSON *j = webapi_parse_json(r, body, len, 0, &status);
         if (!j) return status;
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "payload");
         if (!cJSON_IsString(p) || !p->valuestring) {
             cJSON_Delete(j);
             return webapi_problem(
-                conn, 400, "invalid-request", "Bad Request",
+                r, 400, "invalid-request", "Bad Request",
                 "expected {\"payload\": \"API1:...\"}: a member payload holding the QR text");
         }
         *text = strdup(p->valuestring);
         *tlen = *text ? strlen(*text) : 0;
         cJSON_Delete(j);
-        return *text ? 0
-                     : webapi_problem(conn, 500, "internal-error", "Internal Server Error", "out of memory");
+        return *text ? 0 : webapi_problem(r, 500, "internal-error", "Internal Server Error", "out of memory");
     }
     *text = malloc(len + 1);
-    if (!*text) return webapi_problem(conn, 500, "internal-error", "Internal Server Error", "out of memory");
+    if (!*text) return webapi_problem(r, 500, "internal-error", "Internal Server Error", "out of memory");
     memcpy(*text, body, len);
     (*text)[len] = '\0';
     *tlen = len;
     return 0;
 }
 
-static int webapi_verify_single(webapi *w, struct mg_connection *conn, const webapi_caller *c,
-                                httpbody_type kind, const char *boundary, const uint8_t *body, size_t len)
+static int webapi_verify_single(webapi *w, httpd_req *r, const webapi_caller *c, httpbody_type kind,
+                                const char *boundary, const uint8_t *body, size_t len)
 {
     char *text;
     size_t tlen;
-    int status = webapi_body_text(w, conn, kind, boundary, body, len, &text, &tlen);
+    int status = webapi_body_text(w, r, kind, boundary, body, len, &text, &tlen);
     if (status) return status;
     fedview_trust *t = fedview_trust_get(w->cfg.fv);
     if (!t) {
         free(text);
-        return webapi_no_trust_list(conn);
+        return webapi_no_trust_list(r);
     }
     verify_ctx ctx;
     webapi_ctx(w, &ctx, &t->tl);
@@ -729,20 +467,20 @@ static int webapi_verify_single(webapi *w, struct mg_connection *conn, const web
     webapi_note(w, &res);
     cJSON *j = report_json(&res, &ctx, c->profile);
     fedview_trust_put(t);
-    return webapi_send_json(conn, 200, "Cache-Control: no-store\r\n", j);
+    return webapi_send_json(r, 200, j);
 }
 
-static int webapi_verify_batch(webapi *w, struct mg_connection *conn, const webapi_caller *c,
-                               const uint8_t *body, size_t len)
+static int webapi_verify_batch(webapi *w, httpd_req *r, const webapi_caller *c, const uint8_t *body,
+                               size_t len)
 {
     int status = 0;
-    cJSON *j = webapi_parse_json(conn, body, len, &status);
+    cJSON *j = webapi_parse_json(r, body, len, 1, &status);
     if (!j) return status;
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(j, "payloads");
     if (!cJSON_IsArray(list)) {
         cJSON_Delete(j);
         return webapi_problem(
-            conn, 400, "invalid-request", "Bad Request",
+            r, 400, "invalid-request", "Bad Request",
             "expected {\"payloads\": [\"API1:...\", ...]}: a member payloads holding QR texts");
     }
     int n = cJSON_GetArraySize(list);
@@ -751,7 +489,7 @@ static int webapi_verify_batch(webapi *w, struct mg_connection *conn, const weba
         char detail[96];
         snprintf(detail, sizeof detail, "a batch holds at most %d payloads; this one holds %d",
                  WEBAPI_MAX_BATCH, n);
-        return webapi_problem(conn, 413, "batch-too-large", "Content Too Large", detail);
+        return webapi_problem(r, 413, "batch-too-large", "Content Too Large", detail);
     }
     int i = 0;
     for (const cJSON *p = list->child; p; p = p->next, i++) {
@@ -759,7 +497,7 @@ static int webapi_verify_batch(webapi *w, struct mg_connection *conn, const weba
             cJSON_Delete(j);
             char detail[96];
             snprintf(detail, sizeof detail, "payloads[%d] is not a string", i);
-            return webapi_problem(conn, 400, "invalid-request", "Bad Request", detail);
+            return webapi_problem(r, 400, "invalid-request", "Bad Request", detail);
         }
     }
     if (n > 1 && c->rate > 0) /* a batch of n costs n requests: one was taken already */
@@ -768,7 +506,7 @@ static int webapi_verify_batch(webapi *w, struct mg_connection *conn, const weba
     fedview_trust *t = fedview_trust_get(w->cfg.fv);
     if (!t) {
         cJSON_Delete(j);
-        return webapi_no_trust_list(conn);
+        return webapi_no_trust_list(r);
     }
     webapi_cur.batch = 1;
     webapi_cur.att = n > 0 ? calloc((size_t)n, sizeof *webapi_cur.att) : NULL;
@@ -781,9 +519,9 @@ static int webapi_verify_batch(webapi *w, struct mg_connection *conn, const weba
     for (const cJSON *p = list->child; p && !failed; p = p->next) {
         verify_qrtext(res, &ctx, p->valuestring, strlen(p->valuestring));
         webapi_note(w, res);
-        cJSON *r = report_json(res, &ctx, c->profile);
-        if (!r || !cJSON_AddItemToArray(results, r)) {
-            cJSON_Delete(r);
+        cJSON *one = report_json(res, &ctx, c->profile);
+        if (!one || !cJSON_AddItemToArray(results, one)) {
+            cJSON_Delete(one);
             failed = 1;
         }
     }
@@ -792,18 +530,18 @@ static int webapi_verify_batch(webapi *w, struct mg_connection *conn, const weba
     cJSON_Delete(j);
     if (failed) {
         cJSON_Delete(out);
-        return webapi_problem(conn, 500, "internal-error", "Internal Server Error", "out of memory");
+        return webapi_problem(r, 500, "internal-error", "Internal Server Error", "out of memory");
     }
-    return webapi_send_json(conn, 200, "Cache-Control: no-store\r\n", out);
+    return webapi_send_json(r, 200, out);
 }
 
-static int webapi_verify(webapi *w, struct mg_connection *conn, const webapi_caller *c, int batch)
+static int webapi_verify(webapi *w, httpd_req *r, const webapi_caller *c, int batch)
 {
     char boundary[HTTPBODY_BOUNDARY_MAX + 1];
-    httpbody_type kind = httpbody_media_type(mg_get_header(conn, "Content-Type"), boundary);
+    httpbody_type kind = httpbody_media_type(httpd_header_get(r, "Content-Type"), boundary);
     int image = kind == HTTPBODY_PNG || kind == HTTPBODY_JPEG || kind == HTTPBODY_MULTIPART;
     if (kind == HTTPBODY_NONE || kind == HTTPBODY_OTHER || (batch && kind != HTTPBODY_JSON))
-        return webapi_problem(conn, 415, "unsupported-media-type", "Unsupported Media Type",
+        return webapi_problem(r, 415, "unsupported-media-type", "Unsupported Media Type",
                               batch
                                   ? "a batch is sent as application/json: {\"payloads\": [...]}"
                                   : "send application/json ({\"payload\": \"API1:...\"}), text/plain (the QR "
@@ -811,83 +549,43 @@ static int webapi_verify(webapi *w, struct mg_connection *conn, const webapi_cal
     size_t max = image   ? w->cfg.max_image
                  : batch ? w->cfg.max_body * WEBAPI_BATCH_BODY_FACTOR
                          : w->cfg.max_body;
-    /* image bodies are large: together they may hold at most WEBAPI_IMAGE_BODIES x --max-image bytes */
-    long long reserved = 0;
-    if (image) {
-        long long cl = mg_get_request_info(conn)->content_length;
-        if (mg_get_header(conn, "Transfer-Encoding"))
-            reserved = (long long)max; /* its length is not known */
-        else if (cl > 0 && cl <= (long long)max)
-            reserved = cl; /* none, or too large: refused unread (413) */
-        long long budget = (long long)max * WEBAPI_IMAGE_BODIES;
-        if (atomic_fetch_add(&w->image_bytes, reserved) + reserved > budget) {
-            atomic_fetch_sub(&w->image_bytes, reserved);
-            return webapi_problem_with(
-                conn, 503, "unavailable", "Service Unavailable",
-                "too many images are being received at this moment; try again, or send the "
-                "QR text",
-                "Retry-After: 1\r\n");
-        }
-    }
     uint8_t *body;
     size_t len;
-    int status;
-    webapi_body b = webapi_read_body(conn, max, &body, &len);
-    if (b != WEBAPI_BODY_OK) {
-        status = webapi_body_problem(conn, b, max);
-    } else {
-        status = batch ? webapi_verify_batch(w, conn, c, body, len)
-                       : webapi_verify_single(w, conn, c, kind, boundary, body, len);
-        free(body);
-    }
-    atomic_fetch_sub(&w->image_bytes, reserved);
+    httpd_body b = httpd_read_body(r, max, image ? &w->images : &w->texts, &body, &len);
+    if (b != HTTPD_BODY_OK) return webapi_body_problem(r, b, max);
+    int status = batch ? webapi_verify_batch(w, r, c, body, len)
+                       : webapi_verify_single(w, r, c, kind, boundary, body, len);
+    free(body);
     return status;
 }
 
 /* ---- documents ---- */
 
-/* 304 when If-None-Match names etag (or is *). */
-static int webapi_not_modified(struct mg_connection *conn, const char *etag)
+static int webapi_send_doc(httpd_req *r, const fedview_doc *d)
 {
-    const char *inm = mg_get_header(conn, "If-None-Match");
-    if (!inm) return 0;
-    if (strcmp(inm, "*") == 0) return 1;
-    size_t el = strlen(etag);
-    for (const char *p = inm; (p = strstr(p, etag)) != NULL; p += el) {
-        char before = p == inm ? ',' : p[-1], after = p[el];
-        if ((before == ',' || before == ' ' || before == '/') &&
-            (after == '\0' || after == ',' || after == ' '))
-            return 1;
-    }
-    return 0;
+    httpd_header h[] = {{"Cache-Control", "no-cache"}, {"ETag", d->etag}, {NULL, NULL}};
+    if (httpd_not_modified(r, d->etag)) return httpd_send(r, 304, NULL, h, NULL, 0);
+    return httpd_send(r, 200, "application/json; charset=utf-8", h, d->body, d->len);
 }
 
-static int webapi_send_doc(struct mg_connection *conn, const fedview_doc *d)
-{
-    char extra[160];
-    snprintf(extra, sizeof extra, "Cache-Control: no-cache\r\nETag: %s\r\n", d->etag);
-    if (webapi_not_modified(conn, d->etag)) return webapi_send(conn, 304, "application/json", extra, NULL, 0);
-    return webapi_send(conn, 200, "application/json; charset=utf-8", extra, d->body, d->len);
-}
-
-static int webapi_trust_list(webapi *w, struct mg_connection *conn)
+static int webapi_trust_list(webapi *w, httpd_req *r)
 {
     fedview_trust *t = fedview_trust_get(w->cfg.fv);
-    if (!t) return webapi_no_trust_list(conn);
-    int status = webapi_send_doc(conn, t->json);
+    if (!t) return webapi_no_trust_list(r);
+    int status = webapi_send_doc(r, t->json);
     fedview_trust_put(t);
     return status;
 }
 
-static int webapi_bundle(webapi *w, struct mg_connection *conn)
+static int webapi_bundle(webapi *w, httpd_req *r)
 {
     api_err e;
     fedview_doc *d = fedview_bundle_get(w->cfg.fv, cli_now(), &e);
     if (!d) {
-        if (e == API_ERR_NOT_FOUND) return webapi_no_trust_list(conn);
-        return webapi_unavailable(conn, "unavailable", "the replica could not be read; try again later");
+        if (e == API_ERR_NOT_FOUND) return webapi_no_trust_list(r);
+        return webapi_unavailable(r, "unavailable", "the replica could not be read; try again later");
     }
-    int status = webapi_send_doc(conn, d);
+    int status = webapi_send_doc(r, d);
     fedview_doc_put(d);
     return status;
 }
@@ -901,10 +599,10 @@ static int webapi_first_id(const trust_list *tl, size_t i)
     return 1;
 }
 
-static int webapi_healthz(webapi *w, struct mg_connection *conn)
+static int webapi_healthz(webapi *w, httpd_req *r)
 {
     fedview_trust *t = fedview_trust_get(w->cfg.fv);
-    if (!t) return webapi_no_trust_list(conn);
+    if (!t) return webapi_no_trust_list(r);
     int64_t now = cli_now();
     cJSON *j = cJSON_CreateObject();
     cJSON *iss = NULL;
@@ -932,13 +630,16 @@ static int webapi_healthz(webapi *w, struct mg_connection *conn)
         }
     }
     fedview_trust_put(t);
-    return webapi_send_json(conn, 200, "Cache-Control: no-store\r\n", j);
+    return webapi_send_json(r, 200, j);
 }
 
-static int webapi_metrics(webapi *w, struct mg_connection *conn)
+static int webapi_metrics(webapi *w, httpd_req *r)
 {
     metrics_replica rep;
     memset(&rep, 0, sizeof rep);
+    httpd_stats hs;
+    httpd_stats_get(w->server, &hs);
+    rep.http = &hs;
     replica_counters counters;
     if (replica_get_counters(w->cfg.r, &counters) == API_OK) {
         rep.forks = counters.forks;
@@ -968,68 +669,91 @@ static int webapi_metrics(webapi *w, struct mg_connection *conn)
     char *text = metrics_render(w->cfg.m, &rep, &len);
     free(issuers);
     fedview_trust_put(t);
-    if (!text) return webapi_problem(conn, 500, "internal-error", "Internal Server Error", "out of memory");
-    webapi_send(conn, 200, "text/plain; version=0.0.4; charset=utf-8", "Cache-Control: no-store\r\n", text,
-                len);
+    if (!text) return webapi_problem(r, 500, "internal-error", "Internal Server Error", "out of memory");
+    httpd_send(r, 200, "text/plain; version=0.0.4; charset=utf-8", webapi_no_store, text, len);
     free(text);
     return 200;
 }
 
 /* ---- handlers ---- */
 
-static int webapi_handle(struct mg_connection *conn, void *cbdata)
+typedef enum { WEBAPI_VERIFY, WEBAPI_BATCH, WEBAPI_TRUST_LIST, WEBAPI_BUNDLE } webapi_op;
+
+/* The routes that know their caller: identify, limit, then the operation. */
+static int webapi_called(httpd_req *r, webapi *w, webapi_op op)
 {
-    webapi *w = cbdata;
-    const struct mg_request_info *ri = mg_get_request_info(conn);
-    if (!w || !ri) return 0;
-    metrics_route route = webapi_route_of(webapi_path(ri), 0);
-    if (route != METRICS_ROUTE_VERIFY && route != METRICS_ROUTE_BATCH && route != METRICS_ROUTE_TRUST_LIST &&
-        route != METRICS_ROUTE_BUNDLE && route != METRICS_ROUTE_HEALTHZ && route != METRICS_ROUTE_METRICS)
-        return webapi_problem(conn, 404, "not-found", "Not Found",
-                              "there is no such resource (see api-verifier(1), \"HTTP API\")");
-    if (!webapi_method_ok(route, ri->request_method)) {
-        char allow[48], detail[64];
-        int post = route == METRICS_ROUTE_VERIFY || route == METRICS_ROUTE_BATCH;
-        snprintf(allow, sizeof allow, "Allow: %s\r\n", webapi_allowed(route));
-        snprintf(detail, sizeof detail, "only %s allowed here", post ? "POST is" : "GET and HEAD are");
-        return webapi_problem_with(conn, 405, "method-not-allowed", "Method Not Allowed", detail, allow);
-    }
-    if (route == METRICS_ROUTE_HEALTHZ) return webapi_healthz(w, conn);
-    if (route == METRICS_ROUTE_METRICS) return webapi_metrics(w, conn);
     webapi_caller c;
-    int status = webapi_identify(w, conn, &c);
+    int status = webapi_identify(w, r, &c);
     if (status) return status;
-    status = webapi_limit(w, conn, &c);
+    status = webapi_limit(w, r, &c);
     if (status) return status;
-    switch (route) {
-    case METRICS_ROUTE_VERIFY:
-        return webapi_verify(w, conn, &c, 0);
-    case METRICS_ROUTE_BATCH:
-        return webapi_verify(w, conn, &c, 1);
-    case METRICS_ROUTE_TRUST_LIST:
-        return webapi_trust_list(w, conn);
+    switch (op) {
+    case WEBAPI_VERIFY:
+        return webapi_verify(w, r, &c, 0);
+    case WEBAPI_BATCH:
+        return webapi_verify(w, r, &c, 1);
+    case WEBAPI_TRUST_LIST:
+        return webapi_trust_list(w, r);
     default:
-        return webapi_bundle(w, conn);
+        return webapi_bundle(w, r);
     }
 }
 
-void webapi_register(webapi *w, struct mg_context *ctx)
+static int webapi_h_verify(httpd_req *r, void *arg)
 {
-    if (!w || !ctx) return;
-    mg_set_request_handler(ctx, "/api", webapi_handle, w);
-    mg_set_request_handler(ctx, "/healthz", webapi_handle, w);
-    mg_set_request_handler(ctx, "/metrics", webapi_handle, w);
+    return webapi_called(r, arg, WEBAPI_VERIFY);
 }
 
-void webapi_unregister(struct mg_context *ctx)
+static int webapi_h_batch(httpd_req *r, void *arg)
 {
-    if (!ctx) return;
-    mg_set_request_handler(ctx, "/api", NULL, NULL);
-    mg_set_request_handler(ctx, "/healthz", NULL, NULL);
-    mg_set_request_handler(ctx, "/metrics", NULL, NULL);
+    return webapi_called(r, arg, WEBAPI_BATCH);
 }
 
-/* ---- callbacks: every request of the server ---- */
+static int webapi_h_trust_list(httpd_req *r, void *arg)
+{
+    return webapi_called(r, arg, WEBAPI_TRUST_LIST);
+}
+
+static int webapi_h_bundle(httpd_req *r, void *arg)
+{
+    return webapi_called(r, arg, WEBAPI_BUNDLE);
+}
+
+static int webapi_h_healthz(httpd_req *r, void *arg)
+{
+    return webapi_healthz(arg, r);
+}
+
+static int webapi_h_metrics(httpd_req *r, void *arg)
+{
+    return webapi_metrics(arg, r);
+}
+
+api_err webapi_register(webapi *w, httpd *h)
+{
+    if (!w || !h) return API_ERR_ARG;
+    w->server = h;
+    static const struct {
+        const char *path;
+        unsigned flags;
+        const char *methods;
+        httpd_handler fn;
+    } routes[] = {
+        {"/api/v1/verify", HTTPD_BODY, "POST", webapi_h_verify},
+        {"/api/v1/verify/batch", HTTPD_BODY, "POST", webapi_h_batch},
+        {"/api/v1/trust-list", 0, "GET", webapi_h_trust_list},
+        {"/api/v1/bundle", 0, "GET", webapi_h_bundle},
+        {"/healthz", 0, "GET", webapi_h_healthz},
+        {"/metrics", 0, "GET", webapi_h_metrics},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        api_err e = httpd_route(h, routes[i].path, routes[i].flags, routes[i].methods, routes[i].fn, w);
+        if (e != API_OK) return e;
+    }
+    return API_OK;
+}
+
+/* ---- every request of the server: metrics and the access log ---- */
 
 static void webapi_req_reset(void)
 {
@@ -1037,35 +761,27 @@ static void webapi_req_reset(void)
     memset(&webapi_cur, 0, sizeof webapi_cur);
 }
 
-static int webapi_on_begin(struct mg_connection *conn)
+static void webapi_on_begin(httpd_req *r, void *arg)
 {
-    const struct mg_request_info *ri = mg_get_request_info(conn);
-    webapi *w = mg_get_user_data(mg_get_context(conn));
+    webapi *w = arg;
     webapi_req_reset();
     webapi_cur.active = 1;
-    clock_gettime(CLOCK_MONOTONIC, &webapi_cur.t0);
     webapi_cur.arrived = (int64_t)time(NULL);
-    webapi_cur.route = ri ? webapi_route_of(webapi_path(ri), w && w->cfg.web_pages) : METRICS_ROUTE_OTHER;
-    webapi_cur.had_body = ri && (ri->content_length > 0 || mg_get_header(conn, "Transfer-Encoding") != NULL);
-    webapi_cur.timeout_ms = w ? w->cfg.body_timeout_ms : 10000;
-    return 0; /* CivetWeb goes on to the handlers */
+    webapi_cur.route = webapi_route_of(httpd_path(r), w && w->cfg.web_pages);
 }
 
-static void webapi_on_end(const struct mg_connection *conn, int status)
+static void webapi_on_end(httpd_req *r, int status, double secs, void *arg)
 {
-    webapi *w = mg_get_user_data(mg_get_context(conn));
+    webapi *w = arg;
     if (!webapi_cur.active || !w) return;
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs =
-        (double)(t1.tv_sec - webapi_cur.t0.tv_sec) + (double)(t1.tv_nsec - webapi_cur.t0.tv_nsec) / 1e9;
+    /* the path is known once the gate decoded it: the route is named again */
+    webapi_cur.route = webapi_route_of(httpd_path(r), w->cfg.web_pages);
     metrics_request(w->cfg.m, webapi_cur.route, status, secs);
     if (w->cfg.log) {
-        const struct mg_request_info *ri = mg_get_request_info(conn);
         accesslog_entry e;
         memset(&e, 0, sizeof e);
         e.time = webapi_cur.arrived;
-        e.method = ri ? ri->request_method : NULL;
+        e.method = httpd_method(r);
         e.route = metrics_route_name(webapi_cur.route);
         e.status = status;
         e.org = webapi_cur.keyed ? webapi_cur.org : NULL;
@@ -1082,45 +798,9 @@ static void webapi_on_end(const struct mg_connection *conn, int status)
     webapi_req_reset();
 }
 
-/* CivetWeb's own errors (no handler, static files, bad requests) as problems; never its text, which may name
- * files. */
-static int webapi_on_http_error(struct mg_connection *conn, int status, const char *msg)
+void webapi_observer(webapi *w, httpd_observer *o)
 {
-    (void)msg;
-    if (status < 400) return 1;
-    const char *slug = "error", *title = mg_get_response_code_text(conn, status);
-    const char *detail = "the request could not be served";
-    switch (status) {
-    case 400:
-        slug = "bad-request";
-        detail = "the request is not well-formed HTTP";
-        break;
-    case 404:
-        slug = "not-found";
-        detail = "there is no such resource";
-        break;
-    case 405:
-        slug = "method-not-allowed";
-        detail = "this method is not allowed here";
-        break;
-    case 413:
-        slug = "request-too-large";
-        detail = "the request is larger than this service accepts";
-        break;
-    default:
-        if (status >= 500) slug = "internal-error";
-        break;
-    }
-    const struct mg_request_info *ri = mg_get_request_info(conn);
-    if (ri && (ri->content_length > 0 || mg_get_header(conn, "Transfer-Encoding")))
-        mg_disable_connection_keep_alive(conn);
-    feedsrv_problem(conn, status, slug, title ? title : "Error", detail, NULL);
-    return 0;
-}
-
-void webapi_callbacks(struct mg_callbacks *cb)
-{
-    cb->begin_request = webapi_on_begin;
-    cb->end_request = webapi_on_end;
-    cb->http_error = webapi_on_http_error;
+    o->begin = webapi_on_begin;
+    o->end = webapi_on_end;
+    o->arg = w;
 }

@@ -12,15 +12,15 @@
  *
  * Callers may send X-API-Key (keystore.h): the key's profile decides what
  * answers echo, and its rate limit applies; without a key, the anonymous
- * profile and the per-address rate limit apply. Every error is an RFC 9457
- * problem (application/problem+json, type "/problems/<slug>"); a QR text
- * that does not verify is not an error but a 200 with its verdict.
+ * profile and the per-address rate limit apply (the address is the one
+ * the server layer resolved: the peer, or what a trusted proxy says).
+ * Every error is an RFC 9457 problem (application/problem+json, type
+ * "/problems/<slug>"); a QR text that does not verify is not an error but
+ * a 200 with its verdict.
  *
- * The CivetWeb callbacks of webapi_callbacks (begin_request, end_request,
- * http_error) also count every request of the server (mirror paths and web
- * pages included) in the metrics and write its access-log line, and turn
- * CivetWeb's own error pages into problems; they expect the context's user
- * data (mg_start's) to be the webapi.
+ * webapi_observer gives the server an observer that counts every request
+ * of the server (mirror paths, web pages and the gate's refusals included)
+ * in the metrics and writes its access-log line.
  */
 #ifndef API_WEBAPI_H
 #define API_WEBAPI_H
@@ -29,8 +29,8 @@
 #include <stdint.h>
 
 #include "accesslog.h"
-#include "clientaddr.h"
 #include "fedview.h"
+#include "httpd.h"
 #include "keystore.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -43,9 +43,6 @@
 #define WEBAPI_BATCH_BODY_FACTOR      4
 #define WEBAPI_DEFAULT_ANONYMOUS_RATE 20
 
-struct mg_context;
-struct mg_callbacks;
-
 typedef struct {
     replica *r;
     fedview *fv;
@@ -57,10 +54,7 @@ typedef struct {
     size_t max_body;       /* bytes of a JSON or text body */
     size_t max_image;      /* bytes of an image or multipart body */
     double anonymous_rate; /* requests a second per address, 0: no limit */
-    const uint8_t (*trusted_proxies)[CLIENTADDR_LEN];
-    size_t n_trusted_proxies;
-    int64_t body_timeout_ms; /* reading a body may take at most this long */
-    int web_pages;           /* the server serves web pages (a document root) */
+    int web_pages;         /* the server serves web pages (a document root) */
 } webapi_config;
 
 typedef struct webapi webapi;
@@ -69,11 +63,10 @@ typedef struct webapi webapi;
 api_err webapi_new(webapi **out, const webapi_config *cfg);
 void webapi_free(webapi *w);
 
-/* Sets begin_request, end_request and http_error in cb (mg_start's user data must be the webapi). */
-void webapi_callbacks(struct mg_callbacks *cb);
+/* Adds the API's routes to a server not started yet (httpd_route's error, or API_OK). */
+api_err webapi_register(webapi *w, httpd *h);
 
-/* Registers the handlers of /api, /healthz and /metrics; webapi_unregister removes them (before mg_stop). */
-void webapi_register(webapi *w, struct mg_context *ctx);
-void webapi_unregister(struct mg_context *ctx);
+/* The observer that counts and logs every request of the server (httpd_config.observer). */
+void webapi_observer(webapi *w, httpd_observer *o);
 
 #endif

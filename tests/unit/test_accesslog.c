@@ -126,7 +126,7 @@ static void test_metrics(void **state)
     metrics_verdict(m, VERDICT_VALID, 2);
     metrics_rate_limited(m);
     metrics_issuer iss[2] = {{"FR-75", 1, 42}, {"FR-13", 0, 0}};
-    metrics_replica rep = {1, 7, 1, 3, iss, 2};
+    metrics_replica rep = {1, 7, 1, 3, iss, 2, NULL};
     size_t len;
     char *text = metrics_render(m, &rep, &len);
     assert_non_null(text);

@@ -21,7 +21,6 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <civetweb.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -52,7 +51,8 @@ static const uint8_t obj_seg1[] = {0xd2, 0x84, 'S', 'E', 'G', '1', 0x00, '"', '\
 static const uint8_t obj_cp13[] = {0xd2, 0x84, 'C', 'P', '1', '3'};
 
 typedef struct {
-    struct mg_context *ctx;
+    httpd *h;
+    feedsrv_store store;
     int port;
     char base[64];
     uint8_t *seg11;
@@ -287,22 +287,17 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     if (f) {
-        if (f->ctx) {
-            feedsrv_unregister(f->ctx);
-            mg_stop(f->ctx);
-        }
+        httpd_free(f->h);
         free(f->seg11);
         free(f);
         *state = NULL;
     }
-    mg_exit_library();
     return 0;
 }
 
 static int setup(void **state)
 {
     if (sodium_init() < 0) return -1;
-    mg_init_library(0);
     fixture *f = calloc(1, sizeof *f);
     *state = f; /* from here, teardown frees what there is */
     if (!f || !(f->seg11 = malloc(SEG11_LEN))) goto fail;
@@ -313,14 +308,15 @@ static int setup(void **state)
         x ^= x << 17;
         f->seg11[i] = (uint8_t)(x >> 24);
     }
-    const char *opts[] = {"listening_ports",    "127.0.0.1:0", "num_threads", "8",
-                          "request_timeout_ms", "10000",       NULL};
-    f->ctx = mg_start(NULL, NULL, opts);
-    if (!f->ctx) goto fail;
-    feedsrv_register(f->ctx, fake_get, f);
-    struct mg_server_port ports[4];
-    if (mg_get_server_ports(f->ctx, 4, ports) < 1 || ports[0].port <= 0) goto fail;
-    f->port = ports[0].port;
+    httpd_config cfg = {.listen = "127.0.0.1:0", .threads = 8, .request_timeout = 10};
+    char err[256];
+    f->store.get = fake_get;
+    f->store.arg = f;
+    if (httpd_new(&f->h, &cfg, err, sizeof err) != API_OK || feedsrv_register(f->h, &f->store) != API_OK ||
+        httpd_start(f->h, err, sizeof err) != API_OK)
+        goto fail;
+    f->port = httpd_port(f->h);
+    if (f->port <= 0) goto fail;
     snprintf(f->base, sizeof f->base, "http://127.0.0.1:%d", f->port);
     return 0;
 fail:

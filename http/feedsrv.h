@@ -19,9 +19,7 @@
 #include <stdint.h>
 
 #include "err.h"
-
-struct mg_context;
-struct mg_connection;
+#include "httpd.h"
 
 typedef enum {
     FEEDSRV_CHECKPOINT,
@@ -38,27 +36,25 @@ typedef enum {
  * it. iss is NULL for the trust list. API_ERR_NOT_FOUND also for an
  * issuer the store does not hold.
  */
-typedef api_err (*feedsrv_get_fn)(void *arg, feedsrv_kind kind, const char *iss, uint64_t first, uint8_t **data,
-                                  size_t *len, uint64_t *containing);
+typedef api_err (*feedsrv_get_fn)(void *arg, feedsrv_kind kind, const char *iss, uint64_t first,
+                                  uint8_t **data, size_t *len, uint64_t *containing);
+
+/* A store: its lookup and the lookup's argument. */
+typedef struct {
+    feedsrv_get_fn get;
+    void *arg;
+} feedsrv_store;
 
 /*
- * Registers the handlers on a running CivetWeb context. The store must
- * outlive the context. Segments are served with an ETag (the SHA-256 of
- * the bytes, quoted hex), "Cache-Control: public, max-age=31536000,
- * immutable" and 304 for If-None-Match; checkpoints and snapshots with
- * "Cache-Control: no-cache" and an ETag; the trust list with
- * "Cache-Control: no-cache". Content-Type: application/cose for all.
- * GET and HEAD only (405 otherwise, with Allow).
+ * Adds the routes of /trust/v1/ and /feed/v1/ to a server not started
+ * yet; store must outlive it. Segments are served with an ETag (the
+ * SHA-256 of the bytes, quoted hex), "Cache-Control: public,
+ * max-age=31536000, immutable" and 304 for If-None-Match; checkpoints,
+ * snapshots and the trust list with "Cache-Control: no-cache" and an ETag.
+ * Content-Type: application/cose for all. GET and HEAD only (405
+ * otherwise, with Allow). API_OK, or httpd_route's error.
  */
-void feedsrv_register(struct mg_context *ctx, feedsrv_get_fn get, void *arg);
-
-/*
- * Removes the handlers of feedsrv_register from ctx (waiting for requests
- * in progress, as mg_set_request_handler does) and frees what it
- * allocated. Call it before mg_stop(ctx); a context stopped without it
- * keeps a few bytes allocated (still reachable) until the process exits.
- */
-void feedsrv_unregister(struct mg_context *ctx);
+api_err feedsrv_register(httpd *h, const feedsrv_store *store);
 
 /*
  * The strict path grammar: "/trust/v1/trust-list.cose", or
@@ -69,15 +65,5 @@ void feedsrv_unregister(struct mg_context *ctx);
  */
 #define FEEDSRV_ISS_MAX 31
 int feedsrv_route(const char *path, feedsrv_kind *kind, char iss[FEEDSRV_ISS_MAX + 1], uint64_t *first);
-
-/*
- * Sends an RFC 9457 problem (application/problem+json) with the given
- * status, a type of "/problems/" + slug (a relative URI reference, stable,
- * documented in docs/federation.md), title and detail; extra is either
- * NULL or a JSON object text whose members are added (e.g.
- * "{\"containing_segment\": 12}").
- */
-void feedsrv_problem(struct mg_connection *conn, int status, const char *slug, const char *title,
-                     const char *detail, const char *extra);
 
 #endif
