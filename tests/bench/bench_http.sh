@@ -38,9 +38,9 @@ cat out/*.txt >payloads.txt
 "$B/api-issuer" serve --dir iss --listen "127.0.0.1:$PI" >/dev/null 2>&1 & PIDS+=("$!")
 sleep 1
 "$B/api-verifier" sync --root fed/root.pub --data data --trust tl.cose >/dev/null
-KEY=$("$B/api-verifier" keys add --data data --org "Bench" --profile social 2>/dev/null | head -1)
+KEY=$("$B/api-verifier" keys add --data data --org "Bench" --profile social --rate 0 2>/dev/null | head -1)
 "$B/api-verifier" serve --root fed/root.pub --data data --trust tl.cose --listen "127.0.0.1:$PV" \
-  --access-log /dev/null --sync-interval 60 >/dev/null 2>&1 & SVC=$!; PIDS+=("$SVC")
+  --access-log /dev/null --sync-interval 60 --max-connections-per-address 0 >/dev/null 2>&1 & SVC=$!; PIDS+=("$SVC")
 "$OLDPWD/$BUILD/bench/bench_httpref" "127.0.0.1:$PR" & PIDS+=("$!")
 for p in $PV $PR; do for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.2; done; done
 export PAYLOADS="$TMP/payloads.txt" API_KEY="$KEY"

@@ -8,8 +8,9 @@
 # service), the forwarded client address (through a second nginx in front of
 # an echo server, which shows what nginx forwards, and through the service's
 # anonymous rate limit, which shows which address the service believes), the
-# cache of immutable segments, and an access log without request bodies or
-# API keys.
+# cache of immutable segments, an access log without request bodies or API
+# keys, and what nginx does in front against slow and hostile clients
+# (SECURITY.md).
 source "$(dirname "$0")/lib.sh"
 F="$BIN/api-federation"; I="$BIN/api-issuer"; V="$BIN/api-verifier"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
@@ -181,6 +182,92 @@ expect_eq "$code" 413 "a 9 MB body is refused with 413"
 expect_eq "$(json_field big-out.json type)" /problems/body-too-large "as a body-too-large problem"
 expect_grep '^[Cc]ontent-[Tt]ype: application/problem\+json' h-big.txt "with Content-Type application/problem+json"
 expect_eq "$(grep -c 'larger than 8 MiB, the most' big-out.json)" 1 "written by nginx (docs/deploy/nginx.conf's error_page), not by the service"
+
+# --- behind nginx, slow clients wait in nginx and never hold one of the service's workers (SECURITY.md):
+# 60 uploads from one address (127.0.0.2) that announce 1 MB and stop after 1 KB; nginx refuses those
+# past its per-address bound (limit_conn 32) and holds the others itself; the service holds none of
+# them, and answers a verification from another address through nginx meanwhile. Then ambiguous framing refused by nginx, a head of
+# 70 header lines refused by the service (431) through nginx, and the security headers sent once.
+cat >front.py <<'EOF'
+import json, socket, ssl, sys, time, urllib.request
+port, host, ca, pv, body = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), open(sys.argv[5], "rb").read()
+ctx = ssl.create_default_context(cafile=ca)
+def tls(source="127.0.0.1"):
+    s = socket.create_connection(("127.0.0.1", port), timeout=15, source_address=(source, 0))
+    return ctx.wrap_socket(s, server_hostname=host)
+def answer(t):
+    data = b""
+    t.settimeout(15)
+    try:
+        while b"\r\n\r\n" not in data:
+            c = t.recv(65536)
+            if not c: break
+            data += c
+        head, _, rest = data.partition(b"\r\n\r\n")
+        n = 0
+        for line in head.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length": n = int(v)
+        while len(rest) < n:
+            c = t.recv(65536)
+            if not c: break
+            rest += c
+        return head.decode(errors="replace"), rest
+    except OSError:
+        return data.split(b"\r\n\r\n")[0].decode(errors="replace"), b""
+def metric(name):
+    m = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % pv, timeout=10).read().decode()
+    for l in m.splitlines():
+        if l.startswith(name + " "): return float(l.split()[1])
+    return -1
+cut_before = metric("api_verifier_bodies_cut_total")
+held = []
+for i in range(60):  # from 127.0.0.2: one address
+    t = tls("127.0.0.2")
+    t.sendall(b"POST /api/v1/verify HTTP/1.1\r\nHost: %s\r\nContent-Type: image/png\r\nContent-Length: 1000000\r\n\r\n" % host.encode() + b"x" * 1000)
+    held.append(t)
+time.sleep(1.5)
+refused = 0
+for t in held:
+    t.setblocking(False)
+    try:
+        d = t.recv(65536)
+        if d.startswith(b"HTTP/1.1 503") and b"too-many-connections" in d: refused += 1
+    except (ssl.SSLWantReadError, BlockingIOError):
+        pass
+    except OSError:
+        pass
+print("refused", refused)
+print("service_open", int(metric("api_verifier_connections_open")))
+t = tls()
+t.sendall(b"POST /api/v1/verify HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % (host.encode(), len(body)) + body)
+h, b = answer(t)
+print("verify", h.split("\r\n")[0], json.loads(b or b"{}").get("result"))
+for t in held: t.close()
+print("bodies_cut", int(metric("api_verifier_bodies_cut_total") - cut_before))
+t = tls()
+t.sendall(b"POST /api/v1/verify HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" % host.encode())
+print("cl_te", answer(t)[0].split("\r\n")[0])
+t = tls()
+t.sendall(b"GET /healthz HTTP/1.1\r\nHost: %s\r\n" % host.encode() + b"".join(b"X-H%d: %d\r\n" % (i, i) for i in range(70)) + b"Connection: close\r\n\r\n")
+h, b = answer(t)
+print("headers70", h.split("\r\n")[0], b"request-header-fields-too-large" in b)
+t = tls()
+t.sendall(b"GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host.encode())
+h, _ = answer(t)
+lines = [l.split(":")[0].lower() for l in h.split("\r\n")[1:]]
+print("once", all(lines.count(x) == 1 for x in ("x-frame-options", "referrer-policy", "x-content-type-options")))
+EOF
+python3 front.py "$PS" "$HOST" cert.pem "$PV" verify.json >front.out 2>&1
+sed 's/^/     | /' front.out
+refused=$(awk '$1 == "refused" {print $2}' front.out); held_open=$(awk '$1 == "service_open" {print $2}' front.out)
+if [ "${refused:-0}" -ge 20 ]; then ok "nginx refuses the uploads of one address past 32 (limit_conn): $refused of 60"; else bad "nginx refuses the uploads of one address past 32 (got ${refused:-none})"; fi
+if [ "${held_open:-99}" -le 17 ]; then ok "the service holds none of them: $held_open connections open (nginx's idle keep-alive ones and this one)"; else bad "the service holds none of the slow uploads (got ${held_open:-none} open)"; fi
+expect_grep "^verify HTTP/1.1 200 OK valid$" front.out "a verification through nginx is answered meanwhile"
+expect_grep "^bodies_cut 0$" front.out "no slow body ever reached the service"
+expect_grep "^cl_te HTTP/1.1 400" front.out "Content-Length with Transfer-Encoding: refused by nginx"
+expect_grep "^headers70 HTTP/1.1 431 .* True$" front.out "70 header lines through nginx: the service's 431, passed through"
+expect_grep "^once True$" front.out "X-Frame-Options, Referrer-Policy and X-Content-Type-Options sent once through nginx"
 
 # --- what nginx forwards: a second nginx with the same configuration in front of an echo server
 cat >echo.py <<'EOF'
