@@ -483,7 +483,12 @@ connguard_cut connguard_was_cut(const connguard_conn *c)
 
 int connguard_fd(const connguard_conn *c)
 {
-    return c ? c->fd : -1;
+    if (!c) return -1;
+    connguard *g = c->g;
+    pthread_mutex_lock(&g->lock);
+    int fd = c->fd;
+    pthread_mutex_unlock(&g->lock);
+    return fd;
 }
 
 const uint8_t *connguard_peer(const connguard_conn *c)

@@ -216,9 +216,11 @@ static void httpd_on_connection_close(const struct mg_connection *conn)
     const struct mg_request_info *ri = mg_get_request_info(conn);
     httpd *h = httpd_of(conn);
     /* A request CivetWeb took and dropped unanswered: an absolute-form target for another port, or "*". */
+    int dropped = !hc->pending && ri && ri->request_uri && !ri->local_uri;
+    /* the watcher may not know the socket yet: CivetWeb called no other callback for this request */
+    if (dropped && connguard_fd(hc->gc) < 0) connguard_identify(hc->gc);
     int fd = connguard_fd(hc->gc);
-    if (!hc->pending && ri && ri->request_uri && !ri->local_uri && fd >= 0 &&
-        connguard_was_cut(hc->gc) == CONNGUARD_CUT_NONE) {
+    if (dropped && fd >= 0 && connguard_was_cut(hc->gc) == CONNGUARD_CUT_NONE) {
         if (ri->request_uri[0] == '*') {
             char date[32], head[256];
             httpd_http_date(date, time(NULL));

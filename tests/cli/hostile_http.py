@@ -898,7 +898,12 @@ def group_misc():
         check("OPTIONS /check/: no Access-Control-Allow-Origin, no DAV, no WWW-Authenticate",
               r is not None and r.header("Access-Control-Allow-Origin") is None and r.header("DAV") is None
               and r.header("WWW-Authenticate") is None and r.status < 500, repr(r))
-        check("OPTIONS /check/: 2xx", r is not None and 200 <= r.status < 300, repr(r))
+        check("OPTIONS /check/ (not a CORS preflight): 405 with Allow: GET, HEAD",
+              r is not None and r.status == 405 and r.header("Allow") == "GET, HEAD", repr(r))
+        r = request(pv, http_request("OPTIONS", "/check/", ["Origin: https://caf.example",
+                                                           "Access-Control-Request-Method: GET", "Connection: close"]))
+        check("a CORS preflight without --cors-origin: 204, and no CORS header",
+              r is not None and r.status == 204 and r.header("Access-Control-Allow-Origin") is None, repr(r))
         r = get(pv, "/check/index.html%00.png")
         check("GET /check/index.html%00.png: 400", r is not None and r.status == 400, repr(r))
         size = os.path.getsize(os.path.join(web, "check", "index.html"))
