@@ -6,11 +6,14 @@
 #   make asan       the sanitizer build, in build/asan/bin
 #   make fuzz       the libFuzzer targets, run for FUZZ_SECONDS each (default 300)
 #   make bench      the benchmarks
+#   make check-layers  every include line against the map of docs/architecture.md
 #   make deps       installs the Debian packages (with sudo when not root)
 #   V=1             shows the full compiler commands
 #
-# Every .c file outside a main.c goes into one static library; each tool is
-# its main.c linked with it. Tests link the same library.
+# Every .c file of the layers outside a main.c goes into one static library;
+# each tool is its main.c linked with it. Tests link the same library. There
+# is one include root, the top folder: include lines name their folder
+# ("qr/cose.h"), so that a crossing of layers shows.
 
 CC      ?= cc
 ifeq ($(origin CC),default)
@@ -23,14 +26,16 @@ OPT     ?= -O2
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
                -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
                -Wmissing-prototypes -Wformat=2 -fno-common -g $(OPT) \
-               -Iqr -Icommon -Ihttp -Iissuer -Iverifier -Ifederation
+               -I.
 CFLAGS  += $(CFLAGS_BASE) $(SAN)
 LDFLAGS += $(SAN)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIBS    := $(PKG_LIBS) -lcivetweb -lanl -lpthread -lm
 
-LIB_SRC := $(filter-out %/main.c,$(wildcard qr/*.c common/*.c http/*.c issuer/*.c verifier/*.c federation/*.c))
+# The layers, bottom first (docs/architecture.md; make check-layers keeps the include lines to them).
+LAYERS  := common qr http issuer federation verifier verifier/service
+LIB_SRC := $(filter-out %/main.c,$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_A   := $(BUILD)/libapi.a
 TOOLS   := api-issuer api-verifier api-federation
@@ -50,7 +55,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak web
+.PHONY: all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak web check-layers
 .DEFAULT_GOAL := all
 
 all: check-deps $(TOOL_BINS) web
@@ -71,6 +76,9 @@ endif
 
 check-deps:
 	@scripts/deps.sh check build
+
+check-layers:
+	@python3 scripts/check-layers.py
 
 deps:
 	@scripts/deps.sh install all
@@ -96,7 +104,7 @@ $(TOOL_BINS):
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	@echo "  TEST  $@"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit $^ $(LIBS) -lcmocka $(LDFLAGS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $^ $(LIBS) -lcmocka $(LDFLAGS) -o $@
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_A)
 	@mkdir -p $(dir $@)

@@ -4,13 +4,13 @@
  * Decoding is exact: the text must decode to the expected number of bytes
  * and carry no padding, so a key has one spelling.
  */
-#include "b64url.h"
+#include "common/b64url.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "common/fs.h"
 
 #define B64URL_VARIANT sodium_base64_VARIANT_URLSAFE_NO_PADDING
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 /* Characters needed for len bytes, plus the NUL. */
 size_t b64url_encoded_size(size_t len);

@@ -4,7 +4,7 @@
  * Secrets handled here are wiped with sodium_memzero before returning. No
  * secret, passphrase or personal data is ever printed.
  */
-#include "cli.h"
+#include "common/cli.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,9 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "apitime.h"
-#include "b64url.h"
-#include "fsutil.h"
+#include "common/time.h"
+#include "common/b64url.h"
+#include "common/fs.h"
 
 static const char *cli_name = "api";
 

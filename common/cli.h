@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "keyfile.h"
+#include "common/err.h"
+#include "common/keyfile.h"
 
 /* Exit codes of api-issuer and api-federation (api-verifier has its own, see its man page). */
 enum {

@@ -4,7 +4,7 @@
  * The codes are part of the public interface (JSON `reason`, problem types):
  * change a text freely, never a code.
  */
-#include "err.h"
+#include "common/err.h"
 
 typedef struct {
     api_err err;

@@ -18,7 +18,7 @@
  * where cJSON is stricter than RFC 8259 (lone surrogate escapes), so is
  * this scan.
  */
-#include "jsonscan.h"
+#include "common/jsonscan.h"
 
 #include <stdint.h>
 #include <string.h>

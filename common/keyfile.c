@@ -12,7 +12,7 @@
  * or time we spend. It writes only through fs_write_atomic, exclusive and
  * 0600.
  */
-#include "keyfile.h"
+#include "common/keyfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +24,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "fsutil.h"
+#include "common/fs.h"
 
 static const uint8_t keyfile_magic[8] = {'A', 'P', 'I', 'K', 'E', 'Y', '1', '\n'};
 

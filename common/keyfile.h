@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 #define KEYFILE_SECRET_MAX 256
 #define KEYFILE_HEADER_LEN 65

@@ -5,7 +5,7 @@
  * authoritative for verifiers. Keys are base64url, kids lowercase hex.
  * Every field is validated on load with trust_validate.
  */
-#include "fedstate.h"
+#include "federation/fedstate.h"
 
 #include <cjson/cJSON.h>
 #include <sodium.h>
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64url.h"
-#include "fsutil.h"
+#include "common/b64url.h"
+#include "common/fs.h"
 
 #define FEDSTATE_FILE "federation.json"
 #define FEDSTATE_MAX  (16 * 1024 * 1024)

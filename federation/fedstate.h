@@ -6,8 +6,8 @@
 #ifndef API_FEDSTATE_H
 #define API_FEDSTATE_H
 
-#include "err.h"
-#include "trust.h"
+#include "common/err.h"
+#include "qr/trust.h"
 
 /* Loads FED/federation.json into tl (seq = last published). */
 api_err fedstate_load(trust_list *tl, const char *dir, char *err, size_t errcap);

@@ -18,12 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apitime.h"
-#include "b64url.h"
-#include "cli.h"
-#include "fedstate.h"
-#include "fsutil.h"
-#include "trust.h"
+#include "common/time.h"
+#include "common/b64url.h"
+#include "common/cli.h"
+#include "federation/fedstate.h"
+#include "common/fs.h"
+#include "qr/trust.h"
 
 static const char usage_text[] =
     "Usage: api-federation COMMAND [OPTIONS]\n"

@@ -11,7 +11,7 @@
  *
  * This file must not log or keep addresses: it computes, the caller uses.
  */
-#include "clientaddr.h"
+#include "http/clientaddr.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -35,7 +35,7 @@
  * This file must not read from or write to a socket (the server layer
  * answers), log anything, or keep an address after its connection closed.
  */
-#include "connguard.h"
+#include "http/connguard.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

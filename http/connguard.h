@@ -33,8 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "clientaddr.h"
-#include "err.h"
+#include "http/clientaddr.h"
+#include "common/err.h"
 
 /*
  * Who is at the other end of the connection handle, once the server can

@@ -26,7 +26,7 @@
  * This file must not read or write files, log request data, or decide
  * anything about signatures: it serves bytes the store already holds.
  */
-#include "feedsrv.h"
+#include "http/feedsrv.h"
 
 #include <cjson/cJSON.h>
 #include <sodium.h>

@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "httpd.h"
+#include "common/err.h"
+#include "http/httpd.h"
 
 typedef enum {
     FEEDSRV_CHECKPOINT,

@@ -26,7 +26,7 @@
  * This file must not log what a client sent, and must not answer anything
  * on its own but the fixed refusals above: routes answer.
  */
-#include "httpd_int.h"
+#include "http/httpd_int.h"
 
 #include <signal.h>
 #include <stdio.h>

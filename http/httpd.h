@@ -38,8 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "clientaddr.h"
-#include "err.h"
+#include "http/clientaddr.h"
+#include "common/err.h"
 
 /* The stack of a Debian CivetWeb 1.15 worker thread (measured with pthread_getattr_np in a handler). */
 #define HTTPD_WORKER_STACK          102400

@@ -19,7 +19,7 @@
  *
  * This file must not keep a body after the request, nor log one.
  */
-#include "httpd_int.h"
+#include "http/httpd_int.h"
 
 #include <stdlib.h>
 #include <string.h>

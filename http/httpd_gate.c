@@ -27,7 +27,7 @@
  * This file must not answer anything but the gate's problems, and must
  * not log what a client sent.
  */
-#include "httpd_int.h"
+#include "http/httpd_int.h"
 
 #include <stdio.h>
 #include <string.h>

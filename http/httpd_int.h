@@ -11,8 +11,8 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "connguard.h"
-#include "httpd.h"
+#include "http/connguard.h"
+#include "http/httpd.h"
 
 /* The headers every answer carries (the CSP of pages replaces the last one). */
 #define HTTPD_SECURITY_HEADERS                                                                               \

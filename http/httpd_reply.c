@@ -22,7 +22,7 @@
  *
  * This file must not log anything, nor answer twice: callers answer once.
  */
-#include "httpd_int.h"
+#include "http/httpd_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -28,7 +28,7 @@
  * This file must not write anything, follow a symbolic link named by a
  * request, or serve anything but regular files of the folder.
  */
-#include "httpd_int.h"
+#include "http/httpd_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

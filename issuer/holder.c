@@ -22,7 +22,7 @@
  * printable ASCII. It does not fill the issuer's fields (iss, iat, cti,
  * status) and does not sign anything.
  */
-#include "holder.h"
+#include "issuer/holder.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
@@ -31,8 +31,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "apitime.h"
-#include "jsonscan.h"
+#include "common/time.h"
+#include "common/jsonscan.h"
 
 /* ---- fields ---- */
 

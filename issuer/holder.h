@@ -38,8 +38,8 @@
 
 #include <stddef.h>
 
-#include "claims.h"
-#include "err.h"
+#include "qr/claims.h"
+#include "common/err.h"
 
 #define HOLDER_JSON_MAX (1u << 20)        /* bytes of one JSON object */
 #define HOLDER_CSV_MAX (64u << 20)        /* bytes of one CSV file */

@@ -8,7 +8,7 @@
  * are two; the loop is bounded because a permutation's cycle through a
  * point always returns to the domain.
  */
-#include "idxperm.h"
+#include "issuer/idxperm.h"
 
 #include <sodium.h>
 #include <string.h>

@@ -5,16 +5,16 @@
  * Secrets never pass through here except the signing key given to
  * issuer_sign, which is not copied.
  */
-#include "issuer.h"
+#include "issuer/issuer.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64url.h"
-#include "fsutil.h"
-#include "qrtext.h"
+#include "common/b64url.h"
+#include "common/fs.h"
+#include "qr/qrtext.h"
 
 #define ISSUER_CONFIG_FILE "issuer.json"
 

@@ -13,10 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "claims.h"
-#include "cose.h"
-#include "err.h"
-#include "idxperm.h"
+#include "qr/claims.h"
+#include "qr/cose.h"
+#include "common/err.h"
+#include "issuer/idxperm.h"
 
 #define ISSUER_SECRET_LEN (COSE_SK_LEN + IDXPERM_SEED_LEN)
 

@@ -23,19 +23,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apitime.h"
-#include "b64url.h"
-#include "cli.h"
-#include "clientaddr.h"
-#include "feedsrv.h"
-#include "httpd.h"
-#include "fsutil.h"
-#include "holder.h"
-#include "issuer.h"
-#include "qrtext.h"
-#include "registry.h"
-#include "render.h"
-#include "verify.h"
+#include "common/time.h"
+#include "common/b64url.h"
+#include "common/cli.h"
+#include "http/clientaddr.h"
+#include "http/feedsrv.h"
+#include "http/httpd.h"
+#include "common/fs.h"
+#include "issuer/holder.h"
+#include "issuer/issuer.h"
+#include "qr/qrtext.h"
+#include "issuer/registry.h"
+#include "qr/render.h"
+#include "qr/status.h"
 
 #define ISSUE_MAX_INPUT    (64u * 1024 * 1024)
 #define ISSUE_QR_MAX       4400
@@ -914,11 +914,10 @@ typedef struct {
 
 static int iss_list_one(void *arg, const registry_entry *e)
 {
-    static const char *const names[] = {"valid", "revoked", "suspended", "superseded"};
     iss_list_ctx *l = arg;
     int64_t end = registry_effective_exp(e);
     if (l->status >= 0 && (int)e->status != l->status) return 0;
-    if (l->horizon && (end > l->horizon || (e->status != STATUS_VALID && e->status != STATUS_SUSPENDED)))
+    if (l->horizon && (end > l->horizon || !status_extendable(e->status)))
         return 0;
     char id[2 * CLAIMS_CTI_LEN + 1], from[11], until[11], eff[11];
     claims_cti_hex(id, e->cti);
@@ -929,10 +928,10 @@ static int iss_list_one(void *arg, const registry_entry *e)
     if (l->json) {
         printf("%s{\"id\": \"%s\", \"status\": \"%s\", \"index\": %u, \"valid_from\": \"%s\", "
                "\"valid_until\": \"%s\", \"effective_until\": \"%s\", \"extended\": %s}",
-               l->count ? ",\n " : "[", id, names[e->status & 3], e->idx, from, until, eff,
+               l->count ? ",\n " : "[", id, status_name(e->status), e->idx, from, until, eff,
                extended ? "true" : "false");
     } else {
-        printf("%s  %-10s  %s .. %s", id, names[e->status & 3], from, eff);
+        printf("%s  %-10s  %s .. %s", id, status_name(e->status), from, eff);
         if (extended) printf("  (extended; printed end %s)", until);
         printf("\n");
     }
@@ -944,10 +943,10 @@ static int cmd_list(const iss_opts *o)
 {
     iss_list_ctx l = {-1, 0, o->json_out, cli_now(), 0};
     if (o->status) {
-        static const char *const names[] = {"valid", "revoked", "suspended", "superseded"};
-        for (int i = 0; i < 4; i++)
-            if (!strcmp(o->status, names[i])) l.status = i;
-        if (l.status < 0) cli_fail(CLI_USAGE, "--status: expected valid, revoked, suspended or superseded");
+        unsigned s;
+        if (status_parse(&s, o->status) != 0)
+            cli_fail(CLI_USAGE, "--status: expected valid, revoked, suspended or superseded");
+        l.status = (int)s;
     }
     if (o->within) {
         time_duration d;

@@ -16,7 +16,7 @@
  * A status change and its event are written together; a feed cut writes
  * its segments, chain head, snapshot and checkpoint together.
  */
-#include "registry.h"
+#include "issuer/registry.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -25,7 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
+#include "common/fs.h"
+#include "qr/status.h"
 
 #define REGISTRY_RECORD_VERSION 1
 #define REGISTRY_RECORD_LEN     47
@@ -233,16 +234,6 @@ static int registry_append_event(registry *reg, MDB_txn *txn, uint32_t idx, unsi
     return rc;
 }
 
-/* Checks a transition; NULL when allowed, else why not. */
-static const char *registry_transition_error(unsigned from, unsigned to)
-{
-    if (to > 3) return "unknown status";
-    if (from == 1 || from == 3) return "the attestation is already revoked or superseded: that is final";
-    if (from == to)
-        return from == 2 ? "the attestation is already suspended" : "the attestation is already valid";
-    return NULL; /* valid <-> suspended, valid or suspended -> revoked or superseded */
-}
-
 /* The status change itself, inside a write transaction. */
 static int registry_change(registry *reg, MDB_txn *txn, registry_entry *e, unsigned status, unsigned reason,
                            int64_t now)
@@ -289,13 +280,13 @@ api_err registry_allocate(registry *reg, const uint8_t seed[IDXPERM_SEED_LEN], r
             mdb_txn_abort(txn);
             return API_ERR_NOT_FOUND;
         }
-        const char *why = rc == 0 ? registry_transition_error(old.status, 3) : NULL;
+        const char *why = rc == 0 ? status_transition_error(old.status, STATUS_SUPERSEDED) : NULL;
         if (why) {
             registry_say(err, errcap, why);
             mdb_txn_abort(txn);
             return API_ERR_ARG;
         }
-        if (rc == 0) rc = registry_change(reg, txn, &old, 3, REGISTRY_REASON_REPLACED, entries[0].iat);
+        if (rc == 0) rc = registry_change(reg, txn, &old, STATUS_SUPERSEDED, REGISTRY_REASON_REPLACED, entries[0].iat);
     }
     uint64_t counter;
     if (rc == 0) rc = registry_get_counter(txn, reg->meta, "index_counter", &counter);
@@ -313,7 +304,7 @@ api_err registry_set_status(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], un
     registry_entry e;
     int rc = registry_read(reg, txn, cti, &e);
     if (rc == 0) {
-        const char *why = registry_transition_error(e.status, status);
+        const char *why = status_transition_error(e.status, status);
         if (why) {
             registry_say(err, errcap, why);
             mdb_txn_abort(txn);
@@ -339,7 +330,7 @@ static int registry_extend_one(registry *reg, MDB_txn *txn, registry_entry *e, i
                                const char **why)
 {
     *why = NULL;
-    if (e->status != 0 && e->status != 2)
+    if (!status_extendable(e->status))
         *why = "only valid or suspended attestations can be extended";
     else if (new_exp <= registry_effective_exp(e))
         *why = "an extension must end later than the current end";
@@ -395,7 +386,7 @@ api_err registry_renew_pending(registry *reg, int64_t now, time_duration within,
         }
         memcpy(e.cti, k.mv_data, CLAIMS_CTI_LEN);
         int64_t end = registry_effective_exp(&e);
-        if ((e.status != 0 && e.status != 2) || end > horizon || end < floor) continue;
+        if (!status_extendable(e.status) || end > horizon || end < floor) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             registry_entry *grown = realloc(todo, cap * sizeof *grown);

@@ -17,13 +17,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "apitime.h"
-#include "claims.h"
-#include "cose.h"
-#include "err.h"
-#include "feed.h"
-#include "feedsrv.h"
-#include "idxperm.h"
+#include "common/time.h"
+#include "qr/claims.h"
+#include "qr/cose.h"
+#include "common/err.h"
+#include "qr/feed.h"
+#include "http/feedsrv.h"
+#include "issuer/idxperm.h"
 
 #define REGISTRY_MAP_SIZE (16ull << 30) /* 16 GiB of address space, sparse on disk */
 
@@ -71,7 +71,7 @@ api_err registry_allocate(registry *reg, const uint8_t seed[IDXPERM_SEED_LEN], r
                           size_t n, const uint8_t *replaces, char *err, size_t errcap);
 
 /*
- * Changes a status (STATUS_* of verify.h) and appends one event, in one
+ * Changes a status (STATUS_* of qr/status.h) and appends one event, in one
  * transaction. Allowed: valid <-> suspended; valid or suspended -> revoked
  * or superseded (final). Anything else is API_ERR_ARG with err saying why;
  * an unknown id is API_ERR_NOT_FOUND.

@@ -6,7 +6,7 @@
  * has exactly one text: values that do not fit are errors, not wrapped.
  * No allocation; lengths are checked before every write.
  */
-#include "b45.h"
+#include "qr/b45.h"
 
 static const char b45_alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 

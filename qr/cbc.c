@@ -9,7 +9,7 @@
  * encoded keys: with shortest-form heads enforced, equal keys have equal
  * bytes. It allocates only for maps of more than CBC_SMALL_MAP entries.
  */
-#include "cbc.h"
+#include "qr/cbc.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * shortest form; the writer only manages space. A dynamic writer doubles
  * its buffer up to its maximum and then fails with API_ERR_TOO_LARGE.
  */
-#include "cbw.h"
+#include "qr/cbw.h"
 
 #include <cbor.h>
 #include <stdlib.h>

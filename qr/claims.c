@@ -8,13 +8,13 @@
  * the same claims_validate the encoder uses. Field names in error reports
  * are the CBOR names of docs/format.md.
  */
-#include "claims.h"
+#include "qr/claims.h"
 
 #include <string.h>
 
-#include "apitime.h"
-#include "cbc.h"
-#include "cbw.h"
+#include "common/time.h"
+#include "qr/cbc.h"
+#include "qr/cbw.h"
 
 #define CWT_ISS         1
 #define CWT_EXP         4

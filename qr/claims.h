@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 #define CLAIMS_ISS_MAX 32     /* issuer id, e.g. "FR-75": [A-Z0-9-], 2..31 chars */
 #define CLAIMS_NAME_MAX 128   /* fn, gn: 1..127 bytes of UTF-8 */

@@ -8,14 +8,14 @@
  * This file never decides trust: it checks shape and, on request, a
  * signature against a key it is given.
  */
-#include "cose.h"
+#include "qr/cose.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cbc.h"
-#include "cbw.h"
+#include "qr/cbc.h"
+#include "qr/cbw.h"
 
 #define COSE_TAG_SIGN1           18
 #define COSE_HDR_ALG             1

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 #define COSE_KID_LEN 8
 #define COSE_SIG_LEN 64

@@ -6,12 +6,12 @@
  * otherwise a zlib stream that must be canonical (zc_inflate_strict).
  * Nothing is allocated: the buffers live on the stack and are bounded.
  */
-#include "qrtext.h"
+#include "qr/qrtext.h"
 
 #include <string.h>
 
-#include "b45.h"
-#include "zc.h"
+#include "qr/b45.h"
+#include "qr/zc.h"
 
 #define QRTEXT_COSE_TAG_BYTE 0xd2
 

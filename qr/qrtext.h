@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 #define QRTEXT_PREFIX "API1:"
 #define QRTEXT_PREFIX_LEN 5

@@ -15,7 +15,7 @@
  * libpng reports errors by longjmp: everything it may touch is allocated
  * before setjmp and freed on the single exit path.
  */
-#include "render.h"
+#include "qr/render.h"
 
 #include <errno.h>
 #include <png.h>

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 #define RENDER_MODULE_PX_MAX 64
 #define RENDER_MARGIN_MAX    64

@@ -13,7 +13,7 @@
  * may remain. Output is bounded by the caller's buffer: inflate never
  * writes past it, and a stream that wants more is refused.
  */
-#include "zc.h"
+#include "qr/zc.h"
 
 #include <string.h>
 #include <zlib.h>

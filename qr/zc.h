@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 /* Compresses in into out (capacity *outlen) at level 9; sets *outlen. */
 api_err zc_compress(uint8_t *out, size_t *outlen, const uint8_t *in, size_t inlen);

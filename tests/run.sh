@@ -59,6 +59,14 @@ run_cli() { # bin-dir label [names to skip]
   done
 }
 
+echo "== layers (make check-layers)"
+if python3 scripts/check-layers.py >"$LOG_DIR/layers.log" 2>&1; then
+  record "check-layers" 1 0
+else
+  sed 's/^/      /' "$LOG_DIR/layers.log" | head -20
+  record "check-layers" 0 1
+fi
+
 echo "== build (release)"
 make --no-print-directory -j"$JOBS" tests-build >"$LOG_DIR/build.log" 2>&1 || { tail -30 "$LOG_DIR/build.log"; echo "0 passed, 1 failed"; exit 1; }
 echo "== unit tests (release)"

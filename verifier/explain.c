@@ -6,12 +6,12 @@
  * law says of an API (docs/legal.md), never more: they are information,
  * not legal advice, and say so.
  */
-#include "explain.h"
+#include "verifier/explain.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "apitime.h"
+#include "common/time.h"
 
 const char *explain_lang_code(explain_lang l)
 {

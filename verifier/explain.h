@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "verify.h"
+#include "verifier/verify.h"
 
 typedef enum {
     LANG_FR = 0,

@@ -16,7 +16,7 @@
  * in scans and in memory. Every call creates and destroys its own decoder
  * and scanner, so calls on different threads share nothing.
  */
-#include "image.h"
+#include "verifier/image.h"
 
 #include <limits.h>
 #include <setjmp.h>

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 #define IMAGE_MAX_PIXELS 50000000u /* width * height bound, checked before decoding */
 

@@ -21,21 +21,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apitime.h"
-#include "b64url.h"
-#include "cli.h"
-#include "clientaddr.h"
-#include "fsutil.h"
-#include "image.h"
-#include "keystore.h"
-#include "qrtext.h"
-#include "replica.h"
-#include "report.h"
-#include "service.h"
-#include "syncer.h"
-#include "trust.h"
-#include "verify.h"
-#include "webapi.h"
+#include "common/time.h"
+#include "common/b64url.h"
+#include "common/cli.h"
+#include "http/clientaddr.h"
+#include "common/fs.h"
+#include "verifier/image.h"
+#include "verifier/service/keystore.h"
+#include "qr/qrtext.h"
+#include "verifier/replica.h"
+#include "verifier/report.h"
+#include "verifier/service/service.h"
+#include "verifier/syncer.h"
+#include "qr/trust.h"
+#include "verifier/verify.h"
+#include "verifier/service/webapi.h"
 
 #define VERIFY_MAX_IMAGE (32u * 1024 * 1024)
 

@@ -52,7 +52,7 @@
  *              held checkpoint length u32 | its bytes | offered checkpoint
  *              length u32 | its bytes | source URL (the rest)
  */
-#include "replica.h"
+#include "verifier/replica.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -62,8 +62,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "fsutil.h"
-#include "httpc.h"
+#include "common/fs.h"
+#include "http/httpc.h"
 
 #define REPLICA_REC_VERSION         1
 #define REPLICA_HELD_FIXED          74

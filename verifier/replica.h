@@ -18,11 +18,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "err.h"
-#include "feed.h"
-#include "feedsrv.h"
-#include "trust.h"
-#include "verify.h"
+#include "common/err.h"
+#include "qr/feed.h"
+#include "http/feedsrv.h"
+#include "qr/trust.h"
+#include "verifier/verify.h"
 
 #define REPLICA_MAP_SIZE (8ull << 30)
 #define REPLICA_DEFAULT_MAX_STALENESS (24 * 3600)

@@ -6,12 +6,12 @@
  * dates in Europe/Paris, the dates printed on the paper; instants are
  * ISO 8601 in UTC. Both renderings take their sentences from explain.c.
  */
-#include "report.h"
+#include "verifier/report.h"
 
 #include <string.h>
 
-#include "apitime.h"
-#include "explain.h"
+#include "common/time.h"
+#include "verifier/explain.h"
 
 static const char *report_app_code(unsigned app)
 {

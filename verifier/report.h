@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
-#include "verify.h"
+#include "verifier/verify.h"
 
 /* Which claims a report echoes (the service's relying-party profiles). */
 typedef enum {

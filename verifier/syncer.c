@@ -6,13 +6,13 @@
  * not under a mirror, so a verifier can be made to depend on mirrors alone.
  * Nothing here decides trust: the replica checks every signature.
  */
-#include "syncer.h"
+#include "verifier/syncer.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
-#include "httpc.h"
+#include "common/fs.h"
+#include "http/httpc.h"
 
 typedef struct {
     const syncer_config *cfg;

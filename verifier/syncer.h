@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "replica.h"
+#include "verifier/replica.h"
 
 typedef struct {
     uint8_t root_pk[COSE_PK_LEN];   /* the pinned root key */

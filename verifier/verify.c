@@ -7,12 +7,12 @@
  * after the signature has verified: unauthenticated bytes are parsed no
  * further than the COSE envelope.
  */
-#include "verify.h"
+#include "verifier/verify.h"
 
 #include <string.h>
 
-#include "cose.h"
-#include "qrtext.h"
+#include "qr/cose.h"
+#include "qr/qrtext.h"
 
 static const char *const verdict_codes[VERDICT_COUNT] = {
     "valid",          "expired",           "not_yet_valid",  "revoked",          "suspended", "superseded",

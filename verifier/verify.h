@@ -25,8 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "claims.h"
-#include "trust.h"
+#include "qr/claims.h"
+#include "qr/status.h"
+#include "qr/trust.h"
 
 typedef enum {
     VERDICT_VALID = 0,
@@ -43,20 +44,12 @@ typedef enum {
     VERDICT_COUNT
 } verdict;
 
-/* Status list values (2 bits per attestation). */
-enum {
-    STATUS_VALID = 0,
-    STATUS_REVOKED = 1,
-    STATUS_SUSPENDED = 2,
-    STATUS_SUPERSEDED = 3,
-};
-
 /* What a status source knows of one attestation. */
 typedef struct {
     int held;               /* this issuer's status is held at all */
     int64_t as_of;          /* signed_at of the newest checkpoint held */
     int fresh;              /* as_of is within the allowed staleness */
-    unsigned status;        /* STATUS_* */
+    unsigned status;        /* STATUS_* (qr/status.h) */
     int64_t extended_until; /* new end of validity, 0 if never extended */
 } verify_status;
 

@@ -35,12 +35,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cose.h"
-#include "feed.h"
-#include "fsutil.h"
-#include "replica.h"
-#include "trust.h"
-#include "verify.h"
+#include "qr/cose.h"
+#include "qr/feed.h"
+#include "common/fs.h"
+#include "verifier/replica.h"
+#include "qr/trust.h"
+#include "verifier/verify.h"
 
 #define BENCH_ISS        "FR-75"
 #define BENCH_FEED       "http://feed-75.bench"

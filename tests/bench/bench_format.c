@@ -17,15 +17,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "apitime.h"
-#include "cbw.h"
-#include "claims.h"
-#include "cose.h"
-#include "issuer.h"
-#include "qrtext.h"
-#include "render.h"
-#include "trust.h"
-#include "verify.h"
+#include "common/time.h"
+#include "qr/cbw.h"
+#include "qr/claims.h"
+#include "qr/cose.h"
+#include "issuer/issuer.h"
+#include "qr/qrtext.h"
+#include "qr/render.h"
+#include "qr/trust.h"
+#include "verifier/verify.h"
 
 typedef struct {
     char text[QRTEXT_MAX_TEXT];

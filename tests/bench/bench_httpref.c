@@ -1,6 +1,6 @@
 /*
  * bench_httpref.c: the two reference handlers of the service benchmark,
- * on CivetWeb with the service's own settings (verifier/service.c: 256
+ * on CivetWeb with the service's own settings (verifier/service/service.c: 256
  * threads, 10 s request timeout, keep-alive 5 s), so that `make bench`
  * compares the verification endpoint with what the same server does
  * with nothing (POST /trivial) and with one Ed25519 check per request

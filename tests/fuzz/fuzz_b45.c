@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "b45.h"
+#include "qr/b45.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "claims.h"
+#include "qr/claims.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../unit/testkit.c"
+#include "tests/unit/testkit.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_feed.c: libFuzzer target for the status-feed parsers (common/feed.c):
+ * fuzz_feed.c: libFuzzer target for the status-feed parsers (qr/feed.c):
  * segments, checkpoints and snapshots. The first byte chooses the kind; the
  * rest is the payload, wrapped in a COSE_Sign1 of that kind's typ signed
  * with a fixed key, so the fuzzer reaches the payload rules rather than the
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feed.h"
+#include "qr/feed.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

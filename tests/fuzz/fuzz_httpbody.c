@@ -1,6 +1,6 @@
 /*
  * fuzz_httpbody.c: libFuzzer target for the service's request-body parsers
- * (verifier/httpbody.c): the Content-Type header and multipart/form-data.
+ * (http/httpbody.c): the Content-Type header and multipart/form-data.
  * The input is "Content-Type value\n" then the body. Never a crash or a
  * leak; a part found lies inside the body. The parsers run on a thread
  * with the stack of the service's workers (worker_stack.h).
@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "httpbody.h"
-#include "worker_stack.h"
+#include "http/httpbody.h"
+#include "tests/fuzz/worker_stack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_httpc.c: libFuzzer target for the HTTP client's parsing steps
- * (common/httpc_int.h): the response head and the chunked decoder, on
+ * (http/httpc_int.h): the response head and the chunked decoder, on
  * bytes as a server could send them. The heads are read as the client
  * reads them (1xx interim ones skipped, at most HTTPC_INTERIM_MAX); what
  * follows the last head (all of the input when there is none) goes to the
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "httpc_int.h"
+#include "http/httpc_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "image.h"
+#include "verifier/image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

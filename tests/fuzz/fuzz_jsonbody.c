@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jsonscan.h"
-#include "worker_stack.h"
+#include "common/jsonscan.h"
+#include "tests/fuzz/worker_stack.h"
 
 #define FUZZ_BODY_DEPTH   8    /* {"payloads": [...]} needs 2 */
 #define FUZZ_BODY_MEMBERS 1000 /* the batch limit */

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jsonscan.h"
-#include "worker_stack.h"
+#include "common/jsonscan.h"
+#include "tests/fuzz/worker_stack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

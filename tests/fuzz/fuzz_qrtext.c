@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../unit/testkit.c"
-#include "verify.h"
+#include "tests/unit/testkit.c"
+#include "verifier/verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

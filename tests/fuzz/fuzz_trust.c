@@ -1,5 +1,5 @@
 /*
- * fuzz_trust.c: libFuzzer target for trust_decode (common/trust.c), the
+ * fuzz_trust.c: libFuzzer target for trust_decode (qr/trust.c), the
  * payload of the signed trust list. Never a crash or a leak; a decoded list
  * passes its own rules and survives encode/decode unchanged.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trust.h"
+#include "qr/trust.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

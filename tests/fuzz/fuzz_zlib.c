@@ -8,7 +8,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "zc.h"
+#include "qr/zc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "../unit/testkit.c"
+#include "tests/unit/testkit.c"
 
 static void put(const char *dir, const char *name, const void *data, size_t len)
 {

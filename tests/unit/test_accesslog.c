@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "accesslog.h"
-#include "metrics.h"
+#include "verifier/service/accesslog.h"
+#include "verifier/service/metrics.h"
 
 static void test_line_anonymous(void **state)
 {

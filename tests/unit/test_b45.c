@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "b45.h"
-#include "testkit.h"
+#include "qr/b45.h"
+#include "tests/unit/testkit.h"
 
 static void check_vector(const char *bytes, const char *text)
 {

@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "cbc.h"
-#include "cbw.h"
-#include "testkit.h"
+#include "qr/cbc.h"
+#include "qr/cbw.h"
+#include "tests/unit/testkit.h"
 
 #define CHECK(bytes) cbc_check((const uint8_t *)(bytes), sizeof(bytes) - 1, CBC_MAX_DEPTH)
 

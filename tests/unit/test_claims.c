@@ -19,11 +19,11 @@
 
 #include <cmocka.h>
 
-#include "apitime.h"
-#include "cbc.h"
-#include "cbw.h"
-#include "claims.h"
-#include "testkit.h"
+#include "common/time.h"
+#include "qr/cbc.h"
+#include "qr/cbw.h"
+#include "qr/claims.h"
+#include "tests/unit/testkit.h"
 
 /*
  * Refusal of input that is not canonical CBOR. claims_decode should say

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "clientaddr.h"
+#include "http/clientaddr.h"
 
 static void addr(uint8_t out[CLIENTADDR_LEN], const char *s)
 {

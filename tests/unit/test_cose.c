@@ -13,8 +13,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "cose.h"
-#include "testkit.h"
+#include "qr/cose.h"
+#include "tests/unit/testkit.h"
 
 static void hex2bin(uint8_t *out, size_t n, const char *hex)
 {

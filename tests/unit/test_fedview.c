@@ -20,10 +20,10 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "b64url.h"
-#include "fedview.h"
-#include "replica.h"
-#include "testkit.h"
+#include "common/b64url.h"
+#include "verifier/service/fedview.h"
+#include "verifier/replica.h"
+#include "tests/unit/testkit.h"
 
 static void tmpdir_remove(const char *dir)
 {

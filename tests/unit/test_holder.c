@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "holder.h"
+#include "issuer/holder.h"
 
 /* ---- JSON ---- */
 

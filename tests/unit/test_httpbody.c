@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "httpbody.h"
+#include "http/httpbody.h"
 
 static void test_media_types(void **state)
 {

@@ -36,9 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "feedsrv.h"
-#include "httpc.h"
-#include "httpc_int.h"
+#include "http/feedsrv.h"
+#include "http/httpc.h"
+#include "http/httpc_int.h"
 
 #define SEG11_LEN  200000
 #define TIMEOUT_MS 5000

@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "connguard.h"
-#include "httpd.h"
+#include "http/connguard.h"
+#include "http/httpd.h"
 
 /* ---- the pure parts ---- */
 

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "idxperm.h"
+#include "issuer/idxperm.h"
 
 static void seed_of(uint8_t seed[IDXPERM_SEED_LEN], uint8_t b)
 {

@@ -20,8 +20,8 @@
 #include <cmocka.h>
 #include <pthread.h>
 
-#include "jsonscan.h"
-#include "testkit.h"
+#include "common/jsonscan.h"
+#include "tests/unit/testkit.h"
 
 #define NO_LIMIT ((size_t)-1)
 

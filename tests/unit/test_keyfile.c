@@ -21,8 +21,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "fsutil.h"
-#include "keyfile.h"
+#include "common/fs.h"
+#include "common/keyfile.h"
 
 static char tmpdir[64];
 static int counter;

@@ -22,8 +22,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "b64url.h"
-#include "keystore.h"
+#include "common/b64url.h"
+#include "verifier/service/keystore.h"
 
 static void tmpdir_new(char dir[64])
 {

@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "apitime.h"
-#include "qrtext.h"
-#include "render.h"
-#include "testkit.h"
+#include "common/time.h"
+#include "qr/qrtext.h"
+#include "qr/render.h"
+#include "tests/unit/testkit.h"
 
 static const char b45_alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "ratelimit.h"
+#include "verifier/service/ratelimit.h"
 
 static ratelimit *make(size_t slots)
 {

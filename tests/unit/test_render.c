@@ -24,8 +24,8 @@
 #include <png.h>
 #include <zlib.h>
 
-#include "image.h"
-#include "render.h"
+#include "verifier/image.h"
+#include "qr/render.h"
 
 #define TEXT_LEN 520
 #define ZBARIMG  "/usr/bin/zbarimg"

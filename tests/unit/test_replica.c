@@ -37,12 +37,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "feed.h"
-#include "httpc.h"
-#include "replica.h"
-#include "syncer.h"
-#include "testkit.h"
-#include "trust.h"
+#include "qr/feed.h"
+#include "http/httpc.h"
+#include "verifier/replica.h"
+#include "verifier/syncer.h"
+#include "tests/unit/testkit.h"
+#include "qr/trust.h"
 
 #define FEED75 "http://feed-75.test"
 #define FEED13 "http://feed-13.test"

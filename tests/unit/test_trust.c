@@ -15,10 +15,10 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "cbw.h"
-#include "cose.h"
-#include "testkit.h"
-#include "trust.h"
+#include "qr/cbw.h"
+#include "qr/cose.h"
+#include "tests/unit/testkit.h"
+#include "qr/trust.h"
 
 /* FR-75 active, FR-13 retired, FR-69 compromised, FR-33 active with no feed. */
 static void three_states(trust_list *tl, int next_root)

@@ -22,17 +22,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apitime.h"
-#include "b45.h"
-#include "b64url.h"
-#include "cbw.h"
-#include "claims.h"
-#include "cose.h"
-#include "fsutil.h"
-#include "qrtext.h"
-#include "trust.h"
-#include "verify.h"
-#include "zc.h"
+#include "common/time.h"
+#include "qr/b45.h"
+#include "common/b64url.h"
+#include "qr/cbw.h"
+#include "qr/claims.h"
+#include "qr/cose.h"
+#include "common/fs.h"
+#include "qr/qrtext.h"
+#include "qr/trust.h"
+#include "verifier/verify.h"
+#include "qr/zc.h"
 #include <zlib.h>
 
 #define VEC_FILE "docs/vectors/attestations.json"

@@ -16,13 +16,13 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "apitime.h"
-#include "b45.h"
-#include "cbc.h"
-#include "cbw.h"
-#include "qrtext.h"
-#include "testkit.h"
-#include "verify.h"
+#include "common/time.h"
+#include "qr/b45.h"
+#include "qr/cbc.h"
+#include "qr/cbw.h"
+#include "qr/qrtext.h"
+#include "tests/unit/testkit.h"
+#include "verifier/verify.h"
 
 /* ---- fixtures ---- */
 

@@ -14,8 +14,8 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "testkit.h"
-#include "zc.h"
+#include "tests/unit/testkit.h"
+#include "qr/zc.h"
 
 static size_t z_compress(uint8_t *out, size_t cap, const uint8_t *in, size_t len, int level)
 {

@@ -7,7 +7,7 @@
  * would never produce. This file is linked into every unit test binary and
  * may be #included by fuzz targets: it has no main and no static state.
  */
-#include "testkit.h"
+#include "tests/unit/testkit.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -15,10 +15,10 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "apitime.h"
-#include "b45.h"
-#include "cbw.h"
-#include "qrtext.h"
+#include "common/time.h"
+#include "qr/b45.h"
+#include "qr/cbw.h"
+#include "qr/qrtext.h"
 
 const uint8_t testkit_cti[CLAIMS_CTI_LEN] = {0x3f, 0x8a, 0x01, 0xc2, 0x5d, 0x90,
                                              0x17, 0xe4, 0x6b, 0x22, 0xa9, 0x0c};

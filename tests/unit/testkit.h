@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "claims.h"
-#include "cose.h"
-#include "err.h"
-#include "trust.h"
+#include "qr/claims.h"
+#include "qr/cose.h"
+#include "common/err.h"
+#include "qr/trust.h"
 
 #define TESTKIT_SEED_ROOT 0x01
 #define TESTKIT_SEED_FR75 0x02

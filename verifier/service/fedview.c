@@ -19,7 +19,7 @@
  *
  * This file must not write to the replica, nor decide any verdict.
  */
-#include "fedview.h"
+#include "verifier/service/fedview.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -27,9 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apitime.h"
-#include "b64url.h"
-#include "cose.h"
+#include "common/time.h"
+#include "common/b64url.h"
+#include "qr/cose.h"
 
 struct fedview {
     replica *r;

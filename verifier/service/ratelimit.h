@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 #define RATELIMIT_WAYS          8     /* buckets per set (the table is set-associative) */
 #define RATELIMIT_DEFAULT_SLOTS 65536 /* about 2.5 MB */

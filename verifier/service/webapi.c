@@ -39,7 +39,7 @@
  * request's body or answer after the request, and must not write to the
  * replica.
  */
-#include "webapi.h"
+#include "verifier/service/webapi.h"
 
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
@@ -48,14 +48,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "apitime.h"
-#include "cli.h"
-#include "httpbody.h"
-#include "image.h"
-#include "jsonscan.h"
-#include "qrtext.h"
-#include "report.h"
-#include "verify.h"
+#include "common/time.h"
+#include "common/cli.h"
+#include "http/httpbody.h"
+#include "verifier/image.h"
+#include "common/jsonscan.h"
+#include "qr/qrtext.h"
+#include "verifier/report.h"
+#include "verifier/verify.h"
 
 #define WEBAPI_RETRY_UNAVAILABLE "5"
 #define WEBAPI_MAX_IMAGE_DECODES 4  /* images read at once: each may take 50 MB (IMAGE_MAX_PIXELS of gray) */

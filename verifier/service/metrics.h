@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "httpd.h"
-#include "verify.h"
+#include "http/httpd.h"
+#include "verifier/verify.h"
 
 /* The service's routes, as metrics and the access log name them. */
 typedef enum {

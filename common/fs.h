@@ -1,5 +1,5 @@
 /*
- * fsutil.h: small, careful file helpers shared by the tools.
+ * fs.h: small, careful file helpers shared by the tools.
  *
  * Writes are atomic (temporary file in the same folder, fsync, rename,
  * fsync of the folder) so that a crash never leaves half a file; secret
@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 /*
  * Reads a whole file into a malloc'd buffer (NUL-terminated for

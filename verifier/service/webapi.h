@@ -28,13 +28,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "accesslog.h"
-#include "fedview.h"
-#include "httpd.h"
-#include "keystore.h"
-#include "metrics.h"
-#include "ratelimit.h"
-#include "replica.h"
+#include "verifier/service/accesslog.h"
+#include "verifier/service/fedview.h"
+#include "http/httpd.h"
+#include "verifier/service/keystore.h"
+#include "verifier/service/metrics.h"
+#include "verifier/service/ratelimit.h"
+#include "verifier/replica.h"
 
 #define WEBAPI_MAX_BATCH         1000
 #define WEBAPI_DEFAULT_MAX_BODY  (256u * 1024)

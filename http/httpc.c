@@ -39,8 +39,8 @@
  */
 #define _GNU_SOURCE 1 /* getaddrinfo_a, gai_suspend, gai_cancel, memmem */
 
-#include "httpc.h"
-#include "httpc_int.h"
+#include "http/httpc.h"
+#include "http/httpc_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

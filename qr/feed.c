@@ -7,15 +7,15 @@
  * checks every rule of docs/federation.md, so a caller that verified the
  * signature holds an object it can apply without further checks.
  */
-#include "feed.h"
+#include "qr/feed.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cbc.h"
-#include "cbw.h"
-#include "zc.h"
+#include "qr/cbc.h"
+#include "qr/cbw.h"
+#include "qr/zc.h"
 #include <zlib.h>
 
 void feed_chain(uint8_t next[FEED_HEAD_LEN], const uint8_t prev[FEED_HEAD_LEN], const uint8_t *payload,

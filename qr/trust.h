@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cose.h"
-#include "err.h"
+#include "qr/cose.h"
+#include "common/err.h"
 
 #define TRUST_ID_MAX 32
 #define TRUST_NAME_MAX 128

@@ -17,7 +17,7 @@
  * connections are dropped after 5 s. Logs go to stderr and hold no
  * personal data.
  */
-#include "service.h"
+#include "verifier/service/service.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,15 +25,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "accesslog.h"
-#include "cli.h"
-#include "fedview.h"
-#include "feedsrv.h"
-#include "httpd.h"
-#include "keystore.h"
-#include "metrics.h"
-#include "ratelimit.h"
-#include "webapi.h"
+#include "verifier/service/accesslog.h"
+#include "common/cli.h"
+#include "verifier/service/fedview.h"
+#include "http/feedsrv.h"
+#include "http/httpd.h"
+#include "verifier/service/keystore.h"
+#include "verifier/service/metrics.h"
+#include "verifier/service/ratelimit.h"
+#include "verifier/service/webapi.h"
 
 typedef struct {
     replica *r;

@@ -26,7 +26,7 @@
  * service sees at its next request after `keys add` or `keys revoke` ran in
  * another process.
  */
-#include "keystore.h"
+#include "verifier/service/keystore.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -37,8 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "b64url.h"
-#include "fsutil.h"
+#include "common/b64url.h"
+#include "common/fs.h"
 
 #define KEYSTORE_MAP_SIZE    (64u << 20)
 #define KEYSTORE_REC_VERSION 1

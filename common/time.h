@@ -1,5 +1,5 @@
 /*
- * apitime.h: dates and instants in Europe/Paris civil time, without the
+ * time.h: dates and instants in Europe/Paris civil time, without the
  * TZ database.
  *
  * Everything here is pure arithmetic (proleptic Gregorian calendar,

@@ -17,7 +17,7 @@
  * The file descriptor sits under a read-write lock: writers share it,
  * accesslog_reopen takes it alone to swap the descriptor.
  */
-#include "accesslog.h"
+#include "verifier/service/accesslog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apitime.h"
+#include "common/time.h"
 
 struct accesslog {
     pthread_rwlock_t lock;

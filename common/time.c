@@ -1,5 +1,5 @@
 /*
- * apitime.c: Europe/Paris civil time by arithmetic (see apitime.h).
+ * time.c: Europe/Paris civil time by arithmetic (see time.h).
  *
  * This file owns the calendar: days-from-civil and civil-from-days
  * (H. Hinnant's algorithms, exact for the proleptic Gregorian calendar over
@@ -17,7 +17,7 @@
  * wider than any real use (about +-35,000 years) so that no sum can
  * overflow; the formatters clamp again to the years 0000..9999.
  */
-#include "apitime.h"
+#include "common/time.h"
 
 #include <stddef.h>
 

@@ -6,14 +6,14 @@
  * refuses an entry where they differ. This file knows nothing of files or
  * of which root to trust: callers hand it the key.
  */
-#include "trust.h"
+#include "qr/trust.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cbc.h"
-#include "cbw.h"
+#include "qr/cbc.h"
+#include "qr/cbw.h"
 
 static const char *const trust_state_names[] = {"active", "retired", "compromised"};
 

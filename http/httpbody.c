@@ -10,7 +10,7 @@
  *
  * This file must not read from the network or decide about verdicts.
  */
-#include "httpbody.h"
+#include "http/httpbody.h"
 
 #include <string.h>
 #include <strings.h>

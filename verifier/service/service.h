@@ -10,9 +10,9 @@
 #ifndef API_SERVICE_H
 #define API_SERVICE_H
 
-#include "clientaddr.h"
-#include "replica.h"
-#include "syncer.h"
+#include "http/clientaddr.h"
+#include "verifier/replica.h"
+#include "verifier/syncer.h"
 
 #define SERVICE_DEFAULT_THREADS         256
 #define SERVICE_DEFAULT_REQUEST_TIMEOUT 10 /* seconds */

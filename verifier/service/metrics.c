@@ -13,7 +13,7 @@
  * This file must not look at requests or the replica: the caller counts,
  * and hands the replica's figures to metrics_render.
  */
-#include "metrics.h"
+#include "verifier/service/metrics.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>

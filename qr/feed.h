@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "claims.h"
-#include "cose.h"
-#include "err.h"
+#include "qr/claims.h"
+#include "qr/cose.h"
+#include "common/err.h"
 
 #define FEED_SEGMENT_MAX_EVENTS 10000
 #define FEED_LIST_SIZE (1u << 21)          /* entries per status list */
@@ -28,7 +28,7 @@
 
 /* Event kinds. */
 enum {
-    FEED_EVENT_STATUS = 0,    /* value: the new status (STATUS_* of verify.h) */
+    FEED_EVENT_STATUS = 0,    /* value: the new status (STATUS_* of qr/status.h) */
     FEED_EVENT_EXTENSION = 1, /* value: the new end of validity (exp, seconds) */
 };
 

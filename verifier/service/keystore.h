@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 #define KEYSTORE_PREFIX       "apik_"
 #define KEYSTORE_SECRET_LEN   32

@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "replica.h"
-#include "trust.h"
+#include "verifier/replica.h"
+#include "qr/trust.h"
 
 #define FEDVIEW_ETAG_LEN 34 /* a quoted hex BLAKE2b-128 of the body */
 

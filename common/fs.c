@@ -1,6 +1,6 @@
 /*
- * fsutil.c: bounded reads and crash-safe writes of whole files (see
- * fsutil.h).
+ * fs.c: bounded reads and crash-safe writes of whole files (see
+ * fs.h).
  *
  * Reads grow one buffer up to a caller's bound, retry on EINTR and accept
  * short reads; nothing beyond the bound is ever buffered. Writes go to a
@@ -17,7 +17,7 @@
  * writes beyond the buffers it hands back (callers holding secrets zero
  * those themselves).
  */
-#include "fsutil.h"
+#include "common/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>

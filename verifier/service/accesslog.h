@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "verify.h"
+#include "common/err.h"
+#include "verifier/verify.h"
 
 #define ACCESSLOG_HASH_LEN 16
 

@@ -1,5 +1,5 @@
 /*
- * test_apitime.c: Europe/Paris civil time without the TZ database.
+ * test_time.c: Europe/Paris civil time without the TZ database.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "apitime.h"
+#include "common/time.h"
 
 static int64_t utc(const char *s)
 {
