@@ -24,10 +24,9 @@
 #define CWT_STATUS      65535
 #define CWT_ATTESTATION (-65537)
 
-static int claims_iss_ok(const char *s)
+int claims_iss_valid(const char *s, size_t n)
 {
-    size_t n = strlen(s);
-    if (n < 2 || n >= CLAIMS_ISS_MAX) return 0;
+    if (!s || n < CLAIMS_ISS_MIN || n > CLAIMS_ISS_MAX - 1) return 0;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
         if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-')) return 0;
@@ -82,7 +81,7 @@ static int claims_uri_ok(const char *s)
 api_err claims_validate(const api_claims *c, const char **field)
 {
     const char *bad = NULL;
-    if (!claims_iss_ok(c->iss))
+    if (!claims_iss_valid(c->iss, strnlen(c->iss, CLAIMS_ISS_MAX)))
         bad = "iss";
     else if (c->iat < 0)
         bad = "iat";

@@ -14,7 +14,8 @@
 
 #include "common/err.h"
 
-#define CLAIMS_ISS_MAX 32     /* issuer id, e.g. "FR-75": [A-Z0-9-], 2..31 chars */
+#define CLAIMS_ISS_MAX 32     /* issuer id, e.g. "FR-75": [A-Z0-9-], 2..31 chars (and a NUL) */
+#define CLAIMS_ISS_MIN 2
 #define CLAIMS_NAME_MAX 128   /* fn, gn: 1..127 bytes of UTF-8 */
 #define CLAIMS_TITLE_MAX 160  /* tit: 1..159 bytes of UTF-8 */
 #define CLAIMS_URI_MAX 256    /* status list uri: 1..255 bytes */
@@ -84,5 +85,11 @@ void claims_cti_hex(char out[2 * CLAIMS_CTI_LEN + 1], const uint8_t cti[CLAIMS_C
 
 /* Parses 24 hex characters (either case) into cti; 0 or -1. */
 int claims_cti_parse(uint8_t cti[CLAIMS_CTI_LEN], const char *hex);
+
+/*
+ * The issuer-id grammar, the one definition for claims, trust lists, feeds,
+ * paths and stores: s[0..n) is 2 to 31 characters of [A-Z0-9-].
+ */
+int claims_iss_valid(const char *s, size_t n);
 
 #endif

@@ -38,6 +38,7 @@ const char *status_transition_error(unsigned from, unsigned to)
     if (to >= STATUS_COUNT || from >= STATUS_COUNT) return "unknown status";
     if (status_is_final(from)) return "the attestation is already revoked or superseded: that is final";
     if (from == to)
-        return from == STATUS_SUSPENDED ? "the attestation is already suspended" : "the attestation is already valid";
+        return from == STATUS_SUSPENDED ? "the attestation is already suspended"
+                                        : "the attestation is already valid";
     return NULL; /* valid <-> suspended, valid or suspended -> revoked or superseded */
 }

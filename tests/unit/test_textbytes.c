@@ -1,0 +1,151 @@
+/*
+ * test_textbytes.c: the small shared helpers of common/: big-endian
+ * integers and hex (bytes.h), the UTF-8 and control-character policy
+ * (text.h), the growable buffer (buf.h), and the issuer-id grammar
+ * (qr/claims.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/bytes.h"
+#include "common/text.h"
+#include "qr/claims.h"
+
+static void test_bytes(void **state)
+{
+    (void)state;
+    uint8_t b[8];
+    bytes_put_be32(b, 0x01020304u);
+    assert_memory_equal(b, "\x01\x02\x03\x04", 4);
+    assert_int_equal(bytes_get_be32(b), 0x01020304u);
+    bytes_put_be64(b, 0x0102030405060708ull);
+    assert_memory_equal(b, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+    assert_true(bytes_get_be64(b) == 0x0102030405060708ull);
+    const int64_t signed_values[] = {0, 1, -1, INT64_MAX, INT64_MIN, 1700000000, -1700000000};
+    for (size_t i = 0; i < sizeof signed_values / sizeof signed_values[0]; i++) {
+        bytes_put_be64s(b, signed_values[i]);
+        assert_true(bytes_get_be64s(b) == signed_values[i]);
+    }
+    char hex[17];
+    const uint8_t in[8] = {0x00, 0x01, 0xab, 0xcd, 0xef, 0x10, 0x99, 0xff};
+    assert_string_equal(bytes_to_hex(hex, in, 8), "0001abcdef1099ff");
+    uint8_t back[8];
+    assert_int_equal(bytes_from_hex(back, 8, hex, 16), 0);
+    assert_memory_equal(back, in, 8);
+    assert_int_equal(bytes_from_hex(back, 8, "0001ABCDEF1099FF", 16), 0);
+    assert_memory_equal(back, in, 8);
+    assert_int_equal(bytes_from_hex(back, 8, hex, 15), -1);
+    assert_int_equal(bytes_from_hex(back, 8, "0001abcdef1099fg", 16), -1);
+    assert_int_equal(bytes_from_hex(back, 1, NULL, 2), -1);
+    assert_string_equal(bytes_to_hex(hex, in, 0), "");
+}
+
+static void test_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        text_check want;
+    } cases[] = {
+        {"DIALLO", TEXT_OK},
+        {"Aminata Fatou", TEXT_OK},
+        {"Ngô Thị Lan", TEXT_OK},
+        {"Ζωή", TEXT_OK},
+        {"Юлия", TEXT_OK},
+        {"أمينة", TEXT_OK},
+        {"\xf0\x9f\x98\x80", TEXT_OK},       /* U+1F600 */
+        {"a\tb", TEXT_CONTROL},              /* C0 */
+        {"a\x7f", TEXT_CONTROL},             /* DEL */
+        {"a\xc2\x85", TEXT_CONTROL},         /* U+0085, C1 */
+        {"a\xc2\x9f", TEXT_CONTROL},         /* U+009F, C1 */
+        {"a\xc2\xa0", TEXT_OK},              /* U+00A0 */
+        {"\xc0\xaf", TEXT_BAD_UTF8},         /* overlong */
+        {"\xe0\x80\xaf", TEXT_BAD_UTF8},     /* overlong */
+        {"\xed\xa0\x80", TEXT_BAD_UTF8},     /* a surrogate */
+        {"\xf4\x90\x80\x80", TEXT_BAD_UTF8}, /* over U+10FFFF */
+        {"\xc3", TEXT_BAD_UTF8},             /* cut */
+        {"\x80", TEXT_BAD_UTF8},             /* a lone continuation */
+        {"\xc3\x28", TEXT_BAD_UTF8},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        text_check got = text_check_plain((const uint8_t *)cases[i].s, strlen(cases[i].s));
+        if (got != cases[i].want) fail_msg("case %zu: %d, wanted %d", i, got, cases[i].want);
+        assert_int_equal(text_utf8_valid((const uint8_t *)cases[i].s, strlen(cases[i].s)),
+                         cases[i].want != TEXT_BAD_UTF8);
+    }
+    assert_true(text_utf8_valid((const uint8_t *)"a\0b", 3));
+    assert_int_equal(text_check_plain((const uint8_t *)"a\0b", 3), TEXT_CONTROL);
+    assert_true(text_plain_ok("abc", 1, 4));
+    assert_false(text_plain_ok("abcd", 1, 4));
+    assert_false(text_plain_ok("", 1, 4));
+    assert_true(text_plain_ok("", 0, 4));
+    assert_false(text_plain_ok(NULL, 0, 4));
+}
+
+static void test_buf(void **state)
+{
+    (void)state;
+    buf b;
+    buf_init(&b, 0);
+    buf_puts(&b, "api_");
+    buf_printf(&b, "%s_%d", "x", 42);
+    for (int i = 0; i < 1000; i++) buf_append(&b, "0123456789", 10);
+    size_t len;
+    char *s = buf_take(&b, &len);
+    assert_non_null(s);
+    assert_int_equal(len, 4 + 4 + 10000);
+    assert_memory_equal(s, "api_x_42", 8);
+    assert_int_equal(s[len], '\0');
+    free(s);
+    buf_init(&b, 10);
+    buf_puts(&b, "12345");
+    buf_puts(&b, "678901"); /* past max: fails, and so does the rest */
+    buf_puts(&b, "x");
+    assert_true(b.failed);
+    assert_null(buf_take(&b, &len));
+    buf_init(&b, 0);
+    s = buf_take(&b, &len);
+    assert_non_null(s);
+    assert_string_equal(s, "");
+    assert_int_equal(len, 0);
+    free(s);
+    buf_init(&b, 0);
+    buf_printf(&b, "%0300d", 7); /* longer than the small stack buffer */
+    s = buf_take(&b, &len);
+    assert_int_equal(len, 300);
+    assert_int_equal(s[299], '7');
+    free(s);
+}
+
+static void test_issuer_id(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"FR-75", "FR-13", "A-", "AB", "ABCDEFGHIJKLMNOPQRSTUVWXYZ01234"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (!claims_iss_valid(good[i], strlen(good[i]))) fail_msg("'%s' refused", good[i]);
+    static const char *const bad[] = {
+        "", "F", "fr-75", "FR_75", "FR 75", "FR-75/", "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", "FR-7\xc3\xa9"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (claims_iss_valid(bad[i], strlen(bad[i]))) fail_msg("'%s' accepted", bad[i]);
+    assert_false(claims_iss_valid("FR\0-75", 6));
+    assert_false(claims_iss_valid(NULL, 3));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_text),
+        cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_issuer_id),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
