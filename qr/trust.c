@@ -98,6 +98,12 @@ api_err trust_encode(uint8_t **out, size_t *outlen, const trust_list *tl)
 {
     api_err e = trust_validate(tl, NULL, 0);
     if (e != API_OK) return e;
+    return trust_encode_unchecked(out, outlen, tl);
+}
+
+api_err trust_encode_unchecked(uint8_t **out, size_t *outlen, const trust_list *tl)
+{
+    api_err e;
     cbw w;
     cbw_init_dynamic(&w, TRUST_MAX_COSE);
     cbw_map(&w, tl->has_next_root ? 6 : 5);

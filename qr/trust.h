@@ -60,6 +60,13 @@ api_err trust_validate(const trust_list *tl, char *err, size_t errcap);
 /* Encodes the payload (canonical CBOR) into a malloc'd buffer. */
 api_err trust_encode(uint8_t **out, size_t *outlen, const trust_list *tl);
 
+/*
+ * trust_encode without trust_validate: writes whatever tl holds (a state
+ * out of range is written "unknown"). For tests and tools that forge
+ * input the decoder must refuse; what publishes a list calls trust_sign.
+ */
+api_err trust_encode_unchecked(uint8_t **out, size_t *outlen, const trust_list *tl);
+
 /* Decodes and validates a payload. The caller trust_free()s tl. */
 api_err trust_decode(trust_list *tl, const uint8_t *in, size_t len);
 
