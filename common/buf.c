@@ -82,6 +82,27 @@ void buf_printf(buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+void buf_json_string(buf *b, const char *s)
+{
+    if (!s) {
+        buf_puts(b, "null");
+        return;
+    }
+    buf_append(b, "\"", 1);
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    for (; *p; p++) {
+        if (*p != '"' && *p != '\\' && *p >= 0x20 && *p != 0x7f) continue;
+        buf_append(b, run, (size_t)(p - run));
+        if (*p == '"' || *p == '\\')
+            buf_printf(b, "\\%c", *p);
+        else
+            buf_printf(b, "\\u%04x", *p);
+        run = p + 1;
+    }
+    buf_append(b, run, (size_t)(p - run));
+    buf_append(b, "\"", 1);
+}
+
 char *buf_take(buf *b, size_t *len)
 {
     if (b->failed) {

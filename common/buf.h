@@ -1,8 +1,9 @@
 /*
  * buf.h: a growable byte buffer that remembers a failure, so that a long
  * sequence of appends is checked once, at the end (as SQLite's
- * sqlite3_str): the metrics exposition, access-log lines, texts built
- * piece by piece. The content is always NUL-terminated.
+ * sqlite3_str): the metrics exposition, access-log lines, the offline
+ * bundle, PNG and SVG images, texts built piece by piece. The content is
+ * always NUL-terminated.
  */
 #ifndef API_BUF_H
 #define API_BUF_H
@@ -25,6 +26,14 @@ void buf_append(buf *b, const void *data, size_t n);
 void buf_puts(buf *b, const char *s);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(buf *b, const char *fmt, va_list ap);
+
+/*
+ * Appends s as a JSON string, or null when s is NULL: quotes and
+ * backslashes escaped, every C0 control and DEL as \u00XX, other bytes as
+ * they are (the caller hands UTF-8). For lines written piece by piece
+ * where cJSON cannot serve (a log line, a document of megabytes).
+ */
+void buf_json_string(buf *b, const char *s);
 
 /* The content (malloc'd, NUL-terminated; the caller frees it) and its length, or NULL if an append failed. */
 char *buf_take(buf *b, size_t *len);

@@ -1,6 +1,7 @@
 /*
- * bytes.c: hex for identifiers shown to people and written in file names
- * (see bytes.h); the big-endian helpers are inline in the header.
+ * bytes.c: hex for identifiers shown to people and written in file names,
+ * and hex digits wherever a protocol has them (chunk sizes, percent
+ * escapes); see bytes.h. The big-endian helpers are inline in the header.
  */
 #include "common/bytes.h"
 
@@ -15,7 +16,7 @@ char *bytes_to_hex(char *out, const uint8_t *in, size_t n)
     return out;
 }
 
-static int bytes_hex_value(char c)
+int bytes_hex_digit(int c)
 {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -27,7 +28,8 @@ int bytes_from_hex(uint8_t *out, size_t n, const char *hex, size_t hexlen)
 {
     if (!hex || hexlen != 2 * n) return -1;
     for (size_t i = 0; i < n; i++) {
-        int hi = bytes_hex_value(hex[2 * i]), lo = bytes_hex_value(hex[2 * i + 1]);
+        int hi = bytes_hex_digit((unsigned char)hex[2 * i]),
+            lo = bytes_hex_digit((unsigned char)hex[2 * i + 1]);
         if (hi < 0 || lo < 0) return -1;
         out[i] = (uint8_t)(hi << 4 | lo);
     }

@@ -51,6 +51,9 @@ static inline int64_t bytes_get_be64s(const uint8_t *p)
  */
 char *bytes_to_hex(char *out, const uint8_t *in, size_t n);
 
+/* The value of one hex digit (either case), or -1. */
+int bytes_hex_digit(int c);
+
 /*
  * Reads exactly 2n hex digits (either case) of hex[0..hexlen) into out[0..n).
  * 0, or -1 when hexlen is not 2n or a character is not a hex digit.

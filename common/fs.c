@@ -33,6 +33,8 @@
 #include <sys/syscall.h>
 #endif
 
+#include "common/bytes.h"
+
 #ifndef PATH_MAX
 #define PATH_MAX 4096
 #endif
@@ -148,15 +150,14 @@ static uint64_t tmp_random(void)
 /* Creates "<dir>/.<name>.tmp-XXXXXXXXXXXX" exclusively, mode 0600. */
 static int open_tmp(char *tmp, size_t tmpcap, const char *path)
 {
-    static const char hex[] = "0123456789abcdef";
     for (int attempt = 0; attempt < 100; attempt++) {
         const char *slash = strrchr(path, '/');
         size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
         const char *name = path + dirlen;
-        uint64_t r = tmp_random();
+        uint8_t r[8];
+        bytes_put_be64(r, tmp_random());
         char suffix[13];
-        for (int i = 0; i < 12; i++) suffix[i] = hex[(r >> (4 * i)) & 15];
-        suffix[12] = '\0';
+        bytes_to_hex(suffix, r + 2, 6); /* 48 random bits, 12 hex digits */
         int n = snprintf(tmp, tmpcap, "%.*s.%s.tmp-%s", (int)dirlen, path, name, suffix);
         if (n < 0 || (size_t)n >= tmpcap) {
             errno = ENAMETOOLONG;
@@ -195,8 +196,7 @@ static api_err place_exclusive(const char *tmp, const char *path)
     if (errno == EEXIST) return API_ERR_EXISTS;
 #if defined(__linux__) && defined(SYS_renameat2)
     /* no hard links here (e.g. some FUSE or FAT mounts) */
-    if (syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, path, 1u /* RENAME_NOREPLACE */) == 0)
-        return API_OK;
+    if (syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, path, 1u /* RENAME_NOREPLACE */) == 0) return API_OK;
     if (errno == EEXIST) return API_ERR_EXISTS;
 #endif
     return API_ERR_IO;

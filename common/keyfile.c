@@ -24,41 +24,27 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
 #include "common/fs.h"
 
 static const uint8_t keyfile_magic[8] = {'A', 'P', 'I', 'K', 'E', 'Y', '1', '\n'};
 
-#define KF_OFF_ALG 8
-#define KF_OFF_OPS 9
-#define KF_OFF_MEM 17
-#define KF_OFF_SALT 25
+#define KF_OFF_ALG   8
+#define KF_OFF_OPS   9
+#define KF_OFF_MEM   17
+#define KF_OFF_SALT  25
 #define KF_OFF_NONCE (KF_OFF_SALT + crypto_pwhash_SALTBYTES)
 #define KF_HASHBYTES 32
-#define KF_KEYBYTES crypto_secretbox_KEYBYTES
-#define KF_OVERHEAD (KEYFILE_HEADER_LEN + crypto_secretbox_MACBYTES + KF_HASHBYTES)
-#define KF_FILE_MIN (KF_OVERHEAD + 1)
-#define KF_FILE_MAX (KF_OVERHEAD + KEYFILE_SECRET_MAX)
+#define KF_KEYBYTES  crypto_secretbox_KEYBYTES
+#define KF_OVERHEAD  (KEYFILE_HEADER_LEN + crypto_secretbox_MACBYTES + KF_HASHBYTES)
+#define KF_FILE_MIN  (KF_OVERHEAD + 1)
+#define KF_FILE_MAX  (KF_OVERHEAD + KEYFILE_SECRET_MAX)
 
 /* The plaintext in the box: header hash || secret; kept mlock'd. */
 typedef struct {
     uint8_t key[KF_KEYBYTES];
     uint8_t pt[KF_HASHBYTES + KEYFILE_SECRET_MAX];
 } keyfile_secrets;
-
-static void put_u64be(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static uint64_t get_u64be(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
-    return v;
-}
 
 static void kdf_limits(unsigned long long *ops, size_t *mem, keyfile_kdf k)
 {
@@ -125,8 +111,8 @@ api_err keyfile_write(const char *path, const uint8_t *secret, size_t secretlen,
     size_t filelen = KF_OVERHEAD + secretlen;
     memcpy(file, keyfile_magic, sizeof keyfile_magic);
     file[KF_OFF_ALG] = (uint8_t)crypto_pwhash_ALG_ARGON2ID13;
-    put_u64be(file + KF_OFF_OPS, ops);
-    put_u64be(file + KF_OFF_MEM, mem);
+    bytes_put_be64(file + KF_OFF_OPS, ops);
+    bytes_put_be64(file + KF_OFF_MEM, mem);
     randombytes_buf(file + KF_OFF_SALT, crypto_pwhash_SALTBYTES);
     randombytes_buf(file + KF_OFF_NONCE, crypto_secretbox_NONCEBYTES);
 
@@ -140,8 +126,8 @@ api_err keyfile_write(const char *path, const uint8_t *secret, size_t secretlen,
     }
     crypto_generichash(s.pt, KF_HASHBYTES, file, KEYFILE_HEADER_LEN, NULL, 0);
     memcpy(s.pt + KF_HASHBYTES, secret, secretlen);
-    if (crypto_secretbox_easy(file + KEYFILE_HEADER_LEN, s.pt, KF_HASHBYTES + secretlen,
-                              file + KF_OFF_NONCE, s.key) != 0) {
+    if (crypto_secretbox_easy(file + KEYFILE_HEADER_LEN, s.pt, KF_HASHBYTES + secretlen, file + KF_OFF_NONCE,
+                              s.key) != 0) {
         e = API_ERR_CRYPTO;
         goto out;
     }
@@ -157,7 +143,7 @@ static api_err keyfile_check_header(const uint8_t *file, size_t len)
     if (len < KF_FILE_MIN || len > KF_FILE_MAX) return API_ERR_KEYFILE;
     if (memcmp(file, keyfile_magic, sizeof keyfile_magic) != 0) return API_ERR_KEYFILE;
     if (file[KF_OFF_ALG] != crypto_pwhash_ALG_ARGON2ID13) return API_ERR_KEYFILE;
-    uint64_t ops = get_u64be(file + KF_OFF_OPS), mem = get_u64be(file + KF_OFF_MEM);
+    uint64_t ops = bytes_get_be64(file + KF_OFF_OPS), mem = bytes_get_be64(file + KF_OFF_MEM);
     if (ops < crypto_pwhash_OPSLIMIT_INTERACTIVE || ops > crypto_pwhash_OPSLIMIT_SENSITIVE)
         return API_ERR_KEYFILE;
     if (mem < crypto_pwhash_MEMLIMIT_INTERACTIVE || mem > crypto_pwhash_MEMLIMIT_SENSITIVE)
@@ -165,8 +151,8 @@ static api_err keyfile_check_header(const uint8_t *file, size_t len)
     return API_OK;
 }
 
-api_err keyfile_read(uint8_t *secret, size_t secretcap, size_t *secretlen, const char *path,
-                     const char *pass, size_t passlen)
+api_err keyfile_read(uint8_t *secret, size_t secretcap, size_t *secretlen, const char *path, const char *pass,
+                     size_t passlen)
 {
     if (!secret || !secretlen || !path || (!pass && passlen)) return API_ERR_ARG;
     *secretlen = 0;
@@ -195,7 +181,7 @@ api_err keyfile_read(uint8_t *secret, size_t secretcap, size_t *secretlen, const
         goto out;
     }
     if (crypto_pwhash(s.key, sizeof s.key, pass, passlen, file + KF_OFF_SALT,
-                      get_u64be(file + KF_OFF_OPS), (size_t)get_u64be(file + KF_OFF_MEM),
+                      bytes_get_be64(file + KF_OFF_OPS), (size_t)bytes_get_be64(file + KF_OFF_MEM),
                       crypto_pwhash_ALG_ARGON2ID13) != 0) {
         e = API_ERR_NOMEM;
         goto out;

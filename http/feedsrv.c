@@ -42,11 +42,6 @@ static const char feedsrv_prefix_feed[] = "/feed/v1/";
 
 /* ---- path grammar ---- */
 
-static int feedsrv_iss_char(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-}
-
 /* A decimal 1..2^63, no sign, no leading zero, nothing after. */
 static int feedsrv_parse_seq(const char *s, uint64_t *out)
 {
@@ -62,7 +57,7 @@ static int feedsrv_parse_seq(const char *s, uint64_t *out)
     return 0;
 }
 
-int feedsrv_route(const char *path, feedsrv_kind *kind, char iss[FEEDSRV_ISS_MAX + 1], uint64_t *first)
+int feedsrv_route(const char *path, feedsrv_kind *kind, char iss[CLAIMS_ISS_MAX], uint64_t *first)
 {
     if (!path || !kind || !iss || !first) return -1;
     if (strnlen(path, FEEDSRV_PATH_MAX + 1) > FEEDSRV_PATH_MAX) return -1;
@@ -74,10 +69,10 @@ int feedsrv_route(const char *path, feedsrv_kind *kind, char iss[FEEDSRV_ISS_MAX
     }
     if (strncmp(path, feedsrv_prefix_feed, sizeof feedsrv_prefix_feed - 1) != 0) return -1;
     const char *p = path + sizeof feedsrv_prefix_feed - 1;
-    size_t n = 0;
-    while (n <= FEEDSRV_ISS_MAX && feedsrv_iss_char(p[n])) n++;
-    if (n < 2 || n > FEEDSRV_ISS_MAX || p[n] != '/') return -1;
-    const char *rest = p + n + 1;
+    const char *slash = strchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : 0;
+    if (!claims_iss_valid(p, n)) return -1;
+    const char *rest = slash + 1;
 
     feedsrv_kind k;
     uint64_t seq = 0;
@@ -179,7 +174,7 @@ static int feedsrv_handle(httpd_req *r, void *arg)
 {
     const feedsrv_store *b = arg;
     feedsrv_kind kind;
-    char iss[FEEDSRV_ISS_MAX + 1];
+    char iss[CLAIMS_ISS_MAX];
     uint64_t first;
     if (feedsrv_route(httpd_path(r), &kind, iss, &first) != 0)
         return httpd_problem(r, 404, "not-found", "Not Found",

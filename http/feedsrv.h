@@ -20,6 +20,7 @@
 
 #include "common/err.h"
 #include "http/httpd.h"
+#include "qr/claims.h"
 
 typedef enum {
     FEEDSRV_CHECKPOINT,
@@ -59,11 +60,11 @@ api_err feedsrv_register(httpd *h, const feedsrv_store *store);
 /*
  * The strict path grammar: "/trust/v1/trust-list.cose", or
  * "/feed/v1/{iss}/checkpoint", ".../snapshot", ".../segments/{first_seq}"
- * with iss 2..31 characters of [A-Z0-9-] and first_seq a decimal 1..2^63
- * without sign or leading zero. Fills kind, iss ("" for the trust list)
- * and first (0 unless a segment). 0, or -1 for any other path.
+ * with iss an issuer id (claims_iss_valid: 2..31 characters of [A-Z0-9-])
+ * and first_seq a decimal 1..2^63 without sign or leading zero. Fills
+ * kind, iss ("" for the trust list) and first (0 unless a segment). 0, or
+ * -1 for any other path.
  */
-#define FEEDSRV_ISS_MAX 31
-int feedsrv_route(const char *path, feedsrv_kind *kind, char iss[FEEDSRV_ISS_MAX + 1], uint64_t *first);
+int feedsrv_route(const char *path, feedsrv_kind *kind, char iss[CLAIMS_ISS_MAX], uint64_t *first);
 
 #endif

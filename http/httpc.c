@@ -58,6 +58,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
+
 #define HTTPC_HOST_MAX    253   /* a DNS name */
 #define HTTPC_ETAG_MAX    127   /* fits httpc_response.etag */
 #define HTTPC_FIRST_ALLOC 65536 /* the body buffer grows from there */
@@ -223,14 +225,6 @@ void httpc_chunked_init(httpc_chunked *c)
     c->state = CH_SIZE;
 }
 
-static int httpc_hex(uint8_t b)
-{
-    if (b >= '0' && b <= '9') return b - '0';
-    if (b >= 'a' && b <= 'f') return b - 'a' + 10;
-    if (b >= 'A' && b <= 'F') return b - 'A' + 10;
-    return -1;
-}
-
 /* One byte outside the data: the next state, or CH_BAD. */
 static int httpc_chunked_byte(httpc_chunked *c, uint8_t b)
 {
@@ -238,7 +232,7 @@ static int httpc_chunked_byte(httpc_chunked *c, uint8_t b)
     if (c->state >= CH_TRAILER && c->state <= CH_END_LF && ++c->trailer > HTTPC_TRAILER_MAX) return CH_BAD;
     switch (c->state) {
     case CH_SIZE: {
-        int v = httpc_hex(b);
+        int v = bytes_hex_digit(b);
         if (v >= 0) {
             if (++c->digits > HTTPC_CHUNK_DIGITS_MAX) return CH_BAD;
             c->left = c->left * 16 + (uint64_t)v; /* 16 digits at most: no overflow */

@@ -33,15 +33,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define HTTPD_QUERY_MAX 4096
+#include "common/bytes.h"
 
-static int httpd_hex(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+#define HTTPD_QUERY_MAX 4096
 
 int httpd_decode_path(char out[HTTPD_PATH_MAX + 1], const char *raw)
 {
@@ -53,7 +47,8 @@ int httpd_decode_path(char out[HTTPD_PATH_MAX + 1], const char *raw)
         unsigned char c = (unsigned char)*p;
         if (c <= 0x20 || c >= 0x7f) return 400; /* raw bytes: printable ASCII only */
         if (c == '%') {
-            int hi = httpd_hex((unsigned char)p[1]), lo = hi < 0 ? -1 : httpd_hex((unsigned char)p[2]);
+            int hi = bytes_hex_digit((unsigned char)p[1]),
+                lo = hi < 0 ? -1 : bytes_hex_digit((unsigned char)p[2]);
             if (hi < 0 || lo < 0) return 400;
             c = (unsigned char)(hi * 16 + lo);
             p += 2;

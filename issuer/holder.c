@@ -31,8 +31,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/time.h"
 #include "common/jsonscan.h"
+#include "common/text.h"
+#include "common/time.h"
 
 /* ---- fields ---- */
 
@@ -55,15 +56,35 @@ enum {
 };
 
 static const char *const holder_json_names[H_NFIELDS] = {
-    "family_name", "given_names", "birth_date",  "nationality", "foreign_national_number",
-    "application", "title_requested", "work_authorised", "filed_on", "valid_from",
-    "valid_until", "previous_title.number", "previous_title.expires_on",
+    "family_name",
+    "given_names",
+    "birth_date",
+    "nationality",
+    "foreign_national_number",
+    "application",
+    "title_requested",
+    "work_authorised",
+    "filed_on",
+    "valid_from",
+    "valid_until",
+    "previous_title.number",
+    "previous_title.expires_on",
 };
 
 static const char *const holder_csv_names[H_NFIELDS] = {
-    "family_name", "given_names", "birth_date",  "nationality", "foreign_national_number",
-    "application", "title_requested", "work_authorised", "filed_on", "valid_from",
-    "valid_until", "previous_title_number", "previous_title_expires_on",
+    "family_name",
+    "given_names",
+    "birth_date",
+    "nationality",
+    "foreign_national_number",
+    "application",
+    "title_requested",
+    "work_authorised",
+    "filed_on",
+    "valid_from",
+    "valid_until",
+    "previous_title_number",
+    "previous_title_expires_on",
 };
 
 /* One record being built. */
@@ -111,53 +132,13 @@ static void rec_begin(holder_rec *r, api_claims *c, const char *const *names)
     c->v = 1;
 }
 
-/*
- * 0 for text that is valid UTF-8 (shortest forms, no surrogates, at most
- * U+10FFFF) without control characters (C0, DEL, C1); -1 for bad UTF-8;
- * -2 for a control character.
- */
-static int utf8_text_check(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned ch = s[i];
-        uint32_t cp;
-        size_t k;
-        if (ch < 0x80) {
-            cp = ch;
-            k = 1;
-        } else if (ch >= 0xC2 && ch <= 0xDF) {
-            cp = ch & 0x1F;
-            k = 2;
-        } else if (ch >= 0xE0 && ch <= 0xEF) {
-            cp = ch & 0x0F;
-            k = 3;
-        } else if (ch >= 0xF0 && ch <= 0xF4) {
-            cp = ch & 0x07;
-            k = 4;
-        } else {
-            return -1; /* continuation byte, C0/C1 overlong lead, or over U+10FFFF */
-        }
-        if (n - i < k) return -1;
-        for (size_t j = 1; j < k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80) return -1;
-            cp = (cp << 6) | (s[i + j] & 0x3Fu);
-        }
-        if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return -1;
-        if (cp >= 0xD800 && cp <= 0xDFFF) return -1;
-        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return -2;
-        i += k;
-    }
-    return 0;
-}
-
 static api_err set_text(holder_rec *r, int f, char *dst, size_t cap, const char *v, size_t n, char *err,
                         size_t errcap)
 {
     char msg[48];
-    int u = utf8_text_check((const unsigned char *)v, n);
-    if (u == -1) return field_err(r, f, err, errcap, "not valid UTF-8");
-    if (u == -2) return field_err(r, f, err, errcap, "contains a control character");
+    text_check u = text_check_plain((const uint8_t *)v, n);
+    if (u == TEXT_BAD_UTF8) return field_err(r, f, err, errcap, "not valid UTF-8");
+    if (u == TEXT_CONTROL) return field_err(r, f, err, errcap, "contains a control character");
     if (n > cap - 1) {
         snprintf(msg, sizeof msg, "longer than %zu bytes", cap - 1);
         return field_err(r, f, err, errcap, msg);
@@ -167,8 +148,8 @@ static api_err set_text(holder_rec *r, int f, char *dst, size_t cap, const char 
     return API_OK;
 }
 
-static api_err set_date(holder_rec *r, int f, char dst[11], int *y, int *m, int *d, const char *v,
-                        char *err, size_t errcap)
+static api_err set_date(holder_rec *r, int f, char dst[11], int *y, int *m, int *d, const char *v, char *err,
+                        size_t errcap)
 {
     int yy, mm, dd;
     if (time_parse_date(&yy, &mm, &dd, v))
@@ -189,7 +170,7 @@ static int all_of(const char *v, size_t n, const char *set)
     return 1;
 }
 
-#define DIGITS "0123456789"
+#define DIGITS  "0123456789"
 #define LETTERS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 /*
@@ -197,8 +178,7 @@ static int all_of(const char *v, size_t n, const char *set)
  * converts and stores value (vlen bytes, not trusted to be NUL-free) into
  * the record. Surrounding spaces and tabs are trimmed first.
  */
-static api_err holder_rec_set(holder_rec *r, int f, const char *value, size_t vlen, char *err,
-                              size_t errcap)
+static api_err holder_rec_set(holder_rec *r, int f, const char *value, size_t vlen, char *err, size_t errcap)
 {
     api_claims *c = r->c;
     char v[HOLDER_FIELD_MAX + 1];
@@ -230,8 +210,7 @@ static api_err holder_rec_set(holder_rec *r, int f, const char *value, size_t vl
     case H_NAT:
         if (vlen != 3 || !all_of(v, vlen, LETTERS))
             return field_err(r, f, err, errcap, "expected 3 letters (ISO 3166-1 alpha-3)");
-        for (int i = 0; i < 3; i++)
-            c->nat[i] = v[i] >= 'a' && v[i] <= 'z' ? (char)(v[i] - 'a' + 'A') : v[i];
+        for (int i = 0; i < 3; i++) c->nat[i] = v[i] >= 'a' && v[i] <= 'z' ? (char)(v[i] - 'a' + 'A') : v[i];
         c->nat[3] = '\0';
         break;
     case H_FNN:
@@ -251,8 +230,7 @@ static api_err holder_rec_set(holder_rec *r, int f, const char *value, size_t vl
     case H_WRK:
         if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "oui") || !strcmp(v, "1"))
             c->wrk = CLAIMS_WRK_YES;
-        else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "non") ||
-                 !strcmp(v, "0"))
+        else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "non") || !strcmp(v, "0"))
             c->wrk = CLAIMS_WRK_NO;
         else if (!strcasecmp(v, "previous"))
             c->wrk = CLAIMS_WRK_PREVIOUS;
@@ -322,8 +300,7 @@ static api_err holder_rec_finish(holder_rec *r, char *err, size_t errcap)
     if (date_cmp(r->exp_y, r->exp_m, r->exp_d, r->nbf_y, r->nbf_m, r->nbf_d) < 0)
         return field_err(r, H_EXP, err, errcap, "before valid_from");
     int ly = r->nbf_y, lm = r->nbf_m, ld = r->nbf_d;
-    if (time_date_add_months(&ly, &lm, &ld, 3) ||
-        date_cmp(r->exp_y, r->exp_m, r->exp_d, ly, lm, ld) > 0)
+    if (time_date_add_months(&ly, &lm, &ld, 3) || date_cmp(r->exp_y, r->exp_m, r->exp_d, ly, lm, ld) > 0)
         return field_err(r, H_EXP, err, errcap, "more than three months after valid_from");
 
     c->nbf = time_paris_start_of_day(r->nbf_y, r->nbf_m, r->nbf_d);
@@ -378,8 +355,7 @@ static api_err json_unknown(char *err, size_t errcap, const char *prefix, const 
 static api_err json_string_field(holder_rec *r, int f, const cJSON *item, char *err, size_t errcap)
 {
     if (r->seen & (1u << f)) return field_err(r, f, err, errcap, "duplicate field");
-    if (!cJSON_IsString(item) || !item->valuestring)
-        return field_err(r, f, err, errcap, "expected a string");
+    if (!cJSON_IsString(item) || !item->valuestring) return field_err(r, f, err, errcap, "expected a string");
     return holder_rec_set(r, f, item->valuestring, strlen(item->valuestring), err, errcap);
 }
 
@@ -424,8 +400,8 @@ static api_err json_object(holder_rec *r, const cJSON *root, char *err, size_t e
                 if (r->seen & (1u << f)) return field_err(r, f, err, errcap, "duplicate field");
                 const char *b = cJSON_IsTrue(it) ? "true" : "false";
                 e = holder_rec_set(r, f, b, strlen(b), err, errcap);
-            } else if (f == H_WRK && !(cJSON_IsString(it) && it->valuestring &&
-                                       !strcasecmp(it->valuestring, "previous"))) {
+            } else if (f == H_WRK &&
+                       !(cJSON_IsString(it) && it->valuestring && !strcasecmp(it->valuestring, "previous"))) {
                 e = field_err(r, f, err, errcap, "expected true, false or \"previous\"");
             } else {
                 e = json_string_field(r, f, it, err, errcap);
@@ -532,18 +508,18 @@ enum { CSV_OK, CSV_TOO_LONG, CSV_UNTERMINATED, CSV_AFTER_QUOTE, CSV_STRAY_QUOTE 
 struct holder_csv {
     const char *data;
     size_t len, pos;
-    size_t line;                     /* physical line at pos, 1-based */
+    size_t line; /* physical line at pos, 1-based */
     int ncols;
-    int col_field[CSV_COLS_MAX];     /* column -> H_* */
-    char *buf;                       /* CSV_COLS_MAX fields of HOLDER_FIELD_MAX bytes */
+    int col_field[CSV_COLS_MAX]; /* column -> H_* */
+    char *buf;                   /* CSV_COLS_MAX fields of HOLDER_FIELD_MAX bytes */
     size_t flen[CSV_COLS_MAX];
 };
 
 typedef struct {
-    size_t line;   /* first physical line */
+    size_t line; /* first physical line */
     size_t nfields;
     int blank;
-    int error;     /* CSV_* */
+    int error; /* CSV_* */
     size_t error_col;
 } csv_row;
 
@@ -569,14 +545,14 @@ static int csv_read_row(holder_csv *csv, csv_row *row)
         char *dst = col < CSV_COLS_MAX ? csv->buf + col * HOLDER_FIELD_MAX : NULL;
         size_t fl = 0;
         int quoted = 0;
-#define CSV_APPEND(ch)                                                  \
-    do {                                                                \
-        if (fl < HOLDER_FIELD_MAX) {                                    \
-            if (dst) dst[fl] = (ch);                                    \
-        } else {                                                        \
-            row_error(row, CSV_TOO_LONG, col);                          \
-        }                                                               \
-        if (fl <= HOLDER_FIELD_MAX) fl++;                               \
+#define CSV_APPEND(ch)                                                                                       \
+    do {                                                                                                     \
+        if (fl < HOLDER_FIELD_MAX) {                                                                         \
+            if (dst) dst[fl] = (ch);                                                                         \
+        } else {                                                                                             \
+            row_error(row, CSV_TOO_LONG, col);                                                               \
+        }                                                                                                    \
+        if (fl <= HOLDER_FIELD_MAX) fl++;                                                                    \
     } while (0)
         if (pos < n && d[pos] == '"') {
             quoted = 1;
@@ -646,11 +622,16 @@ static int csv_next_record(holder_csv *csv, csv_row *row)
 static const char *csv_row_error_text(int kind)
 {
     switch (kind) {
-    case CSV_TOO_LONG: return "longer than 4096 bytes";
-    case CSV_UNTERMINATED: return "unterminated quoted field";
-    case CSV_AFTER_QUOTE: return "characters after a closing quote";
-    case CSV_STRAY_QUOTE: return "quote inside an unquoted field";
-    default: return "bad field";
+    case CSV_TOO_LONG:
+        return "longer than 4096 bytes";
+    case CSV_UNTERMINATED:
+        return "unterminated quoted field";
+    case CSV_AFTER_QUOTE:
+        return "characters after a closing quote";
+    case CSV_STRAY_QUOTE:
+        return "quote inside an unquoted field";
+    default:
+        return "bad field";
     }
 }
 
@@ -766,9 +747,8 @@ int holder_csv_next(holder_csv *csv, api_claims *c, size_t *line, char *err, siz
     if (line) *line = row.line;
 
     if (row.error) {
-        const char *col = row.error_col < (size_t)csv->ncols
-                              ? holder_csv_names[csv->col_field[row.error_col]]
-                              : "row";
+        const char *col =
+            row.error_col < (size_t)csv->ncols ? holder_csv_names[csv->col_field[row.error_col]] : "row";
         set_err(msg, sizeof msg, col, csv_row_error_text(row.error));
         return csv_bad_row(c, err, errcap, row.line, msg);
     }

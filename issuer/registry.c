@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "common/fs.h"
 #include "qr/status.h"
 
@@ -41,54 +42,31 @@ struct registry {
     MDB_dbi segments;
 };
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 3; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
-}
-
-static void put_i64(uint8_t *p, int64_t s)
-{
-    uint64_t v = (uint64_t)s;
-    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static int64_t get_i64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-    return (int64_t)v;
-}
-
 static void registry_pack(uint8_t rec[REGISTRY_RECORD_LEN], const registry_entry *e)
 {
     rec[0] = REGISTRY_RECORD_VERSION;
-    put_u32(rec + 1, e->idx);
-    put_i64(rec + 5, e->iat);
-    put_i64(rec + 13, e->nbf);
-    put_i64(rec + 21, e->exp);
+    bytes_put_be32(rec + 1, e->idx);
+    bytes_put_be64s(rec + 5, e->iat);
+    bytes_put_be64s(rec + 13, e->nbf);
+    bytes_put_be64s(rec + 21, e->exp);
     rec[29] = (uint8_t)e->status;
-    put_i64(rec + 30, e->extended_until);
+    bytes_put_be64s(rec + 30, e->extended_until);
     rec[38] = (uint8_t)e->reason;
-    put_i64(rec + 39, e->changed_at);
+    bytes_put_be64s(rec + 39, e->changed_at);
 }
 
 static int registry_unpack(registry_entry *e, const MDB_val *v)
 {
     const uint8_t *rec = v->mv_data;
     if (v->mv_size < REGISTRY_RECORD_LEN || rec[0] != REGISTRY_RECORD_VERSION) return -1;
-    e->idx = get_u32(rec + 1);
-    e->iat = get_i64(rec + 5);
-    e->nbf = get_i64(rec + 13);
-    e->exp = get_i64(rec + 21);
+    e->idx = bytes_get_be32(rec + 1);
+    e->iat = bytes_get_be64s(rec + 5);
+    e->nbf = bytes_get_be64s(rec + 13);
+    e->exp = bytes_get_be64s(rec + 21);
     e->status = rec[29];
-    e->extended_until = get_i64(rec + 30);
+    e->extended_until = bytes_get_be64s(rec + 30);
     e->reason = rec[38];
-    e->changed_at = get_i64(rec + 39);
+    e->changed_at = bytes_get_be64s(rec + 39);
     return 0;
 }
 
@@ -152,14 +130,14 @@ static int registry_get_counter(MDB_txn *txn, MDB_dbi dbi, const char *name, uin
     }
     if (rc != 0) return rc;
     if (v.mv_size != 8) return MDB_CORRUPTED;
-    *value = (uint64_t)get_i64(v.mv_data);
+    *value = bytes_get_be64(v.mv_data);
     return 0;
 }
 
 static int registry_put_counter(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t value)
 {
     uint8_t buf[8];
-    put_i64(buf, (int64_t)value);
+    bytes_put_be64(buf, value);
     MDB_val k = {strlen(name), (void *)(uintptr_t)name}, v = {sizeof buf, buf};
     return mdb_put(txn, dbi, &k, &v, 0);
 }
@@ -175,7 +153,7 @@ static int registry_allocate_one(registry *reg, MDB_txn *txn, const uint8_t seed
     e->reason = REGISTRY_REASON_NONE;
     e->changed_at = 0;
     uint8_t idxkey[4];
-    put_u32(idxkey, e->idx);
+    bytes_put_be32(idxkey, e->idx);
     MDB_val ik = {sizeof idxkey, idxkey}, k = {CLAIMS_CTI_LEN, e->cti}, v;
     int rc;
     for (int tries = 0;; tries++) {
@@ -223,11 +201,11 @@ static int registry_append_event(registry *reg, MDB_txn *txn, uint32_t idx, unsi
     if (rc != 0) return rc;
     seq++;
     uint8_t key[8], val[REGISTRY_EVENT_LEN];
-    put_i64(key, (int64_t)seq);
-    put_u32(val, idx);
+    bytes_put_be64(key, seq);
+    bytes_put_be32(val, idx);
     val[4] = (uint8_t)kind;
-    put_i64(val + 5, value);
-    put_i64(val + 13, time);
+    bytes_put_be64s(val + 5, value);
+    bytes_put_be64s(val + 13, time);
     MDB_val k = {sizeof key, key}, v = {sizeof val, val};
     rc = mdb_put(txn, reg->events, &k, &v, MDB_NOOVERWRITE | MDB_APPEND);
     if (rc == 0) rc = registry_put_counter(txn, reg->meta, "event_seq", seq);
@@ -286,7 +264,8 @@ api_err registry_allocate(registry *reg, const uint8_t seed[IDXPERM_SEED_LEN], r
             mdb_txn_abort(txn);
             return API_ERR_ARG;
         }
-        if (rc == 0) rc = registry_change(reg, txn, &old, STATUS_SUPERSEDED, REGISTRY_REASON_REPLACED, entries[0].iat);
+        if (rc == 0)
+            rc = registry_change(reg, txn, &old, STATUS_SUPERSEDED, REGISTRY_REASON_REPLACED, entries[0].iat);
     }
     uint64_t counter;
     if (rc == 0) rc = registry_get_counter(txn, reg->meta, "index_counter", &counter);
@@ -514,11 +493,11 @@ static int registry_read_events(registry *reg, MDB_txn *txn, uint64_t first, uin
     int rc = mdb_cursor_open(txn, reg->events, &cur);
     if (rc != 0) return rc;
     uint8_t key[8];
-    put_i64(key, (int64_t)first);
+    bytes_put_be64(key, first);
     MDB_val k = {sizeof key, key}, v;
     s->n = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        uint64_t seq = (uint64_t)get_i64(k.mv_data);
+        uint64_t seq = bytes_get_be64(k.mv_data);
         if (seq > last) break;
         if (k.mv_size != 8 || v.mv_size != REGISTRY_EVENT_LEN || seq != first + s->n) {
             rc = MDB_CORRUPTED;
@@ -527,10 +506,10 @@ static int registry_read_events(registry *reg, MDB_txn *txn, uint64_t first, uin
         const uint8_t *p = v.mv_data;
         feed_event *ev = &s->events[s->n++];
         ev->seq = seq;
-        ev->idx = get_u32(p);
+        ev->idx = bytes_get_be32(p);
         ev->kind = p[4];
-        ev->value = get_i64(p + 5);
-        ev->time = get_i64(p + 13);
+        ev->value = bytes_get_be64s(p + 5);
+        ev->time = bytes_get_be64s(p + 13);
         if (seq == last) break;
     }
     mdb_cursor_close(cur);
@@ -612,11 +591,11 @@ static int registry_cut(registry *reg, MDB_txn *txn, const char *iss, uint64_t e
             break;
         }
         uint8_t key[8];
-        put_i64(key, (int64_t)first);
+        bytes_put_be64(key, first);
         MDB_val k = {sizeof key, key}, v = {8 + cose_len, NULL};
         rc = mdb_put(txn, reg->segments, &k, &v, MDB_RESERVE | MDB_NOOVERWRITE);
         if (rc == 0) {
-            put_i64(v.mv_data, (int64_t)end);
+            bytes_put_be64(v.mv_data, end);
             memcpy((uint8_t *)v.mv_data + 8, cose, cose_len);
             memcpy(head, next, FEED_HEAD_LEN);
             *published = end;
@@ -719,15 +698,15 @@ api_err registry_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_
         MDB_cursor *cur;
         if (mdb_cursor_open(txn, src->reg->segments, &cur) == 0) {
             uint8_t key[8];
-            put_i64(key, (int64_t)first);
+            bytes_put_be64(key, first);
             MDB_val k = {sizeof key, key};
             int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-            if (rc == 0 && (uint64_t)get_i64(k.mv_data) == first) {
+            if (rc == 0 && bytes_get_be64(k.mv_data) == first) {
                 e = registry_copy_out(&v, 8, data, len);
             } else {
                 rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
-                if (rc == 0 && v.mv_size >= 8 && (uint64_t)get_i64(v.mv_data) >= first)
-                    *containing = (uint64_t)get_i64(k.mv_data);
+                if (rc == 0 && v.mv_size >= 8 && bytes_get_be64(v.mv_data) >= first)
+                    *containing = bytes_get_be64(k.mv_data);
             }
             mdb_cursor_close(cur);
         }

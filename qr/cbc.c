@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
+
 #define CBC_SMALL_MAP 32
 
 typedef struct {
@@ -28,65 +30,41 @@ typedef struct {
     unsigned max_depth;
 } cbc_walker;
 
-int cbc_utf8_valid(const uint8_t *s, size_t len)
+/*
+ * Reads one head at *pos of p[0..len): the major type, the additional
+ * information and the argument (the next 1, 2, 4 or 8 bytes, big-endian,
+ * for additional information 24 to 27). -1 when the bytes run out, or for
+ * 28 to 31 (reserved, or an indefinite length or break). The one head
+ * reader: the walker adds the shortest-form rule, the reader reads bytes
+ * the walker passed.
+ */
+static int cbc_head_at(const uint8_t *p, size_t len, size_t *pos, unsigned *major, unsigned *ai,
+                       uint64_t *arg)
 {
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else
-            return 0;
-        if (len - i - 1 < n) return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) return 0;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
-        if (cp >= 0xd800 && cp <= 0xdfff) return 0;
-        i += n + 1;
+    if (*pos >= len) return -1;
+    uint8_t b = p[(*pos)++];
+    *ai = b & 31u;
+    *major = b >> 5;
+    if (*ai < 24) {
+        *arg = *ai;
+        return 0;
     }
-    return 1;
+    if (*ai > 27) return -1;
+    size_t n = (size_t)1 << (*ai - 24);
+    if (len - *pos < n) return -1;
+    uint64_t v = 0;
+    for (size_t k = 0; k < n; k++) v = v << 8 | p[(*pos)++];
+    *arg = v;
+    return 0;
 }
 
 /* Reads one head: major type and argument, shortest form only. */
-static int cbc_head(cbc_walker *w, unsigned *major, uint64_t *arg, unsigned *ai_out)
+static int cbc_head(cbc_walker *w, unsigned *major, uint64_t *arg, unsigned *ai)
 {
-    if (w->pos >= w->len) return -1;
-    uint8_t b = w->in[w->pos++];
-    unsigned ai = b & 31u;
-    *major = b >> 5;
-    *ai_out = ai;
-    if (ai < 24) {
-        *arg = ai;
-        return 0;
-    }
-    if (ai > 27) return -1; /* reserved, or indefinite length / break */
-    size_t n = (size_t)1 << (ai - 24);
-    if (w->len - w->pos < n) return -1;
-    uint64_t v = 0;
-    for (size_t k = 0; k < n; k++) v = v << 8 | w->in[w->pos++];
-    if (*major == 7) {
-        *arg = v;
-        return 0;
-    } /* floats and simple values: checked by caller */
+    if (cbc_head_at(w->in, w->len, &w->pos, major, ai, arg) != 0) return -1;
+    if (*ai < 24 || *major == 7) return 0; /* floats and simple values: checked by the caller */
     static const uint64_t minimum[4] = {24, 0x100, 0x10000, 0x100000000ull};
-    if (v < minimum[ai - 24]) return -1;
-    *arg = v;
-    return 0;
+    return *arg < minimum[*ai - 24] ? -1 : 0;
 }
 
 static int cbc_span_cmp(const void *a, const void *b)
@@ -142,7 +120,7 @@ static int cbc_item(cbc_walker *w, unsigned depth)
     case 2: /* byte string */
     case 3: /* text string */
         if (arg > w->len - w->pos) return -1;
-        if (major == 3 && !cbc_utf8_valid(w->in + w->pos, (size_t)arg)) return -1;
+        if (major == 3 && !text_utf8_valid(w->in + w->pos, (size_t)arg)) return -1;
         w->pos += (size_t)arg;
         return 0;
     case 4: /* array */
@@ -266,21 +244,8 @@ void cbc_reader_init(cbc_reader *r, const uint8_t *p, size_t len)
 
 int cbc_read_head(cbc_reader *r, unsigned *major, uint64_t *arg)
 {
-    if (r->pos >= r->len) return -1;
-    uint8_t b = r->p[r->pos++];
-    unsigned ai = b & 31u;
-    *major = b >> 5;
-    if (ai < 24) {
-        *arg = ai;
-        return 0;
-    }
-    if (ai > 27) return -1;
-    size_t n = (size_t)1 << (ai - 24);
-    if (r->len - r->pos < n) return -1;
-    uint64_t v = 0;
-    for (size_t k = 0; k < n; k++) v = v << 8 | r->p[r->pos++];
-    *arg = v;
-    return 0;
+    unsigned ai;
+    return cbc_head_at(r->p, r->len, &r->pos, major, &ai, arg);
 }
 
 static int cbc_read_expect(cbc_reader *r, unsigned want, uint64_t *arg)

@@ -21,7 +21,7 @@
 /*
  * Checks that in[0..len) is exactly one well-formed CBOR item in the
  * project's canonical form: definite lengths only, shortest-form heads,
- * valid UTF-8 text, no duplicate map keys, no floats or simple values other
+ * valid UTF-8 text (text_utf8_valid), no duplicate map keys, no floats or simple values other
  * than false/true/null, at most max_depth nested arrays, maps and tags,
  * no trailing bytes.
  * Returns API_OK or API_ERR_CBOR.
@@ -30,9 +30,6 @@ api_err cbc_check(const uint8_t *in, size_t len, unsigned max_depth);
 
 /* cbc_check, then cbor_load. The caller cbor_decref()s *item. */
 api_err cbc_load(cbor_item_t **item, const uint8_t *in, size_t len, unsigned max_depth);
-
-/* Nonzero when s[0..len) is valid UTF-8 (no overlong forms, no surrogates). */
-int cbc_utf8_valid(const uint8_t *s, size_t len);
 
 /* The value of a map entry with an integer key (negative keys too), or NULL. */
 cbor_item_t *cbc_map_get_int(const cbor_item_t *map, int64_t key);

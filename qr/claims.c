@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#include "common/bytes.h"
+#include "common/text.h"
 #include "common/time.h"
 #include "qr/cbc.h"
 #include "qr/cbw.h"
@@ -30,19 +32,6 @@ int claims_iss_valid(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
         if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-')) return 0;
-    }
-    return 1;
-}
-
-/* UTF-8 text without control characters, lengths within [min, cap). */
-static int claims_text_ok(const char *s, size_t min, size_t cap)
-{
-    size_t n = strlen(s);
-    if (n < min || n >= cap) return 0;
-    if (!cbc_utf8_valid((const uint8_t *)s, n)) return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 || ch == 0x7f) return 0;
     }
     return 1;
 }
@@ -95,9 +84,9 @@ api_err claims_validate(const api_claims *c, const char **field)
         bad = "status.uri";
     else if (c->v != 1)
         bad = "v";
-    else if (!claims_text_ok(c->fn, 1, sizeof c->fn))
+    else if (!text_plain_ok(c->fn, 1, sizeof c->fn))
         bad = "fn";
-    else if (!claims_text_ok(c->gn, 0, sizeof c->gn))
+    else if (!text_plain_ok(c->gn, 0, sizeof c->gn))
         bad = "gn";
     else if (time_check_partial_date(c->dob) != 0)
         bad = "dob";
@@ -107,13 +96,13 @@ api_err claims_validate(const api_claims *c, const char **field)
         bad = "fnn";
     else if (c->app < CLAIMS_APP_FIRST || c->app > CLAIMS_APP_CHANGE)
         bad = "app";
-    else if (!claims_text_ok(c->tit, 1, sizeof c->tit))
+    else if (!text_plain_ok(c->tit, 1, sizeof c->tit))
         bad = "tit";
     else if (c->wrk > CLAIMS_WRK_PREVIOUS)
         bad = "wrk";
     else if (!claims_date_ok(c->fil))
         bad = "fil";
-    else if (c->has_prv && !claims_text_ok(c->prv_no, 1, sizeof c->prv_no))
+    else if (c->has_prv && !text_plain_ok(c->prv_no, 1, sizeof c->prv_no))
         bad = "prv.no";
     else if (c->has_prv && !claims_date_ok(c->prv_exp))
         bad = "prv.exp";
@@ -388,29 +377,10 @@ api_err claims_decode(api_claims *c, const uint8_t *in, size_t inlen)
 
 void claims_cti_hex(char out[2 * CLAIMS_CTI_LEN + 1], const uint8_t cti[CLAIMS_CTI_LEN])
 {
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < CLAIMS_CTI_LEN; i++) {
-        out[2 * i] = hex[cti[i] >> 4];
-        out[2 * i + 1] = hex[cti[i] & 15];
-    }
-    out[2 * CLAIMS_CTI_LEN] = '\0';
-}
-
-static int claims_hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
+    bytes_to_hex(out, cti, CLAIMS_CTI_LEN);
 }
 
 int claims_cti_parse(uint8_t cti[CLAIMS_CTI_LEN], const char *hex)
 {
-    if (!hex || strlen(hex) != 2 * CLAIMS_CTI_LEN) return -1;
-    for (size_t i = 0; i < CLAIMS_CTI_LEN; i++) {
-        int hi = claims_hexval(hex[2 * i]), lo = claims_hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) return -1;
-        cti[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
+    return hex ? bytes_from_hex(cti, CLAIMS_CTI_LEN, hex, strlen(hex)) : -1;
 }

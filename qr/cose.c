@@ -3,8 +3,9 @@
  *
  * Parsing runs cbc_check over the whole message first, so the fixed outer
  * shape (tag 18, array of four, bstr, {}, bstr, bstr of 64) can then be
- * read straight from the bytes, with pointers into the input and no copy
- * of the payload. Only the small protected header goes through libcbor.
+ * read with cbc_reader straight from the bytes, with pointers into the
+ * input and no copy of the payload. Only the small protected header goes
+ * through libcbor.
  * This file never decides trust: it checks shape and, on request, a
  * signature against a key it is given.
  */
@@ -112,35 +113,6 @@ api_err cose_sign1_sign_alloc(uint8_t **out, size_t *outlen, const char *typ, co
     return API_OK;
 }
 
-/* Reads a canonical head at *pos (input already checked by cbc_check). */
-static void cose_head(const uint8_t *in, size_t *pos, unsigned *major, uint64_t *arg)
-{
-    uint8_t b = in[(*pos)++];
-    unsigned ai = b & 31u;
-    *major = b >> 5;
-    if (ai < 24) {
-        *arg = ai;
-        return;
-    }
-    size_t n = (size_t)1 << (ai - 24);
-    uint64_t v = 0;
-    for (size_t k = 0; k < n; k++) v = v << 8 | in[(*pos)++];
-    *arg = v;
-}
-
-/* Reads a byte string at *pos; -1 if the item there is not one. */
-static int cose_bstr(const uint8_t *in, size_t *pos, const uint8_t **data, size_t *len)
-{
-    unsigned major;
-    uint64_t arg;
-    cose_head(in, pos, &major, &arg);
-    if (major != 2) return -1;
-    *data = in + *pos;
-    *len = (size_t)arg;
-    *pos += (size_t)arg;
-    return 0;
-}
-
 static api_err cose_parse_protected(cose_sign1 *msg)
 {
     if (msg->protected_len == 0) return API_ERR_ALG;
@@ -189,19 +161,17 @@ api_err cose_sign1_parse(cose_sign1 *msg, const uint8_t *in, size_t len, const c
     api_err e = cbc_check(in, len, CBC_MAX_DEPTH);
     if (e != API_OK) return e;
 
-    size_t pos = 0;
+    cbc_reader rd;
+    cbc_reader_init(&rd, in, len);
     unsigned major;
     uint64_t arg;
-    cose_head(in, &pos, &major, &arg);
-    if (major != 6 || arg != COSE_TAG_SIGN1) return API_ERR_NOT_COSE_SIGN1;
-    cose_head(in, &pos, &major, &arg);
-    if (major != 4 || arg != 4) return API_ERR_NOT_COSE_SIGN1;
-    if (cose_bstr(in, &pos, &msg->protected_bytes, &msg->protected_len) != 0) return API_ERR_NOT_COSE_SIGN1;
-    cose_head(in, &pos, &major, &arg);
-    if (major != 5 || arg != 0) return API_ERR_NOT_COSE_SIGN1; /* unprotected must be {} */
-    if (cose_bstr(in, &pos, &msg->payload, &msg->payload_len) != 0) return API_ERR_NOT_COSE_SIGN1;
     size_t sig_len;
-    if (cose_bstr(in, &pos, &msg->signature, &sig_len) != 0 || sig_len != COSE_SIG_LEN)
+    if (cbc_read_head(&rd, &major, &arg) != 0 || major != 6 || arg != COSE_TAG_SIGN1 ||
+        cbc_read_array(&rd, &arg) != 0 || arg != 4 ||
+        cbc_read_bytes(&rd, &msg->protected_bytes, &msg->protected_len) != 0 ||
+        cbc_read_map(&rd, &arg) != 0 || arg != 0 || /* unprotected must be {} */
+        cbc_read_bytes(&rd, &msg->payload, &msg->payload_len) != 0 ||
+        cbc_read_bytes(&rd, &msg->signature, &sig_len) != 0 || sig_len != COSE_SIG_LEN)
         return API_ERR_NOT_COSE_SIGN1;
 
     e = cose_parse_protected(msg);

@@ -25,47 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A growing byte buffer, for the PNG stream and the SVG text. */
-typedef struct {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-    int oom;
-} render_buf;
-
-static int render_buf_reserve(render_buf *b, size_t more)
-{
-    if (b->oom) return -1;
-    if (more <= b->cap - b->len) return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->len < more) {
-        if (cap > SIZE_MAX / 2) {
-            b->oom = 1;
-            return -1;
-        }
-        cap *= 2;
-    }
-    uint8_t *p = realloc(b->p, cap);
-    if (!p) {
-        b->oom = 1;
-        return -1;
-    }
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static void render_buf_put(render_buf *b, const void *data, size_t n)
-{
-    if (n == 0 || render_buf_reserve(b, n) != 0) return;
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-}
-
-static void render_buf_puts(render_buf *b, const char *s)
-{
-    render_buf_put(b, s, strlen(s));
-}
+#include "common/buf.h"
 
 void render_opts_default(render_opts *o)
 {
@@ -188,9 +148,9 @@ static int render_dark(const QRcode *qr, int margin, int x, int y)
 
 static void render_png_write(png_structp png, png_bytep data, size_t n)
 {
-    render_buf *b = png_get_io_ptr(png);
-    render_buf_put(b, data, n);
-    if (b->oom) png_error(png, "out of memory");
+    buf *b = png_get_io_ptr(png);
+    buf_append(b, data, n);
+    if (b->failed) png_error(png, "out of memory");
 }
 
 static void render_png_flush(png_structp png)
@@ -222,7 +182,7 @@ static void render_png_row(uint8_t *row, size_t rowbytes, const QRcode *qr, cons
     }
 }
 
-static api_err render_png_stream(render_buf *out, uint8_t *row, const QRcode *qr, const render_opts *o)
+static api_err render_png_stream(buf *out, uint8_t *row, const QRcode *qr, const render_opts *o)
 {
     int n = qr->width + 2 * o->margin;
     png_uint_32 side = (png_uint_32)n * (png_uint_32)o->module_px;
@@ -269,19 +229,19 @@ api_err render_code_png(uint8_t **png, size_t *len, const render_code *code, con
     const QRcode *qr = code->qr;
     size_t side = (size_t)(qr->width + 2 * use.margin) * (size_t)use.module_px;
     uint8_t *row = malloc((side + 7) / 8);
-    render_buf out = {0};
+    buf out;
+    buf_init(&out, 0);
     if (!row)
         e = API_ERR_NOMEM;
     else
         e = render_png_stream(&out, row, qr, &use);
     free(row);
     if (e != API_OK) {
-        free(out.p);
+        buf_free(&out);
         return e;
     }
-    *png = out.p;
-    *len = out.len;
-    return API_OK;
+    *png = (uint8_t *)buf_take(&out, len);
+    return *png ? API_OK : API_ERR_NOMEM;
 }
 
 /* Encodes text per o, then draws it with draw; the one-call form of the renderers. */
@@ -325,7 +285,6 @@ api_err render_png(uint8_t **png, size_t *len, int *version, const char *text, c
 api_err render_code_svg(char **svg, size_t *len, const render_code *code, const render_opts *o)
 {
     render_opts use;
-    char tmp[160];
 
     if (!svg || !len || !code) return API_ERR_ARG;
     *svg = NULL;
@@ -336,16 +295,15 @@ api_err render_code_svg(char **svg, size_t *len, const render_code *code, const 
 
     int n = qr->width + 2 * use.margin;
     int px = n * use.module_px;
-    render_buf b = {0};
-    snprintf(tmp, sizeof tmp,
-             "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
-             "viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\">\n",
-             px, px, n, n);
-    render_buf_puts(&b, tmp);
-    render_buf_puts(&b, "<title>Code QR de l'attestation (attestation QR code)</title>\n");
-    snprintf(tmp, sizeof tmp, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", n, n);
-    render_buf_puts(&b, tmp);
-    render_buf_puts(&b, "<path fill=\"#000\" d=\"");
+    buf b;
+    buf_init(&b, 0);
+    buf_printf(&b,
+               "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
+               "viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\">\n",
+               px, px, n, n);
+    buf_puts(&b, "<title>Code QR de l'attestation (attestation QR code)</title>\n");
+    buf_printf(&b, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", n, n);
+    buf_puts(&b, "<path fill=\"#000\" d=\"");
     /* One closed rectangle per horizontal run of dark modules. */
     for (int y = 0; y < n; y++) {
         for (int x = 0; x < n;) {
@@ -355,20 +313,13 @@ api_err render_code_svg(char **svg, size_t *len, const render_code *code, const 
             }
             int run = 1;
             while (x + run < n && render_dark(qr, use.margin, x + run, y)) run++;
-            snprintf(tmp, sizeof tmp, "M%d %dh%dv1h-%dz", x, y, run, run);
-            render_buf_puts(&b, tmp);
+            buf_printf(&b, "M%d %dh%dv1h-%dz", x, y, run, run);
             x += run;
         }
     }
-    render_buf_puts(&b, "\"/>\n</svg>\n");
-    render_buf_put(&b, "", 1);
-    if (b.oom) {
-        free(b.p);
-        return API_ERR_NOMEM;
-    }
-    *svg = (char *)b.p;
-    *len = b.len - 1;
-    return API_OK;
+    buf_puts(&b, "\"/>\n</svg>\n");
+    *svg = buf_take(&b, len);
+    return *svg ? API_OK : API_ERR_NOMEM;
 }
 
 static api_err render_draw_svg(void **out, size_t *len, const render_code *c, const render_opts *o)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "qr/cbc.h"
 #include "qr/cbw.h"
 
@@ -30,24 +31,6 @@ int trust_state_parse(trust_state *s, const char *name)
             return 0;
         }
     return -1;
-}
-
-static int trust_id_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 2 || n >= TRUST_ID_MAX) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-')) return 0;
-    return 1;
-}
-
-static int trust_text_ok(const char *s, size_t min, size_t cap)
-{
-    size_t n = strlen(s);
-    if (n < min || n >= cap || !cbc_utf8_valid((const uint8_t *)s, n)) return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 0;
-    return 1;
 }
 
 api_err trust_validate(const trust_list *tl, char *err, size_t errcap)
@@ -71,15 +54,15 @@ api_err trust_validate(const trust_list *tl, char *err, size_t errcap)
         uint8_t kid[COSE_KID_LEN];
         cose_kid(kid, e->pub);
         const char *bad = NULL;
-        if (!trust_id_ok(e->id))
+        if (!claims_iss_valid(e->id, strnlen(e->id, sizeof e->id)))
             bad = "id";
-        else if (!trust_text_ok(e->name, 1, sizeof e->name))
+        else if (!text_plain_ok(e->name, 1, sizeof e->name))
             bad = "name";
         else if (memcmp(kid, e->kid, sizeof kid) != 0)
             bad = "kid (not the hash of the key)";
         else if ((unsigned)e->state > TRUST_COMPROMISED)
             bad = "state";
-        else if (!trust_text_ok(e->feed, 0, sizeof e->feed))
+        else if (!text_plain_ok(e->feed, 0, sizeof e->feed))
             bad = "feed";
         if (bad) {
             snprintf(err, errcap, "entry %zu: bad %s", i + 1, bad);

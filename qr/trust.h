@@ -14,14 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "qr/cose.h"
 #include "common/err.h"
+#include "qr/claims.h"
+#include "qr/cose.h"
 
-#define TRUST_ID_MAX 32
-#define TRUST_NAME_MAX 128
-#define TRUST_FEED_MAX 256
+#define TRUST_ID_MAX      CLAIMS_ISS_MAX /* an entry's id is an issuer id: claims_iss_valid */
+#define TRUST_NAME_MAX    128
+#define TRUST_FEED_MAX    256
 #define TRUST_MAX_ENTRIES 4096
-#define TRUST_MAX_COSE (2 * 1024 * 1024)
+#define TRUST_MAX_COSE    (2 * 1024 * 1024)
 
 typedef enum {
     TRUST_ACTIVE = 0,
@@ -30,24 +31,24 @@ typedef enum {
 } trust_state;
 
 typedef struct {
-    char id[TRUST_ID_MAX];         /* issuer id, the attestations' iss */
-    char name[TRUST_NAME_MAX];     /* display name, UTF-8 */
+    char id[TRUST_ID_MAX];     /* issuer id, the attestations' iss */
+    char name[TRUST_NAME_MAX]; /* display name, UTF-8 */
     uint8_t kid[COSE_KID_LEN];
     uint8_t pub[COSE_PK_LEN];
     trust_state state;
-    int64_t retired_at;            /* TRUST_RETIRED only */
-    char feed[TRUST_FEED_MAX];     /* feed base URL, may be empty */
-    uint64_t epoch;                /* feed epoch */
+    int64_t retired_at;        /* TRUST_RETIRED only */
+    char feed[TRUST_FEED_MAX]; /* feed base URL, may be empty */
+    uint64_t epoch;            /* feed epoch */
 } trust_entry;
 
 typedef struct {
-    uint64_t seq;                  /* strictly increasing */
+    uint64_t seq; /* strictly increasing */
     int64_t iat;
     int64_t exp;
     int has_next_root;
     uint8_t next_root[COSE_PK_LEN];
     size_t n;
-    trust_entry *entries;          /* malloc'd */
+    trust_entry *entries; /* malloc'd */
 } trust_list;
 
 const char *trust_state_name(trust_state s);
@@ -71,7 +72,8 @@ api_err trust_encode_unchecked(uint8_t **out, size_t *outlen, const trust_list *
 api_err trust_decode(trust_list *tl, const uint8_t *in, size_t len);
 
 /* Signs the list with the root secret key: a malloc'd COSE_Sign1. */
-api_err trust_sign(uint8_t **cose, size_t *cose_len, const trust_list *tl, const uint8_t root_sk[COSE_SK_LEN]);
+api_err trust_sign(uint8_t **cose, size_t *cose_len, const trust_list *tl,
+                   const uint8_t root_sk[COSE_SK_LEN]);
 
 /*
  * Verifies a signed trust list against a root public key and decodes it.

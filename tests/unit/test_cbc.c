@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "common/text.h"
 #include "qr/cbc.h"
 #include "qr/cbw.h"
 #include "tests/unit/testkit.h"
@@ -256,10 +257,10 @@ static void test_utf8(void **state)
     /* byte strings are not text: anything goes */
     assert_int_equal(CHECK("\x42\xc3\x28"), API_OK);
     /* the validator on its own */
-    assert_true(cbc_utf8_valid((const uint8_t *)"", 0));
-    assert_true(cbc_utf8_valid((const uint8_t *)"S\xc3\xa9jour", 7));
-    assert_false(cbc_utf8_valid((const uint8_t *)"\xe2\x82", 2));
-    assert_false(cbc_utf8_valid((const uint8_t *)"a\xf0\x9f\x98", 4));
+    assert_true(text_utf8_valid((const uint8_t *)"", 0));
+    assert_true(text_utf8_valid((const uint8_t *)"S\xc3\xa9jour", 7));
+    assert_false(text_utf8_valid((const uint8_t *)"\xe2\x82", 2));
+    assert_false(text_utf8_valid((const uint8_t *)"a\xf0\x9f\x98", 4));
 }
 
 static void test_simple_values(void **state)

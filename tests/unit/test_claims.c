@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "common/time.h"
+#include "common/text.h"
 #include "qr/cbc.h"
 #include "qr/cbw.h"
 #include "qr/claims.h"
@@ -406,8 +407,8 @@ static void test_validate_names_field(void **state)
         api_claims d;
         api_err e = claims_decode(&d, buf, hl);
         /* invalid UTF-8 is already refused by the CBOR gate */
-        int bad_utf8 = !cbc_utf8_valid((const uint8_t *)c.fn, strlen(c.fn)) ||
-                       !cbc_utf8_valid((const uint8_t *)c.gn, strlen(c.gn));
+        int bad_utf8 = !text_utf8_valid((const uint8_t *)c.fn, strlen(c.fn)) ||
+                       !text_utf8_valid((const uint8_t *)c.gn, strlen(c.gn));
         if (bad_utf8)
             assert_refused_noncanonical(e);
         else if (e != API_ERR_CLAIMS)

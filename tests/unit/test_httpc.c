@@ -697,7 +697,7 @@ static void test_route(void **state)
 {
     (void)state;
     feedsrv_kind k;
-    char iss[FEEDSRV_ISS_MAX + 1];
+    char iss[CLAIMS_ISS_MAX];
     uint64_t first;
     assert_int_equal(feedsrv_route("/feed/v1/FR-75/segments/9223372036854775808", &k, iss, &first), 0);
     assert_int_equal(k, FEEDSRV_SEGMENT);

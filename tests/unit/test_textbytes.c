@@ -2,7 +2,10 @@
  * test_textbytes.c: the small shared helpers of common/: big-endian
  * integers and hex (bytes.h), the UTF-8 and control-character policy
  * (text.h), the growable buffer (buf.h), and the issuer-id grammar
- * (qr/claims.h).
+ * (qr/claims.h); and that the formats apply the one policy: a C1 control
+ * in a name is refused by the claims and by the trust list alike (before
+ * common/text.h, both accepted U+0080..U+009F while the issuer's input
+ * refused them).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +22,7 @@
 #include "common/bytes.h"
 #include "common/text.h"
 #include "qr/claims.h"
+#include "qr/trust.h"
 
 static void test_bytes(void **state)
 {
@@ -46,6 +51,13 @@ static void test_bytes(void **state)
     assert_int_equal(bytes_from_hex(back, 8, "0001abcdef1099fg", 16), -1);
     assert_int_equal(bytes_from_hex(back, 1, NULL, 2), -1);
     assert_string_equal(bytes_to_hex(hex, in, 0), "");
+    assert_int_equal(bytes_hex_digit('0'), 0);
+    assert_int_equal(bytes_hex_digit('9'), 9);
+    assert_int_equal(bytes_hex_digit('a'), 10);
+    assert_int_equal(bytes_hex_digit('F'), 15);
+    assert_int_equal(bytes_hex_digit('g'), -1);
+    assert_int_equal(bytes_hex_digit('/'), -1);
+    assert_int_equal(bytes_hex_digit(0xc3), -1);
 }
 
 static void test_text(void **state)
@@ -123,6 +135,16 @@ static void test_buf(void **state)
     assert_int_equal(len, 300);
     assert_int_equal(s[299], '7');
     free(s);
+    /* JSON strings: quotes, backslashes, every C0 control and DEL as \u00XX; UTF-8 as it is; NULL is null */
+    buf_init(&b, 0);
+    buf_json_string(&b, "Caf \"93\" \\ \n\x01\x7f/\xc3\xa9");
+    buf_puts(&b, ",");
+    buf_json_string(&b, NULL);
+    buf_puts(&b, ",");
+    buf_json_string(&b, "");
+    s = buf_take(&b, &len);
+    assert_string_equal(s, "\"Caf \\\"93\\\" \\\\ \\u000a\\u0001\\u007f/\xc3\xa9\",null,\"\"");
+    free(s);
 }
 
 static void test_issuer_id(void **state)
@@ -139,6 +161,98 @@ static void test_issuer_id(void **state)
     assert_false(claims_iss_valid(NULL, 3));
 }
 
+/* Claims that pass claims_validate, written field by field (no test kit: this file tests the helpers). */
+static void textbytes_claims(api_claims *c)
+{
+    memset(c, 0, sizeof *c);
+    strcpy(c->iss, "FR-75");
+    c->iat = 1789372800;
+    c->nbf = 1789423200;
+    c->exp = 1797375599;
+    memset(c->cti, 0xa5, sizeof c->cti);
+    c->status_idx = 7;
+    strcpy(c->status_uri, "https://api.example/feed/v1/FR-75");
+    c->v = 1;
+    strcpy(c->fn, "DIALLO");
+    strcpy(c->gn, "Aminata");
+    strcpy(c->dob, "1990-04-12");
+    strcpy(c->nat, "SEN");
+    strcpy(c->fnn, "7503123456");
+    c->app = CLAIMS_APP_RENEWAL;
+    strcpy(c->tit, "carte de s\xc3\xa9jour pluriannuelle");
+    c->wrk = CLAIMS_WRK_YES;
+    strcpy(c->fil, "2026-09-01");
+}
+
+static void test_claims_refuse_c1(void **state)
+{
+    (void)state;
+    api_claims c;
+    textbytes_claims(&c);
+    const char *field = NULL;
+    assert_int_equal(claims_validate(&c, &field), API_OK);
+    uint8_t enc[1024];
+    size_t len = sizeof enc;
+    assert_int_equal(claims_encode(enc, &len, &c), API_OK);
+    /* the same bytes with "IA" of DIALLO turned into U+0085 (two bytes too): signed-looking, but a C1 control
+     */
+    uint8_t *at = NULL;
+    for (size_t i = 0; !at && i + 6 <= len; i++)
+        if (memcmp(enc + i, "DIALLO", 6) == 0) at = enc + i;
+    assert_non_null(at);
+    memcpy(at + 1, "\xc2\x85", 2);
+    api_claims d;
+    assert_int_equal(claims_decode(&d, enc, len), API_ERR_CLAIMS);
+    memcpy(at + 1, "IA", 2);
+    assert_int_equal(claims_decode(&d, enc, len), API_OK);
+    /* and on encode, field by field */
+    static const char *const c1[] = {"\xc2\x80", "\xc2\x85", "\xc2\x9f"};
+    for (size_t i = 0; i < sizeof c1 / sizeof c1[0]; i++) {
+        textbytes_claims(&c);
+        snprintf(c.gn, sizeof c.gn, "Ami%snata", c1[i]);
+        assert_int_equal(claims_validate(&c, &field), API_ERR_CLAIMS);
+        assert_string_equal(field, "gn");
+        textbytes_claims(&c);
+        snprintf(c.tit, sizeof c.tit, "carte%s", c1[i]);
+        assert_int_equal(claims_validate(&c, &field), API_ERR_CLAIMS);
+        assert_string_equal(field, "tit");
+    }
+    textbytes_claims(&c);
+    strcpy(c.gn, "Ami\xc2\xa0nata"); /* U+00A0, the first character after C1: text */
+    assert_int_equal(claims_validate(&c, &field), API_OK);
+}
+
+static void test_trust_refuses_c1(void **state)
+{
+    (void)state;
+    trust_entry e;
+    memset(&e, 0, sizeof e);
+    strcpy(e.id, "FR-75");
+    strcpy(e.name, "Pr\xc3\xa9"
+                   "fecture de police");
+    memset(e.pub, 0x42, sizeof e.pub);
+    cose_kid(e.kid, e.pub);
+    trust_list tl = {.seq = 1, .iat = 1, .exp = 2, .n = 1, .entries = &e};
+    char err[64];
+    assert_int_equal(trust_validate(&tl, err, sizeof err), API_OK);
+    strcpy(e.name, "Pr\xc2\x85"
+                   "fecture");
+    assert_int_equal(trust_validate(&tl, err, sizeof err), API_ERR_TRUST_LIST);
+    assert_string_equal(err, "entry 1: bad name");
+    strcpy(e.name, "Pr\xc3\xa9"
+                   "fecture");
+    strcpy(e.feed, "https://api.example/\xc2\x9f");
+    assert_int_equal(trust_validate(&tl, err, sizeof err), API_ERR_TRUST_LIST);
+    assert_string_equal(err, "entry 1: bad feed");
+    /* the id is an issuer id: claims_iss_valid, the same 31 characters at most */
+    e.feed[0] = '\0';
+    strcpy(e.id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ01234");
+    assert_int_equal(trust_validate(&tl, err, sizeof err), API_OK);
+    strcpy(e.id, "fr-75");
+    assert_int_equal(trust_validate(&tl, err, sizeof err), API_ERR_TRUST_LIST);
+    assert_string_equal(err, "entry 1: bad id");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +260,8 @@ int main(void)
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_buf),
         cmocka_unit_test(test_issuer_id),
+        cmocka_unit_test(test_claims_refuse_c1),
+        cmocka_unit_test(test_trust_refuses_c1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

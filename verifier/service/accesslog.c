@@ -4,8 +4,8 @@
  *
  * It must never write anything a client chose freely: the route is one of
  * the service's fixed names, the method one of the usual ones, the
- * organisation a name the operator gave to `keys add` (checked UTF-8,
- * escaped here anyway), the attestation ids only as keyed hashes made by
+ * organisation a name the operator gave to `keys add` (checked text,
+ * escaped here anyway by buf_json_string), the attestation ids only as keyed hashes made by
  * the caller. No address, no path, no query, no header, no QR text.
  *
  * Lines are JSON objects, so that any log tool reads them:
@@ -27,6 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/buf.h"
+#include "common/bytes.h"
 #include "common/time.h"
 
 struct accesslog {
@@ -93,77 +95,11 @@ void accesslog_close(accesslog *l)
 
 /* ---- formatting ---- */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-    int failed;
-} accesslog_buf;
-
-static void buf_add(accesslog_buf *b, const char *s, size_t n)
+/* A keyed hash as a JSON string of lowercase hex. */
+static void accesslog_hash(buf *b, const uint8_t h[ACCESSLOG_HASH_LEN])
 {
-    if (b->failed) return;
-    if (n > b->cap - b->n - 1) {
-        size_t cap = b->cap;
-        while (n > cap - b->n - 1) {
-            if (cap > SIZE_MAX / 2) {
-                b->failed = 1;
-                return;
-            }
-            cap *= 2;
-        }
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void buf_str(accesslog_buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s));
-}
-
-/* A JSON string, escaped (quotes, backslashes and every control character), or null. */
-static void buf_json(accesslog_buf *b, const char *s)
-{
-    if (!s) {
-        buf_str(b, "null");
-        return;
-    }
-    buf_add(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char esc[8];
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)*p;
-            buf_add(b, esc, 2);
-        } else if (*p < 0x20 || *p == 0x7f) {
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-            buf_add(b, esc, 6);
-        } else {
-            buf_add(b, (const char *)p, 1);
-        }
-    }
-    buf_add(b, "\"", 1);
-}
-
-static void buf_hash(accesslog_buf *b, const uint8_t h[ACCESSLOG_HASH_LEN])
-{
-    static const char hex[] = "0123456789abcdef";
-    char out[2 * ACCESSLOG_HASH_LEN + 2];
-    out[0] = '"';
-    for (size_t i = 0; i < ACCESSLOG_HASH_LEN; i++) {
-        out[1 + 2 * i] = hex[h[i] >> 4];
-        out[2 + 2 * i] = hex[h[i] & 15];
-    }
-    out[2 * ACCESSLOG_HASH_LEN + 1] = '"';
-    buf_add(b, out, sizeof out);
+    char hex[2 * ACCESSLOG_HASH_LEN + 1];
+    buf_printf(b, "\"%s\"", bytes_to_hex(hex, h, ACCESSLOG_HASH_LEN));
 }
 
 static const char *accesslog_method(const char *m)
@@ -176,60 +112,45 @@ static const char *accesslog_method(const char *m)
 
 char *accesslog_format(const accesslog_entry *e, size_t *len)
 {
-    accesslog_buf b = {malloc(512), 0, 512, 0};
-    if (!b.p) return NULL;
-    b.p[0] = '\0';
-    char num[64];
+    buf b;
+    buf_init(&b, 0);
     char when[21];
     time_format_utc(when, e->time);
-    buf_str(&b, "{\"time\":\"");
-    buf_str(&b, when);
-    buf_str(&b, "\",\"method\":\"");
-    buf_str(&b, accesslog_method(e->method));
-    buf_str(&b, "\",\"route\":");
-    buf_json(&b, e->route ? e->route : "other");
-    snprintf(num, sizeof num, ",\"status\":%d,\"org\":", e->status);
-    buf_str(&b, num);
-    buf_json(&b, e->org);
-    buf_str(&b, ",\"key\":");
-    buf_json(&b, e->key_id);
-    buf_str(&b, ",\"profile\":");
-    buf_json(&b, e->profile);
-    buf_str(&b, ",\"verdict\":");
-    buf_json(&b, e->has_verdict ? verdict_code(e->verdict) : NULL);
+    buf_printf(&b, "{\"time\":\"%s\",\"method\":\"%s\",\"route\":", when, accesslog_method(e->method));
+    buf_json_string(&b, e->route ? e->route : "other");
+    buf_printf(&b, ",\"status\":%d,\"org\":", e->status);
+    buf_json_string(&b, e->org);
+    buf_puts(&b, ",\"key\":");
+    buf_json_string(&b, e->key_id);
+    buf_puts(&b, ",\"profile\":");
+    buf_json_string(&b, e->profile);
+    buf_puts(&b, ",\"verdict\":");
+    buf_json_string(&b, e->has_verdict ? verdict_code(e->verdict) : NULL);
     if (e->verdicts) {
-        buf_str(&b, ",\"verdicts\":{");
+        buf_puts(&b, ",\"verdicts\":{");
         int first = 1;
         for (unsigned v = 0; v < VERDICT_COUNT; v++) {
             if (!e->verdicts[v]) continue;
-            snprintf(num, sizeof num, "%s\"%s\":%u", first ? "" : ",", verdict_code((verdict)v),
-                     e->verdicts[v]);
-            buf_str(&b, num);
+            buf_printf(&b, "%s\"%s\":%u", first ? "" : ",", verdict_code((verdict)v), e->verdicts[v]);
             first = 0;
         }
-        buf_str(&b, "}");
+        buf_puts(&b, "}");
     }
-    buf_str(&b, ",\"att\":");
+    buf_puts(&b, ",\"att\":");
     if (e->verdicts) {
-        buf_str(&b, "[");
+        buf_puts(&b, "[");
         for (size_t i = 0; i < e->n_att; i++) {
-            if (i) buf_str(&b, ",");
-            buf_hash(&b, e->att[i]);
+            if (i) buf_puts(&b, ",");
+            accesslog_hash(&b, e->att[i]);
         }
-        buf_str(&b, "]");
+        buf_puts(&b, "]");
     } else if (e->n_att > 0) {
-        buf_hash(&b, e->att[0]);
+        accesslog_hash(&b, e->att[0]);
     } else {
-        buf_str(&b, "null");
+        buf_puts(&b, "null");
     }
-    snprintf(num, sizeof num, ",\"ms\":%.3f}\n", e->latency_ms >= 0 ? e->latency_ms : 0.0);
-    buf_str(&b, num);
-    if (b.failed) {
-        free(b.p);
-        return NULL;
-    }
-    *len = b.n;
-    return b.p;
+    buf_printf(&b, ",\"ms\":%.3f}\n", e->latency_ms >= 0 ? e->latency_ms : 0.0);
+    return buf_take(&b, len);
 }
 
 void accesslog_write(accesslog *l, const accesslog_entry *e)

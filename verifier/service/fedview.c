@@ -12,23 +12,28 @@
  * The trust list is taken from the replica's signed bytes (one read) and
  * decoded from them, so the JSON view, the decoded list and the "signed"
  * bytes always agree; it entered the replica only after its root signature
- * verified, so it is not verified again here. The bundle is written by hand
- * into one buffer (its binary fields are base64url of up to megabytes of
- * segments) from replica_export, which reads everything in one read
- * transaction.
+ * verified, so it is not verified again here. Its JSON view is written
+ * with cJSON (sequence numbers and epochs as raw numbers: they are 64-bit).
+ * The bundle is written piece by piece into one buf (common/buf.h), its
+ * binary fields encoded by pieces of 3 KiB, since they are base64url of up
+ * to megabytes of segments; it comes from replica_export, which reads
+ * everything in one read transaction.
  *
  * This file must not write to the replica, nor decide any verdict.
  */
 #include "verifier/service/fedview.h"
 
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/time.h"
 #include "common/b64url.h"
+#include "common/buf.h"
+#include "common/bytes.h"
+#include "common/time.h"
 #include "qr/cose.h"
 
 struct fedview {
@@ -41,97 +46,26 @@ struct fedview {
     fedview_doc *bundle;
 };
 
-/* ---- a growing text buffer ---- */
+/* ---- pieces of the bundle ---- */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-    int failed;
-} fv_buf;
-
-static char *fv_reserve(fv_buf *b, size_t n)
+/* A JSON string holding the base64url of data, encoded by pieces of 3 KiB (a multiple of 3 bytes). */
+static void fv_b64(buf *b, const uint8_t *data, size_t len)
 {
-    if (b->failed) return NULL;
-    if (n >= b->cap - b->n) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (n >= cap - b->n) {
-            if (cap > SIZE_MAX / 2) {
-                b->failed = 1;
-                return NULL;
-            }
-            cap *= 2;
-        }
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = 1;
-            return NULL;
-        }
-        b->p = p;
-        b->cap = cap;
+    char text[4 * 1024 + 1];
+    buf_puts(b, "\"");
+    for (size_t at = 0; at < len; at += 3 * 1024) {
+        size_t n = len - at < 3 * 1024 ? len - at : 3 * 1024;
+        b64url_encode(text, sizeof text, data + at, n);
+        buf_puts(b, text);
     }
-    return b->p + b->n;
+    buf_puts(b, "\"");
 }
 
-static void fv_add(fv_buf *b, const char *s)
+static void fv_instant(buf *b, int64_t t)
 {
-    size_t n = strlen(s);
-    char *d = fv_reserve(b, n);
-    if (!d) return;
-    memcpy(d, s, n + 1);
-    b->n += n;
-}
-
-/* A JSON string of text that needs escaping only for quotes, backslashes and controls. */
-static void fv_str(fv_buf *b, const char *s)
-{
-    fv_add(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char esc[8] = {(char)*p, 0};
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)*p;
-            esc[2] = 0;
-        } else if (*p < 0x20 || *p == 0x7f) {
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-        }
-        fv_add(b, esc);
-    }
-    fv_add(b, "\"");
-}
-
-/* A JSON string holding the base64url of data. */
-static void fv_b64(fv_buf *b, const uint8_t *data, size_t len)
-{
-    size_t need = b64url_encoded_size(len);
-    char *d = fv_reserve(b, need + 2);
-    if (!d) return;
-    d[0] = '"';
-    if (b64url_encode(d + 1, need, data, len) != 0) {
-        b->failed = 1;
-        return;
-    }
-    size_t n = strlen(d + 1);
-    d[1 + n] = '"';
-    d[2 + n] = '\0';
-    b->n += n + 2;
-}
-
-static void fv_instant(fv_buf *b, int64_t t)
-{
-    char when[24];
-    when[0] = '"';
-    time_format_utc(when + 1, t);
-    size_t n = strlen(when);
-    when[n] = '"';
-    when[n + 1] = '\0';
-    fv_add(b, when);
-}
-
-static void fv_u64(fv_buf *b, uint64_t v)
-{
-    char num[24];
-    snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-    fv_add(b, num);
+    char when[21];
+    time_format_utc(when, t);
+    buf_printf(b, "\"%s\"", when);
 }
 
 /* ---- documents ---- */
@@ -175,55 +109,86 @@ void fedview_trust_put(fedview_trust *t)
     if (t && atomic_fetch_sub(&t->refs, 1) == 1) fv_trust_free(t);
 }
 
+/* The base64url of data as a cJSON string, or NULL when out of memory. */
+static cJSON *fv_json_b64(const uint8_t *data, size_t len)
+{
+    size_t need = b64url_encoded_size(len);
+    char *text = malloc(need);
+    cJSON *s = text && b64url_encode(text, need, data, len) == 0 ? cJSON_CreateString(text) : NULL;
+    free(text);
+    return s;
+}
+
+static cJSON *fv_json_instant(int64_t t)
+{
+    char when[21];
+    time_format_utc(when, t);
+    return cJSON_CreateString(when);
+}
+
+/* A uint64 written in full (a cJSON number is a double). */
+static cJSON *fv_json_u64(uint64_t v)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+    return cJSON_CreateRaw(num);
+}
+
+/* Adds item to o under name; 0, or -1 (item freed) when item is NULL or cannot be added. */
+static int fv_json_add(cJSON *o, const char *name, cJSON *item)
+{
+    if (item && cJSON_AddItemToObject(o, name, item)) return 0;
+    cJSON_Delete(item);
+    return -1;
+}
+
+static cJSON *fv_json_issuer(const trust_entry *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    char kid[2 * COSE_KID_LEN + 1];
+    bytes_to_hex(kid, t->kid, sizeof t->kid);
+    int rc = o ? 0 : -1;
+    if (rc == 0) rc = fv_json_add(o, "id", cJSON_CreateString(t->id));
+    if (rc == 0) rc = fv_json_add(o, "name", cJSON_CreateString(t->name));
+    if (rc == 0) rc = fv_json_add(o, "kid", cJSON_CreateString(kid));
+    if (rc == 0) rc = fv_json_add(o, "public_key", fv_json_b64(t->pub, sizeof t->pub));
+    if (rc == 0) rc = fv_json_add(o, "state", cJSON_CreateString(trust_state_name(t->state)));
+    if (rc == 0)
+        rc = fv_json_add(o, "retired_at",
+                         t->state == TRUST_RETIRED ? fv_json_instant(t->retired_at) : cJSON_CreateNull());
+    if (rc == 0) rc = fv_json_add(o, "feed", cJSON_CreateString(t->feed));
+    if (rc == 0) rc = fv_json_add(o, "epoch", fv_json_u64(t->epoch));
+    if (rc == 0) return o;
+    cJSON_Delete(o);
+    return NULL;
+}
+
 char *fedview_trust_json(const trust_list *tl, const uint8_t *signed_bytes, size_t signed_len, size_t *len)
 {
-    fv_buf b = {NULL, 0, 0, 0};
-    fv_add(&b, "{\"seq\":");
-    fv_u64(&b, tl->seq);
-    fv_add(&b, ",\"issued_at\":");
-    fv_instant(&b, tl->iat);
-    fv_add(&b, ",\"expires_at\":");
-    fv_instant(&b, tl->exp);
-    fv_add(&b, ",\"next_root\":");
-    if (tl->has_next_root)
-        fv_b64(&b, tl->next_root, sizeof tl->next_root);
-    else
-        fv_add(&b, "null");
-    fv_add(&b, ",\"issuers\":[");
-    for (size_t i = 0; i < tl->n; i++) {
-        const trust_entry *t = &tl->entries[i];
-        char kid[2 * COSE_KID_LEN + 1];
-        sodium_bin2hex(kid, sizeof kid, t->kid, sizeof t->kid);
-        fv_add(&b, i ? ",{\"id\":" : "{\"id\":");
-        fv_str(&b, t->id);
-        fv_add(&b, ",\"name\":");
-        fv_str(&b, t->name);
-        fv_add(&b, ",\"kid\":");
-        fv_str(&b, kid);
-        fv_add(&b, ",\"public_key\":");
-        fv_b64(&b, t->pub, sizeof t->pub);
-        fv_add(&b, ",\"state\":");
-        fv_str(&b, trust_state_name(t->state));
-        fv_add(&b, ",\"retired_at\":");
-        if (t->state == TRUST_RETIRED)
-            fv_instant(&b, t->retired_at);
-        else
-            fv_add(&b, "null");
-        fv_add(&b, ",\"feed\":");
-        fv_str(&b, t->feed);
-        fv_add(&b, ",\"epoch\":");
-        fv_u64(&b, t->epoch);
-        fv_add(&b, "}");
+    cJSON *o = cJSON_CreateObject(), *issuers = cJSON_CreateArray();
+    int rc = o && issuers ? 0 : -1;
+    if (rc == 0) rc = fv_json_add(o, "seq", fv_json_u64(tl->seq));
+    if (rc == 0) rc = fv_json_add(o, "issued_at", fv_json_instant(tl->iat));
+    if (rc == 0) rc = fv_json_add(o, "expires_at", fv_json_instant(tl->exp));
+    if (rc == 0)
+        rc = fv_json_add(o, "next_root",
+                         tl->has_next_root ? fv_json_b64(tl->next_root, sizeof tl->next_root)
+                                           : cJSON_CreateNull());
+    for (size_t i = 0; rc == 0 && i < tl->n; i++) {
+        cJSON *e = fv_json_issuer(&tl->entries[i]);
+        rc = e && cJSON_AddItemToArray(issuers, e) ? 0 : -1;
+        if (rc != 0) cJSON_Delete(e);
     }
-    fv_add(&b, "],\"signed\":");
-    fv_b64(&b, signed_bytes, signed_len);
-    fv_add(&b, "}");
-    if (b.failed) {
-        free(b.p);
-        return NULL;
+    if (rc == 0) {
+        rc = fv_json_add(o, "issuers", issuers);
+        issuers = NULL; /* o owns it, or it was freed */
     }
-    *len = b.n;
-    return b.p;
+    if (rc == 0) rc = fv_json_add(o, "signed", fv_json_b64(signed_bytes, signed_len));
+    char *text = rc == 0 ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(issuers);
+    cJSON_Delete(o);
+    if (text) *len = strlen(text);
+    return text;
 }
 
 /* A trust view of the signed bytes (taken over: freed on failure). */
@@ -337,7 +302,7 @@ fedview_trust *fedview_trust_get(fedview *f)
 /* ---- the bundle ---- */
 
 typedef struct {
-    fv_buf b;
+    buf b;
     int issuers;  /* issuers written so far */
     int segments; /* segments written for the current issuer */
 } fv_bundle_ctx;
@@ -345,32 +310,32 @@ typedef struct {
 static int fv_bundle_visit(void *arg, feedsrv_kind kind, const char *iss, const uint8_t *data, size_t len)
 {
     fv_bundle_ctx *c = arg;
-    fv_buf *b = &c->b;
+    buf *b = &c->b;
     switch (kind) {
     case FEEDSRV_TRUST_LIST:
-        fv_add(b, ",\"trust_list\":");
+        buf_puts(b, ",\"trust_list\":");
         fv_b64(b, data, len);
-        fv_add(b, ",\"issuers\":[");
+        buf_puts(b, ",\"issuers\":[");
         break;
     case FEEDSRV_SNAPSHOT:
-        fv_add(b, c->issuers++ ? ",{\"iss\":" : "{\"iss\":");
-        fv_str(b, iss);
-        fv_add(b, ",\"snapshot\":");
+        buf_puts(b, c->issuers++ ? ",{\"iss\":" : "{\"iss\":");
+        buf_json_string(b, iss);
+        buf_puts(b, ",\"snapshot\":");
         if (data)
             fv_b64(b, data, len);
         else
-            fv_add(b, "null");
-        fv_add(b, ",\"segments\":[");
+            buf_puts(b, "null");
+        buf_puts(b, ",\"segments\":[");
         c->segments = 0;
         break;
     case FEEDSRV_SEGMENT:
-        if (c->segments++) fv_add(b, ",");
+        if (c->segments++) buf_puts(b, ",");
         fv_b64(b, data, len);
         break;
     case FEEDSRV_CHECKPOINT:
-        fv_add(b, "],\"checkpoint\":");
+        buf_puts(b, "],\"checkpoint\":");
         fv_b64(b, data, len);
-        fv_add(b, "}");
+        buf_puts(b, "}");
         break;
     }
     return b->failed;
@@ -378,18 +343,22 @@ static int fv_bundle_visit(void *arg, feedsrv_kind kind, const char *iss, const 
 
 static fedview_doc *fv_bundle_make(fedview *f, int64_t now, api_err *err)
 {
-    fv_bundle_ctx c = {{NULL, 0, 0, 0}, 0, 0};
-    fv_add(&c.b, "{\"version\":1,\"generated_at\":");
+    fv_bundle_ctx c = {.issuers = 0, .segments = 0};
+    buf_init(&c.b, 0);
+    buf_puts(&c.b, "{\"version\":1,\"generated_at\":");
     fv_instant(&c.b, now);
-    fv_add(&c.b, ",\"root_public_key\":");
+    buf_puts(&c.b, ",\"root_public_key\":");
     fv_b64(&c.b, f->root_pk, sizeof f->root_pk);
     uint64_t read_at = 0;
     api_err e = replica_export(f->r, fv_bundle_visit, &c, &read_at);
-    fv_add(&c.b, "]}");
+    buf_puts(&c.b, "]}");
     if (e == API_ERR_ARG || (e == API_OK && c.b.failed)) e = API_ERR_NOMEM;
-    fedview_doc *d = e == API_OK ? fv_doc_new(c.b.p, c.b.n, read_at) : NULL;
+    size_t n = 0;
+    char *body = e == API_OK ? buf_take(&c.b, &n) : NULL;
+    buf_free(&c.b);
+    fedview_doc *d = body ? fv_doc_new(body, n, read_at) : NULL;
     if (!d) {
-        free(c.b.p);
+        free(body);
         *err = e == API_OK ? API_ERR_NOMEM : e;
     }
     return d;

@@ -38,7 +38,9 @@
 #include <string.h>
 
 #include "common/b64url.h"
+#include "common/bytes.h"
 #include "common/fs.h"
+#include "common/text.h"
 
 #define KEYSTORE_MAP_SIZE    (64u << 20)
 #define KEYSTORE_REC_VERSION 1
@@ -83,70 +85,6 @@ int keystore_profile_parse(keystore_profile *p, const char *name)
 
 /* ---- encodings ---- */
 
-static void ks_put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 3; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
-}
-
-static void ks_put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
-}
-
-static uint64_t ks_get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-    return v;
-}
-
-static uint32_t ks_get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* 1..KEYSTORE_ORG_MAX-1 bytes of well-formed UTF-8 (shortest forms, no surrogates), no control characters. */
-static int keystore_org_ok(const char *s)
-{
-    if (!s) return 0;
-    size_t n = strnlen(s, KEYSTORE_ORG_MAX);
-    if (n == 0 || n >= KEYSTORE_ORG_MAX) return 0;
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        if (c < 0x20 || c == 0x7f) return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + len > n) return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80) return 0;
-            cp = cp << 6 | (p[i + k] & 0x3f);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        if (cp >= 0x80 && cp <= 0x9f) return 0; /* C1 controls */
-        i += len;
-    }
-    return 1;
-}
-
 static int keystore_decode(keystore_entry *e, const MDB_val *k, const MDB_val *v)
 {
     const uint8_t *p = v->mv_data;
@@ -157,9 +95,9 @@ static int keystore_decode(keystore_entry *e, const MDB_val *k, const MDB_val *v
     memset(e, 0, sizeof *e);
     memcpy(e->rec.id, k->mv_data, KEYSTORE_ID_LEN);
     e->rec.profile = (keystore_profile)p[1];
-    e->rec.rate = ks_get_u32(p + 2);
-    e->rec.created = (int64_t)ks_get_u64(p + 6);
-    e->rec.revoked = (int64_t)ks_get_u64(p + 14);
+    e->rec.rate = bytes_get_be32(p + 2);
+    e->rec.created = bytes_get_be64s(p + 6);
+    e->rec.revoked = bytes_get_be64s(p + 14);
     memcpy(e->hash, p + 22, KEYSTORE_HASH_LEN);
     memcpy(e->rec.org, p + KEYSTORE_REC_FIXED, v->mv_size - KEYSTORE_REC_FIXED);
     return 0;
@@ -171,9 +109,9 @@ static int keystore_put(keystore *ks, MDB_txn *txn, const keystore_entry *e, uns
     uint8_t buf[KEYSTORE_REC_FIXED + KEYSTORE_ORG_MAX];
     buf[0] = KEYSTORE_REC_VERSION;
     buf[1] = (uint8_t)e->rec.profile;
-    ks_put_u32(buf + 2, e->rec.rate);
-    ks_put_u64(buf + 6, (uint64_t)e->rec.created);
-    ks_put_u64(buf + 14, (uint64_t)e->rec.revoked);
+    bytes_put_be32(buf + 2, e->rec.rate);
+    bytes_put_be64s(buf + 6, e->rec.created);
+    bytes_put_be64s(buf + 14, e->rec.revoked);
     memcpy(buf + 22, e->hash, KEYSTORE_HASH_LEN);
     memcpy(buf + KEYSTORE_REC_FIXED, e->rec.org, orglen);
     MDB_val k = {KEYSTORE_ID_LEN, (void *)(uintptr_t)e->rec.id}, v = {KEYSTORE_REC_FIXED + orglen, buf};
@@ -394,7 +332,8 @@ api_err keystore_add(keystore *ks, char key[KEYSTORE_TEXT_LEN + 1], keystore_rec
                      keystore_profile profile, uint32_t rate, int64_t now)
 {
     key[0] = '\0';
-    if (!keystore_org_ok(org) || (unsigned)profile >= KEYSTORE_PROFILE_COUNT || rate > KEYSTORE_MAX_RATE)
+    if (!text_plain_ok(org, 1, KEYSTORE_ORG_MAX) || (unsigned)profile >= KEYSTORE_PROFILE_COUNT ||
+        rate > KEYSTORE_MAX_RATE)
         return API_ERR_ARG;
     keystore_entry e;
     memset(&e, 0, sizeof e);

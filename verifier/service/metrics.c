@@ -15,11 +15,12 @@
  */
 #include "verifier/service/metrics.h"
 
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/buf.h"
 
 #define METRICS_STATUS_MIN 100
 #define METRICS_STATUS_MAX 599
@@ -83,41 +84,6 @@ void metrics_rate_limited(metrics *m)
 
 /* ---- exposition ---- */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-    int failed;
-} metrics_buf;
-
-static void mb_printf(metrics_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void mb_printf(metrics_buf *b, const char *fmt, ...)
-{
-    if (b->failed) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int w = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
-        va_end(ap);
-        if (w < 0) {
-            b->failed = 1;
-            return;
-        }
-        if ((size_t)w < b->cap - b->n) {
-            b->n += (size_t)w;
-            return;
-        }
-        size_t cap = b->cap * 2 + (size_t)w;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-}
-
 /* An issuer id as a label value: [A-Z0-9-] pass, anything else becomes '_'. */
 static void metrics_label(char *out, size_t cap, const char *s)
 {
@@ -138,27 +104,26 @@ static uint64_t ld(_Atomic uint64_t *a)
 
 char *metrics_render(metrics *m, const metrics_replica *rep, size_t *len)
 {
-    metrics_buf b = {malloc(8192), 0, 8192, 0};
-    if (!b.p) return NULL;
-    b.p[0] = '\0';
+    buf b;
+    buf_init(&b, 0);
 
-    mb_printf(&b, "# HELP api_verifier_requests_total HTTP requests answered, by route and status.\n"
-                  "# TYPE api_verifier_requests_total counter\n");
+    buf_printf(&b, "# HELP api_verifier_requests_total HTTP requests answered, by route and status.\n"
+                   "# TYPE api_verifier_requests_total counter\n");
     for (int r = 0; r < METRICS_ROUTE_COUNT; r++)
         for (int s = 0; s < METRICS_STATUSES; s++) {
             uint64_t v = ld(&m->requests[r][s]);
             if (v)
-                mb_printf(&b, "api_verifier_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-                          metrics_route_names[r], s + METRICS_STATUS_MIN, (unsigned long long)v);
+                buf_printf(&b, "api_verifier_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                           metrics_route_names[r], s + METRICS_STATUS_MIN, (unsigned long long)v);
         }
 
-    mb_printf(&b, "# HELP api_verifier_verdicts_total Verifications answered, by result.\n"
-                  "# TYPE api_verifier_verdicts_total counter\n");
+    buf_printf(&b, "# HELP api_verifier_verdicts_total Verifications answered, by result.\n"
+                   "# TYPE api_verifier_verdicts_total counter\n");
     for (int v = 0; v < VERDICT_COUNT; v++)
-        mb_printf(&b, "api_verifier_verdicts_total{result=\"%s\"} %llu\n", verdict_code((verdict)v),
-                  (unsigned long long)ld(&m->verdicts[v]));
+        buf_printf(&b, "api_verifier_verdicts_total{result=\"%s\"} %llu\n", verdict_code((verdict)v),
+                   (unsigned long long)ld(&m->verdicts[v]));
 
-    mb_printf(
+    buf_printf(
         &b,
         "# HELP api_verifier_request_duration_seconds Time from the request line to the end of the answer.\n"
         "# TYPE api_verifier_request_duration_seconds histogram\n");
@@ -172,35 +137,36 @@ char *metrics_render(metrics *m, const metrics_replica *rep, size_t *len)
         for (int i = 0; i < METRICS_BUCKETS; i++) {
             cum += counts[i];
             if (i < METRICS_BUCKETS - 1)
-                mb_printf(&b, "api_verifier_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-                          metrics_route_names[r], (double)metrics_bounds_us[i] / 1e6,
-                          (unsigned long long)cum);
+                buf_printf(&b, "api_verifier_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                           metrics_route_names[r], (double)metrics_bounds_us[i] / 1e6,
+                           (unsigned long long)cum);
             else
-                mb_printf(&b, "api_verifier_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
-                          metrics_route_names[r], (unsigned long long)cum);
+                buf_printf(&b,
+                           "api_verifier_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+                           metrics_route_names[r], (unsigned long long)cum);
         }
-        mb_printf(&b, "api_verifier_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
-                  metrics_route_names[r], (double)ld(&m->sum_us[r]) / 1e6);
-        mb_printf(&b, "api_verifier_request_duration_seconds_count{route=\"%s\"} %llu\n",
-                  metrics_route_names[r], (unsigned long long)cum);
+        buf_printf(&b, "api_verifier_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
+                   metrics_route_names[r], (double)ld(&m->sum_us[r]) / 1e6);
+        buf_printf(&b, "api_verifier_request_duration_seconds_count{route=\"%s\"} %llu\n",
+                   metrics_route_names[r], (unsigned long long)cum);
     }
 
-    mb_printf(&b,
-              "# HELP api_verifier_rate_limited_total Requests refused with 429 by a rate limit.\n"
-              "# TYPE api_verifier_rate_limited_total counter\n"
-              "api_verifier_rate_limited_total %llu\n",
-              (unsigned long long)ld(&m->rate_limited));
+    buf_printf(&b,
+               "# HELP api_verifier_rate_limited_total Requests refused with 429 by a rate limit.\n"
+               "# TYPE api_verifier_rate_limited_total counter\n"
+               "api_verifier_rate_limited_total %llu\n",
+               (unsigned long long)ld(&m->rate_limited));
 
     if (rep && rep->http) {
         const httpd_stats *h = rep->http;
-        mb_printf(&b,
-                  "# HELP api_verifier_connections_refused_total Connections refused at once, by reason: "
-                  "per_address (the address held --max-connections-per-address), full (no worker left).\n"
-                  "# TYPE api_verifier_connections_refused_total counter\n"
-                  "api_verifier_connections_refused_total{reason=\"per_address\"} %llu\n"
-                  "api_verifier_connections_refused_total{reason=\"full\"} %llu\n",
-                  (unsigned long long)h->refused_per_address, (unsigned long long)h->refused_full);
-        mb_printf(
+        buf_printf(&b,
+                   "# HELP api_verifier_connections_refused_total Connections refused at once, by reason: "
+                   "per_address (the address held --max-connections-per-address), full (no worker left).\n"
+                   "# TYPE api_verifier_connections_refused_total counter\n"
+                   "api_verifier_connections_refused_total{reason=\"per_address\"} %llu\n"
+                   "api_verifier_connections_refused_total{reason=\"full\"} %llu\n",
+                   (unsigned long long)h->refused_per_address, (unsigned long long)h->refused_full);
+        buf_printf(
             &b,
             "# HELP api_verifier_connections_dropped_total Connections closed by the service, by reason: "
             "head_timeout (the request head took longer than --request-timeout), answer_timeout (the "
@@ -213,14 +179,14 @@ char *metrics_render(metrics *m, const metrics_replica *rep, size_t *len)
             "api_verifier_connections_dropped_total{reason=\"shed\"} %llu\n",
             (unsigned long long)h->head_timeouts, (unsigned long long)h->answer_timeouts,
             (unsigned long long)h->evicted, (unsigned long long)h->shed);
-        mb_printf(
+        buf_printf(
             &b,
             "# HELP api_verifier_bodies_cut_total Request bodies cut at their deadline (--request-timeout "
             "after the head).\n"
             "# TYPE api_verifier_bodies_cut_total counter\n"
             "api_verifier_bodies_cut_total %llu\n",
             (unsigned long long)h->body_timeouts);
-        mb_printf(
+        buf_printf(
             &b,
             "# HELP api_verifier_http_refused_total Requests refused by the HTTP gate, by reason: "
             "too_many_headers (431), framing (400: Content-Length or Transfer-Encoding), target (400 or "
@@ -232,48 +198,45 @@ char *metrics_render(metrics *m, const metrics_replica *rep, size_t *len)
             "api_verifier_http_refused_total{reason=\"misdirected\"} %llu\n",
             (unsigned long long)h->too_many_headers, (unsigned long long)h->bad_framing,
             (unsigned long long)h->bad_target, (unsigned long long)h->misdirected);
-        mb_printf(&b,
-                  "# HELP api_verifier_connections_open Connections open now.\n"
-                  "# TYPE api_verifier_connections_open gauge\n"
-                  "api_verifier_connections_open %llu\n"
-                  "# HELP api_verifier_connections_untracked_total Connections whose socket could not be "
-                  "watched (their deadlines rest on CivetWeb's own timer).\n"
-                  "# TYPE api_verifier_connections_untracked_total counter\n"
-                  "api_verifier_connections_untracked_total %llu\n",
-                  (unsigned long long)h->open, (unsigned long long)h->untracked);
+        buf_printf(&b,
+                   "# HELP api_verifier_connections_open Connections open now.\n"
+                   "# TYPE api_verifier_connections_open gauge\n"
+                   "api_verifier_connections_open %llu\n"
+                   "# HELP api_verifier_connections_untracked_total Connections whose socket could not be "
+                   "watched (their deadlines rest on CivetWeb's own timer).\n"
+                   "# TYPE api_verifier_connections_untracked_total counter\n"
+                   "api_verifier_connections_untracked_total %llu\n",
+                   (unsigned long long)h->open, (unsigned long long)h->untracked);
     }
 
     if (rep) {
-        mb_printf(&b,
-                  "# HELP api_verifier_forks_detected_total Forked feed histories refused (since the replica "
-                  "was created).\n"
-                  "# TYPE api_verifier_forks_detected_total counter\n"
-                  "api_verifier_forks_detected_total %llu\n"
-                  "# HELP api_verifier_rollbacks_refused_total Older trust lists and checkpoints refused "
-                  "(since the replica was created).\n"
-                  "# TYPE api_verifier_rollbacks_refused_total counter\n"
-                  "api_verifier_rollbacks_refused_total %llu\n",
-                  (unsigned long long)rep->forks, (unsigned long long)rep->rollbacks);
-        mb_printf(&b,
-                  "# HELP api_verifier_trust_list_seq Sequence number of the trust list held (0: none).\n"
-                  "# TYPE api_verifier_trust_list_seq gauge\n"
-                  "api_verifier_trust_list_seq %llu\n",
-                  (unsigned long long)(rep->has_trust_list ? rep->trust_seq : 0));
-        mb_printf(&b, "# HELP api_verifier_sync_age_seconds Seconds since the newest checkpoint held of each "
-                      "issuer was signed.\n"
-                      "# TYPE api_verifier_sync_age_seconds gauge\n");
+        buf_printf(
+            &b,
+            "# HELP api_verifier_forks_detected_total Forked feed histories refused (since the replica "
+            "was created).\n"
+            "# TYPE api_verifier_forks_detected_total counter\n"
+            "api_verifier_forks_detected_total %llu\n"
+            "# HELP api_verifier_rollbacks_refused_total Older trust lists and checkpoints refused "
+            "(since the replica was created).\n"
+            "# TYPE api_verifier_rollbacks_refused_total counter\n"
+            "api_verifier_rollbacks_refused_total %llu\n",
+            (unsigned long long)rep->forks, (unsigned long long)rep->rollbacks);
+        buf_printf(&b,
+                   "# HELP api_verifier_trust_list_seq Sequence number of the trust list held (0: none).\n"
+                   "# TYPE api_verifier_trust_list_seq gauge\n"
+                   "api_verifier_trust_list_seq %llu\n",
+                   (unsigned long long)(rep->has_trust_list ? rep->trust_seq : 0));
+        buf_printf(&b,
+                   "# HELP api_verifier_sync_age_seconds Seconds since the newest checkpoint held of each "
+                   "issuer was signed.\n"
+                   "# TYPE api_verifier_sync_age_seconds gauge\n");
         for (size_t i = 0; i < rep->n_issuers; i++) {
             if (!rep->issuers[i].held) continue;
             char label[64];
             metrics_label(label, sizeof label, rep->issuers[i].iss);
-            mb_printf(&b, "api_verifier_sync_age_seconds{issuer=\"%s\"} %lld\n", label,
-                      (long long)rep->issuers[i].age);
+            buf_printf(&b, "api_verifier_sync_age_seconds{issuer=\"%s\"} %lld\n", label,
+                       (long long)rep->issuers[i].age);
         }
     }
-    if (b.failed) {
-        free(b.p);
-        return NULL;
-    }
-    *len = b.n;
-    return b.p;
+    return buf_take(&b, len);
 }

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
+
 #define RATELIMIT_MAX_DEBT 1e9 /* tokens: bounds a bucket's debt whatever is charged */
 
 typedef struct {
@@ -90,8 +92,8 @@ static uint64_t ratelimit_hash(const ratelimit *rl, const void *key, size_t keyl
 {
     uint8_t h[crypto_shorthash_BYTES];
     crypto_shorthash(h, key, keylen, rl->hash_key);
-    uint64_t v = 0;
-    for (size_t i = 0; i < sizeof h; i++) v = v << 8 | h[i];
+    _Static_assert(crypto_shorthash_BYTES == 8, "a short hash is one 64-bit word");
+    uint64_t v = bytes_get_be64(h);
     return v ? v : 1; /* 0 marks an empty slot */
 }
 
