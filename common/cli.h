@@ -1,24 +1,31 @@
 /*
- * cli.h: what the three command-line tools share: error exits with the
- * documented codes, the passphrase, secret keys on disk, and option
- * parsing helpers. Messages go to stderr as "tool: message".
+ * cli.h: what the three command-line tools share: each tool's commands as
+ * one table (the usage text, the options each command takes, the
+ * dispatch), error exits with the documented codes, the passphrase, secret
+ * keys on disk, and option parsing helpers. Messages go to stderr as
+ * "tool: message".
  */
 #ifndef API_CLI_H
 #define API_CLI_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/err.h"
 #include "common/keyfile.h"
 
-/* Exit codes of api-issuer and api-federation (api-verifier has its own, see its man page). */
+/*
+ * The exit codes this file's helpers exit with, on behalf of every tool.
+ * Each tool lists all its codes once, in the words of its man page's EXIT
+ * STATUS (ISS_EXIT_* in issuer/cmd_int.h, VER_EXIT_* in verifier/main.c,
+ * FED_EXIT_* in federation/main.c), and pins the ones it shares to these.
+ */
 enum {
     CLI_OK = 0,
-    CLI_PARTIAL = 1,   /* a batch with rejected rows: the good rows were processed */
-    CLI_USAGE = 2,     /* bad arguments, unreadable or invalid input */
-    CLI_KEY = 3,       /* key file or passphrase problem */
-    CLI_IO = 4,        /* file system or registry failure */
+    CLI_USAGE = 2, /* bad arguments, unreadable or invalid input */
+    CLI_KEY = 3,   /* key file or passphrase problem */
+    CLI_IO = 4,    /* file system or registry failure */
 };
 
 /* The tool name used in messages ("api-issuer"). */
@@ -52,18 +59,63 @@ long cli_parse_long(const char *option, const char *value, long min, long max);
 
 struct option;
 
-/* "--name" of the long option whose code is c, for messages ("?" if none). */
-const char *cli_option_name(const struct option *opts, int c);
+/*
+ * One command of a tool: a row of its command table. The table is the one
+ * list of the tool's commands: the usage text is printed from it
+ * (cli_usage), the command is found in it (cli_command_find), its options
+ * are checked against it (cli_next_option), and its handler is called.
+ */
+typedef struct {
+    const char *name;    /* "issue"; two words for a subcommand ("keys add") */
+    const char *options; /* the long options it takes, space-separated ("dir id reason"); help always */
+    int stdin_dash;      /* 1: takes "-" (standard input) as an argument; no other argument is taken */
+    int (*run)(const void *opts); /* the handler: the tool's parsed options in, the exit code out */
+    const char *usage; /* its lines of the usage text, printed as they are ("": printed by another row) */
+} cli_command;
+
+/* A tool: its command table, the text printed around the commands' lines, its options. */
+typedef struct {
+    const char *usage_head; /* the usage text before the commands' lines */
+    const cli_command
+        *commands;          /* the table, in the order of the usage text; ends with a row without a name */
+    const char *usage_tail; /* the usage text after them */
+    const struct option
+        *longopts; /* every option of the tool (getopt_long's table, ending with a zero row) */
+} cli_tool;
+
+/* A command found in the table and its arguments, for cli_next_option. */
+typedef struct {
+    const cli_tool *tool;
+    const cli_command *cmd;
+    int argc; /* the command's arguments; argv[0] is the command's (last) word */
+    char **argv;
+    int stdin_dash; /* set at the end of the options: "-" was given */
+} cli_args;
+
+/* Prints the usage text (the head, every command's lines, the tail) to out and exits with code. */
+_Noreturn void cli_usage(const cli_tool *tool, FILE *out, int code);
 
 /*
- * getopt_long for one command, with the tools' shared rules: an unknown
- * option, a missing value, or an option that is not in allowed (the short
- * codes the command takes; 'h' always is) exits with usage_code and a
- * message naming it. Returns the option's code, or -1 at the end. The caller
- * sets optind = 1 before the first call.
+ * The row of the command that argv names (argv[1], and argv[2] for a
+ * two-word name), with args ready for cli_next_option. Otherwise exits: no
+ * command prints the usage on stderr (CLI_USAGE); --help, -h or help prints
+ * it on stdout (CLI_OK); an unknown command, or a first word without one of
+ * its second words ("keys"), exits with CLI_USAGE and a message saying what
+ * is expected. A row naming an option the tool does not have aborts: the
+ * table is wrong.
  */
-int cli_next_option(int argc, char **argv, const struct option *longopts, const char *allowed, const char *cmd,
-                    int usage_code);
+const cli_command *cli_command_find(cli_args *args, const cli_tool *tool, int argc, char **argv);
+
+/*
+ * getopt_long over the command's arguments, with the tools' shared rules:
+ * an unknown option, a missing value, or an option that is not in the
+ * command's row exits with CLI_USAGE and a message naming it; --help or -h
+ * prints the usage on stdout and exits with CLI_OK. Returns the option's
+ * code (optarg set), or -1 at the end, once the arguments left are checked:
+ * none, or only "-" for a command that takes it (then args->stdin_dash is
+ * 1); another exits with CLI_USAGE.
+ */
+int cli_next_option(cli_args *args);
 
 /* The current time, or the instant of API_NOW (same syntax as --at) for reproducible runs. */
 int64_t cli_now(void);

@@ -9,6 +9,10 @@
  *   publish     sign the trust list, sequence number + 1
  *   list        show the issuers
  *
+ * The commands are one table (fed_commands: name, options, handler, lines
+ * of the usage text), from which common/cli prints the usage, checks the
+ * options and finds the handler; the exit codes are FED_EXIT_*, below.
+ *
  * It never handles issuers' secrets, and it prints no secret.
  */
 #include <getopt.h>
@@ -25,24 +29,35 @@
 #include "common/fs.h"
 #include "qr/trust.h"
 
-static const char usage_text[] =
-    "Usage: api-federation COMMAND [OPTIONS]\n"
-    "\n"
-    "The federation root: signs the trust list of préfectures (issuers).\n"
-    "\n"
-    "Commands:\n"
-    "  init       --dir FED [--kdf interactive|moderate|sensitive]\n"
-    "             Creates the root key pair: FED/root.key (encrypted), FED/root.pub (base64url).\n"
-    "  add-issuer --dir FED --id ID --name NAME --pub FILE [--feed URL] [--epoch N]\n"
-    "             Admits an issuer key (a second key for the same ID is a key rotation).\n"
-    "  retire     --dir FED --kid KID [--at TIME]\n"
-    "             Retires a key: attestations it signed before TIME still verify.\n"
-    "  compromise --dir FED --kid KID\n"
-    "             Marks a key compromised: nothing it signed verifies any more.\n"
-    "  publish    --dir FED --out FILE [--expires 30d]\n"
-    "             Signs the trust list (sequence number + 1) into FILE.\n"
-    "  list       --dir FED\n"
-    "             Lists the issuers and their keys.\n"
+/*
+ * The exit codes of api-federation, as its man page's EXIT STATUS has them
+ * (the usage text ends with them too):
+ *   0  success;
+ *   2  usage error or invalid input (an unknown command or option, a
+ *      missing --dir or other required option, a bad value, a file that is
+ *      not a public key, a key already admitted, a kid that is malformed or
+ *      not in the federation, retiring a compromised key, a damaged
+ *      FED/federation.json): nothing was changed;
+ *   3  key or passphrase error;
+ *   4  file-system error (init over an existing federation, FED without a
+ *      federation.json, no memory).
+ * It never exits with 1. Every code is common/cli.h's, which its helpers
+ * exit with.
+ */
+enum {
+    FED_EXIT_OK = CLI_OK,       /* 0 */
+    FED_EXIT_USAGE = CLI_USAGE, /* 2 */
+    FED_EXIT_KEY = CLI_KEY,     /* 3 */
+    FED_EXIT_IO = CLI_IO,       /* 4 */
+};
+
+static const char usage_head[] = "Usage: api-federation COMMAND [OPTIONS]\n"
+                                 "\n"
+                                 "The federation root: signs the trust list of préfectures (issuers).\n"
+                                 "\n"
+                                 "Commands:\n";
+
+static const char usage_tail[] =
     "\n"
     "Passphrase of the root key: --passphrase-file FILE, else the environment variable\n"
     "API_PASSPHRASE, else a prompt on the terminal.\n"
@@ -55,45 +70,251 @@ typedef struct {
     long epoch;
 } fed_opts;
 
-_Noreturn static void fed_usage(FILE *out, int code)
+static void fed_require(const char *value, const char *option)
 {
-    fputs(usage_text, out);
-    exit(code);
+    if (!value) cli_fail(FED_EXIT_USAGE, "%s is required (try --help)", option);
 }
 
-/* The options each command takes (short codes of the table in fed_parse). */
-static const char *fed_allowed(const char *cmd)
+static void fed_path(char *out, size_t cap, const char *dir, const char *name)
 {
-    static const struct {
-        const char *cmd, *opts;
-    } table[] = {
-        {"init", "dPK"},      {"add-issuer", "dinpfE"}, {"retire", "dka"},
-        {"compromise", "dk"}, {"publish", "doeP"},      {"list", "d"},
-    };
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (!strcmp(table[i].cmd, cmd)) return table[i].opts;
-    return NULL;
+    if (fs_join(out, cap, dir, name) != 0) cli_fail(FED_EXIT_USAGE, "path too long: %s", dir);
 }
 
-static void fed_parse(fed_opts *o, const char *cmd, int argc, char **argv)
+static void fed_load(trust_list *tl, const char *dir)
 {
-    static const struct option longopts[] = {
-        {"dir", required_argument, 0, 'd'},     {"id", required_argument, 0, 'i'},
-        {"name", required_argument, 0, 'n'},    {"pub", required_argument, 0, 'p'},
-        {"feed", required_argument, 0, 'f'},    {"out", required_argument, 0, 'o'},
-        {"expires", required_argument, 0, 'e'}, {"kid", required_argument, 0, 'k'},
-        {"at", required_argument, 0, 'a'},      {"passphrase-file", required_argument, 0, 'P'},
-        {"kdf", required_argument, 0, 'K'},     {"epoch", required_argument, 0, 'E'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
-    };
+    char err[512];
+    api_err e = fedstate_load(tl, dir, err, sizeof err);
+    if (e != API_OK) cli_fail(cli_code_for(e), "%s", err);
+}
+
+static void fed_save(const trust_list *tl, const char *dir)
+{
+    api_err e = fedstate_save(tl, dir);
+    if (e != API_OK) cli_fail(FED_EXIT_IO, "cannot save the federation state: %s", api_strerror(e));
+}
+
+static int fed_cmd_init(const void *opts)
+{
+    const fed_opts *o = opts;
+    keyfile_kdf kdf;
+    if (keyfile_kdf_parse(&kdf, o->kdf) != 0)
+        cli_fail(FED_EXIT_USAGE, "--kdf: expected interactive, moderate or sensitive");
+    char key_path[4096], pub_path[4096], state_path[4096];
+    fed_path(key_path, sizeof key_path, o->dir, "root.key");
+    fed_path(pub_path, sizeof pub_path, o->dir, "root.pub");
+    fed_path(state_path, sizeof state_path, o->dir, "federation.json");
+    /* Check everything first, so that a refused init leaves the folder as it was. */
+    const char *existing[] = {key_path, pub_path, state_path};
+    for (size_t i = 0; i < 3; i++)
+        if (access(existing[i], F_OK) == 0)
+            cli_fail(FED_EXIT_IO,
+                     "%s already exists: %s already holds a federation, refusing to overwrite it",
+                     existing[i], o->dir);
+    if (fs_mkdirs(o->dir, 0700) != API_OK) cli_fail(FED_EXIT_IO, "cannot create %s", o->dir);
+    uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    crypto_sign_keypair(pk, sk);
+    cli_write_secret(key_path, sk, sizeof sk, o->passphrase_file, kdf);
+    sodium_memzero(sk, sizeof sk);
+    cli_write_public_key(pub_path, pk);
+    trust_list tl = {0};
+    fed_save(&tl, o->dir);
+    char kid_hex[17];
+    uint8_t kid[COSE_KID_LEN];
+    cose_kid(kid, pk);
+    sodium_bin2hex(kid_hex, sizeof kid_hex, kid, sizeof kid);
+    printf("federation created in %s\n  root public key: %s (kid %s)\n  root secret key: %s (encrypted)\n",
+           o->dir, pub_path, kid_hex, key_path);
+    return FED_EXIT_OK;
+}
+
+static int fed_cmd_add_issuer(const void *opts)
+{
+    const fed_opts *o = opts;
+    fed_require(o->id, "--id");
+    fed_require(o->name, "--name");
+    fed_require(o->pub, "--pub");
+    trust_entry t;
+    memset(&t, 0, sizeof t);
+    if (strlen(o->id) >= sizeof t.id || strlen(o->name) >= sizeof t.name ||
+        (o->feed && strlen(o->feed) >= sizeof t.feed))
+        cli_fail(FED_EXIT_USAGE, "--id, --name or --feed is too long");
+    strcpy(t.id, o->id);
+    strcpy(t.name, o->name);
+    if (o->feed) strcpy(t.feed, o->feed);
+    t.epoch = (uint64_t)o->epoch;
+    api_err e = b64url_read_key_file(t.pub, o->pub);
+    if (e != API_OK)
+        cli_fail(FED_EXIT_USAGE, "%s: not a public key file (one base64url line of 32 bytes)", o->pub);
+    cose_kid(t.kid, t.pub);
+    trust_list tl;
+    fed_load(&tl, o->dir);
+    e = fedstate_add(&tl, &t);
+    if (e == API_ERR_EXISTS) cli_fail(FED_EXIT_USAGE, "this key (kid) is already in the federation");
+    char err[256];
+    if (e == API_OK) e = trust_validate(&tl, err, sizeof err);
+    if (e != API_OK)
+        cli_fail(FED_EXIT_USAGE, "cannot add %s: %s", o->id, e == API_ERR_TRUST_LIST ? err : api_strerror(e));
+    fed_save(&tl, o->dir);
+    char kid_hex[17];
+    sodium_bin2hex(kid_hex, sizeof kid_hex, t.kid, sizeof t.kid);
+    printf("added issuer %s (%s), kid %s; run 'publish' to sign a new trust list\n", t.id, t.name, kid_hex);
+    trust_free(&tl);
+    return FED_EXIT_OK;
+}
+
+static trust_entry *fed_find_kid(trust_list *tl, const char *kid_hex)
+{
+    uint8_t kid[COSE_KID_LEN];
+    size_t got;
+    if (!kid_hex || sodium_hex2bin(kid, sizeof kid, kid_hex, strlen(kid_hex), NULL, &got, NULL) != 0 ||
+        got != sizeof kid || strlen(kid_hex) != 2 * sizeof kid)
+        cli_fail(FED_EXIT_USAGE, "--kid: expected 16 hexadecimal characters (see 'list')");
+    trust_entry *t = (trust_entry *)trust_find_kid(tl, kid);
+    if (!t) cli_fail(FED_EXIT_USAGE, "no key with kid %s in the federation", kid_hex);
+    return t;
+}
+
+static int fed_set_state(const fed_opts *o, trust_state state)
+{
+    trust_list tl;
+    fed_load(&tl, o->dir);
+    trust_entry *t = fed_find_kid(&tl, o->kid);
+    if (t->state == TRUST_COMPROMISED && state != TRUST_COMPROMISED)
+        cli_fail(FED_EXIT_USAGE, "a compromised key stays compromised");
+    int64_t at = cli_now();
+    if (o->at && time_parse_instant(&at, o->at) != 0)
+        cli_fail(FED_EXIT_USAGE, "--at: not a date or time: '%s'", o->at);
+    t->state = state;
+    t->retired_at = state == TRUST_RETIRED ? at : 0;
+    fed_save(&tl, o->dir);
+    printf("key %s of %s is now %s; run 'publish' to sign a new trust list\n", o->kid, t->id,
+           trust_state_name(state));
+    trust_free(&tl);
+    return FED_EXIT_OK;
+}
+
+static int fed_cmd_publish(const void *opts)
+{
+    const fed_opts *o = opts;
+    fed_require(o->out, "--out");
+    time_duration d;
+    if (time_parse_duration(&d, o->expires) != 0)
+        cli_fail(FED_EXIT_USAGE, "--expires: expected a duration such as 30d, 2w or 3m, got '%s'",
+                 o->expires);
+    trust_list tl;
+    fed_load(&tl, o->dir);
+    tl.seq += 1;
+    tl.iat = cli_now();
+    tl.exp = time_add_duration(tl.iat, d);
+    char key_path[4096];
+    fed_path(key_path, sizeof key_path, o->dir, "root.key");
+    uint8_t sk[crypto_sign_SECRETKEYBYTES];
+    cli_read_secret(sk, sizeof sk, key_path, o->passphrase_file);
+    uint8_t *cose;
+    size_t cose_len;
+    api_err e = trust_sign(&cose, &cose_len, &tl, sk);
+    sodium_memzero(sk, sizeof sk);
+    if (e != API_OK) cli_fail(cli_code_for(e), "cannot sign the trust list: %s", api_strerror(e));
+    e = fs_write_atomic(o->out, cose, cose_len, 0644, 0);
+    free(cose);
+    if (e != API_OK) cli_fail(FED_EXIT_IO, "cannot write %s: %s", o->out, api_strerror(e));
+    fed_save(&tl, o->dir); /* the sequence number is used only once the list is written */
+    char until[26];
+    time_format_paris(until, tl.exp);
+    printf("trust list %llu signed: %s (%zu keys, expires %s)\n", (unsigned long long)tl.seq, o->out, tl.n,
+           until);
+    trust_free(&tl);
+    return FED_EXIT_OK;
+}
+
+static int fed_cmd_list(const void *opts)
+{
+    const fed_opts *o = opts;
+    trust_list tl;
+    fed_load(&tl, o->dir);
+    printf("last published sequence: %llu\n", (unsigned long long)tl.seq);
+    for (size_t i = 0; i < tl.n; i++) {
+        const trust_entry *t = &tl.entries[i];
+        char kid_hex[17];
+        sodium_bin2hex(kid_hex, sizeof kid_hex, t->kid, sizeof t->kid);
+        printf("%-8s %s  %-11s %s%s%s\n", t->id, kid_hex, trust_state_name(t->state), t->name,
+               t->feed[0] ? "  feed " : "", t->feed);
+    }
+    trust_free(&tl);
+    return FED_EXIT_OK;
+}
+
+static int fed_cmd_retire(const void *opts)
+{
+    return fed_set_state(opts, TRUST_RETIRED);
+}
+
+static int fed_cmd_compromise(const void *opts)
+{
+    return fed_set_state(opts, TRUST_COMPROMISED);
+}
+
+/* The commands, in the order of the usage text. */
+static const cli_command fed_commands[] = {
+    {.name = "init",
+     .options = "dir passphrase-file kdf",
+     .run = fed_cmd_init,
+     .usage =
+         "  init       --dir FED [--kdf interactive|moderate|sensitive]\n"
+         "             Creates the root key pair: FED/root.key (encrypted), FED/root.pub (base64url).\n"},
+    {.name = "add-issuer",
+     .options = "dir id name pub feed epoch",
+     .run = fed_cmd_add_issuer,
+     .usage = "  add-issuer --dir FED --id ID --name NAME --pub FILE [--feed URL] [--epoch N]\n"
+              "             Admits an issuer key (a second key for the same ID is a key rotation).\n"},
+    {.name = "retire",
+     .options = "dir kid at",
+     .run = fed_cmd_retire,
+     .usage = "  retire     --dir FED --kid KID [--at TIME]\n"
+              "             Retires a key: attestations it signed before TIME still verify.\n"},
+    {.name = "compromise",
+     .options = "dir kid",
+     .run = fed_cmd_compromise,
+     .usage = "  compromise --dir FED --kid KID\n"
+              "             Marks a key compromised: nothing it signed verifies any more.\n"},
+    {.name = "publish",
+     .options = "dir out expires passphrase-file",
+     .run = fed_cmd_publish,
+     .usage = "  publish    --dir FED --out FILE [--expires 30d]\n"
+              "             Signs the trust list (sequence number + 1) into FILE.\n"},
+    {.name = "list",
+     .options = "dir",
+     .run = fed_cmd_list,
+     .usage = "  list       --dir FED\n"
+              "             Lists the issuers and their keys.\n"},
+    {.name = NULL},
+};
+
+static const struct option fed_longopts[] = {
+    {"dir", required_argument, 0, 'd'},     {"id", required_argument, 0, 'i'},
+    {"name", required_argument, 0, 'n'},    {"pub", required_argument, 0, 'p'},
+    {"feed", required_argument, 0, 'f'},    {"out", required_argument, 0, 'o'},
+    {"expires", required_argument, 0, 'e'}, {"kid", required_argument, 0, 'k'},
+    {"at", required_argument, 0, 'a'},      {"passphrase-file", required_argument, 0, 'P'},
+    {"kdf", required_argument, 0, 'K'},     {"epoch", required_argument, 0, 'E'},
+    {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+};
+
+static const cli_tool fed_tool = {
+    .usage_head = usage_head,
+    .commands = fed_commands,
+    .usage_tail = usage_tail,
+    .longopts = fed_longopts,
+};
+
+/* The command's options into o, with the defaults of those not given; or exits. */
+static void fed_parse(fed_opts *o, cli_args *args)
+{
     memset(o, 0, sizeof *o);
     o->expires = "30d";
     o->kdf = "moderate";
     int c;
-    optind = 1;
-    const char *allowed = fed_allowed(cmd);
-    if (!allowed) cli_fail(CLI_USAGE, "unknown command '%s' (try --help)", cmd);
-    while ((c = cli_next_option(argc, argv, longopts, allowed, cmd, CLI_USAGE)) != -1) {
+    while ((c = cli_next_option(args)) != -1) {
         switch (c) {
         case 'd':
             o->dir = optarg;
@@ -131,198 +352,20 @@ static void fed_parse(fed_opts *o, const char *cmd, int argc, char **argv)
         case 'E':
             o->epoch = cli_parse_long("--epoch", optarg, 0, 1000000000L);
             break;
-        case 'h':
-            fed_usage(stdout, 0);
-        default:
-            fed_usage(stderr, CLI_USAGE);
+        default: /* an option of the table without a case here */
+            cli_usage(&fed_tool, stderr, FED_EXIT_USAGE);
         }
     }
-    if (optind != argc) cli_fail(CLI_USAGE, "unexpected argument '%s' (try --help)", argv[optind]);
-    if (!o->dir) cli_fail(CLI_USAGE, "--dir FED is required");
-}
-
-static void fed_require(const char *value, const char *option)
-{
-    if (!value) cli_fail(CLI_USAGE, "%s is required (try --help)", option);
-}
-
-static void fed_path(char *out, size_t cap, const char *dir, const char *name)
-{
-    if (fs_join(out, cap, dir, name) != 0) cli_fail(CLI_USAGE, "path too long: %s", dir);
-}
-
-static void fed_load(trust_list *tl, const char *dir)
-{
-    char err[512];
-    api_err e = fedstate_load(tl, dir, err, sizeof err);
-    if (e != API_OK) cli_fail(cli_code_for(e), "%s", err);
-}
-
-static void fed_save(const trust_list *tl, const char *dir)
-{
-    api_err e = fedstate_save(tl, dir);
-    if (e != API_OK) cli_fail(CLI_IO, "cannot save the federation state: %s", api_strerror(e));
-}
-
-static int cmd_init(const fed_opts *o)
-{
-    keyfile_kdf kdf;
-    if (keyfile_kdf_parse(&kdf, o->kdf) != 0)
-        cli_fail(CLI_USAGE, "--kdf: expected interactive, moderate or sensitive");
-    char key_path[4096], pub_path[4096], state_path[4096];
-    fed_path(key_path, sizeof key_path, o->dir, "root.key");
-    fed_path(pub_path, sizeof pub_path, o->dir, "root.pub");
-    fed_path(state_path, sizeof state_path, o->dir, "federation.json");
-    /* Check everything first, so that a refused init leaves the folder as it was. */
-    const char *existing[] = {key_path, pub_path, state_path};
-    for (size_t i = 0; i < 3; i++)
-        if (access(existing[i], F_OK) == 0)
-            cli_fail(CLI_IO, "%s already exists: %s already holds a federation, refusing to overwrite it",
-                     existing[i], o->dir);
-    if (fs_mkdirs(o->dir, 0700) != API_OK) cli_fail(CLI_IO, "cannot create %s", o->dir);
-    uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-    crypto_sign_keypair(pk, sk);
-    cli_write_secret(key_path, sk, sizeof sk, o->passphrase_file, kdf);
-    sodium_memzero(sk, sizeof sk);
-    cli_write_public_key(pub_path, pk);
-    trust_list tl = {0};
-    fed_save(&tl, o->dir);
-    char kid_hex[17];
-    uint8_t kid[COSE_KID_LEN];
-    cose_kid(kid, pk);
-    sodium_bin2hex(kid_hex, sizeof kid_hex, kid, sizeof kid);
-    printf("federation created in %s\n  root public key: %s (kid %s)\n  root secret key: %s (encrypted)\n",
-           o->dir, pub_path, kid_hex, key_path);
-    return CLI_OK;
-}
-
-static int cmd_add_issuer(const fed_opts *o)
-{
-    fed_require(o->id, "--id");
-    fed_require(o->name, "--name");
-    fed_require(o->pub, "--pub");
-    trust_entry t;
-    memset(&t, 0, sizeof t);
-    if (strlen(o->id) >= sizeof t.id || strlen(o->name) >= sizeof t.name ||
-        (o->feed && strlen(o->feed) >= sizeof t.feed))
-        cli_fail(CLI_USAGE, "--id, --name or --feed is too long");
-    strcpy(t.id, o->id);
-    strcpy(t.name, o->name);
-    if (o->feed) strcpy(t.feed, o->feed);
-    t.epoch = (uint64_t)o->epoch;
-    api_err e = b64url_read_key_file(t.pub, o->pub);
-    if (e != API_OK)
-        cli_fail(CLI_USAGE, "%s: not a public key file (one base64url line of 32 bytes)", o->pub);
-    cose_kid(t.kid, t.pub);
-    trust_list tl;
-    fed_load(&tl, o->dir);
-    e = fedstate_add(&tl, &t);
-    if (e == API_ERR_EXISTS) cli_fail(CLI_USAGE, "this key (kid) is already in the federation");
-    char err[256];
-    if (e == API_OK) e = trust_validate(&tl, err, sizeof err);
-    if (e != API_OK)
-        cli_fail(CLI_USAGE, "cannot add %s: %s", o->id, e == API_ERR_TRUST_LIST ? err : api_strerror(e));
-    fed_save(&tl, o->dir);
-    char kid_hex[17];
-    sodium_bin2hex(kid_hex, sizeof kid_hex, t.kid, sizeof t.kid);
-    printf("added issuer %s (%s), kid %s; run 'publish' to sign a new trust list\n", t.id, t.name, kid_hex);
-    trust_free(&tl);
-    return CLI_OK;
-}
-
-static trust_entry *fed_find_kid(trust_list *tl, const char *kid_hex)
-{
-    uint8_t kid[COSE_KID_LEN];
-    size_t got;
-    if (!kid_hex || sodium_hex2bin(kid, sizeof kid, kid_hex, strlen(kid_hex), NULL, &got, NULL) != 0 ||
-        got != sizeof kid || strlen(kid_hex) != 2 * sizeof kid)
-        cli_fail(CLI_USAGE, "--kid: expected 16 hexadecimal characters (see 'list')");
-    trust_entry *t = (trust_entry *)trust_find_kid(tl, kid);
-    if (!t) cli_fail(CLI_USAGE, "no key with kid %s in the federation", kid_hex);
-    return t;
-}
-
-static int cmd_set_state(const fed_opts *o, trust_state state)
-{
-    trust_list tl;
-    fed_load(&tl, o->dir);
-    trust_entry *t = fed_find_kid(&tl, o->kid);
-    if (t->state == TRUST_COMPROMISED && state != TRUST_COMPROMISED)
-        cli_fail(CLI_USAGE, "a compromised key stays compromised");
-    int64_t at = cli_now();
-    if (o->at && time_parse_instant(&at, o->at) != 0)
-        cli_fail(CLI_USAGE, "--at: not a date or time: '%s'", o->at);
-    t->state = state;
-    t->retired_at = state == TRUST_RETIRED ? at : 0;
-    fed_save(&tl, o->dir);
-    printf("key %s of %s is now %s; run 'publish' to sign a new trust list\n", o->kid, t->id,
-           trust_state_name(state));
-    trust_free(&tl);
-    return CLI_OK;
-}
-
-static int cmd_publish(const fed_opts *o)
-{
-    fed_require(o->out, "--out");
-    time_duration d;
-    if (time_parse_duration(&d, o->expires) != 0)
-        cli_fail(CLI_USAGE, "--expires: expected a duration such as 30d, 2w or 3m, got '%s'", o->expires);
-    trust_list tl;
-    fed_load(&tl, o->dir);
-    tl.seq += 1;
-    tl.iat = cli_now();
-    tl.exp = time_add_duration(tl.iat, d);
-    char key_path[4096];
-    fed_path(key_path, sizeof key_path, o->dir, "root.key");
-    uint8_t sk[crypto_sign_SECRETKEYBYTES];
-    cli_read_secret(sk, sizeof sk, key_path, o->passphrase_file);
-    uint8_t *cose;
-    size_t cose_len;
-    api_err e = trust_sign(&cose, &cose_len, &tl, sk);
-    sodium_memzero(sk, sizeof sk);
-    if (e != API_OK) cli_fail(cli_code_for(e), "cannot sign the trust list: %s", api_strerror(e));
-    e = fs_write_atomic(o->out, cose, cose_len, 0644, 0);
-    free(cose);
-    if (e != API_OK) cli_fail(CLI_IO, "cannot write %s: %s", o->out, api_strerror(e));
-    fed_save(&tl, o->dir); /* the sequence number is used only once the list is written */
-    char until[26];
-    time_format_paris(until, tl.exp);
-    printf("trust list %llu signed: %s (%zu keys, expires %s)\n", (unsigned long long)tl.seq, o->out, tl.n,
-           until);
-    trust_free(&tl);
-    return CLI_OK;
-}
-
-static int cmd_list(const fed_opts *o)
-{
-    trust_list tl;
-    fed_load(&tl, o->dir);
-    printf("last published sequence: %llu\n", (unsigned long long)tl.seq);
-    for (size_t i = 0; i < tl.n; i++) {
-        const trust_entry *t = &tl.entries[i];
-        char kid_hex[17];
-        sodium_bin2hex(kid_hex, sizeof kid_hex, t->kid, sizeof t->kid);
-        printf("%-8s %s  %-11s %s%s%s\n", t->id, kid_hex, trust_state_name(t->state), t->name,
-               t->feed[0] ? "  feed " : "", t->feed);
-    }
-    trust_free(&tl);
-    return CLI_OK;
+    if (!o->dir) cli_fail(FED_EXIT_USAGE, "--dir FED is required");
 }
 
 int main(int argc, char **argv)
 {
     cli_set_program("api-federation");
-    if (sodium_init() < 0) cli_fail(CLI_IO, "libsodium failed to start");
-    if (argc < 2) fed_usage(stderr, CLI_USAGE);
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) fed_usage(stdout, 0);
+    if (sodium_init() < 0) cli_fail(FED_EXIT_IO, "libsodium failed to start");
+    cli_args args;
+    const cli_command *cmd = cli_command_find(&args, &fed_tool, argc, argv);
     fed_opts o;
-    fed_parse(&o, cmd, argc - 1, argv + 1);
-    if (!strcmp(cmd, "init")) return cmd_init(&o);
-    if (!strcmp(cmd, "add-issuer")) return cmd_add_issuer(&o);
-    if (!strcmp(cmd, "retire")) return cmd_set_state(&o, TRUST_RETIRED);
-    if (!strcmp(cmd, "compromise")) return cmd_set_state(&o, TRUST_COMPROMISED);
-    if (!strcmp(cmd, "publish")) return cmd_publish(&o);
-    if (!strcmp(cmd, "list")) return cmd_list(&o);
-    cli_fail(CLI_USAGE, "unknown command '%s' (try --help)", cmd);
+    fed_parse(&o, &args);
+    return cmd->run(&o);
 }

@@ -9,6 +9,10 @@
  *            and the web pages, and act as a mirror
  *   keys     add, list and revoke the relying parties' API keys of serve
  *
+ * The commands are one table (ver_commands: name, options, handler, lines
+ * of the usage text), from which common/cli prints the usage, checks the
+ * options and finds the handler; the exit codes are VER_EXIT_*, below.
+ *
  * The trust list must pass its own checks first (root signature, rules):
  * if it does not, nothing is verified and the exit code is 2. A verdict,
  * whatever it is, is an answer: 0 for valid, 1 for any other. Without a
@@ -39,47 +43,42 @@
 
 #define VERIFY_MAX_IMAGE (32u * 1024 * 1024)
 
+/*
+ * The exit codes of api-verifier, as its man page's EXIT STATUS has them
+ * (and the end of the usage text, command by command):
+ *   0  verify: the verdict is valid; sync: every issuer reached (directly
+ *      or through a mirror) and the trust list accepted or already held;
+ *      serve: stopped by SIGINT or SIGTERM; keys: done (revoking a revoked
+ *      key included);
+ *   1  verify: any other verdict, malformed and invalid_signature included
+ *      (a verdict was printed); sync: an issuer not reached, a fork or a
+ *      rollback refused (the replica keeps its previous state);
+ *   2  no verdict: a usage error, a root key or a trust list that cannot
+ *      be read or fails its own checks, an image without a QR code,
+ *      standard input that cannot be read, no memory; serve: also a
+ *      replica it cannot open or an address it cannot listen on; keys: an
+ *      unknown id;
+ *   4  serve: its API keys or its access log cannot be opened; keys: the
+ *      key store cannot be opened or written.
+ * 2 and 4 are common/cli.h's usage and I/O codes, which its helpers exit
+ * with; serve's come from service_run (verifier/service/service.h).
+ */
 enum {
-    VEXIT_VALID = 0,
-    VEXIT_NOT_VALID = 1,
-    VEXIT_ERROR = 2,
+    VER_EXIT_OK = CLI_OK,       /* 0 */
+    VER_EXIT_NOT_VALID = 1,     /* 1 */
+    VER_EXIT_ERROR = CLI_USAGE, /* 2 */
+    VER_EXIT_IO = CLI_IO,       /* 4 */
 };
 
-static const char usage_text[] =
+static const char usage_head[] =
     "Usage: api-verifier COMMAND [OPTIONS]\n"
     "\n"
     "Checks attestations de prolongation d'instruction (API) and keeps a replica of\n"
     "the federation's statuses.\n"
-    "\n"
-    "  verify --root ROOT.pub [--trust TRUST-LIST.cose] [--data DIR]\n"
-    "         (--payload TEXT | --image FILE | -) [--json] [--at TIME] [--max-staleness 24h]\n"
-    "      Checks one attestation: the trust list's signature against the pinned root key,\n"
-    "      the attestation's signature, its issuer and its dates; with --data, also its\n"
-    "      status (revoked, suspended, superseded, extended) from the replica in DIR.\n"
-    "  sync   --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) [--from URL ...]\n"
-    "         [--mirrors-only] [--timeout SECONDS]\n"
-    "      Pulls the trust list and every issuer's feed (from the issuer, then from each\n"
-    "      mirror given with --from) into the replica in DIR, checking every signature,\n"
-    "      the chain and the sequence numbers; refuses rollbacks and forks.\n"
-    "  serve  --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) --listen ADDR:PORT\n"
-    "         [--sync-interval SECONDS] [--from URL ...] [--mirrors-only] [--max-staleness 24h]\n"
-    "         [--web-root DIR] [--access-log FILE] [--anonymous-rate N] [--trusted-proxy ADDR ...]\n"
-    "         [--max-body SIZE] [--max-image SIZE] [--threads N] [--request-timeout SECONDS]\n"
-    "         [--max-connections-per-address N] [--cors-origin ORIGIN ...]\n"
-    "      Syncs in the background and serves the verification API: POST /api/v1/verify,\n"
-    "      POST /api/v1/verify/batch, GET /api/v1/trust-list, GET /api/v1/bundle, GET /healthz,\n"
-    "      GET /metrics; re-serves the trust list and the feeds it holds (/trust/v1/trust-list.cose,\n"
-    "      /feed/v1/ISS/...), so verifiers can sync from it; with --web-root DIR (the built\n"
-    "      web/dist), serves the pages /check and /holder. Callers may send X-API-Key.\n"
-    "  keys add --data DIR --org NAME --profile social|employer|bank|landlord [--rate N]\n"
-    "  keys list --data DIR [--json]\n"
-    "  keys revoke --data DIR --id ID\n"
-    "      The relying parties' API keys of serve, in DIR/access (usable while serve runs):\n"
-    "      add prints the new key once (only its hash is kept); list shows id, profile, rate,\n"
-    "      created, revoked and organisation; revoke takes effect at the service's next request.\n"
     "\n";
 
-static const char usage_options[] =
+static const char usage_tail[] =
+    "\n"
     "  --root FILE      the federation's root public key (base64url), pinned\n"
     "  --trust FILE     the signed trust list (trust-list.cose)\n"
     "  --trust-url URL  the same, fetched over http (e.g. from a mirror)\n"
@@ -147,24 +146,6 @@ typedef struct {
     long rate;
 } ver_opts;
 
-_Noreturn static void ver_usage(FILE *out, int code)
-{
-    fputs(usage_text, out);
-    fputs(usage_options, out);
-    exit(code);
-}
-
-static const char *ver_allowed(const char *cmd)
-{
-    if (!strcmp(cmd, "verify")) return "rtdpiajS";
-    if (!strcmp(cmd, "sync")) return "rtudfmT";
-    if (!strcmp(cmd, "serve")) return "rtudfmLISWANXBGHQMC";
-    if (!strcmp(cmd, "keys add")) return "dOPR";
-    if (!strcmp(cmd, "keys list")) return "dj";
-    if (!strcmp(cmd, "keys revoke")) return "dK";
-    return NULL;
-}
-
 /* An origin as browsers send it: http or https, a host, an optional port, nothing after. */
 static int ver_origin_ok(const char *o)
 {
@@ -199,45 +180,453 @@ static size_t ver_parse_size(const char *option, const char *value, size_t min, 
         end++;
     }
     if (errno || end == value || *end || value[0] == '-' || v > max / mult || v * mult < min)
-        cli_fail(VEXIT_ERROR, "%s: expected a size from %zuK to %zuM (e.g. 256K, 8M), got '%s'", option,
+        cli_fail(VER_EXIT_ERROR, "%s: expected a size from %zuK to %zuM (e.g. 256K, 8M), got '%s'", option,
                  min / 1024, max >> 20, value);
     return (size_t)(v * mult);
 }
 
-static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
+/* What verify, sync and serve need: the root key, and one source of the trust list at most. */
+static void ver_require_root(const ver_opts *o)
 {
-    static const struct option longopts[] = {
-        {"root", required_argument, 0, 'r'},
-        {"trust", required_argument, 0, 't'},
-        {"trust-url", required_argument, 0, 'u'},
-        {"data", required_argument, 0, 'd'},
-        {"payload", required_argument, 0, 'p'},
-        {"image", required_argument, 0, 'i'},
-        {"at", required_argument, 0, 'a'},
-        {"json", no_argument, 0, 'j'},
-        {"from", required_argument, 0, 'f'},
-        {"mirrors-only", no_argument, 0, 'm'},
-        {"timeout", required_argument, 0, 'T'},
-        {"listen", required_argument, 0, 'L'},
-        {"sync-interval", required_argument, 0, 'I'},
-        {"max-staleness", required_argument, 0, 'S'},
-        {"web-root", required_argument, 0, 'W'},
-        {"access-log", required_argument, 0, 'A'},
-        {"anonymous-rate", required_argument, 0, 'N'},
-        {"trusted-proxy", required_argument, 0, 'X'},
-        {"max-body", required_argument, 0, 'B'},
-        {"max-image", required_argument, 0, 'G'},
-        {"threads", required_argument, 0, 'H'},
-        {"request-timeout", required_argument, 0, 'Q'},
-        {"max-connections-per-address", required_argument, 0, 'M'},
-        {"cors-origin", required_argument, 0, 'C'},
-        {"org", required_argument, 0, 'O'},
-        {"profile", required_argument, 0, 'P'},
-        {"rate", required_argument, 0, 'R'},
-        {"id", required_argument, 0, 'K'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
+    if (!o->root) cli_fail(VER_EXIT_ERROR, "--root ROOT.pub is required");
+    if (o->trust && o->trust_url) cli_fail(VER_EXIT_ERROR, "give --trust FILE or --trust-url URL, not both");
+}
+
+/* What sync and serve need besides: the replica, a trust list, a mirror for --mirrors-only. */
+static void ver_require_sync(const ver_opts *o)
+{
+    ver_require_root(o);
+    if (!o->data) cli_fail(VER_EXIT_ERROR, "--data DIR is required");
+    if (!o->trust && !o->trust_url) cli_fail(VER_EXIT_ERROR, "--trust FILE or --trust-url URL is required");
+    if (o->mirrors_only && o->n_mirrors == 0)
+        cli_fail(VER_EXIT_ERROR, "--mirrors-only needs at least one --from");
+}
+
+static void ver_root(uint8_t root[COSE_PK_LEN], const ver_opts *o)
+{
+    api_err e = b64url_read_key_file(root, o->root);
+    if (e != API_OK)
+        cli_fail(VER_EXIT_ERROR, "%s: not a root public key file (%s)", o->root, api_strerror(e));
+}
+
+static int64_t ver_staleness(const ver_opts *o)
+{
+    if (!o->staleness) return REPLICA_DEFAULT_MAX_STALENESS;
+    time_duration d;
+    if (time_parse_duration(&d, o->staleness) != 0 || d.unit == 'm')
+        cli_fail(VER_EXIT_ERROR, "--max-staleness: expected a duration such as 24h, 2d or 3600s");
+    return time_add_duration(0, d);
+}
+
+static replica *ver_open_replica(const ver_opts *o)
+{
+    replica *r;
+    if (fs_mkdirs(o->data, 0700) != API_OK) cli_fail(VER_EXIT_ERROR, "cannot create %s", o->data);
+    api_err e = replica_open(&r, o->data);
+    if (e != API_OK) cli_fail(VER_EXIT_ERROR, "cannot open the replica in %s: %s", o->data, api_strerror(e));
+    return r;
+}
+
+static void ver_load_trust_file(trust_list *tl, const ver_opts *o)
+{
+    uint8_t root[COSE_PK_LEN];
+    ver_root(root, o);
+    uint8_t *data;
+    size_t len;
+    api_err e = fs_read_file(&data, &len, o->trust, TRUST_MAX_COSE);
+    if (e != API_OK) cli_fail(VER_EXIT_ERROR, "cannot read the trust list %s: %s", o->trust, api_strerror(e));
+    char err[256];
+    e = trust_verify(tl, err, sizeof err, data, len, root);
+    free(data);
+    if (e != API_OK) cli_fail(VER_EXIT_ERROR, "the trust list %s is refused: %s", o->trust, err);
+}
+
+/* The QR text to verify, malloc'd; trailing line ends removed (spaces are Base45). */
+static char *ver_read_text(const ver_opts *o, size_t *len)
+{
+    if (o->payload) {
+        *len = strlen(o->payload);
+        return strdup(o->payload);
+    }
+    uint8_t *data;
+    if (o->stdin_text) {
+        api_err e = fs_read_stream(&data, len, 0, QRTEXT_MAX_TEXT * 4);
+        if (e == API_ERR_TOO_LARGE) return NULL; /* too long to be a QR text: a verdict, not an error */
+        if (e != API_OK) cli_fail(VER_EXIT_ERROR, "cannot read standard input");
+        while (*len && (data[*len - 1] == '\n' || data[*len - 1] == '\r')) data[--*len] = '\0';
+        return (char *)data;
+    }
+    api_err e = fs_read_file(&data, len, o->image, VERIFY_MAX_IMAGE);
+    if (e != API_OK) cli_fail(VER_EXIT_ERROR, "cannot read the image %s: %s", o->image, api_strerror(e));
+    char *text = malloc(QRTEXT_MAX_TEXT + 1);
+    if (!text) cli_fail(VER_EXIT_ERROR, "out of memory");
+    e = image_read_qr(text, QRTEXT_MAX_TEXT + 1, len, data, *len);
+    free(data);
+    if (e != API_OK) {
+        free(text);
+        cli_fail(VER_EXIT_ERROR, "%s: %s", o->image, api_strerror(e));
+    }
+    return text;
+}
+
+static int ver_cmd_verify(const void *opts)
+{
+    const ver_opts *o = opts;
+    ver_require_root(o);
+    if (!o->trust && !o->data)
+        cli_fail(VER_EXIT_ERROR, "--trust TRUST-LIST.cose (or --data DIR) is required");
+    if ((o->payload != NULL) + (o->image != NULL) + o->stdin_text != 1)
+        cli_fail(VER_EXIT_ERROR, "give exactly one of --payload TEXT, --image FILE or -");
+    trust_list tl;
+    replica *r = NULL;
+    verify_ctx ctx = {.tl = &tl};
+    if (o->at && time_parse_instant(&ctx.now, o->at) != 0)
+        cli_fail(VER_EXIT_ERROR, "--at: not a date or time: '%s'", o->at);
+    if (!o->at) ctx.now = cli_now();
+    if (o->data) {
+        r = ver_open_replica(o);
+        if (o->trust) {
+            /* A newer list is taken into the replica; an older one is refused, the held one is used. */
+            uint8_t root[COSE_PK_LEN], *data;
+            size_t len;
+            char err[256];
+            ver_root(root, o);
+            if (fs_read_file(&data, &len, o->trust, TRUST_MAX_COSE) != API_OK)
+                cli_fail(VER_EXIT_ERROR, "cannot read the trust list %s", o->trust);
+            if (replica_offer_trust(r, data, len, root, err, sizeof err) != API_OK)
+                cli_warn("the trust list %s is not taken: %s", o->trust, err);
+            free(data);
+        }
+        if (replica_trust(r, &tl) != API_OK)
+            cli_fail(VER_EXIT_ERROR,
+                     "the replica in %s holds no trust list: run 'sync' first, or give --trust", o->data);
+        ctx.status_fn = replica_status;
+        ctx.status_arg = r;
+        ctx.max_staleness = ver_staleness(o);
+        replica_set_policy(r, ctx.max_staleness, ctx.now);
+    } else {
+        ver_load_trust_file(&tl, o);
+    }
+    size_t len;
+    char *text = ver_read_text(o, &len);
+    verify_result res;
+    if (text)
+        verify_qrtext(&res, &ctx, text, len);
+    else
+        verify_malformed(&res, API_ERR_TOO_LARGE);
+    free(text);
+    if (o->json) {
+        cJSON *j = report_json(&res, &ctx, REPORT_FULL);
+        char *s = j ? cJSON_Print(j) : NULL;
+        if (!s) cli_fail(VER_EXIT_ERROR, "out of memory");
+        puts(s);
+        free(s);
+        cJSON_Delete(j);
+    } else {
+        report_text(stdout, &res, &ctx);
+    }
+    trust_free(&tl);
+    replica_close(r);
+    return res.verdict == VERDICT_VALID ? VER_EXIT_OK : VER_EXIT_NOT_VALID;
+}
+
+static void ver_sync_config(syncer_config *sc, const ver_opts *o)
+{
+    memset(sc, 0, sizeof *sc);
+    ver_root(sc->root_pk, o);
+    sc->trust_file = o->trust;
+    sc->trust_url = o->trust_url;
+    sc->mirrors = o->mirrors;
+    sc->n_mirrors = o->n_mirrors;
+    sc->mirrors_only = o->mirrors_only;
+    sc->timeout_ms = (int)o->timeout * 1000;
+}
+
+static int ver_cmd_sync(const void *opts)
+{
+    const ver_opts *o = opts;
+    ver_require_sync(o);
+    syncer_config sc;
+    ver_sync_config(&sc, o);
+    replica *r = ver_open_replica(o);
+    syncer_result res;
+    api_err e = syncer_run(r, &sc, cli_now(), stdout, &res);
+    replica_counters counters;
+    if (replica_get_counters(r, &counters) == API_OK && (counters.forks || counters.rollbacks))
+        printf("forks detected: %llu, rollbacks refused: %llu (since this replica was created)\n",
+               (unsigned long long)counters.forks, (unsigned long long)counters.rollbacks);
+    replica_close(r);
+    if (e == API_ERR_TRUST_LIST) return VER_EXIT_ERROR;
+    size_t missing = 0;
+    for (size_t i = 0; i < res.feeds.n; i++) missing += !res.feeds.issuers[i].reached;
+    printf("sync %s: %zu issuers, %zu reached%s\n", e == API_OK ? "complete" : "INCOMPLETE", res.feeds.n,
+           res.feeds.n - missing, res.trust_refused ? ", trust list refused" : "");
+    return e == API_OK ? VER_EXIT_OK : VER_EXIT_NOT_VALID;
+}
+
+static int ver_cmd_serve(const void *opts)
+{
+    const ver_opts *o = opts;
+    ver_require_sync(o);
+    if (!o->listen) cli_fail(VER_EXIT_ERROR, "--listen ADDR:PORT is required");
+    static service_config cfg; /* large (the proxies' table); lives as long as the service */
+    memset(&cfg, 0, sizeof cfg);
+    ver_sync_config(&cfg.sync, o);
+    cfg.listen = o->listen;
+    cfg.sync_interval = o->sync_interval;
+    cfg.max_staleness = ver_staleness(o);
+    cfg.threads = (int)o->threads;
+    cfg.web_root = o->web_root;
+    cfg.access_log = o->access_log;
+    cfg.anonymous_rate = (double)o->anonymous_rate;
+    cfg.max_body = o->max_body;
+    cfg.max_image = o->max_image;
+    cfg.request_timeout = o->request_timeout;
+    cfg.max_per_address = (int)o->max_per_address;
+    cfg.cors_origins = o->n_cors ? o->cors : NULL;
+    for (size_t i = 0; i < o->n_proxies; i++)
+        if (clientaddr_parse(cfg.trusted_proxies[i], o->proxies[i], strlen(o->proxies[i])) != 0)
+            cli_fail(VER_EXIT_ERROR, "--trusted-proxy: not an IP address: '%s'", o->proxies[i]);
+    cfg.n_trusted_proxies = o->n_proxies;
+    static char access_dir[4096];
+    if (fs_join(access_dir, sizeof access_dir, o->data, "access") != 0)
+        cli_fail(VER_EXIT_ERROR, "--data: path too long");
+    cfg.access_dir = access_dir;
+    replica *r = ver_open_replica(o);
+    int rc = service_run(r, &cfg);
+    replica_close(r);
+    return rc;
+}
+
+/* ---- keys ---- */
+
+/* What every keys command needs: the folder of the store. */
+static void ver_require_keys(const ver_opts *o)
+{
+    if (!o->data) cli_fail(VER_EXIT_ERROR, "--data DIR is required");
+}
+
+static keystore *ver_open_keys(const ver_opts *o)
+{
+    char dir[4096];
+    if (fs_join(dir, sizeof dir, o->data, "access") != 0) cli_fail(VER_EXIT_ERROR, "--data: path too long");
+    if (fs_mkdirs(o->data, 0700) != API_OK) cli_fail(VER_EXIT_IO, "cannot create %s", o->data);
+    keystore *ks;
+    api_err e = keystore_open(&ks, dir);
+    if (e != API_OK) cli_fail(VER_EXIT_IO, "cannot open the API keys in %s: %s", dir, api_strerror(e));
+    return ks;
+}
+
+/* An instant for a listing, or "-" for none. */
+static void ver_instant(char out[21], int64_t t)
+{
+    if (t)
+        time_format_utc(out, t);
+    else
+        snprintf(out, 21, "-");
+}
+
+static int ver_cmd_keys_add(const void *opts)
+{
+    const ver_opts *o = opts;
+    ver_require_keys(o);
+    if (!o->org || !o->profile)
+        cli_fail(VER_EXIT_ERROR, "keys add needs --org NAME and --profile social|employer|bank|landlord");
+    keystore_profile p;
+    if (keystore_profile_parse(&p, o->profile) != 0)
+        cli_fail(VER_EXIT_ERROR, "--profile: expected social, employer, bank or landlord, got '%s'",
+                 o->profile);
+    keystore *ks = ver_open_keys(o);
+    char key[KEYSTORE_TEXT_LEN + 1];
+    keystore_record rec;
+    api_err e = keystore_add(ks, key, &rec, o->org, p, (uint32_t)o->rate, cli_now());
+    keystore_close(ks);
+    if (e == API_ERR_ARG)
+        cli_fail(VER_EXIT_ERROR, "--org: 1 to 127 bytes of UTF-8 text, without control characters");
+    if (e != API_OK) cli_fail(VER_EXIT_IO, "cannot add the key: %s", api_strerror(e));
+    puts(key);
+    fflush(stdout);
+    sodium_memzero(key, sizeof key);
+    char rate[40];
+    if (rec.rate)
+        snprintf(rate, sizeof rate, "%u requests a second", rec.rate);
+    else
+        snprintf(rate, sizeof rate, "no rate limit");
+    fprintf(stderr, "%s: key %s for \"%s\" (profile %s, %s). It is shown once: only its hash is kept.\n",
+            cli_program(), rec.id, rec.org, keystore_profile_name(rec.profile), rate);
+    return VER_EXIT_OK;
+}
+
+static int ver_cmd_keys_list(const void *opts)
+{
+    const ver_opts *o = opts;
+    ver_require_keys(o);
+    keystore *ks = ver_open_keys(o);
+    keystore_record *recs;
+    size_t n;
+    api_err e = keystore_list(ks, &recs, &n);
+    keystore_close(ks);
+    if (e != API_OK) cli_fail(VER_EXIT_IO, "cannot read the API keys: %s", api_strerror(e));
+    char created[21], revoked[21];
+    if (o->json) {
+        cJSON *a = cJSON_CreateArray();
+        for (size_t i = 0; a && i < n; i++) {
+            cJSON *k = cJSON_CreateObject();
+            if (!k || !cJSON_AddItemToArray(a, k)) {
+                cJSON_Delete(k);
+                break;
+            }
+            ver_instant(created, recs[i].created);
+            cJSON_AddStringToObject(k, "id", recs[i].id);
+            cJSON_AddStringToObject(k, "org", recs[i].org);
+            cJSON_AddStringToObject(k, "profile", keystore_profile_name(recs[i].profile));
+            cJSON_AddNumberToObject(k, "rate", recs[i].rate);
+            cJSON_AddStringToObject(k, "created", created);
+            if (recs[i].revoked) {
+                ver_instant(revoked, recs[i].revoked);
+                cJSON_AddStringToObject(k, "revoked", revoked);
+            } else {
+                cJSON_AddNullToObject(k, "revoked");
+            }
+        }
+        char *s = a ? cJSON_Print(a) : NULL;
+        cJSON_Delete(a);
+        if (!s) cli_fail(VER_EXIT_IO, "out of memory");
+        puts(s);
+        free(s);
+    } else {
+        printf("%-8s  %-8s  %6s  %-20s  %-20s  %s\n", "ID", "PROFILE", "RATE", "CREATED", "REVOKED",
+               "ORGANISATION");
+        for (size_t i = 0; i < n; i++) {
+            ver_instant(created, recs[i].created);
+            ver_instant(revoked, recs[i].revoked);
+            printf("%-8s  %-8s  %6u  %-20s  %-20s  %s\n", recs[i].id, keystore_profile_name(recs[i].profile),
+                   recs[i].rate, created, revoked, recs[i].org);
+        }
+    }
+    free(recs);
+    return VER_EXIT_OK;
+}
+
+static int ver_cmd_keys_revoke(const void *opts)
+{
+    const ver_opts *o = opts;
+    ver_require_keys(o);
+    if (!o->key_id) cli_fail(VER_EXIT_ERROR, "keys revoke needs --id ID (see keys list)");
+    keystore *ks = ver_open_keys(o);
+    keystore_record rec;
+    char when[21];
+    api_err e = keystore_revoke(ks, o->key_id, cli_now(), &rec);
+    keystore_close(ks);
+    if (e == API_ERR_NOT_FOUND) cli_fail(VER_EXIT_ERROR, "no key with id '%s' (see keys list)", o->key_id);
+    if (e == API_ERR_EXISTS) {
+        ver_instant(when, rec.revoked);
+        printf("key %s (%s) was already revoked on %s\n", rec.id, rec.org, when);
+        return VER_EXIT_OK;
+    }
+    if (e != API_OK) cli_fail(VER_EXIT_IO, "cannot revoke the key: %s", api_strerror(e));
+    ver_instant(when, rec.revoked);
+    printf("key %s (%s) revoked on %s\n", rec.id, rec.org, when);
+    return VER_EXIT_OK;
+}
+
+/* The commands, in the order of the usage text. */
+static const cli_command ver_commands[] = {
+    {.name = "verify",
+     .options = "root trust data payload image at json max-staleness",
+     .stdin_dash = 1,
+     .run = ver_cmd_verify,
+     .usage = "  verify --root ROOT.pub [--trust TRUST-LIST.cose] [--data DIR]\n"
+              "         (--payload TEXT | --image FILE | -) [--json] [--at TIME] [--max-staleness 24h]\n"
+              "      Checks one attestation: the trust list's signature against the pinned root key,\n"
+              "      the attestation's signature, its issuer and its dates; with --data, also its\n"
+              "      status (revoked, suspended, superseded, extended) from the replica in DIR.\n"},
+    {.name = "sync",
+     .options = "root trust trust-url data from mirrors-only timeout",
+     .run = ver_cmd_sync,
+     .usage = "  sync   --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) [--from URL ...]\n"
+              "         [--mirrors-only] [--timeout SECONDS]\n"
+              "      Pulls the trust list and every issuer's feed (from the issuer, then from each\n"
+              "      mirror given with --from) into the replica in DIR, checking every signature,\n"
+              "      the chain and the sequence numbers; refuses rollbacks and forks.\n"},
+    {.name = "serve",
+     .options = "root trust trust-url data from mirrors-only listen sync-interval max-staleness web-root "
+                "access-log anonymous-rate trusted-proxy max-body max-image threads request-timeout "
+                "max-connections-per-address cors-origin",
+     .run = ver_cmd_serve,
+     .usage =
+         "  serve  --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) --listen ADDR:PORT\n"
+         "         [--sync-interval SECONDS] [--from URL ...] [--mirrors-only] [--max-staleness 24h]\n"
+         "         [--web-root DIR] [--access-log FILE] [--anonymous-rate N] [--trusted-proxy ADDR ...]\n"
+         "         [--max-body SIZE] [--max-image SIZE] [--threads N] [--request-timeout SECONDS]\n"
+         "         [--max-connections-per-address N] [--cors-origin ORIGIN ...]\n"
+         "      Syncs in the background and serves the verification API: POST /api/v1/verify,\n"
+         "      POST /api/v1/verify/batch, GET /api/v1/trust-list, GET /api/v1/bundle, GET /healthz,\n"
+         "      GET /metrics; re-serves the trust list and the feeds it holds (/trust/v1/trust-list.cose,\n"
+         "      /feed/v1/ISS/...), so verifiers can sync from it; with --web-root DIR (the built\n"
+         "      web/dist), serves the pages /check and /holder. Callers may send X-API-Key.\n"},
+    {.name = "keys add",
+     .options = "data org profile rate",
+     .run = ver_cmd_keys_add,
+     .usage = "  keys add --data DIR --org NAME --profile social|employer|bank|landlord [--rate N]\n"},
+    {.name = "keys list",
+     .options = "data json",
+     .run = ver_cmd_keys_list,
+     .usage = "  keys list --data DIR [--json]\n"},
+    {.name = "keys revoke",
+     .options = "data id",
+     .run = ver_cmd_keys_revoke,
+     .usage =
+         "  keys revoke --data DIR --id ID\n"
+         "      The relying parties' API keys of serve, in DIR/access (usable while serve runs):\n"
+         "      add prints the new key once (only its hash is kept); list shows id, profile, rate,\n"
+         "      created, revoked and organisation; revoke takes effect at the service's next request.\n"},
+    {.name = NULL},
+};
+
+static const struct option ver_longopts[] = {
+    {"root", required_argument, 0, 'r'},
+    {"trust", required_argument, 0, 't'},
+    {"trust-url", required_argument, 0, 'u'},
+    {"data", required_argument, 0, 'd'},
+    {"payload", required_argument, 0, 'p'},
+    {"image", required_argument, 0, 'i'},
+    {"at", required_argument, 0, 'a'},
+    {"json", no_argument, 0, 'j'},
+    {"from", required_argument, 0, 'f'},
+    {"mirrors-only", no_argument, 0, 'm'},
+    {"timeout", required_argument, 0, 'T'},
+    {"listen", required_argument, 0, 'L'},
+    {"sync-interval", required_argument, 0, 'I'},
+    {"max-staleness", required_argument, 0, 'S'},
+    {"web-root", required_argument, 0, 'W'},
+    {"access-log", required_argument, 0, 'A'},
+    {"anonymous-rate", required_argument, 0, 'N'},
+    {"trusted-proxy", required_argument, 0, 'X'},
+    {"max-body", required_argument, 0, 'B'},
+    {"max-image", required_argument, 0, 'G'},
+    {"threads", required_argument, 0, 'H'},
+    {"request-timeout", required_argument, 0, 'Q'},
+    {"max-connections-per-address", required_argument, 0, 'M'},
+    {"cors-origin", required_argument, 0, 'C'},
+    {"org", required_argument, 0, 'O'},
+    {"profile", required_argument, 0, 'P'},
+    {"rate", required_argument, 0, 'R'},
+    {"id", required_argument, 0, 'K'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+static const cli_tool ver_tool = {
+    .usage_head = usage_head,
+    .commands = ver_commands,
+    .usage_tail = usage_tail,
+    .longopts = ver_longopts,
+};
+
+/* The command's options into o, with the defaults of those not given; or exits. */
+static void ver_parse(ver_opts *o, cli_args *args)
+{
     memset(o, 0, sizeof *o);
     o->sync_interval = 60;
     o->timeout = 10;
@@ -248,11 +637,8 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
     o->rate = KEYSTORE_DEFAULT_RATE;
     o->max_body = WEBAPI_DEFAULT_MAX_BODY;
     o->max_image = WEBAPI_DEFAULT_MAX_IMAGE;
-    const char *allowed = ver_allowed(cmd);
-    if (!allowed) cli_fail(VEXIT_ERROR, "unknown command '%s' (try --help)", cmd);
     int c;
-    optind = 1;
-    while ((c = cli_next_option(argc, argv, longopts, allowed, cmd, VEXIT_ERROR)) != -1) {
+    while ((c = cli_next_option(args)) != -1) {
         switch (c) {
         case 'r':
             o->root = optarg;
@@ -280,7 +666,7 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
             break;
         case 'f':
             if (o->n_mirrors == VER_MAX_MIRRORS)
-                cli_fail(VEXIT_ERROR, "at most %d --from mirrors", VER_MAX_MIRRORS);
+                cli_fail(VER_EXIT_ERROR, "at most %d --from mirrors", VER_MAX_MIRRORS);
             o->mirrors[o->n_mirrors++] = optarg;
             break;
         case 'm':
@@ -309,7 +695,7 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
             break;
         case 'X':
             if (o->n_proxies == CLIENTADDR_MAX_TRUSTED)
-                cli_fail(VEXIT_ERROR, "at most %d --trusted-proxy addresses", CLIENTADDR_MAX_TRUSTED);
+                cli_fail(VER_EXIT_ERROR, "at most %d --trusted-proxy addresses", CLIENTADDR_MAX_TRUSTED);
             o->proxies[o->n_proxies++] = optarg;
             break;
         case 'B':
@@ -329,10 +715,11 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
             break;
         case 'C':
             if (o->n_cors == HTTPD_MAX_CORS_ORIGINS)
-                cli_fail(VEXIT_ERROR, "at most %d --cors-origin origins", HTTPD_MAX_CORS_ORIGINS);
+                cli_fail(VER_EXIT_ERROR, "at most %d --cors-origin origins", HTTPD_MAX_CORS_ORIGINS);
             if (!ver_origin_ok(optarg))
-                cli_fail(VEXIT_ERROR, "--cors-origin: expected an origin such as https://caf.example or "
-                                      "http://localhost:8080 (scheme, host, optional port; nothing else), got '%s'",
+                cli_fail(VER_EXIT_ERROR,
+                         "--cors-origin: expected an origin such as https://caf.example or "
+                         "http://localhost:8080 (scheme, host, optional port; nothing else), got '%s'",
                          optarg);
             o->cors[o->n_cors++] = optarg;
             break;
@@ -348,366 +735,20 @@ static void ver_parse(ver_opts *o, const char *cmd, int argc, char **argv)
         case 'K':
             o->key_id = optarg;
             break;
-        case 'h':
-            ver_usage(stdout, 0);
-        default:
-            ver_usage(stderr, VEXIT_ERROR);
+        default: /* an option of the table without a case here */
+            cli_usage(&ver_tool, stderr, VER_EXIT_ERROR);
         }
     }
-    for (; optind < argc; optind++) {
-        if (strcmp(argv[optind], "-") != 0 || strcmp(cmd, "verify") != 0)
-            cli_fail(VEXIT_ERROR, "unexpected argument '%s' (try --help)", argv[optind]);
-        o->stdin_text = 1;
-    }
-    if (!strncmp(cmd, "keys ", 5)) {
-        if (!o->data) cli_fail(VEXIT_ERROR, "--data DIR is required");
-        if (!strcmp(cmd, "keys add") && (!o->org || !o->profile))
-            cli_fail(VEXIT_ERROR, "keys add needs --org NAME and --profile social|employer|bank|landlord");
-        if (!strcmp(cmd, "keys revoke") && !o->key_id)
-            cli_fail(VEXIT_ERROR, "keys revoke needs --id ID (see keys list)");
-        return;
-    }
-    if (!o->root) cli_fail(VEXIT_ERROR, "--root ROOT.pub is required");
-    if (o->trust && o->trust_url) cli_fail(VEXIT_ERROR, "give --trust FILE or --trust-url URL, not both");
-    if (!strcmp(cmd, "verify")) {
-        if (!o->trust && !o->data)
-            cli_fail(VEXIT_ERROR, "--trust TRUST-LIST.cose (or --data DIR) is required");
-        if ((o->payload != NULL) + (o->image != NULL) + o->stdin_text != 1)
-            cli_fail(VEXIT_ERROR, "give exactly one of --payload TEXT, --image FILE or -");
-    } else {
-        if (!o->data) cli_fail(VEXIT_ERROR, "--data DIR is required");
-        if (!o->trust && !o->trust_url) cli_fail(VEXIT_ERROR, "--trust FILE or --trust-url URL is required");
-        if (o->mirrors_only && o->n_mirrors == 0)
-            cli_fail(VEXIT_ERROR, "--mirrors-only needs at least one --from");
-        if (!strcmp(cmd, "serve") && !o->listen) cli_fail(VEXIT_ERROR, "--listen ADDR:PORT is required");
-    }
-}
-
-static void ver_root(uint8_t root[COSE_PK_LEN], const ver_opts *o)
-{
-    api_err e = b64url_read_key_file(root, o->root);
-    if (e != API_OK) cli_fail(VEXIT_ERROR, "%s: not a root public key file (%s)", o->root, api_strerror(e));
-}
-
-static int64_t ver_staleness(const ver_opts *o)
-{
-    if (!o->staleness) return REPLICA_DEFAULT_MAX_STALENESS;
-    time_duration d;
-    if (time_parse_duration(&d, o->staleness) != 0 || d.unit == 'm')
-        cli_fail(VEXIT_ERROR, "--max-staleness: expected a duration such as 24h, 2d or 3600s");
-    return time_add_duration(0, d);
-}
-
-static replica *ver_open_replica(const ver_opts *o)
-{
-    replica *r;
-    if (fs_mkdirs(o->data, 0700) != API_OK) cli_fail(VEXIT_ERROR, "cannot create %s", o->data);
-    api_err e = replica_open(&r, o->data);
-    if (e != API_OK) cli_fail(VEXIT_ERROR, "cannot open the replica in %s: %s", o->data, api_strerror(e));
-    return r;
-}
-
-static void ver_load_trust_file(trust_list *tl, const ver_opts *o)
-{
-    uint8_t root[COSE_PK_LEN];
-    ver_root(root, o);
-    uint8_t *data;
-    size_t len;
-    api_err e = fs_read_file(&data, &len, o->trust, TRUST_MAX_COSE);
-    if (e != API_OK) cli_fail(VEXIT_ERROR, "cannot read the trust list %s: %s", o->trust, api_strerror(e));
-    char err[256];
-    e = trust_verify(tl, err, sizeof err, data, len, root);
-    free(data);
-    if (e != API_OK) cli_fail(VEXIT_ERROR, "the trust list %s is refused: %s", o->trust, err);
-}
-
-/* The QR text to verify, malloc'd; trailing line ends removed (spaces are Base45). */
-static char *ver_read_text(const ver_opts *o, size_t *len)
-{
-    if (o->payload) {
-        *len = strlen(o->payload);
-        return strdup(o->payload);
-    }
-    uint8_t *data;
-    if (o->stdin_text) {
-        api_err e = fs_read_stream(&data, len, 0, QRTEXT_MAX_TEXT * 4);
-        if (e == API_ERR_TOO_LARGE) return NULL; /* too long to be a QR text: a verdict, not an error */
-        if (e != API_OK) cli_fail(VEXIT_ERROR, "cannot read standard input");
-        while (*len && (data[*len - 1] == '\n' || data[*len - 1] == '\r')) data[--*len] = '\0';
-        return (char *)data;
-    }
-    api_err e = fs_read_file(&data, len, o->image, VERIFY_MAX_IMAGE);
-    if (e != API_OK) cli_fail(VEXIT_ERROR, "cannot read the image %s: %s", o->image, api_strerror(e));
-    char *text = malloc(QRTEXT_MAX_TEXT + 1);
-    if (!text) cli_fail(VEXIT_ERROR, "out of memory");
-    e = image_read_qr(text, QRTEXT_MAX_TEXT + 1, len, data, *len);
-    free(data);
-    if (e != API_OK) {
-        free(text);
-        cli_fail(VEXIT_ERROR, "%s: %s", o->image, api_strerror(e));
-    }
-    return text;
-}
-
-static int cmd_verify(const ver_opts *o)
-{
-    trust_list tl;
-    replica *r = NULL;
-    verify_ctx ctx = {.tl = &tl};
-    if (o->at && time_parse_instant(&ctx.now, o->at) != 0)
-        cli_fail(VEXIT_ERROR, "--at: not a date or time: '%s'", o->at);
-    if (!o->at) ctx.now = cli_now();
-    if (o->data) {
-        r = ver_open_replica(o);
-        if (o->trust) {
-            /* A newer list is taken into the replica; an older one is refused, the held one is used. */
-            uint8_t root[COSE_PK_LEN], *data;
-            size_t len;
-            char err[256];
-            ver_root(root, o);
-            if (fs_read_file(&data, &len, o->trust, TRUST_MAX_COSE) != API_OK)
-                cli_fail(VEXIT_ERROR, "cannot read the trust list %s", o->trust);
-            if (replica_offer_trust(r, data, len, root, err, sizeof err) != API_OK)
-                cli_warn("the trust list %s is not taken: %s", o->trust, err);
-            free(data);
-        }
-        if (replica_trust(r, &tl) != API_OK)
-            cli_fail(VEXIT_ERROR, "the replica in %s holds no trust list: run 'sync' first, or give --trust",
-                     o->data);
-        ctx.status_fn = replica_status;
-        ctx.status_arg = r;
-        ctx.max_staleness = ver_staleness(o);
-        replica_set_policy(r, ctx.max_staleness, ctx.now);
-    } else {
-        ver_load_trust_file(&tl, o);
-    }
-    size_t len;
-    char *text = ver_read_text(o, &len);
-    verify_result res;
-    if (text)
-        verify_qrtext(&res, &ctx, text, len);
-    else
-        verify_malformed(&res, API_ERR_TOO_LARGE);
-    free(text);
-    if (o->json) {
-        cJSON *j = report_json(&res, &ctx, REPORT_FULL);
-        char *s = j ? cJSON_Print(j) : NULL;
-        if (!s) cli_fail(VEXIT_ERROR, "out of memory");
-        puts(s);
-        free(s);
-        cJSON_Delete(j);
-    } else {
-        report_text(stdout, &res, &ctx);
-    }
-    trust_free(&tl);
-    replica_close(r);
-    return res.verdict == VERDICT_VALID ? VEXIT_VALID : VEXIT_NOT_VALID;
-}
-
-static void ver_sync_config(syncer_config *sc, const ver_opts *o)
-{
-    memset(sc, 0, sizeof *sc);
-    ver_root(sc->root_pk, o);
-    sc->trust_file = o->trust;
-    sc->trust_url = o->trust_url;
-    sc->mirrors = o->mirrors;
-    sc->n_mirrors = o->n_mirrors;
-    sc->mirrors_only = o->mirrors_only;
-    sc->timeout_ms = (int)o->timeout * 1000;
-}
-
-static int cmd_sync(const ver_opts *o)
-{
-    syncer_config sc;
-    ver_sync_config(&sc, o);
-    replica *r = ver_open_replica(o);
-    syncer_result res;
-    api_err e = syncer_run(r, &sc, cli_now(), stdout, &res);
-    replica_counters counters;
-    if (replica_get_counters(r, &counters) == API_OK && (counters.forks || counters.rollbacks))
-        printf("forks detected: %llu, rollbacks refused: %llu (since this replica was created)\n",
-               (unsigned long long)counters.forks, (unsigned long long)counters.rollbacks);
-    replica_close(r);
-    if (e == API_ERR_TRUST_LIST) return VEXIT_ERROR;
-    size_t missing = 0;
-    for (size_t i = 0; i < res.feeds.n; i++) missing += !res.feeds.issuers[i].reached;
-    printf("sync %s: %zu issuers, %zu reached%s\n", e == API_OK ? "complete" : "INCOMPLETE", res.feeds.n,
-           res.feeds.n - missing, res.trust_refused ? ", trust list refused" : "");
-    return e == API_OK ? VEXIT_VALID : VEXIT_NOT_VALID;
-}
-
-static int cmd_serve(const ver_opts *o)
-{
-    static service_config cfg; /* large (the proxies' table); lives as long as the service */
-    memset(&cfg, 0, sizeof cfg);
-    ver_sync_config(&cfg.sync, o);
-    cfg.listen = o->listen;
-    cfg.sync_interval = o->sync_interval;
-    cfg.max_staleness = ver_staleness(o);
-    cfg.threads = (int)o->threads;
-    cfg.web_root = o->web_root;
-    cfg.access_log = o->access_log;
-    cfg.anonymous_rate = (double)o->anonymous_rate;
-    cfg.max_body = o->max_body;
-    cfg.max_image = o->max_image;
-    cfg.request_timeout = o->request_timeout;
-    cfg.max_per_address = (int)o->max_per_address;
-    cfg.cors_origins = o->n_cors ? o->cors : NULL;
-    for (size_t i = 0; i < o->n_proxies; i++)
-        if (clientaddr_parse(cfg.trusted_proxies[i], o->proxies[i], strlen(o->proxies[i])) != 0)
-            cli_fail(VEXIT_ERROR, "--trusted-proxy: not an IP address: '%s'", o->proxies[i]);
-    cfg.n_trusted_proxies = o->n_proxies;
-    static char access_dir[4096];
-    if (fs_join(access_dir, sizeof access_dir, o->data, "access") != 0)
-        cli_fail(VEXIT_ERROR, "--data: path too long");
-    cfg.access_dir = access_dir;
-    replica *r = ver_open_replica(o);
-    int rc = service_run(r, &cfg);
-    replica_close(r);
-    return rc;
-}
-
-/* ---- keys ---- */
-
-static keystore *ver_open_keys(const ver_opts *o)
-{
-    char dir[4096];
-    if (fs_join(dir, sizeof dir, o->data, "access") != 0) cli_fail(VEXIT_ERROR, "--data: path too long");
-    if (fs_mkdirs(o->data, 0700) != API_OK) cli_fail(CLI_IO, "cannot create %s", o->data);
-    keystore *ks;
-    api_err e = keystore_open(&ks, dir);
-    if (e != API_OK) cli_fail(CLI_IO, "cannot open the API keys in %s: %s", dir, api_strerror(e));
-    return ks;
-}
-
-/* An instant for a listing, or "-" for none. */
-static void ver_instant(char out[21], int64_t t)
-{
-    if (t)
-        time_format_utc(out, t);
-    else
-        snprintf(out, 21, "-");
-}
-
-static int cmd_keys_add(const ver_opts *o)
-{
-    keystore_profile p;
-    if (keystore_profile_parse(&p, o->profile) != 0)
-        cli_fail(VEXIT_ERROR, "--profile: expected social, employer, bank or landlord, got '%s'", o->profile);
-    keystore *ks = ver_open_keys(o);
-    char key[KEYSTORE_TEXT_LEN + 1];
-    keystore_record rec;
-    api_err e = keystore_add(ks, key, &rec, o->org, p, (uint32_t)o->rate, cli_now());
-    keystore_close(ks);
-    if (e == API_ERR_ARG)
-        cli_fail(VEXIT_ERROR, "--org: 1 to 127 bytes of UTF-8 text, without control characters");
-    if (e != API_OK) cli_fail(CLI_IO, "cannot add the key: %s", api_strerror(e));
-    puts(key);
-    fflush(stdout);
-    sodium_memzero(key, sizeof key);
-    char rate[40];
-    if (rec.rate)
-        snprintf(rate, sizeof rate, "%u requests a second", rec.rate);
-    else
-        snprintf(rate, sizeof rate, "no rate limit");
-    fprintf(stderr, "%s: key %s for \"%s\" (profile %s, %s). It is shown once: only its hash is kept.\n",
-            cli_program(), rec.id, rec.org, keystore_profile_name(rec.profile), rate);
-    return 0;
-}
-
-static int cmd_keys_list(const ver_opts *o)
-{
-    keystore *ks = ver_open_keys(o);
-    keystore_record *recs;
-    size_t n;
-    api_err e = keystore_list(ks, &recs, &n);
-    keystore_close(ks);
-    if (e != API_OK) cli_fail(CLI_IO, "cannot read the API keys: %s", api_strerror(e));
-    char created[21], revoked[21];
-    if (o->json) {
-        cJSON *a = cJSON_CreateArray();
-        for (size_t i = 0; a && i < n; i++) {
-            cJSON *k = cJSON_CreateObject();
-            if (!k || !cJSON_AddItemToArray(a, k)) {
-                cJSON_Delete(k);
-                break;
-            }
-            ver_instant(created, recs[i].created);
-            cJSON_AddStringToObject(k, "id", recs[i].id);
-            cJSON_AddStringToObject(k, "org", recs[i].org);
-            cJSON_AddStringToObject(k, "profile", keystore_profile_name(recs[i].profile));
-            cJSON_AddNumberToObject(k, "rate", recs[i].rate);
-            cJSON_AddStringToObject(k, "created", created);
-            if (recs[i].revoked) {
-                ver_instant(revoked, recs[i].revoked);
-                cJSON_AddStringToObject(k, "revoked", revoked);
-            } else {
-                cJSON_AddNullToObject(k, "revoked");
-            }
-        }
-        char *s = a ? cJSON_Print(a) : NULL;
-        cJSON_Delete(a);
-        if (!s) cli_fail(CLI_IO, "out of memory");
-        puts(s);
-        free(s);
-    } else {
-        printf("%-8s  %-8s  %6s  %-20s  %-20s  %s\n", "ID", "PROFILE", "RATE", "CREATED", "REVOKED",
-               "ORGANISATION");
-        for (size_t i = 0; i < n; i++) {
-            ver_instant(created, recs[i].created);
-            ver_instant(revoked, recs[i].revoked);
-            printf("%-8s  %-8s  %6u  %-20s  %-20s  %s\n", recs[i].id, keystore_profile_name(recs[i].profile),
-                   recs[i].rate, created, revoked, recs[i].org);
-        }
-    }
-    free(recs);
-    return 0;
-}
-
-static int cmd_keys_revoke(const ver_opts *o)
-{
-    keystore *ks = ver_open_keys(o);
-    keystore_record rec;
-    char when[21];
-    api_err e = keystore_revoke(ks, o->key_id, cli_now(), &rec);
-    keystore_close(ks);
-    if (e == API_ERR_NOT_FOUND) cli_fail(VEXIT_ERROR, "no key with id '%s' (see keys list)", o->key_id);
-    if (e == API_ERR_EXISTS) {
-        ver_instant(when, rec.revoked);
-        printf("key %s (%s) was already revoked on %s\n", rec.id, rec.org, when);
-        return 0;
-    }
-    if (e != API_OK) cli_fail(CLI_IO, "cannot revoke the key: %s", api_strerror(e));
-    ver_instant(when, rec.revoked);
-    printf("key %s (%s) revoked on %s\n", rec.id, rec.org, when);
-    return 0;
-}
-
-static int cmd_keys(int argc, char **argv)
-{
-    /* argv[0] is "keys", argv[1] the subcommand, its options follow */
-    if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "list") && strcmp(argv[1], "revoke")))
-        cli_fail(VEXIT_ERROR, "keys: expected add, list or revoke (try --help)");
-    char cmd[16];
-    snprintf(cmd, sizeof cmd, "keys %s", argv[1]);
-    ver_opts o;
-    ver_parse(&o, cmd, argc - 1, argv + 1);
-    if (!strcmp(argv[1], "add")) return cmd_keys_add(&o);
-    if (!strcmp(argv[1], "list")) return cmd_keys_list(&o);
-    return cmd_keys_revoke(&o);
+    o->stdin_text = args->stdin_dash;
 }
 
 int main(int argc, char **argv)
 {
     cli_set_program("api-verifier");
-    if (sodium_init() < 0) cli_fail(VEXIT_ERROR, "libsodium failed to start");
-    if (argc < 2) ver_usage(stderr, VEXIT_ERROR);
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) ver_usage(stdout, 0);
-    if (!strcmp(cmd, "keys")) return cmd_keys(argc - 1, argv + 1);
+    if (sodium_init() < 0) cli_fail(VER_EXIT_ERROR, "libsodium failed to start");
+    cli_args args;
+    const cli_command *cmd = cli_command_find(&args, &ver_tool, argc, argv);
     ver_opts o;
-    ver_parse(&o, cmd, argc - 1, argv + 1);
-    if (!strcmp(cmd, "verify")) return cmd_verify(&o);
-    if (!strcmp(cmd, "sync")) return cmd_sync(&o);
-    return cmd_serve(&o);
+    ver_parse(&o, &args);
+    return cmd->run(&o);
 }

@@ -1,0 +1,127 @@
+/*
+ * cmd_feed.c: api-issuer's publish and serve (cmd_int.h): the registry's
+ * pending status events cut into signed segments, a signed checkpoint (and
+ * snapshot), once (publish) or every heartbeat while the feed is served
+ * over HTTP (serve, through http/feedsrv).
+ *
+ * serve keeps the signing key in locked memory for as long as it runs and
+ * publishes from the server's tick, on the main thread, so that the
+ * registry has one writer; requests only read it. It stops on SIGINT or
+ * SIGTERM.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/cli.h"
+#include "http/clientaddr.h"
+#include "http/feedsrv.h"
+#include "http/httpd.h"
+#include "issuer/cmd_int.h"
+#include "issuer/registry.h"
+#include "qr/feed.h"
+
+int iss_cmd_publish(const void *opts)
+{
+    const iss_opts *o = opts;
+    iss_require(o->dir, "--dir");
+    issuer_config cfg;
+    iss_load_config(&cfg, o->dir);
+    uint8_t secret[ISSUER_SECRET_LEN];
+    iss_load_secret(secret, o, &cfg);
+    registry *reg = iss_open_registry(o);
+    size_t cut = 0;
+    api_err e = registry_feed_publish(reg, cfg.id, cfg.epoch, secret, cli_now(), &cut);
+    sodium_memzero(secret, sizeof secret);
+    uint64_t last = 0, published = 0;
+    registry_feed_counts(reg, &last, &published);
+    registry_close(reg);
+    if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot publish the feed: %s", api_strerror(e));
+    printf("feed of %s: %zu new segments, %llu events published, checkpoint signed\n", cfg.id, cut,
+           (unsigned long long)published);
+    return ISS_EXIT_OK;
+}
+
+/* What the feed server's tick needs: the registry, the key, the feed's identity. */
+typedef struct {
+    registry *reg;
+    const issuer_config *cfg;
+    const uint8_t *secret;
+    long heartbeat;
+    time_t last;
+} iss_serving;
+
+/* Every 200 ms: cuts and signs when a heartbeat passed or a segment is full. */
+static void iss_serve_tick(void *arg, int reopen)
+{
+    (void)reopen;
+    iss_serving *s = arg;
+    uint64_t events = 0, published = 0;
+    registry_feed_counts(s->reg, &events, &published);
+    time_t now = time(NULL);
+    if (now - s->last < s->heartbeat && events - published < FEED_SEGMENT_MAX_EVENTS) return;
+    size_t cut = 0;
+    api_err e = registry_feed_publish(s->reg, s->cfg->id, s->cfg->epoch, s->secret, cli_now(), &cut);
+    if (e != API_OK)
+        fprintf(stderr, "%s: publishing failed: %s\n", cli_program(), api_strerror(e));
+    else if (cut)
+        fprintf(stderr, "%s: published %zu segments, up to event %llu\n", cli_program(), cut,
+                (unsigned long long)events);
+    s->last = now;
+}
+
+int iss_cmd_serve(const void *opts)
+{
+    const iss_opts *o = opts;
+    iss_require(o->dir, "--dir");
+    iss_require(o->listen, "--listen");
+    static uint8_t trusted[CLIENTADDR_MAX_TRUSTED][CLIENTADDR_LEN];
+    for (size_t i = 0; i < o->n_proxies; i++)
+        if (clientaddr_parse(trusted[i], o->proxies[i], strlen(o->proxies[i])) != 0)
+            cli_fail(ISS_EXIT_USAGE, "--trusted-proxy: not an IP address: '%s'", o->proxies[i]);
+    issuer_config cfg;
+    iss_load_config(&cfg, o->dir);
+    static uint8_t secret[ISSUER_SECRET_LEN];
+    iss_load_secret(secret, o, &cfg);
+    sodium_mlock(secret, sizeof secret);
+    registry *reg = iss_open_registry(o);
+    size_t cut = 0;
+    api_err e = registry_feed_publish(reg, cfg.id, cfg.epoch, secret, cli_now(), &cut);
+    if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot publish the feed: %s", api_strerror(e));
+
+    static registry_feed_source src;
+    src.reg = reg;
+    snprintf(src.iss, sizeof src.iss, "%s", cfg.id);
+    static feedsrv_store store;
+    store.get = registry_feed_get;
+    store.arg = &src;
+    httpd_config hc = {
+        .listen = o->listen,
+        .threads = (int)o->threads,
+        .request_timeout = o->request_timeout,
+        .max_per_address = o->max_per_address >= 0 ? (int)o->max_per_address
+                                                   : httpd_default_max_per_address((int)o->threads),
+        .trusted = (const uint8_t(*)[CLIENTADDR_LEN])trusted,
+        .n_trusted = o->n_proxies,
+    };
+    char err[512] = "";
+    httpd *h = NULL;
+    e = httpd_new(&h, &hc, err, sizeof err);
+    if (e == API_OK) e = feedsrv_register(h, &store);
+    if (e == API_OK) e = httpd_start(h, err, sizeof err);
+    if (e != API_OK) {
+        httpd_free(h);
+        cli_fail(ISS_EXIT_USAGE, "%s", err[0] ? err : api_strerror(e));
+    }
+    fprintf(stderr, "%s: feed of %s on http://%s/feed/v1/%s/ (heartbeat %ld s)\n", cli_program(), cfg.id,
+            o->listen, cfg.id, o->heartbeat);
+    iss_serving st = {
+        .reg = reg, .cfg = &cfg, .secret = secret, .heartbeat = o->heartbeat, .last = time(NULL)};
+    httpd_run(h, iss_serve_tick, &st, 200);
+    httpd_free(h);
+    registry_close(reg);
+    sodium_munlock(secret, sizeof secret);
+    fprintf(stderr, "%s: stopped\n", cli_program());
+    return ISS_EXIT_OK;
+}

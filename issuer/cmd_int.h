@@ -1,0 +1,102 @@
+/*
+ * cmd_int.h: the commands of api-issuer, private to the tool. main.c holds
+ * the command table (each command's options, handler and usage lines) and
+ * parses the command line into an iss_opts; the handlers live by job:
+ *
+ *   cmd_keys.c    init, rotate-key, info: the issuer's folder and its key
+ *   cmd_issue.c   issue, show: holder data in, QR texts, images, links out
+ *   cmd_status.c  revoke, supersede, suspend, resume, extend, renew-pending,
+ *                 list: the statuses of the registry
+ *   cmd_feed.c    publish, serve: the signed status feed
+ *   cmd.c         what several handlers share: a required option, a path
+ *                 in the folder, its configuration, key and registry
+ *
+ * A handler takes the parsed options (as const void *, the table's type)
+ * and returns one of the exit codes below; it stops on an error with
+ * cli_fail and one of them.
+ */
+#ifndef API_ISSUER_CMD_INT_H
+#define API_ISSUER_CMD_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/cli.h"
+#include "http/clientaddr.h"
+#include "issuer/issuer.h"
+#include "issuer/registry.h"
+#include "qr/render.h"
+
+/*
+ * The exit codes of api-issuer, as its man page's EXIT STATUS has them (the
+ * usage text ends with them too):
+ *   0  success;
+ *   1  issue --csv rejected some rows; every other row was issued and
+ *      written;
+ *   2  usage error (unknown command or option, an option that does not
+ *      apply to the command, a required option missing, a bad option value,
+ *      an invalid API_NOW), invalid input, an attestation id that is not in
+ *      the registry, a change the rules forbid, or an address that serve
+ *      cannot listen on: nothing was issued, and no status changed;
+ *   3  key or passphrase error;
+ *   4  file-system or registry error (and a full status list, an
+ *      attestation counted as failed, a feed that cannot be signed or
+ *      stored, no memory).
+ * The codes whose meaning every tool shares are common/cli.h's, which its
+ * helpers exit with; 1 is the issuer's own.
+ */
+enum {
+    ISS_EXIT_OK = CLI_OK,       /* 0 */
+    ISS_EXIT_PARTIAL = 1,       /* 1 */
+    ISS_EXIT_USAGE = CLI_USAGE, /* 2 */
+    ISS_EXIT_KEY = CLI_KEY,     /* 3 */
+    ISS_EXIT_IO = CLI_IO,       /* 4 */
+};
+
+#define ISS_SERVE_THREADS         64 /* connections the feed server serves at once */
+#define ISS_SERVE_REQUEST_TIMEOUT 10 /* seconds */
+
+/* The command line, parsed (main.c); what a command does not take stays at its default. */
+typedef struct {
+    const char *dir, *id, *name, *feed, *json, *csv, *out, *file, *png, *svg, *passphrase_file, *kdf,
+        *formats;
+    const char *replaces, *reason, *decision, *until, *within, *by, *status, *listen, *holder_base;
+    render_opts render;
+    int terminal, invert, json_out, holder_qr;
+    long heartbeat, threads, request_timeout, max_per_address;
+    const char *proxies[CLIENTADDR_MAX_TRUSTED];
+    size_t n_proxies;
+} iss_opts;
+
+/* The handlers of the command table (opts is a const iss_opts *). */
+int iss_cmd_init(const void *opts);
+int iss_cmd_rotate_key(const void *opts);
+int iss_cmd_info(const void *opts);
+int iss_cmd_issue(const void *opts);
+int iss_cmd_show(const void *opts);
+int iss_cmd_revoke(const void *opts);
+int iss_cmd_supersede(const void *opts);
+int iss_cmd_suspend(const void *opts);
+int iss_cmd_resume(const void *opts);
+int iss_cmd_extend(const void *opts);
+int iss_cmd_renew_pending(const void *opts);
+int iss_cmd_list(const void *opts);
+int iss_cmd_publish(const void *opts);
+int iss_cmd_serve(const void *opts);
+
+/* Exits unless the option was given ("--dir is required (try --help)"). */
+void iss_require(const char *value, const char *option);
+
+/* dir/name into out, or exits. */
+void iss_path(char *out, size_t cap, const char *dir, const char *name);
+
+/* Reads ISS/issuer.json and ISS/issuer.pub, or exits saying what is wrong. */
+void iss_load_config(issuer_config *cfg, const char *dir);
+
+/* Opens the registry of o->dir (a folder with its configuration) or exits. */
+registry *iss_open_registry(const iss_opts *o);
+
+/* The issuer's signing secret, checked against issuer.pub, or exits. */
+void iss_load_secret(uint8_t secret[ISSUER_SECRET_LEN], const iss_opts *o, const issuer_config *cfg);
+
+#endif

@@ -1,0 +1,375 @@
+/*
+ * cmd_issue.c: api-issuer's issue and show (cmd_int.h): holder data in
+ * (one JSON object, or a CSV file of many), signed attestations out, each
+ * as OUT/<id>.txt (the QR text, one line), OUT/<id>.png and OUT/<id>.svg,
+ * and with --holder-base the holder's link (OUT/<id>.url) and its QR code;
+ * show draws a QR text again.
+ *
+ * Order of issue: every row is checked first (a CSV row that fails is
+ * reported with its line and field, and the others go on: exit
+ * ISS_EXIT_PARTIAL); the good rows are registered in one transaction, so a
+ * crash later leaves ids without files, never files without ids; then each
+ * is signed and its files written, made durable by one folder sync at the
+ * end. Holder data are wiped from memory once signed, written to OUT only,
+ * and never printed: stdout has the ids and file names.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cli.h"
+#include "common/fs.h"
+#include "issuer/cmd_int.h"
+#include "issuer/holder.h"
+#include "issuer/issuer.h"
+#include "issuer/registry.h"
+#include "qr/claims.h"
+#include "qr/qrtext.h"
+#include "qr/render.h"
+
+#define ISSUE_MAX_INPUT    (64u * 1024 * 1024)
+#define ISSUE_QR_MAX       4400
+#define ISSUE_WARN_VERSION 15
+
+static uint8_t *iss_read_input(const char *path, size_t *len)
+{
+    uint8_t *data;
+    api_err e = strcmp(path, "-") == 0 ? fs_read_stream(&data, len, 0, ISSUE_MAX_INPUT)
+                                       : fs_read_file(&data, len, path, ISSUE_MAX_INPUT);
+    if (e == API_ERR_TOO_LARGE) cli_fail(ISS_EXIT_USAGE, "%s: larger than %u bytes", path, ISSUE_MAX_INPUT);
+    if (e != API_OK) cli_fail(ISS_EXIT_USAGE, "cannot read %s", path);
+    return data;
+}
+
+/* The input rows that passed validation. */
+typedef struct {
+    api_claims *claims;
+    size_t n, cap, rejected;
+} iss_batch;
+
+static void iss_batch_add(iss_batch *b, const api_claims *c)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        api_claims *grown = realloc(b->claims, cap * sizeof *grown);
+        if (!grown) cli_fail(ISS_EXIT_IO, "out of memory");
+        b->claims = grown;
+        b->cap = cap;
+    }
+    b->claims[b->n++] = *c;
+}
+
+static void iss_read_batch(iss_batch *b, const iss_opts *o)
+{
+    char err[512];
+    size_t len;
+    memset(b, 0, sizeof *b);
+    if (o->json) {
+        uint8_t *data = iss_read_input(o->json, &len);
+        api_claims c;
+        api_err e = holder_from_json(&c, err, sizeof err, (const char *)data, len);
+        sodium_memzero(data, len);
+        free(data);
+        if (e != API_OK) cli_fail(ISS_EXIT_USAGE, "%s: %s", o->json, err);
+        iss_batch_add(b, &c);
+        return;
+    }
+    uint8_t *data = iss_read_input(o->csv, &len);
+    holder_csv *csv;
+    if (holder_csv_open(&csv, err, sizeof err, (const char *)data, len) != API_OK)
+        cli_fail(ISS_EXIT_USAGE, "%s: %s", o->csv, err);
+    for (;;) {
+        api_claims c;
+        size_t line = 0;
+        int rc = holder_csv_next(csv, &c, &line, err, sizeof err);
+        if (rc == 0) break;
+        if (rc < 0) {
+            fprintf(stderr, "%s: %s: rejected: %s\n", cli_program(), o->csv, err);
+            b->rejected++;
+            continue;
+        }
+        iss_batch_add(b, &c);
+    }
+    holder_csv_close(csv);
+    sodium_memzero(data, len);
+    free(data);
+}
+
+static int iss_want(const char *formats, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = formats; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && !strncmp(p, name, n)) return 1;
+        p += len + (comma ? 1 : 0);
+    }
+    return 0;
+}
+
+static void iss_check_formats(const char *formats)
+{
+    for (const char *p = formats; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (!((len == 3 && !strncmp(p, "png", 3)) || (len == 3 && !strncmp(p, "svg", 3))))
+            cli_fail(ISS_EXIT_USAGE, "--formats: expected a list of png and svg, such as png,svg");
+        p += len + (comma ? 1 : 0);
+    }
+}
+
+/* Writes OUT/<id><ext> (made durable by one fs_sync_folder after the batch); 0, or -1 after saying why. */
+static int iss_write(const char *out_dir, const char *id, const char *ext, const void *data, size_t len)
+{
+    char name[64], path[4096];
+    snprintf(name, sizeof name, "%s%s", id, ext);
+    iss_path(path, sizeof path, out_dir, name);
+    api_err e = fs_write_batched(path, data, len, 0640, 1);
+    if (e != API_OK) {
+        cli_warn("cannot write %s: %s", path, api_strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+static void iss_print_terminal(const char *qr, const render_opts *ro, int invert)
+{
+    char *term;
+    size_t len;
+    int version;
+    if (render_terminal(&term, &len, &version, qr, ro, invert) == API_OK) {
+        fwrite(term, 1, len, stdout);
+        free(term);
+    }
+}
+
+/*
+ * The holder link: base + "#" + the QR text percent-encoded as JavaScript's
+ * encodeURIComponent does (Base45 has spaces, '%', '+', '/', ':', '$'). The
+ * fragment is never sent to a server. Returns 0, or -1 if it does not fit.
+ */
+static int iss_holder_link(char *out, size_t cap, const char *base, const char *qr)
+{
+    static const char keep[] = "-_.!~*'()";
+    size_t n = strlen(base), o = 0;
+    if (n + 2 > cap) return -1;
+    memcpy(out, base, n);
+    o = n;
+    out[o++] = '#';
+    for (const unsigned char *p = (const unsigned char *)qr; *p; p++) {
+        if (o + 4 > cap) return -1;
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            strchr(keep, *p))
+            out[o++] = (char)*p;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "%%%02X", *p);
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* Writes OUT/<id>.url and, with --holder-qr, OUT/<id>-holder.png; -1 if a file failed. */
+static int iss_output_holder(const iss_opts *o, const char *id, const char *qr)
+{
+    char link[3 * ISSUE_QR_MAX + 600];
+    if (iss_holder_link(link, sizeof link - 1, o->holder_base, qr) != 0) {
+        cli_warn("%s: the holder link is too long", id);
+        return -1;
+    }
+    size_t n = strlen(link);
+    link[n] = '\n';
+    if (iss_write(o->out, id, ".url", link, n + 1) != 0) return -1;
+    link[n] = '\0';
+    if (!o->holder_qr) return 0;
+    uint8_t *png;
+    size_t len;
+    int version;
+    render_opts ro = o->render;
+    ro.level = 'L'; /* the link is long; it is shown on screens, not worn paper */
+    api_err e = render_png(&png, &len, &version, link, &ro);
+    if (e != API_OK) {
+        cli_warn("%s: cannot draw the holder link's QR code: %s", id, api_strerror(e));
+        return -1;
+    }
+    int rc = iss_write(o->out, id, "-holder.png", png, len);
+    free(png);
+    return rc;
+}
+
+/* Renders and writes the files of one attestation (the code is encoded once); -1 if a file failed. */
+static int iss_output(const iss_opts *o, const char *id, const char *qr, size_t qrlen, int *version)
+{
+    int rc = 0;
+    char line[ISSUE_QR_MAX + 2];
+    memcpy(line, qr, qrlen);
+    line[qrlen] = '\n';
+    if (iss_write(o->out, id, ".txt", line, qrlen + 1) != 0) return -1;
+    render_code *code;
+    api_err e = render_code_make(&code, qr, o->render.level);
+    if (e != API_OK) {
+        cli_warn("%s: cannot encode the QR code: %s", id, api_strerror(e));
+        return -1;
+    }
+    *version = render_code_version(code);
+    if (iss_want(o->formats, "png")) {
+        uint8_t *png;
+        size_t len;
+        e = render_code_png(&png, &len, code, &o->render);
+        if (e == API_OK) {
+            rc |= iss_write(o->out, id, ".png", png, len);
+            free(png);
+        }
+    }
+    if (e == API_OK && iss_want(o->formats, "svg")) {
+        char *svg;
+        size_t len;
+        e = render_code_svg(&svg, &len, code, &o->render);
+        if (e == API_OK) {
+            rc |= iss_write(o->out, id, ".svg", svg, len);
+            free(svg);
+        }
+    }
+    if (e == API_OK && o->terminal) {
+        char *term;
+        size_t len;
+        if (render_code_terminal(&term, &len, code, &o->render, o->invert) == API_OK) {
+            fwrite(term, 1, len, stdout);
+            free(term);
+        }
+    }
+    render_code_free(code);
+    if (e != API_OK) {
+        cli_warn("%s: cannot render: %s", id, api_strerror(e));
+        return -1;
+    }
+    return rc;
+}
+
+int iss_cmd_issue(const void *opts)
+{
+    const iss_opts *o = opts;
+    iss_require(o->dir, "--dir");
+    iss_require(o->out, "--out");
+    if (!o->json == !o->csv) cli_fail(ISS_EXIT_USAGE, "give one of --json FILE or --csv FILE");
+    iss_check_formats(o->formats);
+    if (o->holder_qr && !o->holder_base) cli_fail(ISS_EXIT_USAGE, "--holder-qr goes with --holder-base URL");
+    if (o->holder_base && strncmp(o->holder_base, "https://", 8) && strncmp(o->holder_base, "http://", 7))
+        cli_fail(ISS_EXIT_USAGE, "--holder-base: expected an http:// or https:// URL");
+    if (o->holder_base && (strchr(o->holder_base, '#') || strlen(o->holder_base) > 512))
+        cli_fail(ISS_EXIT_USAGE, "--holder-base: a URL without '#', at most 512 characters");
+    issuer_config cfg;
+    iss_load_config(&cfg, o->dir);
+
+    iss_batch b;
+    iss_read_batch(&b, o);
+    if (b.n == 0) cli_fail(ISS_EXIT_USAGE, "nothing to issue: every row was rejected");
+    if (fs_mkdirs(o->out, 0750) != API_OK) cli_fail(ISS_EXIT_IO, "cannot create %s", o->out);
+
+    uint8_t secret[ISSUER_SECRET_LEN];
+    iss_load_secret(secret, o, &cfg);
+
+    registry *reg;
+    api_err e = registry_open(&reg, o->dir);
+    if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot open the registry: %s", api_strerror(e));
+    registry_entry *entries = calloc(b.n, sizeof *entries);
+    if (!entries) cli_fail(ISS_EXIT_IO, "out of memory");
+    int64_t now = cli_now();
+    for (size_t i = 0; i < b.n; i++) {
+        entries[i].iat = now;
+        entries[i].nbf = b.claims[i].nbf;
+        entries[i].exp = b.claims[i].exp;
+    }
+    uint8_t replaces[CLAIMS_CTI_LEN];
+    if (o->replaces) {
+        if (claims_cti_parse(replaces, o->replaces) != 0)
+            cli_fail(ISS_EXIT_USAGE, "--replaces: expected a 24-character id");
+        if (b.n != 1) cli_fail(ISS_EXIT_USAGE, "--replaces goes with one attestation (--json)");
+    }
+    /* Registered first, in one transaction: a crash later leaves ids without files, never files without ids.
+     */
+    char why[256] = "";
+    e = registry_allocate(reg, secret + COSE_SK_LEN, entries, b.n, o->replaces ? replaces : NULL, why,
+                          sizeof why);
+    registry_close(reg);
+    if (e == API_ERR_FULL)
+        cli_fail(ISS_EXIT_IO, "the status list of this issuer is full (2^21 attestations)");
+    if ((e == API_ERR_ARG || e == API_ERR_NOT_FOUND) && why[0])
+        cli_fail(ISS_EXIT_USAGE, "--replaces %s: %s", o->replaces,
+                 strncmp(why, "--replaces: ", 12) ? why : why + 12);
+    if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot register the attestations: %s", api_strerror(e));
+    if (o->replaces) printf("%s  superseded (replaced)\n", o->replaces);
+
+    size_t failed = 0, large = 0;
+    for (size_t i = 0; i < b.n; i++) {
+        api_claims *c = &b.claims[i];
+        strcpy(c->iss, cfg.id);
+        strcpy(c->status_uri, cfg.status_uri);
+        c->iat = now;
+        c->status_idx = entries[i].idx;
+        memcpy(c->cti, entries[i].cti, CLAIMS_CTI_LEN);
+        char id[2 * CLAIMS_CTI_LEN + 1], qr[ISSUE_QR_MAX];
+        claims_cti_hex(id, c->cti);
+        size_t qrlen = sizeof qr;
+        int version = 0;
+        e = issuer_sign(qr, &qrlen, c, secret);
+        if (e != API_OK) {
+            cli_warn("%s: cannot sign: %s", id, api_strerror(e));
+            failed++;
+            continue;
+        }
+        if (iss_output(o, id, qr, qrlen, &version) != 0 ||
+            (o->holder_base && iss_output_holder(o, id, qr) != 0)) {
+            failed++;
+            continue;
+        }
+        if (version > ISSUE_WARN_VERSION) large++;
+        printf("%s  %s/%s.txt  QR version %d%s\n", id, o->out, id, version,
+               version > ISSUE_WARN_VERSION ? " (large: shorten the title or names if it scans badly)" : "");
+        sodium_memzero(c, sizeof *c);
+    }
+    sodium_memzero(secret, sizeof secret);
+    free(entries);
+    free(b.claims);
+    if (fs_sync_folder(o->out) != API_OK) cli_fail(ISS_EXIT_IO, "cannot flush %s to disk", o->out);
+    printf("issued %zu, rejected %zu, failed %zu\n", b.n - failed, b.rejected, failed);
+    if (large) cli_warn("%zu QR codes need a version above %d", large, ISSUE_WARN_VERSION);
+    if (failed) return ISS_EXIT_IO;
+    return b.rejected ? ISS_EXIT_PARTIAL : ISS_EXIT_OK;
+}
+
+int iss_cmd_show(const void *opts)
+{
+    const iss_opts *o = opts;
+    iss_require(o->file, "--file");
+    uint8_t *data;
+    size_t len;
+    if (fs_read_file(&data, &len, o->file, QRTEXT_MAX_TEXT + 2) != API_OK)
+        cli_fail(ISS_EXIT_USAGE, "cannot read %s", o->file);
+    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r')) data[--len] = '\0';
+    const char *qr = (const char *)data;
+    int version = 0, did = 0;
+    if (o->png) {
+        uint8_t *png;
+        size_t n;
+        api_err e = render_png(&png, &n, &version, qr, &o->render);
+        if (e != API_OK) cli_fail(ISS_EXIT_USAGE, "cannot render: %s", api_strerror(e));
+        e = fs_write_atomic(o->png, png, n, 0640, 0);
+        free(png);
+        if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot write %s", o->png);
+        did = 1;
+    }
+    if (o->svg) {
+        char *svg;
+        size_t n;
+        api_err e = render_svg(&svg, &n, &version, qr, &o->render);
+        if (e != API_OK) cli_fail(ISS_EXIT_USAGE, "cannot render: %s", api_strerror(e));
+        e = fs_write_atomic(o->svg, svg, n, 0640, 0);
+        free(svg);
+        if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot write %s", o->svg);
+        did = 1;
+    }
+    if (o->terminal || !did) iss_print_terminal(qr, &o->render, o->invert);
+    free(data);
+    return ISS_EXIT_OK;
+}

@@ -1,0 +1,220 @@
+/*
+ * cmd_status.c: the commands of api-issuer that change or read statuses in
+ * the registry (cmd_int.h): revoke, supersede, suspend, resume, extend,
+ * renew-pending and list.
+ *
+ * Each change is one registry transaction and one event of the feed;
+ * whether it is allowed is the registry's rule (qr/status.h), and a
+ * refused change leaves the registry as it was (exit ISS_EXIT_USAGE, with
+ * the registry's reason). The reason of a revocation or a supersession is
+ * kept private: the feed carries the status only. list prints ids,
+ * statuses and dates, never personal data.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/cli.h"
+#include "common/time.h"
+#include "issuer/cmd_int.h"
+#include "issuer/registry.h"
+#include "qr/claims.h"
+#include "qr/status.h"
+
+static void iss_parse_id(uint8_t cti[CLAIMS_CTI_LEN], const char *id)
+{
+    if (!id) cli_fail(ISS_EXIT_USAGE, "--id ATTESTATION_ID is required");
+    if (claims_cti_parse(cti, id) != 0)
+        cli_fail(ISS_EXIT_USAGE, "--id: expected the 24 hexadecimal characters of an id");
+}
+
+static int iss_report_change(api_err e, const char *why, const char *id, const char *what)
+{
+    if (e == API_ERR_NOT_FOUND)
+        cli_fail(ISS_EXIT_USAGE, "%s: no attestation with that id in this registry", id);
+    if (e == API_ERR_ARG) cli_fail(ISS_EXIT_USAGE, "%s: %s", id, why);
+    if (e != API_OK) cli_fail(ISS_EXIT_IO, "%s: %s", id, api_strerror(e));
+    printf("%s  %s\n", id, what);
+    return ISS_EXIT_OK;
+}
+
+/* A word of --reason or --decision and the private reason the registry keeps. */
+typedef struct {
+    const char *name;
+    unsigned reason;
+} iss_reason;
+
+/* The reason named value in list (n words), or exits with the option's message. */
+static unsigned iss_reason_parse(const iss_reason *list, size_t n, const char *value, const char *required,
+                                 const char *expected)
+{
+    if (!value) cli_fail(ISS_EXIT_USAGE, "%s", required);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(value, list[i].name)) return list[i].reason;
+    cli_fail(ISS_EXIT_USAGE, "%s", expected);
+}
+
+/* One status change, one event of the feed; prints what the attestation became. */
+static int iss_change_status(const iss_opts *o, const uint8_t cti[CLAIMS_CTI_LEN], unsigned status,
+                             unsigned reason)
+{
+    static const char *const done[STATUS_COUNT] = {
+        [STATUS_VALID] = "valid again (resumed)",
+        [STATUS_REVOKED] = "revoked",
+        [STATUS_SUSPENDED] = "suspended",
+        [STATUS_SUPERSEDED] = "superseded",
+    };
+    registry *reg = iss_open_registry(o);
+    char why[256] = "";
+    api_err e = registry_set_status(reg, cti, status, reason, cli_now(), why, sizeof why);
+    registry_close(reg);
+    return iss_report_change(e, why, o->id, done[status]);
+}
+
+int iss_cmd_revoke(const void *opts)
+{
+    static const iss_reason reasons[] = {
+        {"error", REGISTRY_REASON_ERROR},
+        {"fraud", REGISTRY_REASON_FRAUD},
+        {"withdrawn", REGISTRY_REASON_WITHDRAWN},
+    };
+    const iss_opts *o = opts;
+    uint8_t cti[CLAIMS_CTI_LEN];
+    iss_parse_id(cti, o->id);
+    unsigned reason = iss_reason_parse(reasons, sizeof reasons / sizeof reasons[0], o->reason,
+                                       "--reason error|fraud|withdrawn is required",
+                                       "--reason: expected error, fraud or withdrawn");
+    return iss_change_status(o, cti, STATUS_REVOKED, reason);
+}
+
+int iss_cmd_supersede(const void *opts)
+{
+    static const iss_reason decisions[] = {
+        {"issued", REGISTRY_REASON_ISSUED},
+        {"refused", REGISTRY_REASON_REFUSED},
+    };
+    const iss_opts *o = opts;
+    uint8_t cti[CLAIMS_CTI_LEN];
+    iss_parse_id(cti, o->id);
+    unsigned reason =
+        iss_reason_parse(decisions, sizeof decisions / sizeof decisions[0], o->decision,
+                         "--decision issued|refused is required", "--decision: expected issued or refused");
+    return iss_change_status(o, cti, STATUS_SUPERSEDED, reason);
+}
+
+int iss_cmd_suspend(const void *opts)
+{
+    const iss_opts *o = opts;
+    uint8_t cti[CLAIMS_CTI_LEN];
+    iss_parse_id(cti, o->id);
+    return iss_change_status(o, cti, STATUS_SUSPENDED, REGISTRY_REASON_NONE);
+}
+
+int iss_cmd_resume(const void *opts)
+{
+    const iss_opts *o = opts;
+    uint8_t cti[CLAIMS_CTI_LEN];
+    iss_parse_id(cti, o->id);
+    return iss_change_status(o, cti, STATUS_VALID, REGISTRY_REASON_NONE);
+}
+
+int iss_cmd_extend(const void *opts)
+{
+    const iss_opts *o = opts;
+    uint8_t cti[CLAIMS_CTI_LEN];
+    iss_parse_id(cti, o->id);
+    int y, m, d;
+    if (!o->until || time_parse_date(&y, &m, &d, o->until) != 0)
+        cli_fail(ISS_EXIT_USAGE, "--until: expected a date YYYY-MM-DD");
+    registry *reg = iss_open_registry(o);
+    char why[256] = "", what[64];
+    api_err e = registry_extend(reg, cti, time_paris_end_of_day(y, m, d), cli_now(), why, sizeof why);
+    registry_close(reg);
+    snprintf(what, sizeof what, "extended until %s", o->until);
+    return iss_report_change(e, why, o->id, what);
+}
+
+static void iss_parse_duration(time_duration *d, const char *value, const char *option)
+{
+    if (!value) cli_fail(ISS_EXIT_USAGE, "%s is required (a duration such as 15d, 2w or 3m)", option);
+    if (time_parse_duration(d, value) != 0 || d->unit == 'h' || d->unit == 's')
+        cli_fail(ISS_EXIT_USAGE, "%s: expected a duration such as 15d, 2w or 3m, got '%s'", option, value);
+}
+
+int iss_cmd_renew_pending(const void *opts)
+{
+    const iss_opts *o = opts;
+    time_duration within, by;
+    iss_parse_duration(&within, o->within, "--expiring-within");
+    iss_parse_duration(&by, o->by, "--by");
+    int64_t probe = time_paris_start_of_day(2026, 5, 31); /* the longest three months: 92 days */
+    time_duration three = {3, 'm'};
+    if (time_add_duration(probe, by) > time_add_duration(probe, three))
+        cli_fail(ISS_EXIT_USAGE, "--by: at most three months at a time (CESEDA R. 431-15-1)");
+    registry *reg = iss_open_registry(o);
+    size_t renewed = 0;
+    api_err e = registry_renew_pending(reg, cli_now(), within, by, &renewed, stdout);
+    registry_close(reg);
+    if (e != API_OK) cli_fail(ISS_EXIT_IO, "renewal failed, nothing was changed: %s", api_strerror(e));
+    printf("renewed %zu\n", renewed);
+    return ISS_EXIT_OK;
+}
+
+typedef struct {
+    int status;      /* -1: any */
+    int64_t horizon; /* 0: any */
+    int json;
+    int64_t now;
+    size_t count;
+} iss_list_ctx;
+
+static int iss_list_one(void *arg, const registry_entry *e)
+{
+    iss_list_ctx *l = arg;
+    int64_t end = registry_effective_exp(e);
+    if (l->status >= 0 && (int)e->status != l->status) return 0;
+    if (l->horizon && (end > l->horizon || !status_extendable(e->status))) return 0;
+    char id[2 * CLAIMS_CTI_LEN + 1], from[11], until[11], eff[11];
+    claims_cti_hex(id, e->cti);
+    time_paris_date(from, e->nbf);
+    time_paris_date(until, e->exp);
+    time_paris_date(eff, end);
+    int extended = e->extended_until > e->exp;
+    if (l->json) {
+        printf("%s{\"id\": \"%s\", \"status\": \"%s\", \"index\": %u, \"valid_from\": \"%s\", "
+               "\"valid_until\": \"%s\", \"effective_until\": \"%s\", \"extended\": %s}",
+               l->count ? ",\n " : "[", id, status_name(e->status), e->idx, from, until, eff,
+               extended ? "true" : "false");
+    } else {
+        printf("%s  %-10s  %s .. %s", id, status_name(e->status), from, eff);
+        if (extended) printf("  (extended; printed end %s)", until);
+        printf("\n");
+    }
+    l->count++;
+    return 0;
+}
+
+int iss_cmd_list(const void *opts)
+{
+    const iss_opts *o = opts;
+    iss_list_ctx l = {-1, 0, o->json_out, cli_now(), 0};
+    if (o->status) {
+        unsigned s;
+        if (status_parse(&s, o->status) != 0)
+            cli_fail(ISS_EXIT_USAGE, "--status: expected valid, revoked, suspended or superseded");
+        l.status = (int)s;
+    }
+    if (o->within) {
+        time_duration d;
+        iss_parse_duration(&d, o->within, "--expiring-within");
+        l.horizon = time_add_duration(l.now, d);
+    }
+    registry *reg = iss_open_registry(o);
+    api_err e = registry_foreach(reg, iss_list_one, &l);
+    registry_close(reg);
+    if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot read the registry: %s", api_strerror(e));
+    if (l.json)
+        printf("%s]\n", l.count ? "" : "[");
+    else
+        fprintf(stderr, "%zu attestations\n", l.count);
+    return ISS_EXIT_OK;
+}
