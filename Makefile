@@ -6,6 +6,7 @@
 #   make asan       the sanitizer build, in build/asan/bin
 #   make fuzz       the libFuzzer targets, run for FUZZ_SECONDS each (default 300)
 #   make bench      the benchmarks
+#   make vectors    docs/vectors/*.json written again by their generators (tests/vectors/)
 #   make check-layers  every include line against the map of docs/architecture.md
 #   make deps       installs the Debian packages (with sudo when not root)
 #   V=1             shows the full compiler commands
@@ -55,7 +56,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak web check-layers
+.PHONY: all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak web check-layers vectors
 .DEFAULT_GOAL := all
 
 all: check-deps $(TOOL_BINS) web
@@ -110,6 +111,24 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH $@"
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $^ $(LIBS) $(LDFLAGS) -o $@
+
+# The published test vectors (docs/vectors/): each file is written by a program of its own,
+# tests/vectors/gen_*.c. test_vectors and test_bundle_vectors check the committed files and run
+# the programs (built with them) to see that they still write those files byte for byte;
+# `make vectors` writes the files again.
+VECTOR_GENS := $(BUILD)/vectors/gen_attestations $(BUILD)/vectors/gen_bundle
+
+$(BUILD)/vectors/%: tests/vectors/%.c $(TEST_SUPPORT_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@echo "  GEN   $@"
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $^ $(LIBS) $(LDFLAGS) -o $@
+
+$(BUILD)/tests/test_vectors: | $(BUILD)/vectors/gen_attestations
+$(BUILD)/tests/test_bundle_vectors: | $(BUILD)/vectors/gen_bundle
+
+vectors: check-deps $(VECTOR_GENS)
+	$(BUILD)/vectors/gen_attestations docs/vectors/attestations.json
+	$(BUILD)/vectors/gen_bundle docs/vectors/bundle.json
 
 tests-build: all $(UNIT_BINS)
 

@@ -778,16 +778,16 @@ static void test_cti_hex(void **state)
     (void)state;
     char hex[2 * CLAIMS_CTI_LEN + 1];
     claims_cti_hex(hex, testkit_cti);
-    assert_string_equal(hex, "3f8a01c25d9017e46b22a90c");
+    assert_string_equal(hex, TESTKIT_CTI_HEX); /* "a0a1a2a3a4a5a6a7a8a9aaab" */
     uint8_t cti[CLAIMS_CTI_LEN];
     assert_int_equal(claims_cti_parse(cti, hex), 0);
     assert_memory_equal(cti, testkit_cti, CLAIMS_CTI_LEN);
-    assert_int_equal(claims_cti_parse(cti, "3F8A01C25D9017E46B22A90C"), 0);
+    assert_int_equal(claims_cti_parse(cti, "A0A1A2A3A4A5A6A7A8A9AAAB"), 0);
     assert_memory_equal(cti, testkit_cti, CLAIMS_CTI_LEN);
-    assert_int_equal(claims_cti_parse(cti, "3f8a01c25d9017e46b22a90"), -1);
-    assert_int_equal(claims_cti_parse(cti, "3f8a01c25d9017e46b22a90c0"), -1);
-    assert_int_equal(claims_cti_parse(cti, "3f8a01c25d9017e46b22a90g"), -1);
-    assert_int_equal(claims_cti_parse(cti, " f8a01c25d9017e46b22a90c"), -1);
+    assert_int_equal(claims_cti_parse(cti, "a0a1a2a3a4a5a6a7a8a9aaa"), -1);
+    assert_int_equal(claims_cti_parse(cti, "a0a1a2a3a4a5a6a7a8a9aaab0"), -1);
+    assert_int_equal(claims_cti_parse(cti, "a0a1a2a3a4a5a6a7a8a9aaag"), -1);
+    assert_int_equal(claims_cti_parse(cti, " 0a1a2a3a4a5a6a7a8a9aaab"), -1);
     assert_int_equal(claims_cti_parse(cti, ""), -1);
     assert_int_equal(claims_cti_parse(cti, NULL), -1);
 }

@@ -1,5 +1,6 @@
 /*
- * testkit.c: the shared inputs of the format tests (see testkit.h).
+ * testkit.c: keys, the example attestation, trust lists, forged envelopes,
+ * temporary folders, time (see testkit.h).
  *
  * Everything is deterministic: fixed seeds, a fixed attestation, a fixed
  * trust list. The forging helpers bypass the library's writers on purpose
@@ -9,19 +10,47 @@
  */
 #include "tests/unit/testkit.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include "common/b64url.h"
+#include "common/bytes.h"
+#include "common/fs.h"
 #include "common/time.h"
 #include "qr/b45.h"
 #include "qr/cbw.h"
 #include "qr/qrtext.h"
 
-const uint8_t testkit_cti[CLAIMS_CTI_LEN] = {0x3f, 0x8a, 0x01, 0xc2, 0x5d, 0x90,
-                                             0x17, 0xe4, 0x6b, 0x22, 0xa9, 0x0c};
+void testkit_die(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("testkit: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    abort();
+}
+
+void *testkit_malloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) testkit_die("out of memory (%zu bytes)", n);
+    return p;
+}
+
+const uint8_t testkit_cti[CLAIMS_CTI_LEN] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5,
+                                             0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab};
 
 void testkit_key_from_seed(testkit_key *k, uint8_t seed_byte)
 {
@@ -62,7 +91,7 @@ void testkit_claims(api_claims *c)
     c->nbf = time_paris_start_of_day(2026, 9, 15);
     c->exp = time_paris_end_of_day(2026, 12, 15);
     memcpy(c->cti, testkit_cti, CLAIMS_CTI_LEN);
-    c->status_idx = 12345;
+    c->status_idx = TESTKIT_STATUS_IDX;
     strcpy(c->status_uri, "/feed/v1/FR-75/snapshot");
     c->v = 1;
     strcpy(c->fn, "DIALLO");
@@ -256,6 +285,137 @@ size_t testkit_qr_zlib(char *out, size_t cap, const uint8_t *bytes, size_t len, 
     if (compress2(z, &zlen, bytes, (uLong)len, level) == Z_OK) n = testkit_qr_raw(out, cap, z, zlen);
     free(z);
     return n;
+}
+
+/* ---- hex and base64url ---- */
+
+char *testkit_hex(const uint8_t *p, size_t n)
+{
+    return bytes_to_hex(testkit_malloc(2 * n + 1), p, n);
+}
+
+char *testkit_b64(const uint8_t *p, size_t n)
+{
+    size_t cap = b64url_encoded_size(n);
+    char *s = testkit_malloc(cap);
+    if (b64url_encode(s, cap, p, n) != 0) testkit_die("b64url_encode of %zu bytes", n);
+    return s;
+}
+
+int testkit_unb64(uint8_t **out, size_t *len, const char *s)
+{
+    size_t n = strlen(s), cap = n * 3 / 4 + 3;
+    const char *end;
+    *out = testkit_malloc(cap);
+    if (sodium_base642bin(*out, cap, s, n, NULL, len, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        end != s + n) {
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- temporary folders ---- */
+
+int testkit_tmpdir_in(char dir[TESTKIT_DIR_MAX], const char *parent, const char *name)
+{
+    int n = snprintf(dir, TESTKIT_DIR_MAX, "%s/%s.XXXXXX", parent, name);
+    if (n < 0 || n >= TESTKIT_DIR_MAX || !mkdtemp(dir)) {
+        dir[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+int testkit_tmpdir(char dir[TESTKIT_DIR_MAX], const char *name)
+{
+    const char *tmp = getenv("TMPDIR");
+    return testkit_tmpdir_in(dir, tmp && *tmp ? tmp : "/tmp", name);
+}
+
+int testkit_tmpdir_remove(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int rc = 0;
+    if (d) {
+        struct dirent *de;
+        char path[4096];
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+            int n = snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            struct stat st;
+            if (n < 0 || (size_t)n >= sizeof path)
+                rc = -1;
+            else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+                rc |= testkit_tmpdir_remove(path);
+            else if (unlink(path) != 0)
+                rc = -1;
+        }
+        closedir(d);
+    }
+    if (rmdir(dir) != 0) rc = -1;
+    return rc;
+}
+
+/* ---- the source tree and the vector generators ---- */
+
+api_err testkit_source_read(uint8_t **data, size_t *len, const char *rel, size_t max)
+{
+    const char *root = getenv("API_SOURCE_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", root && *root ? root : "..", rel);
+    api_err e = fs_read_file(data, len, path, max);
+    if (e != API_OK) e = fs_read_file(data, len, rel, max);
+    return e;
+}
+
+int testkit_run_generator(const char *name, const char *out)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return -1;
+    exe[n] = '\0';
+    for (int up = 0; up < 2; up++) { /* $BUILD/tests/test_x -> $BUILD */
+        char *slash = strrchr(exe, '/');
+        if (!slash) return -1;
+        *slash = '\0';
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/vectors/%s", exe, name);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        char *args[] = {(char *)name, (char *)out, NULL};
+        execv(path, args);
+        fprintf(stderr, "testkit: cannot run %s\n", path);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* ---- time and waits ---- */
+
+int64_t testkit_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int testkit_wait_until(int (*done)(void *arg), void *arg, int64_t bound_ms)
+{
+    int64_t end = testkit_now_ms() + bound_ms;
+    for (;;) {
+        if (done(arg)) return 0;
+        if (testkit_now_ms() >= end) return done(arg) ? 0 : -1;
+        struct timespec pause = {0, 1000000};
+        while (nanosleep(&pause, &pause) != 0 && errno == EINTR) {}
+    }
 }
 
 uint64_t testkit_rand(uint64_t *state)
