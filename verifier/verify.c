@@ -40,6 +40,11 @@ static void verify_set(verify_result *r, verdict v, const char *reason)
     r->reason = reason;
 }
 
+int verify_status_fresh(const verify_status *st, int64_t now, int64_t max_staleness)
+{
+    return max_staleness > 0 ? now - st->as_of <= max_staleness : st->fresh;
+}
+
 /* Steps 9 to 13, once the attestation is authentic. */
 static void verify_status_and_dates(verify_result *r, const verify_ctx *ctx)
 {
@@ -54,7 +59,6 @@ static void verify_status_and_dates(verify_result *r, const verify_ctx *ctx)
         }
         have_status = st.held;
     }
-    if (have_status && ctx->max_staleness > 0) st.fresh = ctx->now - st.as_of <= ctx->max_staleness;
     r->status_checked = have_status;
     r->status_as_of = have_status ? st.as_of : 0;
     r->status = have_status ? st.status : STATUS_VALID;
@@ -88,7 +92,7 @@ static void verify_status_and_dates(verify_result *r, const verify_ctx *ctx)
         verify_set(r, VERDICT_STATUS_UNKNOWN, "no_status");
         return;
     }
-    if (have_status && !st.fresh) {
+    if (have_status && !verify_status_fresh(&st, ctx->now, ctx->max_staleness)) {
         verify_set(r, VERDICT_STATUS_UNKNOWN, "status_stale");
         return;
     }
