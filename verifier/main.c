@@ -303,7 +303,6 @@ static int ver_cmd_verify(const void *opts)
         ctx.status_fn = replica_status;
         ctx.status_arg = r;
         ctx.max_staleness = ver_staleness(o);
-        replica_set_policy(r, ctx.max_staleness, ctx.now);
     } else {
         ver_load_trust_file(&tl, o);
     }

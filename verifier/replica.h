@@ -10,6 +10,15 @@
  * transaction: after a crash the replica holds the state before or after
  * the batch, never between. Rollbacks and forks are refused, reported and
  * counted; the previous state is kept.
+ *
+ * The replica reports facts: the status held and the signed_at of the
+ * checkpoint it comes from. Whether that is fresh enough is decided by the
+ * verification alone (verify_ctx.max_staleness, verify.h).
+ *
+ * Its files, behind this header (replica_int.h is their private one):
+ * replica_records.c (the databases and their records), replica_trust.c
+ * (the trust list), replica_sync.c (the sync of the feeds), replica_read.c
+ * (what readers are told).
  */
 #ifndef API_REPLICA_H
 #define API_REPLICA_H
@@ -24,10 +33,12 @@
 #include "qr/trust.h"
 #include "verifier/verify.h"
 
-#define REPLICA_MAP_SIZE (8ull << 30)
-#define REPLICA_DEFAULT_MAX_STALENESS (24 * 3600)
+#define REPLICA_MAP_SIZE       (8ull << 30)
 #define REPLICA_MAX_CLOCK_SKEW 300 /* a checkpoint signed more than this in the future is refused */
-#define REPLICA_MAX_SOURCES 16
+#define REPLICA_MAX_SOURCES    16
+
+/* The verification's default bound on staleness (verify.h), by the name its callers still use. */
+#define REPLICA_DEFAULT_MAX_STALENESS VERIFY_DEFAULT_MAX_STALENESS
 
 typedef struct replica replica;
 
@@ -49,19 +60,23 @@ api_err replica_offer_trust(replica *r, const uint8_t *cose, size_t len, const u
 /* The held trust list, decoded (the caller trust_free()s it); API_ERR_NOT_FOUND if none. */
 api_err replica_trust(replica *r, trust_list *tl);
 
-/* Fetches url into *body (malloc'd), *len, and the HTTP status; API_ERR_IO when unreachable. */
+/*
+ * Fetches url into *body (malloc'd), *len, and the HTTP status; API_ERR_IO
+ * when unreachable. The sync asks for a path of the feed protocol at a
+ * source; syncer_get (syncer.h) joins the two into the url given here.
+ */
 typedef api_err (*replica_fetch_fn)(void *arg, const char *url, uint8_t **body, size_t *len, int *status);
 
 /* What one sync did for one issuer id. */
 typedef struct {
     char iss[CLAIMS_ISS_MAX];
-    int reached;            /* a source answered with a valid, consistent feed */
-    char source[256];       /* the base URL that served it */
+    int reached;      /* a source answered with a valid, consistent feed */
+    char source[256]; /* the base URL that served it */
     uint64_t seq_before, seq_after;
     int64_t checkpoint_signed_at;
-    int fork;               /* a fork was detected (and refused) */
-    int rollback;           /* an older checkpoint was offered (and refused) */
-    char error[256];        /* the last problem met, for the report */
+    int fork;        /* a fork was detected (and refused) */
+    int rollback;    /* an older checkpoint was offered (and refused) */
+    char error[256]; /* the last problem met, for the report */
 } replica_issuer_report;
 
 typedef struct {
@@ -82,24 +97,33 @@ typedef struct {
  * API_OK when every issuer was reached, API_ERR_IO otherwise (rep says
  * which were not).
  */
-api_err replica_sync(replica *r, const char *const *mirrors, size_t n_mirrors, replica_fetch_fn fetch, void *arg,
-                     int64_t now, FILE *log, replica_sync_report *rep);
+api_err replica_sync(replica *r, const char *const *mirrors, size_t n_mirrors, replica_fetch_fn fetch,
+                     void *arg, int64_t now, FILE *log, replica_sync_report *rep);
 
-/* Staleness policy used by replica_status (default 24 h) and the clock it compares with. */
-void replica_set_policy(replica *r, int64_t max_staleness, int64_t now);
-
-/* A verify_status_fn over the replica (arg = the replica). */
+/*
+ * A verify_status_fn over the replica (arg = the replica): whether the
+ * issuer's feed is held (a checkpoint of it), as_of (that checkpoint's
+ * signed_at), and the status and extension held for idx. It leaves `fresh`
+ * alone (0): freshness is the verification's to decide.
+ */
 int replica_status(void *arg, const trust_entry *entry, uint32_t idx, verify_status *out);
 
+/*
+ * Obsolete, does nothing: the replica has no staleness policy any more
+ * (see replica_status). Kept only until the last callers, in the tests'
+ * kit (tests/unit/testkit_vectors.c) and tests/bench/bench_feed.c, drop it.
+ */
+void replica_set_policy(replica *r, int64_t max_staleness, int64_t now);
+
 /* A feedsrv_get_fn over the replica (arg = the replica), to act as a mirror. */
-api_err replica_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t first, uint8_t **data, size_t *len,
-                         uint64_t *containing);
+api_err replica_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t first, uint8_t **data,
+                         size_t *len, uint64_t *containing);
 
 /* Counters for metrics and reports. */
 typedef struct {
-    uint64_t forks;            /* forks detected since the replica was created */
-    uint64_t rollbacks;        /* older trust lists or checkpoints refused */
-    uint64_t trust_seq;        /* seq of the held trust list */
+    uint64_t forks;     /* forks detected since the replica was created */
+    uint64_t rollbacks; /* older trust lists or checkpoints refused */
+    uint64_t trust_seq; /* seq of the held trust list */
 } replica_counters;
 
 api_err replica_get_counters(replica *r, replica_counters *c);
@@ -131,7 +155,8 @@ api_err replica_trust_signed(replica *r, uint8_t **cose, size_t *len, uint64_t *
  * call (data NULL, len 0: no snapshot is held). A nonzero return stops the
  * walk.
  */
-typedef int (*replica_export_fn)(void *arg, feedsrv_kind kind, const char *iss, const uint8_t *data, size_t len);
+typedef int (*replica_export_fn)(void *arg, feedsrv_kind kind, const char *iss, const uint8_t *data,
+                                 size_t len);
 
 /*
  * Walks, in one read transaction (a consistent view), what the offline

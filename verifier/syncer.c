@@ -1,7 +1,9 @@
 /*
  * syncer.c: glue between the replica, the HTTP client and the sources.
  *
- * The fetch function handed to replica_sync is httpc_get with the largest
+ * It owns the network side of a sync: the URLs (syncer_get joins a
+ * source's base URL and the path the replica asks for) and the fetch
+ * function handed to replica_sync, which is httpc_get with the largest
  * bound of any feed object; with mirrors_only it refuses every URL that is
  * not under a mirror, so a verifier can be made to depend on mirrors alone.
  * Nothing here decides trust: the replica checks every signature.
@@ -17,6 +19,20 @@
 typedef struct {
     const syncer_config *cfg;
 } syncer_fetch_ctx;
+
+int syncer_get(syncer_answer *a, replica_fetch_fn fetch, void *arg, const char *base, const char *path)
+{
+    char url[SYNCER_URL_MAX];
+    memset(a, 0, sizeof *a);
+    if (httpc_join(url, sizeof url, base, path) != 0) return -1;
+    a->err = fetch(arg, url, &a->body, &a->len, &a->status);
+    if (a->err != API_OK) {
+        free(a->body);
+        a->body = NULL;
+        a->len = 0;
+    }
+    return 0;
+}
 
 static api_err syncer_fetch(void *arg, const char *url, uint8_t **body, size_t *len, int *status)
 {

@@ -5,14 +5,16 @@
  * can be tampered with, and replicas serving each other as mirrors.
  *
  * Covers the first sync (snapshot + segments) and incremental syncs, the
- * status reaching replica_status, freshness, mirrors, every refusal
- * (forged, tampered, rolled back, forked, future, compromised, retired,
- * oversized, overshooting), the trust-list rules (rollback, next root, new
- * epoch), the segment lookup of a mirror, and crash consistency: a child
- * killed during a large sync leaves the state of a checkpoint boundary.
- * Last, the syncer over real sockets on 127.0.0.1: a source that trickles
- * its answers (all of them, or only its segments) is dropped at the
- * timeout and the next source serves.
+ * status reaching replica_status with the as_of that the verification
+ * judges freshness on, mirrors, every refusal (forged, tampered, rolled
+ * back, forked, future, compromised, retired, oversized, overshooting, a
+ * source URL too long), the trust-list rules (rollback, next root, new
+ * epoch), the segment lookup of a mirror, the layout on disk (records
+ * written by hand are read, records written are as documented), and crash
+ * consistency: a child killed during a large sync leaves the state of a
+ * checkpoint boundary. Last, the syncer over real sockets on 127.0.0.1: a
+ * source that trickles its answers (all of them, or only its segments) is
+ * dropped at the timeout and the next source serves.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
 #include "qr/feed.h"
 #include "http/httpc.h"
 #include "verifier/replica.h"
@@ -581,7 +584,6 @@ static void test_first_sync_snapshot_and_segments(void **state)
     assert_int_equal(p->seq_after, 30);
     assert_true(p->checkpoint_signed_at == T0);
     assert_int_equal(report_of(&rep, "FR-13")->seq_after, 10);
-    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 60);
     assert_model(r, &x->f75, 90, 140);
     assert_model(r, &x->f13, 490, 520);
     /* the snapshot held is served byte for byte */
@@ -624,7 +626,6 @@ static void test_incremental_sync(void **state)
     const replica_issuer_report *p = report_of(&rep, "FR-75");
     assert_int_equal(p->seq_before, 30);
     assert_int_equal(p->seq_after, 50);
-    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 200);
     assert_model(r, &x->f75, 90, 160);
     replica_close(r);
 }
@@ -635,11 +636,10 @@ static void test_status_values_reach_replica_status(void **state)
     replica *r = open_with_trust(x->dir, &x->fe);
     replica_sync_report rep;
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
-    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 60);
     verify_status st;
     status_of(r, "FR-75", 100, &st);
     assert_int_equal(st.held, 1);
-    assert_int_equal(st.fresh, 1);
+    assert_int_equal(verify_status_fresh(&st, T0 + 60, VERIFY_DEFAULT_MAX_STALENESS), 1);
     assert_true(st.as_of == T0);
     assert_int_equal(st.status, STATUS_REVOKED);
     status_of(r, "FR-75", 101, &st);
@@ -677,6 +677,7 @@ static void test_status_values_reach_replica_status(void **state)
     replica_close(r);
 }
 
+/* The replica reports as_of; whether that is fresh is the verification's to say (verify_status_fresh). */
 static void test_staleness(void **state)
 {
     fixture *x = *state;
@@ -684,27 +685,24 @@ static void test_staleness(void **state)
     replica_sync_report rep;
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
     verify_status st;
-    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 24 * 3600);
     status_of(r, "FR-75", 100, &st);
     assert_true(st.as_of == T0);
-    assert_int_equal(st.fresh, 1);
-    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 24 * 3600 + 1);
+    assert_int_equal(verify_status_fresh(&st, T0 + 24 * 3600, VERIFY_DEFAULT_MAX_STALENESS), 1);
     status_of(r, "FR-75", 100, &st);
-    assert_int_equal(st.fresh, 0);
+    assert_int_equal(verify_status_fresh(&st, T0 + 24 * 3600 + 1, VERIFY_DEFAULT_MAX_STALENESS), 0);
     assert_int_equal(st.held, 1);
     assert_int_equal(st.status, STATUS_REVOKED);
-    replica_set_policy(r, 3600, T0 + 3601);
     status_of(r, "FR-75", 100, &st);
-    assert_int_equal(st.fresh, 0);
+    assert_int_equal(verify_status_fresh(&st, T0 + 3601, 3600), 0);
     /* a new checkpoint makes it fresh again */
     tfeed_publish(&x->f75, &x->net, FEED75, T0 + 3600);
     assert_int_equal(sync_at(r, &x->net, T0 + 3601, &rep, NULL, 0), API_OK);
     status_of(r, "FR-75", 100, &st);
-    assert_int_equal(st.fresh, 1);
+    assert_int_equal(verify_status_fresh(&st, T0 + 3601, 3600), 1);
     assert_true(st.as_of == T0 + 3600);
     replica_close(r);
 
-    /* the default clock is the system's: a checkpoint two days old is stale */
+    /* at the system's time: a checkpoint two days old is stale by the default bound */
     char dir2[64];
     tmpdir_new(dir2);
     int64_t now = (int64_t)time(NULL);
@@ -715,9 +713,9 @@ static void test_staleness(void **state)
     r = open_with_trust(dir2, &x->fe);
     assert_int_equal(sync_at(r, &n2, now, &rep, NULL, 0), API_OK);
     status_of(r, "FR-75", 100, &st);
-    assert_int_equal(st.fresh, 0);
+    assert_int_equal(verify_status_fresh(&st, now, VERIFY_DEFAULT_MAX_STALENESS), 0);
     status_of(r, "FR-13", 500, &st);
-    assert_int_equal(st.fresh, 1);
+    assert_int_equal(verify_status_fresh(&st, now, VERIFY_DEFAULT_MAX_STALENESS), 1);
     replica_close(r);
     net_free(&n2);
     tmpdir_remove(dir2);
@@ -765,7 +763,6 @@ static void test_mirror_second_replica(void **state)
     assert_string_equal(report_of(&rep, "FR-13")->source, "http://mirror-a.test");
     assert_int_equal(held_seq(b, "FR-75"), 60);
     assert_int_equal(held_seq(b, "FR-13"), 10);
-    replica_set_policy(b, REPLICA_DEFAULT_MAX_STALENESS, T0 + 200);
     assert_model(b, &x->f75, 90, 170);
     assert_model(b, &x->f13, 490, 520);
     /* B re-serves the same bytes as A (it can be a mirror in turn) */
@@ -920,8 +917,8 @@ static void test_rollback_checkpoint_refused(void **state)
     replica_close(r);
 }
 
-/* Reads fork evidence straight from LMDB (the layout of replica.c): count and the offered checkpoint of the
- * last. */
+/* Reads fork evidence straight from LMDB (the layout of replica_int.h): count and the offered checkpoint of
+ * the last. */
 static size_t fork_evidence(const char *dir, const char *iss, uint8_t **offered, size_t *offered_len,
                             uint8_t **held, size_t *held_len)
 {
@@ -992,7 +989,6 @@ static void test_fork_detected(void **state)
     replica_counters c;
     assert_int_equal(replica_get_counters(r, &c), API_OK);
     assert_true(c.forks == 1);
-    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 200);
     assert_model(r, &x->f75, 90, 140); /* the old state */
     verify_status st;
     status_of(r, "FR-75", 700, &st);
@@ -1287,10 +1283,247 @@ static void test_new_epoch_drops_feed(void **state)
     tfeed_publish(&g, &x->net, FEED75, T0 + 40);
     assert_int_equal(sync_at(r, &x->net, T0 + 50, &rep, NULL, 0), API_OK);
     assert_int_equal(held_seq(r, "FR-75"), 10);
-    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 60);
     assert_model(r, &g, 90, 140); /* nothing of the old epoch is left */
     assert_model(r, &g, 590, 620);
     tfeed_free(&g);
+    replica_close(r);
+}
+
+/* ---- the layout on disk (replica_int.h), read and written by hand ---- */
+
+/* Opens the replica's environment in dir directly, as another build of the replica would. */
+static MDB_env *raw_open(const char *dir)
+{
+    MDB_env *env;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_set_mapsize(env, 64u << 20), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
+    return env;
+}
+
+static void raw_put(MDB_txn *txn, const char *db, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    MDB_dbi dbi;
+    assert_int_equal(mdb_dbi_open(txn, db, MDB_CREATE, &dbi), 0);
+    MDB_val k = {klen, (void *)(uintptr_t)key}, v = {vlen, (void *)(uintptr_t)val};
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+}
+
+/* The value of key in db (a copy, malloc'd), or NULL. */
+static uint8_t *raw_get(const char *dir, const char *db, const void *key, size_t klen, size_t *vlen)
+{
+    MDB_env *env = raw_open(dir);
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+    MDB_val k = {klen, (void *)(uintptr_t)key}, v;
+    uint8_t *out = NULL;
+    if (mdb_get(txn, dbi, &k, &v) == 0) {
+        out = malloc(v.mv_size + 1);
+        assert_non_null(out);
+        memcpy(out, v.mv_data, v.mv_size);
+        *vlen = v.mv_size;
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return out;
+}
+
+/* "iss\0" and a big-endian u32 or u64: the keys of status, segments and forks. */
+static size_t raw_key(uint8_t *k, const char *iss, uint64_t v, int width)
+{
+    size_t n = strlen(iss) + 1;
+    memcpy(k, iss, n);
+    if (width == 4)
+        bytes_put_be32(k + n, (uint32_t)v);
+    else
+        bytes_put_be64(k + n, v);
+    return n + (size_t)width;
+}
+
+/* A replica whose records an earlier build wrote, byte by byte as replica_int.h lays them out, still reads.
+ */
+static void test_layout_written_before(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_close(r);
+    uint8_t *cp;
+    size_t cp_len;
+    tfeed_checkpoint_with(&x->f75, T0, NULL, &cp, &cp_len);
+
+    MDB_env *env = raw_open(x->dir);
+    MDB_txn *txn;
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    /* issuers: version | epoch | seq | head | flags | checkpoint seq | signed_at | snapshot seq | checkpoint
+     */
+    uint8_t held[74 + FEED_MAX_CHECKPOINT_COSE];
+    memset(held, 0, sizeof held);
+    held[0] = 1;
+    bytes_put_be64(held + 1, 1);
+    bytes_put_be64(held + 9, 30);
+    memcpy(held + 17, x->f75.head, FEED_HEAD_LEN);
+    held[49] = 1;
+    bytes_put_be64(held + 50, 30);
+    bytes_put_be64(held + 58, (uint64_t)T0);
+    bytes_put_be64(held + 66, 0);
+    memcpy(held + 74, cp, cp_len);
+    raw_put(txn, "issuers", "FR-75", 5, held, 74 + cp_len);
+    /* status: status | extension end */
+    uint8_t k[64], v[9];
+    v[0] = STATUS_REVOKED;
+    bytes_put_be64(v + 1, 0);
+    raw_put(txn, "status", k, raw_key(k, "FR-75", 100, 4), v, 9);
+    v[0] = STATUS_SUSPENDED;
+    bytes_put_be64(v + 1, (uint64_t)(T0 + 60 * DAY));
+    raw_put(txn, "status", k, raw_key(k, "FR-75", 105, 4), v, 9);
+    /* segments: event count | COSE bytes */
+    uint8_t *seg = malloc(4 + x->f75.segs[0].len);
+    assert_non_null(seg);
+    bytes_put_be32(seg, 10);
+    memcpy(seg + 4, x->f75.segs[0].cose, x->f75.segs[0].len);
+    raw_put(txn, "segments", k, raw_key(k, "FR-75", 1, 8), seg, 4 + x->f75.segs[0].len);
+    free(seg);
+    uint8_t n[8];
+    bytes_put_be64(n, 2);
+    raw_put(txn, "meta", "forks", 5, n, 8);
+    bytes_put_be64(n, 3);
+    raw_put(txn, "meta", "rollbacks", 9, n, 8);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    assert_int_equal(replica_open(&r, x->dir), API_OK);
+    verify_status st;
+    status_of(r, "FR-75", 100, &st);
+    assert_int_equal(st.held, 1);
+    assert_true(st.as_of == T0);
+    assert_int_equal(st.status, STATUS_REVOKED);
+    assert_true(st.extended_until == 0);
+    status_of(r, "FR-75", 105, &st);
+    assert_int_equal(st.status, STATUS_SUSPENDED);
+    assert_true(st.extended_until == T0 + 60 * DAY);
+    status_of(r, "FR-75", 101, &st);
+    assert_int_equal(st.status, STATUS_VALID);
+    assert_true(st.extended_until == 0);
+    uint64_t seq;
+    int64_t at;
+    assert_int_equal(replica_issuer_state(r, "FR-75", &seq, &at), API_OK);
+    assert_int_equal(seq, 30);
+    assert_true(at == T0);
+    uint8_t *data;
+    size_t len;
+    uint64_t containing;
+    assert_int_equal(replica_feed_get(r, FEEDSRV_CHECKPOINT, "FR-75", 0, &data, &len, &containing), API_OK);
+    assert_int_equal(len, cp_len);
+    assert_memory_equal(data, cp, len);
+    free(data);
+    assert_int_equal(replica_feed_get(r, FEEDSRV_SEGMENT, "FR-75", 1, &data, &len, &containing), API_OK);
+    assert_int_equal(len, x->f75.segs[0].len);
+    assert_memory_equal(data, x->f75.segs[0].cose, len);
+    free(data);
+    assert_int_equal(replica_feed_get(r, FEEDSRV_SEGMENT, "FR-75", 7, &data, &len, &containing),
+                     API_ERR_NOT_FOUND);
+    assert_int_equal(containing, 1);
+    replica_counters c;
+    assert_int_equal(replica_get_counters(r, &c), API_OK);
+    assert_true(c.forks == 2 && c.rollbacks == 3 && c.trust_seq == x->fe.tl.seq);
+    /* and a sync goes on from there (the source has nothing newer) */
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    assert_int_equal(report_of(&rep, "FR-75")->seq_before, 30);
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    replica_close(r);
+    free(cp);
+}
+
+/* What a sync writes is the layout of replica_int.h, byte for byte. */
+static void test_layout_written_now(void **state)
+{
+    fixture *x = *state;
+    tfeed_publish_snapshot(&x->f75, &x->net, FEED75, T0 - 10);
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    replica_close(r);
+    char url[320];
+    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    const net_obj *cp = net_find(&x->net, url);
+
+    size_t len;
+    uint8_t *p = raw_get(x->dir, "issuers", "FR-75", 5, &len);
+    assert_non_null(p);
+    assert_int_equal(len, 74 + cp->len);
+    assert_int_equal(p[0], 1);                /* version */
+    assert_true(bytes_get_be64(p + 1) == 1);  /* epoch */
+    assert_true(bytes_get_be64(p + 9) == 30); /* seq */
+    assert_memory_equal(p + 17, x->f75.head, FEED_HEAD_LEN);
+    assert_int_equal(p[49], 1 | 2);                      /* a checkpoint and a snapshot held */
+    assert_true(bytes_get_be64(p + 50) == 30);           /* checkpoint seq */
+    assert_true(bytes_get_be64(p + 58) == (uint64_t)T0); /* its signed_at */
+    assert_true(bytes_get_be64(p + 66) == 30);           /* snapshot seq */
+    assert_memory_equal(p + 74, cp->body, cp->len);
+    free(p);
+    /* FR-13 replayed its one segment: no snapshot, the segment kept with its count */
+    p = raw_get(x->dir, "issuers", "FR-13", 5, &len);
+    assert_non_null(p);
+    assert_int_equal(p[49], 1);
+    free(p);
+    uint8_t k[64];
+    p = raw_get(x->dir, "segments", k, raw_key(k, "FR-13", 1, 8), &len);
+    assert_non_null(p);
+    assert_int_equal(len, 4 + x->f13.segs[0].len);
+    assert_int_equal(p[0] | p[1] | p[2], 0);
+    assert_int_equal(p[3], 10);
+    assert_memory_equal(p + 4, x->f13.segs[0].cose, x->f13.segs[0].len);
+    free(p);
+    /* status: revoked 100, extended 103 (valid), nothing for 104 (valid again, never extended) */
+    p = raw_get(x->dir, "status", k, raw_key(k, "FR-75", 100, 4), &len);
+    assert_non_null(p);
+    assert_int_equal(len, 9);
+    assert_int_equal(p[0], STATUS_REVOKED);
+    assert_true(bytes_get_be64(p + 1) == 0);
+    free(p);
+    p = raw_get(x->dir, "status", k, raw_key(k, "FR-75", 103, 4), &len);
+    assert_non_null(p);
+    assert_int_equal(p[0], STATUS_VALID);
+    assert_true(bytes_get_be64(p + 1) == (uint64_t)(T0 + 120 * DAY));
+    free(p);
+    assert_null(raw_get(x->dir, "status", k, raw_key(k, "FR-75", 104, 4), &len));
+    p = raw_get(x->dir, "meta", "trust_seq", 9, &len);
+    assert_non_null(p);
+    assert_int_equal(len, 8);
+    assert_true(bytes_get_be64(p) == x->fe.tl.seq);
+    free(p);
+    p = raw_get(x->dir, "snapshots", "FR-75", 5, &len);
+    assert_non_null(p);
+    url_of(url, sizeof url, FEED75, "FR-75", "snapshot");
+    assert_int_equal(len, net_find(&x->net, url)->len);
+    free(p);
+}
+
+/* A source whose URL would be too long is a failed source (the syncer builds URLs, and refuses this one). */
+static void test_source_url_too_long(void **state)
+{
+    fixture *x = *state;
+    char mirror[400];
+    snprintf(mirror, sizeof mirror, "http://%0*d.test", 380, 0);
+    net_down(&x->net, FEED75);
+    const char *mirrors[] = {mirror};
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    size_t before = x->net.fetches;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, mirrors, 1), API_ERR_IO);
+    const replica_issuer_report *p = report_of(&rep, "FR-75");
+    assert_int_equal(p->reached, 0);
+    assert_non_null(strstr(p->error, "checkpoint: URL too long"));
+    assert_int_equal(report_of(&rep, "FR-13")->reached, 1);
+    assert_int_equal(x->net.fetches - before,
+                     1 + 3); /* FR-75's feed (down); FR-13's checkpoint, snapshot, segment */
+    syncer_answer a;
+    assert_int_equal(syncer_get(&a, net_fetch, &x->net, mirror, "/feed/v1/FR-75/checkpoint"), -1);
+    assert_null(a.body);
     replica_close(r);
 }
 
@@ -1351,7 +1584,6 @@ static void test_unreachable_issuer_with_mirror(void **state)
     assert_string_equal(p->source, "http://mirror-1.test/base/");
     assert_int_equal(p->seq_after, 30);
     assert_string_equal(report_of(&rep, "FR-13")->source, FEED13);
-    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 60);
     assert_model(r, &x->f75, 90, 140);
     replica_close(r);
 }
@@ -1467,7 +1699,6 @@ static void test_batch_bound(void **state)
     free(data);
     assert_int_equal(sync_at(r, &x->net, T0 + 20, &rep, NULL, 0), API_OK);
     assert_int_equal(held_seq(r, "FR-13"), 205);
-    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 60);
     assert_model(r, &g, 0, 210);
     tfeed_free(&g);
     replica_close(r);
@@ -1880,7 +2111,6 @@ static void sync_past_stalled_source(fixture *x, const char *trickle)
     assert_non_null(strstr(buf, "unreachable (io)"));
     assert_int_equal(held_seq(r, "FR-75"), x->f75.seq);
     assert_int_equal(held_seq(r, "FR-13"), x->f13.seq);
-    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, T0 + 60);
     assert_model(r, &x->f75, 90, 140);
     assert_model(r, &x->f13, 490, 520);
     free(buf);
@@ -1918,6 +2148,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_compromised_key_refused, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_retired_key, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_new_epoch_drops_feed, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_layout_written_before, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_layout_written_now, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_source_url_too_long, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_segment_not_at_boundary, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_issuer_with_mirror, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_unreached_issuer_is_io, fixture_setup, fixture_teardown),

@@ -122,11 +122,10 @@ static int service_parts_make(service_parts *p, replica *r, const service_config
     return 0;
 }
 
-/* Every 200 ms, on the main thread: the freshness policy, and the access log after SIGHUP. */
+/* Every 200 ms, on the main thread: the access log reopened after SIGHUP. */
 static void service_tick(void *arg, int reopen)
 {
     service_state *s = arg;
-    replica_set_policy(s->r, s->cfg->max_staleness, cli_now());
     if (reopen && accesslog_reopen(s->log) != API_OK)
         fprintf(stderr, "%s: cannot reopen the access log %s\n", cli_program(), s->cfg->access_log);
 }
