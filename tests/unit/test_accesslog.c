@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/testkit.h"
 #include "verifier/service/accesslog.h"
 #include "verifier/service/metrics.h"
 
@@ -81,9 +82,8 @@ static void test_line_keyed_batch(void **state)
 static void test_file(void **state)
 {
     (void)state;
-    char dir[64], path[96], rotated[96];
-    snprintf(dir, sizeof dir, "%s/api-accesslog.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(dir));
+    char dir[TESTKIT_DIR_MAX], path[TESTKIT_DIR_MAX + 32], rotated[TESTKIT_DIR_MAX + 32];
+    assert_int_equal(testkit_tmpdir(dir, "api-accesslog"), 0);
     snprintf(path, sizeof path, "%s/access.log", dir);
     snprintf(rotated, sizeof rotated, "%s/access.log.1", dir);
     accesslog *l;
@@ -108,9 +108,7 @@ static void test_file(void **state)
     while ((c = fgetc(f)) != EOF) lines += c == '\n';
     fclose(f);
     assert_int_equal(lines, 1);
-    remove(path);
-    remove(rotated);
-    rmdir(dir);
+    assert_int_equal(testkit_tmpdir_remove(dir), 0);
     assert_int_equal(accesslog_open(&l, "/nonexistent-folder/x.log"), API_ERR_IO);
 }
 

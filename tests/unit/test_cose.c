@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "common/bytes.h"
 #include "qr/cose.h"
 #include "tests/unit/testkit.h"
 
@@ -146,10 +147,7 @@ static void test_round_trip_large(void **state)
     assert_non_null(payload);
     /* a byte string of n - 5 bytes: valid CBOR, far over the small Sig_structure buffer */
     payload[0] = 0x5a;
-    payload[1] = (uint8_t)((n - 5) >> 24);
-    payload[2] = (uint8_t)((n - 5) >> 16);
-    payload[3] = (uint8_t)((n - 5) >> 8);
-    payload[4] = (uint8_t)(n - 5);
+    bytes_put_be32(payload + 1, (uint32_t)(n - 5));
     for (size_t i = 5; i < n; i++) payload[i] = (uint8_t)(i * 31);
     uint8_t *cose = NULL;
     size_t cose_len = 0;

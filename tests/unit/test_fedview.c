@@ -5,7 +5,6 @@
  * (replica_version) in the format of docs/federation.md; and both handed
  * to many threads while the replica changes.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,24 +24,8 @@
 #include "verifier/replica.h"
 #include "tests/unit/testkit.h"
 
-static void tmpdir_remove(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *de;
-        char path[512];
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            remove(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 typedef struct {
-    char dir[64];
+    char dir[TESTKIT_DIR_MAX];
     replica *r;
     fedview *fv;
     testkit_key root;
@@ -52,8 +35,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     if (!f) return -1;
-    snprintf(f->dir, sizeof f->dir, "%s/api-fedview.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(f->dir)) return -1;
+    if (testkit_tmpdir(f->dir, "api-fedview") != 0) return -1;
     testkit_root(&f->root);
     if (replica_open(&f->r, f->dir) != API_OK) return -1;
     if (fedview_new(&f->fv, f->r, f->root.pk) != API_OK) return -1;
@@ -66,7 +48,7 @@ static int teardown(void **state)
     fixture *f = *state;
     fedview_free(f->fv);
     replica_close(f->r);
-    tmpdir_remove(f->dir);
+    testkit_tmpdir_remove(f->dir);
     free(f);
     return 0;
 }
@@ -209,7 +191,7 @@ static void test_bundle(void **state)
 typedef struct {
     fedview *fv;
     atomic_int *stop;
-    int seen;
+    atomic_int seen;
 } reader_arg;
 
 static void *reader(void *p)
@@ -219,7 +201,7 @@ static void *reader(void *p)
         fedview_trust *t = fedview_trust_get(a->fv);
         if (t) {
             if (t->tl.n != 2 || t->json->len == 0) fail_msg("a torn trust view");
-            a->seen++;
+            atomic_fetch_add(&a->seen, 1);
             fedview_trust_put(t);
         }
         api_err e;
@@ -232,6 +214,15 @@ static void *reader(void *p)
     return NULL;
 }
 
+/* The four readers took a trust view, between them. */
+static int readers_saw_a_view(void *p)
+{
+    reader_arg *args = p;
+    int seen = 0;
+    for (int i = 0; i < 4; i++) seen += atomic_load(&args[i].seen);
+    return seen > 0;
+}
+
 static void test_threads(void **state)
 {
     fixture *f = *state;
@@ -240,19 +231,22 @@ static void test_threads(void **state)
     pthread_t t[4];
     reader_arg args[4];
     for (int i = 0; i < 4; i++) {
-        args[i] = (reader_arg){f->fv, &stop, 0};
+        args[i].fv = f->fv;
+        args[i].stop = &stop;
+        atomic_init(&args[i].seen, 0);
         assert_int_equal(pthread_create(&t[i], NULL, reader, &args[i]), 0);
     }
     size_t len;
     for (uint64_t seq = 10; seq < 40; seq++) {
         free(offer(f, seq, &len));
-        usleep(2000);
+        usleep(2000); /* spreads the changes among the reads */
     }
+    (void)testkit_wait_until(readers_saw_a_view, args, TESTKIT_BOUND_MS); /* however slow the machine */
     atomic_store(&stop, 1);
     int seen = 0;
     for (int i = 0; i < 4; i++) {
         pthread_join(t[i], NULL);
-        seen += args[i].seen;
+        seen += atomic_load(&args[i].seen);
     }
     print_message("trust views taken: %d\n", seen);
     assert_true(seen > 0);

@@ -6,7 +6,6 @@
  * secrets survive a reopen; organisations are checked; the access log's
  * hashes are keyed; many threads may check while keys change.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -23,32 +22,11 @@
 #include <sodium.h>
 
 #include "common/b64url.h"
+#include "tests/unit/testkit.h"
 #include "verifier/service/keystore.h"
 
-static void tmpdir_new(char dir[64])
-{
-    snprintf(dir, 64, "%s/api-keystore.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(dir));
-}
-
-static void tmpdir_remove(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *de;
-        char path[512];
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            remove(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 typedef struct {
-    char dir[64];
+    char dir[TESTKIT_DIR_MAX];
     keystore *ks;
 } fixture;
 
@@ -56,7 +34,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     if (!f) return -1;
-    tmpdir_new(f->dir);
+    if (testkit_tmpdir(f->dir, "api-keystore") != 0) return -1;
     if (keystore_open(&f->ks, f->dir) != API_OK) return -1;
     *state = f;
     return 0;
@@ -66,7 +44,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     keystore_close(f->ks);
-    tmpdir_remove(f->dir);
+    testkit_tmpdir_remove(f->dir);
     free(f);
     return 0;
 }
@@ -200,18 +178,18 @@ static void test_reopen_and_secrets(void **state)
     assert_string_equal(got.org, "Agence révoquée");
 
     /* another store: another log key and another salt */
-    char dir2[64];
-    tmpdir_new(dir2);
+    char dir2[TESTKIT_DIR_MAX];
+    assert_int_equal(testkit_tmpdir(dir2, "api-keystore"), 0);
     keystore *other;
     assert_int_equal(keystore_open(&other, dir2), API_OK);
     keystore_log_hash(other, h2, cti, sizeof cti);
     assert_memory_not_equal(h1, h2, sizeof h1);
     assert_int_equal(check(other, key, NULL), KEYSTORE_UNKNOWN);
     keystore_close(other);
-    tmpdir_remove(dir2);
+    assert_int_equal(testkit_tmpdir_remove(dir2), 0);
 
     /* the files are private, and hold neither the key text nor its secret bytes */
-    char path[128];
+    char path[TESTKIT_DIR_MAX + 16];
     struct stat st;
     assert_int_equal(stat(f->dir, &st), 0);
     snprintf(path, sizeof path, "%s/data.mdb", f->dir);
@@ -305,6 +283,7 @@ typedef struct {
     const char *key;
     int valid, revoked, other;
     keystore_check_result last;
+    atomic_int checks; /* done so far */
 } checker_arg;
 
 static atomic_int checkers_stop;
@@ -322,8 +301,27 @@ static void *checker(void *p)
         else
             a->other++;
         a->last = r;
+        atomic_fetch_add(&a->checks, 1);
     }
     return NULL;
+}
+
+/*
+ * Each checker finished a check that began after the revocation: when the
+ * count was read, at most one check was under way, so the second one
+ * after it began later (after[i] is that count + 2).
+ */
+typedef struct {
+    checker_arg *args;
+    const int *after;
+} checked_since;
+
+static int each_checked_since(void *p)
+{
+    const checked_since *c = p;
+    for (int i = 0; i < 6; i++)
+        if (atomic_load(&c->args[i].checks) < c->after[i]) return 0;
+    return 1;
 }
 
 static void test_threads(void **state)
@@ -338,6 +336,7 @@ static void test_threads(void **state)
     checker_arg args[6];
     for (int i = 0; i < 6; i++) {
         memset(&args[i], 0, sizeof args[i]);
+        atomic_init(&args[i].checks, 0);
         args[i].ks = f->ks;
         args[i].key = key;
         assert_int_equal(pthread_create(&t[i], NULL, checker, &args[i]), 0);
@@ -345,7 +344,10 @@ static void test_threads(void **state)
     for (int i = 0; i < 30; i++)
         assert_int_equal(keystore_add(writer, spare, NULL, "churn", KEYSTORE_BANK, 0, 2), API_OK);
     assert_int_equal(keystore_revoke(writer, rec.id, 3, NULL), API_OK);
-    usleep(20000);
+    int after[6];
+    for (int i = 0; i < 6; i++) after[i] = atomic_load(&args[i].checks) + 2;
+    checked_since since = {args, after};
+    (void)testkit_wait_until(each_checked_since, &since, TESTKIT_BOUND_MS); /* the asserts below say if not */
     atomic_store(&checkers_stop, 1);
     int valid = 0, revoked = 0, other = 0;
     for (int i = 0; i < 6; i++) {

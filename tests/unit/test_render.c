@@ -24,8 +24,10 @@
 #include <png.h>
 #include <zlib.h>
 
-#include "verifier/image.h"
+#include "common/bytes.h"
 #include "qr/render.h"
+#include "tests/unit/testkit.h"
+#include "verifier/image.h"
 
 #define TEXT_LEN 520
 #define ZBARIMG  "/usr/bin/zbarimg"
@@ -173,19 +175,6 @@ static void expect_gray_reads(const gray *g, const char *text)
     free(png);
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* ---- rendering ---- */
 
 static void test_png_render(void **state)
@@ -208,8 +197,8 @@ static void test_png_render(void **state)
     assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
     assert_memory_equal(png + 12, "IHDR", 4);
     uint32_t side = (uint32_t)(17 + 4 * version + 2 * o.margin) * (uint32_t)o.module_px;
-    assert_int_equal(be32(png + 16), side);
-    assert_int_equal(be32(png + 20), side);
+    assert_int_equal(bytes_get_be32(png + 16), side);
+    assert_int_equal(bytes_get_be32(png + 20), side);
     assert_int_equal(png[24], 1); /* bit depth */
     assert_int_equal(png[25], 0); /* grayscale */
 
@@ -509,9 +498,9 @@ static void test_zbarimg_referee(void **state)
     size_t len;
     assert_int_equal(render_png(&png, &len, NULL, text, NULL), API_OK);
 
-    char dir[] = "/tmp/test_render.XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[sizeof dir + 16];
+    char dir[TESTKIT_DIR_MAX];
+    assert_int_equal(testkit_tmpdir(dir, "api-render"), 0);
+    char path[TESTKIT_DIR_MAX + 16];
     snprintf(path, sizeof path, "%s/qr.png", dir);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
@@ -525,8 +514,7 @@ static void test_zbarimg_referee(void **state)
     size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
     int status = p ? pclose(p) : -1;
     out[n] = '\0';
-    unlink(path);
-    rmdir(dir);
+    assert_int_equal(testkit_tmpdir_remove(dir), 0);
 
     assert_int_equal(status, 0);
     if (n > 0 && out[n - 1] == '\n') out[--n] = '\0';
@@ -658,14 +646,14 @@ static void test_image_errors(void **state)
 
     /* A PNG header claiming 100000 x 100000 pixels (valid CRC). */
     memcpy(png + 16, "\0\0\0\0\0\0\0\0", 8);
-    put_be32(png + 16, 100000);
-    put_be32(png + 20, 100000);
-    put_be32(png + 29, (uint32_t)crc32(0, png + 12, 17));
+    bytes_put_be32(png + 16, 100000);
+    bytes_put_be32(png + 20, 100000);
+    bytes_put_be32(png + 29, (uint32_t)crc32(0, png + 12, 17));
     api_err e = image_read_qr(out, sizeof out, &outlen, png, len);
     assert_true(e == API_ERR_TOO_LARGE || e == API_ERR_IMAGE);
-    put_be32(png + 16, 7072); /* just over 50 megapixels */
-    put_be32(png + 20, 7072);
-    put_be32(png + 29, (uint32_t)crc32(0, png + 12, 17));
+    bytes_put_be32(png + 16, 7072); /* just over 50 megapixels */
+    bytes_put_be32(png + 20, 7072);
+    bytes_put_be32(png + 29, (uint32_t)crc32(0, png + 12, 17));
     assert_int_equal(image_read_qr(out, sizeof out, &outlen, png, len), API_ERR_TOO_LARGE);
 
     free(png);

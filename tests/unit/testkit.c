@@ -245,9 +245,8 @@ size_t testkit_cose_raw(uint8_t *out, size_t cap, int64_t tag, size_t nitems, co
     return cbw_finish(&w, &len) == API_OK ? len : 0;
 }
 
-size_t testkit_cose_signed_with_protected(uint8_t *out, size_t cap, const uint8_t *prot, size_t prot_len,
-                                          const uint8_t *payload, size_t payload_len,
-                                          const uint8_t sk[COSE_SK_LEN])
+size_t testkit_sig_structure(uint8_t **out, const uint8_t *prot, size_t prot_len, const uint8_t *payload,
+                             size_t payload_len)
 {
     cbw tbs;
     cbw_init_dynamic(&tbs, prot_len + payload_len + 64);
@@ -256,11 +255,24 @@ size_t testkit_cose_signed_with_protected(uint8_t *out, size_t cap, const uint8_
     cbw_bytes(&tbs, prot, prot_len);
     cbw_bytes(&tbs, NULL, 0);
     cbw_bytes(&tbs, payload, payload_len);
-    size_t tbs_len;
-    uint8_t sig[COSE_SIG_LEN];
-    int ok =
-        cbw_finish(&tbs, &tbs_len) == API_OK && crypto_sign_detached(sig, NULL, tbs.buf, tbs_len, sk) == 0;
-    cbw_free(&tbs);
+    size_t len;
+    if (cbw_finish(&tbs, &len) != API_OK) {
+        cbw_free(&tbs);
+        *out = NULL;
+        return 0;
+    }
+    *out = tbs.buf;
+    return len;
+}
+
+size_t testkit_cose_signed_with_protected(uint8_t *out, size_t cap, const uint8_t *prot, size_t prot_len,
+                                          const uint8_t *payload, size_t payload_len,
+                                          const uint8_t sk[COSE_SK_LEN])
+{
+    uint8_t *tbs, sig[COSE_SIG_LEN];
+    size_t tbs_len = testkit_sig_structure(&tbs, prot, prot_len, payload, payload_len);
+    int ok = tbs_len > 0 && crypto_sign_detached(sig, NULL, tbs, tbs_len, sk) == 0;
+    free(tbs);
     if (!ok) return 0;
     return testkit_cose_raw(out, cap, 18, 4, prot, prot_len, (const uint8_t *)"\xa0", 1, payload, payload_len,
                             sig, sizeof sig);

@@ -154,6 +154,14 @@ size_t testkit_cose_raw(uint8_t *out, size_t cap, int64_t tag, size_t nitems, co
                         size_t payload_len, const uint8_t *sig, size_t sig_len);
 
 /*
+ * The Sig_structure ["Signature1", prot, h'', payload] that a COSE_Sign1
+ * signs (RFC 9052 section 4.4), into a malloc'd buffer: its length, or 0.
+ * Written by hand, as qr/cose.c keeps its own to itself.
+ */
+size_t testkit_sig_structure(uint8_t **out, const uint8_t *prot, size_t prot_len, const uint8_t *payload,
+                             size_t payload_len);
+
+/*
  * A tagged COSE_Sign1 over the given protected bytes (any content, e.g. an
  * alg of -19 or -7) with a real Ed25519 signature of the Sig_structure by
  * sk. Returns the length or 0.

@@ -330,15 +330,12 @@ static size_t att_tbs(uint8_t *out, size_t cap, const uint8_t *cose, size_t n)
 {
     cose_sign1 msg;
     CHECK(cose_sign1_parse(&msg, cose, n, NULL) == API_OK);
-    cbw w;
-    cbw_init(&w, out, cap);
-    cbw_array(&w, 4);
-    cbw_text(&w, "Signature1");
-    cbw_bytes(&w, msg.protected_bytes, msg.protected_len);
-    cbw_bytes(&w, NULL, 0);
-    cbw_bytes(&w, msg.payload, msg.payload_len);
-    size_t len;
-    CHECK(cbw_finish(&w, &len) == API_OK);
+    uint8_t *tbs;
+    size_t len =
+        testkit_sig_structure(&tbs, msg.protected_bytes, msg.protected_len, msg.payload, msg.payload_len);
+    CHECK(len > 0 && len <= cap);
+    memcpy(out, tbs, len);
+    free(tbs);
     return len;
 }
 
