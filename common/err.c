@@ -58,8 +58,3 @@ const char *api_strerror(api_err e)
     const err_entry *x = err_find(e);
     return x ? x->text : "unknown error";
 }
-
-int api_err_is_malformed(api_err e)
-{
-    return (e >= API_ERR_PREFIX && e <= API_ERR_CLAIMS) || e == API_ERR_TOO_LARGE;
-}

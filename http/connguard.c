@@ -461,16 +461,6 @@ void connguard_answered(connguard_conn *c)
     if (c) connguard_set_phase(c, CONNGUARD_PHASE_HEAD, c->g->cfg.keep_alive_ms + c->g->cfg.head_timeout_ms);
 }
 
-void connguard_extend(connguard_conn *c, int64_t ms)
-{
-    if (!c || ms <= 0) return;
-    connguard *g = c->g;
-    int64_t until = connguard_now() + ms;
-    pthread_mutex_lock(&g->lock);
-    if (c->deadline < until) c->deadline = until;
-    pthread_mutex_unlock(&g->lock);
-}
-
 connguard_cut connguard_was_cut(const connguard_conn *c)
 {
     if (!c) return CONNGUARD_CUT_NONE;
@@ -489,11 +479,6 @@ int connguard_fd(const connguard_conn *c)
     int fd = c->fd;
     pthread_mutex_unlock(&g->lock);
     return fd;
-}
-
-const uint8_t *connguard_peer(const connguard_conn *c)
-{
-    return c ? c->addr : NULL;
 }
 
 void connguard_close(connguard_conn *c)

@@ -119,15 +119,11 @@ void connguard_body_done(connguard_conn *c);
 /* Its answer was sent and the connection stays open: waiting for the next head. */
 void connguard_answered(connguard_conn *c);
 
-/* Lengthens the current phase to at least ms from now (a handler that waits on purpose). */
-void connguard_extend(connguard_conn *c, int64_t ms);
-
 /* What the watcher did to this connection (CONNGUARD_CUT_NONE: nothing). */
 connguard_cut connguard_was_cut(const connguard_conn *c);
 
-/* The socket (-1 when it was not found) and the peer address, for the server's own use. */
+/* The socket (-1 when it was not found), for the server's own use. */
 int connguard_fd(const connguard_conn *c);
-const uint8_t *connguard_peer(const connguard_conn *c);
 
 /* Ends the watch; before the socket is closed. */
 void connguard_close(connguard_conn *c);

@@ -511,7 +511,8 @@ int httpd_port(httpd *h)
     return ports[0].port;
 }
 
-void httpd_stop(httpd *h)
+/* Stops listening and waits for the requests in progress. */
+static void httpd_stop(httpd *h)
 {
     if (!h || !h->ctx) return;
     mg_stop(h->ctx);
@@ -596,11 +597,6 @@ const char *httpd_path(const httpd_req *r)
     return r->path;
 }
 
-const char *httpd_query(const httpd_req *r)
-{
-    return r->query;
-}
-
 const char *httpd_header_get(const httpd_req *r, const char *name)
 {
     return r->conn ? mg_get_header(r->conn, name) : NULL;
@@ -609,19 +605,4 @@ const char *httpd_header_get(const httpd_req *r, const char *name)
 const uint8_t *httpd_client(const httpd_req *r)
 {
     return r->client;
-}
-
-const char *httpd_peer(const httpd_req *r)
-{
-    return r->ri ? r->ri->remote_addr : "";
-}
-
-int httpd_is_head(const httpd_req *r)
-{
-    return r->head;
-}
-
-long long httpd_content_length(const httpd_req *r)
-{
-    return r->content_length;
 }

@@ -26,7 +26,7 @@
  * What it must not own: any route's meaning, verdicts, keys, logs.
  *
  * Use: httpd_new, httpd_route for each route, httpd_start, httpd_run (or
- * your own loop), httpd_stop, httpd_free. Handlers run on CivetWeb's
+ * your own loop), httpd_free. Handlers run on CivetWeb's
  * worker threads, whose stacks are HTTPD_WORKER_STACK bytes: keep every
  * parse well inside it.
  */
@@ -136,8 +136,7 @@ int httpd_run(httpd *h, void (*tick)(void *arg, int reopen), void *arg, int tick
 /* The port the server listens on (the first, when several), or 0: for a server started on port 0. */
 int httpd_port(httpd *h);
 
-/* Stops listening, waits for the requests in progress. */
-void httpd_stop(httpd *h);
+/* Stops listening, waits for the requests in progress, and frees h. */
 void httpd_free(httpd *h);
 
 void httpd_stats_get(httpd *h, httpd_stats *out);
@@ -147,17 +146,10 @@ void httpd_stats_get(httpd *h, httpd_stats *out);
 const char *httpd_method(const httpd_req *r);
 /* The path, percent-decoded and checked (no control character, NUL, backslash, "//" or dot segment). */
 const char *httpd_path(const httpd_req *r);
-/* The query string as sent (checked printable ASCII), or NULL. */
-const char *httpd_query(const httpd_req *r);
 /* A request header (the first of that name), or NULL. */
 const char *httpd_header_get(const httpd_req *r, const char *name);
 /* The client's address: the TCP peer, or what a trusted proxy says in X-Forwarded-For. */
 const uint8_t *httpd_client(const httpd_req *r);
-/* The TCP peer's address as text. */
-const char *httpd_peer(const httpd_req *r);
-int httpd_is_head(const httpd_req *r);
-/* The declared body length: -1 for a chunked body, 0 without a body. */
-long long httpd_content_length(const httpd_req *r);
 
 /* ---- answers ---- */
 

@@ -217,7 +217,6 @@ static int httpd_gate_target(httpd_req *r)
             if ((unsigned char)q[i] <= 0x20 || (unsigned char)q[i] >= 0x7f)
                 return httpd_bad(r, &h->bad_target,
                                  "the query string holds a byte that is not printable ASCII");
-        r->query = q;
     }
     int st = httpd_decode_path(r->path, r->ri->local_uri_raw);
     switch (st) {

@@ -66,7 +66,6 @@ struct httpd_req {
     httpd_conn *hc;
     const char *method;
     char path[HTTPD_PATH_MAX + 1];
-    const char *query;
     uint8_t client[CLIENTADDR_LEN];
     int head; /* a HEAD request */
     int http10;

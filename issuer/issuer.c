@@ -18,7 +18,12 @@
 
 #define ISSUER_CONFIG_FILE "issuer.json"
 
-void issuer_status_uri(char *out, size_t cap, const char *id)
+/*
+ * The status list URI written in attestations: "/feed/v1/{id}/snapshot", a
+ * path valid on the issuer's feed and on every mirror; verifiers find the
+ * feed through the trust list, never through this URI.
+ */
+static void issuer_status_uri(char *out, size_t cap, const char *id)
 {
     /* Relative: the same path serves the list on the issuer and on every mirror (docs/format.md). */
     snprintf(out, cap, "/feed/v1/%s/snapshot", id);

@@ -36,13 +36,6 @@ api_err issuer_config_save(const issuer_config *cfg, const char *dir);
 api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_t errcap);
 
 /*
- * The status list URI written in attestations: "/feed/v1/{id}/snapshot", a
- * path valid on the issuer's feed and on every mirror; verifiers find the
- * feed through the trust list, never through this URI.
- */
-void issuer_status_uri(char *out, size_t cap, const char *id);
-
-/*
  * Signs claims as an attestation and writes the QR text into qr (capacity
  * *qrlen, NUL-terminated) and sets *qrlen.
  */

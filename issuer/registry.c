@@ -120,6 +120,13 @@ void registry_close(registry *reg)
     free(reg);
 }
 
+/* Clears stale reader slots left by killed processes (mdb_reader_check). */
+static void registry_reader_check(registry *reg)
+{
+    int dead = 0;
+    mdb_reader_check(reg->env, &dead);
+}
+
 static int registry_get_counter(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t *value)
 {
     MDB_val k = {strlen(name), (void *)(uintptr_t)name}, v;
@@ -295,7 +302,8 @@ api_err registry_set_status(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], un
     return registry_finish(txn, rc);
 }
 
-int64_t registry_extension_limit(const registry_entry *e)
+/* The latest end of validity an extension of e may give (three months after its effective end). */
+static int64_t registry_extension_limit(const registry_entry *e)
 {
     char ymd[11];
     int y, m, d;
@@ -431,23 +439,6 @@ api_err registry_foreach(registry *reg, registry_visit_fn fn, void *arg)
     if (cur) mdb_cursor_close(cur); /* read-only transactions do not free their cursors */
     mdb_txn_abort(txn);
     return rc == 0 ? API_OK : API_ERR_DB;
-}
-
-api_err registry_get(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], registry_entry *out)
-{
-    MDB_txn *txn;
-    if (mdb_txn_begin(reg->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
-    MDB_val k = {CLAIMS_CTI_LEN, (void *)(uintptr_t)cti}, v;
-    int rc = mdb_get(txn, reg->att, &k, &v);
-    api_err e = API_OK;
-    if (rc == MDB_NOTFOUND)
-        e = API_ERR_NOT_FOUND;
-    else if (rc != 0 || registry_unpack(out, &v) != 0)
-        e = API_ERR_DB;
-    else
-        memcpy(out->cti, cti, CLAIMS_CTI_LEN);
-    mdb_txn_abort(txn);
-    return e;
 }
 
 api_err registry_count(registry *reg, uint64_t *count)
@@ -713,10 +704,4 @@ api_err registry_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_
     }
     mdb_txn_abort(txn);
     return e;
-}
-
-void registry_reader_check(registry *reg)
-{
-    int dead = 0;
-    mdb_reader_check(reg->env, &dead);
 }

@@ -87,9 +87,6 @@ api_err registry_set_status(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], un
 api_err registry_extend(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], int64_t new_exp, int64_t now,
                         char *err, size_t errcap);
 
-/* The latest end of validity an extension of e may give (three months after its effective end). */
-int64_t registry_extension_limit(const registry_entry *e);
-
 /*
  * Automatic renewal: every valid or suspended attestation whose effective
  * end falls between now - within and now + within is extended by `by`
@@ -126,12 +123,6 @@ typedef struct {
 
 api_err registry_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t first, uint8_t **data,
                           size_t *len, uint64_t *containing);
-
-/* Clears stale reader slots left by killed processes (mdb_reader_check). */
-void registry_reader_check(registry *reg);
-
-/* Reads one entry by attestation id; API_ERR_NOT_FOUND if unknown. */
-api_err registry_get(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], registry_entry *out);
 
 /* Number of attestations registered. */
 api_err registry_count(registry *reg, uint64_t *count);

@@ -1,5 +1,7 @@
 /*
- * cbc.c: the canonical-CBOR gate in front of libcbor, and item accessors.
+ * cbc.c: the canonical-CBOR gate in front of libcbor, accessors over
+ * libcbor items, and the reader over checked bytes (cbc_reader), which
+ * COSE envelopes, claims, segments and snapshots are read with.
  *
  * cbc_check is a bounded recursive walk over the raw bytes (depth limited
  * by the caller, at most CBC_MAX_DEPTH in practice). Every length it reads
@@ -330,12 +332,4 @@ static int cbc_skip_depth(cbc_reader *r, unsigned depth)
 int cbc_skip(cbc_reader *r)
 {
     return cbc_skip_depth(r, 0);
-}
-
-int cbc_read_key(cbc_reader *r, const char *key)
-{
-    const char *s;
-    size_t n;
-    if (cbc_read_text(r, &s, &n) != 0) return -1;
-    return n == strlen(key) && memcmp(s, key, n) == 0;
 }

@@ -1,6 +1,7 @@
 /*
- * cbc.h: canonical CBOR input, checked before libcbor sees it, and small
- * accessors over the libcbor items that result.
+ * cbc.h: canonical CBOR input, checked before libcbor sees it, small
+ * accessors over the libcbor items that result, and a reader over checked
+ * bytes that builds no tree.
  *
  * libcbor 0.8 allocates whatever an array, map or string header claims, and
  * accepts indefinite lengths, duplicate keys and trailing bytes. cbc_check
@@ -74,7 +75,5 @@ int cbc_read_text(cbc_reader *r, const char **s, size_t *n);
 int cbc_read_bytes(cbc_reader *r, const uint8_t **s, size_t *n);
 /* Skips one whole item (nested items included). */
 int cbc_skip(cbc_reader *r);
-/* Reads a text key and compares it with key: 1 equal, 0 different, -1 not text. */
-int cbc_read_key(cbc_reader *r, const char *key);
 
 #endif

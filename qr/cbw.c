@@ -120,7 +120,7 @@ void cbw_bytes(cbw *w, const uint8_t *data, size_t len)
     cbw_raw(w, data, len);
 }
 
-void cbw_textn(cbw *w, const char *s, size_t len)
+static void cbw_textn(cbw *w, const char *s, size_t len)
 {
     cbw_head(w, cbw_enc_text, len);
     cbw_raw(w, (const uint8_t *)s, len);
@@ -141,12 +141,6 @@ void cbw_map(cbw *w, size_t count)
 void cbw_tag(cbw *w, uint64_t tag)
 {
     cbw_head(w, cbw_enc_tag, tag);
-}
-
-void cbw_bool(cbw *w, int v)
-{
-    uint8_t b = v ? 0xf5 : 0xf4;
-    cbw_raw(w, &b, 1);
 }
 
 api_err cbw_finish(cbw *w, size_t *len)

@@ -32,11 +32,9 @@ void cbw_uint(cbw *w, uint64_t v);
 void cbw_int(cbw *w, int64_t v);
 void cbw_bytes(cbw *w, const uint8_t *data, size_t len);
 void cbw_text(cbw *w, const char *s);
-void cbw_textn(cbw *w, const char *s, size_t len);
 void cbw_array(cbw *w, size_t count);
 void cbw_map(cbw *w, size_t count);
 void cbw_tag(cbw *w, uint64_t tag);
-void cbw_bool(cbw *w, int v);
 void cbw_raw(cbw *w, const uint8_t *data, size_t len);
 
 /* The first error met (API_OK if none); sets *len to the bytes written. */

@@ -3,10 +3,14 @@
  *
  * Encoding writes the keys in the deterministic order of RFC 8949 4.2.1
  * (bytewise order of the encoded keys), so one set of claims has one
- * encoding. Decoding goes through cbc_load (canonical input only), reads
- * the keys it knows, ignores the others, and validates every field with
- * the same claims_validate the encoder uses. Field names in error reports
- * are the CBOR names of docs/format.md.
+ * encoding. Decoding runs cbc_check over the bytes (canonical input only,
+ * no duplicate key), then reads them with cbc_reader, without a libcbor
+ * tree or any allocation: it reads the keys it knows, skips the others,
+ * and validates every field with the same claims_validate the encoder
+ * uses. Text fields follow common/text.h (UTF-8, no C0, DEL or C1
+ * control), the issuer id claims_iss_valid, the one grammar of the
+ * project. Field names in error reports are the CBOR names of
+ * docs/format.md.
  */
 #include "qr/claims.h"
 

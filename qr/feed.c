@@ -3,9 +3,13 @@
  *
  * Payloads are CBOR maps with text keys, written in deterministic key
  * order; events are arrays [seq, idx, kind, value, time]. Parsing goes
- * through cose_sign1_parse and cbc_load (canonical input, bounded) and then
- * checks every rule of docs/federation.md, so a caller that verified the
- * signature holds an object it can apply without further checks.
+ * through cose_sign1_parse, then cbc_check (canonical input, bounded);
+ * segments and snapshots (up to 10,000 events, 2^21 statuses and their
+ * extensions) are then read with cbc_reader, which builds no tree and
+ * allocates nothing per item, and the small checkpoint through cbc_load (a
+ * libcbor tree of five entries). Every rule of docs/federation.md is
+ * checked, so a caller that verified the signature holds an object it can
+ * apply without further checks.
  */
 #include "qr/feed.h"
 

@@ -23,7 +23,8 @@ int status_parse(unsigned *out, const char *name)
     return -1;
 }
 
-int status_is_final(unsigned status)
+/* Whether status is a final one (revoked or superseded). */
+static int status_is_final(unsigned status)
 {
     return status == STATUS_REVOKED || status == STATUS_SUPERSEDED;
 }

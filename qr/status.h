@@ -28,9 +28,6 @@ const char *status_name(unsigned status);
 /* Parses a name back into *out: 0, or -1 for another word. */
 int status_parse(unsigned *out, const char *name);
 
-/* Whether status is a final one (revoked or superseded). */
-int status_is_final(unsigned status);
-
 /* Whether an attestation of this status may still be extended (valid or suspended). */
 int status_extendable(unsigned status);
 

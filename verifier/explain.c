@@ -13,11 +13,6 @@
 
 #include "common/time.h"
 
-const char *explain_lang_code(explain_lang l)
-{
-    return l == LANG_EN ? "en" : "fr";
-}
-
 static const char *const verdict_texts[VERDICT_COUNT][LANG_COUNT] = {
     [VERDICT_VALID] = {"Attestation valide : c'est un document officiel de la préfecture, authentique et en "
                        "cours de validité.",

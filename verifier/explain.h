@@ -11,14 +11,7 @@
 
 #include "verifier/verify.h"
 
-typedef enum {
-    LANG_FR = 0,
-    LANG_EN = 1,
-    LANG_COUNT
-} explain_lang;
-
-/* "fr", "en". */
-const char *explain_lang_code(explain_lang l);
+typedef enum { LANG_FR = 0, LANG_EN = 1, LANG_COUNT } explain_lang;
 
 /* One sentence: what the verdict means. */
 const char *explain_verdict(verdict v, explain_lang l);

@@ -163,7 +163,8 @@ static cJSON *fv_json_issuer(const trust_entry *t)
     return NULL;
 }
 
-char *fedview_trust_json(const trust_list *tl, const uint8_t *signed_bytes, size_t signed_len, size_t *len)
+/* The JSON view of a trust list: malloc'd, NULL when out of memory. */
+static char *fv_trust_json(const trust_list *tl, const uint8_t *signed_bytes, size_t signed_len, size_t *len)
 {
     cJSON *o = cJSON_CreateObject(), *issuers = cJSON_CreateArray();
     int rc = o && issuers ? 0 : -1;
@@ -209,7 +210,7 @@ static fedview_trust *fv_trust_make(uint8_t *bytes, size_t len, uint64_t version
         return NULL;
     }
     size_t jl;
-    char *json = fedview_trust_json(&t->tl, bytes, len, &jl);
+    char *json = fv_trust_json(&t->tl, bytes, len, &jl);
     t->json = json ? fv_doc_new(json, jl, version) : NULL;
     if (!t->json) {
         free(json);

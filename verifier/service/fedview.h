@@ -60,7 +60,4 @@ void fedview_trust_put(fedview_trust *t);
 fedview_doc *fedview_bundle_get(fedview *f, int64_t now, api_err *err);
 void fedview_doc_put(fedview_doc *d);
 
-/* The JSON view of a trust list (for tests): malloc'd, NULL when out of memory. */
-char *fedview_trust_json(const trust_list *tl, const uint8_t *signed_bytes, size_t signed_len, size_t *len);
-
 #endif

@@ -8,7 +8,9 @@
  * folded into another; only non-zero cells are written out. Latencies are
  * counted in microseconds. Labels are fixed names or issuer ids (checked
  * by the trust list's rules: [A-Z0-9-]), so nothing needs escaping; ids
- * are escaped anyway.
+ * pass through metrics_label anyway, which turns any other character into
+ * '_'. The text is built in one buf (common/buf.h), checked once at the
+ * end.
  *
  * This file must not look at requests or the replica: the caller counts,
  * and hands the replica's figures to metrics_render.
