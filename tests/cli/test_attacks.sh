@@ -53,7 +53,8 @@ mkdir -p old/feed/v1/FR-75
 curl -sf "http://127.0.0.1:$P1/feed/v1/FR-75/checkpoint" -o old/feed/v1/FR-75/checkpoint
 
 expect_rc 0 "revoke ALPHA" "$I" revoke --dir iss --id "$A1" --reason fraud
-sleep 2.5   # a heartbeat cuts the segment
+# a heartbeat cuts the segment (events 1 and 2 are segment 1; the revocation is event 3)
+wait_for 10 curl -sf "http://127.0.0.1:$P1/feed/v1/FR-75/segments/3" -o /dev/null
 expect_rc 0 "V syncs the revocation" "$V" sync --root fed/root.pub --data V --trust tl.cose
 expect_eq "$(result V "$A1")" revoked "V: ALPHA revoked"
 
@@ -93,8 +94,10 @@ stop fake
 # 4. Forked chain: the backup is restored and changes something else: its history differs at the same seq.
 "$I" suspend --dir iss-backup --id "$A2" >/dev/null
 start forked "$I" serve --dir iss-backup --listen "127.0.0.1:$PF" --heartbeat 1
-wait_for 10 curl -sf "http://127.0.0.1:$PF/feed/v1/FR-75/checkpoint" -o /dev/null
-sleep 2
+wait_for 10 curl -sf "http://127.0.0.1:$PF/feed/v1/FR-75/checkpoint" -o forked-first.cose
+# a heartbeat re-signs its checkpoint (however slow the machine)
+resigned() { curl -sf "http://127.0.0.1:$PF/feed/v1/FR-75/checkpoint" -o forked-now.cose && ! cmp -s forked-now.cose forked-first.cose; }
+wait_for 10 resigned
 expect_rc 1 "V detects the fork" sync_from V "http://127.0.0.1:$PF"
 expect_grep "FORK" "$TMP/.stdout" "the fork is reported loudly"
 expect_grep "forks detected: [1-9]" "$TMP/.stdout" "and counted"
