@@ -115,6 +115,7 @@ enum {
     REPLICA_FORK_OFFERED_SEQ = REPLICA_FORK_HELD_HEAD + FEED_HEAD_LEN,
     REPLICA_FORK_OFFERED_HEAD = REPLICA_FORK_OFFERED_SEQ + 8,
     REPLICA_FORK_HELD_CP = REPLICA_FORK_OFFERED_HEAD + FEED_HEAD_LEN, /* = the fixed part's length, 89 */
+    REPLICA_FORK_LEN_BYTES = 4, /* each checkpoint's length, before its bytes */
 };
 
 /* The longest key: iss\0 and a u64. */

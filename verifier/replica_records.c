@@ -53,7 +53,7 @@ api_err replica_open(replica **out, const char *dir)
         int dead = 0;
         rc = mdb_reader_check(r->env, &dead);
     }
-    MDB_txn *txn = NULL;
+    MDB_txn *txn;
     if (rc == 0) rc = mdb_txn_begin(r->env, NULL, 0, &txn);
     if (rc == 0) {
         rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &r->meta);
@@ -517,6 +517,14 @@ static int fork_count(replica *r, MDB_txn *txn, const char *iss, const replica_f
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Writes n as a u32 length, then the n bytes of data; returns the byte after them. */
+static uint8_t *put_sized(uint8_t *p, const void *data, size_t n)
+{
+    bytes_put_be32(p, (uint32_t)n);
+    if (n) memcpy(p + REPLICA_FORK_LEN_BYTES, data, n);
+    return p + REPLICA_FORK_LEN_BYTES + n;
+}
+
 int replica_fork_put(replica *r, MDB_txn *txn, const char *iss, const replica_fork *f, int *is_new)
 {
     uint64_t n;
@@ -527,7 +535,9 @@ int replica_fork_put(replica *r, MDB_txn *txn, const char *iss, const replica_fo
     size_t slen = strlen(f->source);
     uint8_t kb[REPLICA_KEY_MAX];
     MDB_val k = {replica_key_u64(kb, iss, n + 1), kb},
-            v = {REPLICA_FORK_HELD_CP + 4 + f->held_cp_len + 4 + f->offered_cp_len + slen, NULL};
+            v = {REPLICA_FORK_HELD_CP + REPLICA_FORK_LEN_BYTES + f->held_cp_len + REPLICA_FORK_LEN_BYTES +
+                     f->offered_cp_len + slen,
+                 NULL};
     rc = mdb_put(txn, r->forks, &k, &v, MDB_RESERVE);
     if (rc != 0) return rc;
     uint8_t *p = v.mv_data;
@@ -537,13 +547,9 @@ int replica_fork_put(replica *r, MDB_txn *txn, const char *iss, const replica_fo
     memcpy(p + REPLICA_FORK_HELD_HEAD, f->held_head, FEED_HEAD_LEN);
     bytes_put_be64(p + REPLICA_FORK_OFFERED_SEQ, f->offered_seq);
     memcpy(p + REPLICA_FORK_OFFERED_HEAD, f->offered_head, FEED_HEAD_LEN);
-    p += REPLICA_FORK_HELD_CP;
-    bytes_put_be32(p, (uint32_t)f->held_cp_len);
-    if (f->held_cp_len) memcpy(p + 4, f->held_cp, f->held_cp_len);
-    p += 4 + f->held_cp_len;
-    bytes_put_be32(p, (uint32_t)f->offered_cp_len);
-    memcpy(p + 4, f->offered_cp, f->offered_cp_len);
-    memcpy(p + 4 + f->offered_cp_len, f->source, slen);
+    p = put_sized(p + REPLICA_FORK_HELD_CP, f->held_cp, f->held_cp_len);
+    p = put_sized(p, f->offered_cp, f->offered_cp_len);
+    memcpy(p, f->source, slen);
     *is_new = 1;
     return replica_meta_add(r, txn, REPLICA_META_FORKS, 1);
 }
