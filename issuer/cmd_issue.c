@@ -294,7 +294,8 @@ int iss_cmd_issue(const void *opts)
     registry_close(reg);
     if (e == API_ERR_FULL)
         cli_fail(ISS_EXIT_IO, "the status list of this issuer is full (2^21 attestations)");
-    if ((e == API_ERR_ARG || e == API_ERR_NOT_FOUND) && why[0])
+    /* An unknown id to replace, or a replacement the rules refuse: the registry says why. */
+    if (e != API_OK && cli_code_for(e) == ISS_EXIT_USAGE && why[0])
         cli_fail(ISS_EXIT_USAGE, "--replaces %s: %s", o->replaces,
                  strncmp(why, "--replaces: ", 12) ? why : why + 12);
     if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot register the attestations: %s", api_strerror(e));

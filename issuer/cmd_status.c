@@ -27,11 +27,17 @@ static void iss_parse_id(uint8_t cti[CLAIMS_CTI_LEN], const char *id)
         cli_fail(ISS_EXIT_USAGE, "--id: expected the 24 hexadecimal characters of an id");
 }
 
+/*
+ * Prints what the attestation became, or exits: a change the rules refuse
+ * (an error cli_code_for counts as a usage error) with the registry's
+ * reason and ISS_EXIT_USAGE, a failure of the registry with ISS_EXIT_IO.
+ */
 static int iss_report_change(api_err e, const char *why, const char *id, const char *what)
 {
     if (e == API_ERR_NOT_FOUND)
         cli_fail(ISS_EXIT_USAGE, "%s: no attestation with that id in this registry", id);
-    if (e == API_ERR_ARG) cli_fail(ISS_EXIT_USAGE, "%s: %s", id, why);
+    if (e != API_OK && cli_code_for(e) == ISS_EXIT_USAGE)
+        cli_fail(ISS_EXIT_USAGE, "%s: %s", id, why[0] ? why : api_strerror(e));
     if (e != API_OK) cli_fail(ISS_EXIT_IO, "%s: %s", id, api_strerror(e));
     printf("%s  %s\n", id, what);
     return ISS_EXIT_OK;
