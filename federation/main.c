@@ -30,17 +30,21 @@
 #include "qr/trust.h"
 
 /*
- * The exit codes of api-federation, as its man page's EXIT STATUS has them
- * (the usage text ends with them too):
+ * The exit codes of api-federation, in the words of its man page's EXIT
+ * STATUS (the usage text ends with them too):
  *   0  success;
- *   2  usage error or invalid input (an unknown command or option, a
- *      missing --dir or other required option, a bad value, a file that is
- *      not a public key, a key already admitted, a kid that is malformed or
- *      not in the federation, retiring a compromised key, a damaged
- *      FED/federation.json): nothing was changed;
- *   3  key or passphrase error;
- *   4  file-system error (init over an existing federation, FED without a
- *      federation.json, no memory).
+ *   2  usage error or invalid input: an unknown command or option, a
+ *      missing --dir or other required option, a bad --kdf, --epoch, --at
+ *      or --expires value, an identifier, name or feed URL that breaks the
+ *      rules, a file that is not a public key, a key already admitted, a
+ *      kid that is malformed or not in the federation, an attempt to
+ *      retire a compromised key, a damaged FED/federation.json: nothing
+ *      was changed;
+ *   3  key or passphrase error: no passphrase available, a wrong
+ *      passphrase or a damaged key file, a file that is not a root key;
+ *   4  file-system error: a folder or file that cannot be created or
+ *      written, init over an existing federation or key, FED without a
+ *      federation.json, no memory.
  * It never exits with 1. Every code is common/cli.h's, which its helpers
  * exit with.
  */

@@ -28,20 +28,27 @@
 #include "qr/render.h"
 
 /*
- * The exit codes of api-issuer, as its man page's EXIT STATUS has them (the
- * usage text ends with them too):
+ * The exit codes of api-issuer, in the words of its man page's EXIT STATUS
+ * (the usage text ends with them too):
  *   0  success;
  *   1  issue --csv rejected some rows; every other row was issued and
  *      written;
  *   2  usage error (unknown command or option, an option that does not
- *      apply to the command, a required option missing, a bad option value,
- *      an invalid API_NOW), invalid input, an attestation id that is not in
- *      the registry, a change the rules forbid, or an address that serve
- *      cannot listen on: nothing was issued, and no status changed;
- *   3  key or passphrase error;
- *   4  file-system or registry error (and a full status list, an
- *      attestation counted as failed, a feed that cannot be signed or
- *      stored, no memory).
+ *      apply to the command, a required option missing, a bad option
+ *      value, an invalid API_NOW), invalid input (an unreadable or invalid
+ *      JSON or CSV file, a CSV file whose rows were all rejected, a damaged
+ *      ISS/issuer.json, a QR text that show cannot read or render), an
+ *      attestation id that is not in the registry, a change that the rules
+ *      forbid, or an address that serve cannot listen on: nothing was
+ *      issued, and no status changed;
+ *   3  key or passphrase error: no passphrase available, a wrong
+ *      passphrase or a damaged key file, a file that is not an issuer key,
+ *      an issuer.key that does not match issuer.pub, a damaged issuer.pub;
+ *   4  file-system or registry error: a folder or file that cannot be
+ *      created or written, init over an existing key, ISS without an
+ *      issuer.json, a registry that cannot be opened, read or written, a
+ *      full status list, an attestation counted as failed, a feed that
+ *      cannot be signed or stored, no memory.
  * The codes whose meaning every tool shares are common/cli.h's, which its
  * helpers exit with; 1 is the issuer's own.
  */
