@@ -5,10 +5,19 @@
 #   3. the command-line integration tests (tests/cli/*.sh), in both builds
 #   4. the web pages' tests (library, and headless Chromium)
 #   5. every libFuzzer target for a short time (FUZZ_SECONDS, default 10)
-# and a last line "N passed, N failed". Exit status 0 only when nothing failed.
+# then the time each part took, and a last line "N passed, N failed". Exit
+# status 0 only when nothing failed.
 #
 #   tests/run.sh               everything
 #   tests/run.sh --unit-only   unit tests of the release build only
+#
+# What runs here must finish well within 45 minutes on a fresh 2-core
+# machine, and no test asserts how fast the machine is (a figure of speed is
+# a benchmark). Long runs have their own targets: `make soak` (SOAK=1: the
+# long variants a test has, e.g. more rounds or more data), `make fuzz`
+# (FUZZ_SECONDS per target, default 300), `make bench` (figures beside
+# their references). A test with a long variant runs its short one unless
+# SOAK=1.
 set -u
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
@@ -19,6 +28,22 @@ trap 'rm -rf "$LOG_DIR"' EXIT
 passed=0
 failed=0
 failures=()
+times=()
+part_start=$SECONDS
+run_start=$SECONDS
+
+# part_done NAME: the time since the previous part ended, kept for the summary.
+part_done() {
+  times+=("$(printf '%-22s %5d s' "$1" $((SECONDS - part_start)))")
+  part_start=$SECONDS
+}
+
+print_times() {
+  echo
+  echo "time per part:"
+  printf '  %s\n' "${times[@]}"
+  printf '  %-22s %5d s\n' "total" $((SECONDS - run_start))
+}
 
 record() { # name passed failed
   passed=$((passed + $2))
@@ -67,29 +92,38 @@ else
   record "check-layers" 0 1
 fi
 
+part_done "check-layers"
+
 echo "== build (release)"
 make --no-print-directory -j"$JOBS" tests-build >"$LOG_DIR/build.log" 2>&1 || { tail -30 "$LOG_DIR/build.log"; echo "0 passed, 1 failed"; exit 1; }
+part_done "build (release)"
 echo "== unit tests (release)"
 run_unit build/release release
+part_done "unit (release)"
 
 if [ "${1:-}" = "--unit-only" ]; then
+  print_times
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]; exit
 fi
 
 echo "== command-line tests (release)"
 run_cli bin release
+part_done "cli (release)"
 
 echo "== build (ASan/UBSan)"
 make --no-print-directory -j"$JOBS" asan >"$LOG_DIR/asan.log" 2>&1 || { tail -30 "$LOG_DIR/asan.log"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+part_done "build (ASan/UBSan)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 echo "== unit tests (ASan/UBSan)"
 run_unit build/asan asan
+part_done "unit (ASan/UBSan)"
 echo "== command-line tests (ASan/UBSan)"
 # The HTTP contract (OpenAPI) and the nginx deployment are checked once, in the
 # release build; test_service drives the same handlers under the sanitizers.
 run_cli build/asan/bin asan "test_openapi test_tls"
+part_done "cli (ASan/UBSan)"
 
 if [ -x tests/web/run.sh ]; then
   echo "== web pages (unit tests and headless Chromium)"
@@ -100,6 +134,7 @@ if [ -x tests/web/run.sh ]; then
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   if [ "$f" -gt 0 ]; then grep -aE 'FAIL|not ok|Error' "$LOG_DIR/web.log" | head -20 | sed 's/^/      /'; fi
   record "web" "$p" "$f"
+  part_done "web"
 fi
 
 echo "== fuzzing (${FUZZ_SECONDS}s per target)"
@@ -112,7 +147,9 @@ else
   tail -20 "$LOG_DIR/fuzz-build.log"
   record "fuzz build" 0 1
 fi
+part_done "fuzz (build and run)"
 
+print_times
 echo
 if [ "${#failures[@]}" -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}"; fi
 echo "$passed passed, $failed failed"

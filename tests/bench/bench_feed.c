@@ -18,13 +18,15 @@
  *
  * Events, indices and lists come from a fixed seed (the same on every run);
  * each replica is checked against the issuer's model after its figure.
+ * The keys, the feed (testkit_feed, whose model the replica is checked
+ * against), the network (testkit_net) and the temporary folder are the
+ * test kit's (tests/unit/testkit.h, included here as the fuzz targets do).
  * Everything runs in a temporary folder build/bench-feed.XXXXXX (not /tmp:
  * file creation there is slow on some machines), removed at exit.
  *
  * Usage: bench_feed     (--sync-rss DIR SNAPSHOT REPLICA and --lookup-rss DIR
  *                        are the child modes, for its own use)
  */
-#include <dirent.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -35,22 +37,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "qr/cose.h"
 #include "qr/feed.h"
-#include "common/fs.h"
-#include "verifier/replica.h"
+#include "qr/status.h"
 #include "qr/trust.h"
+#include "tests/unit/testkit.c"
+#include "tests/unit/testkit_feed.c"
+#include "tests/unit/testkit_net.c"
+#include "verifier/replica.h"
 #include "verifier/verify.h"
 
-#define BENCH_ISS        "FR-75"
-#define BENCH_FEED       "http://feed-75.bench"
-#define BENCH_T0         INT64_C(1790856000) /* 2026-10-01T12:00:00Z */
-#define BENCH_DAY        86400
-#define BENCH_EVENTS     1000000u
-#define BENCH_SEGMENTS   (BENCH_EVENTS / FEED_SEGMENT_MAX_EVENTS)
-#define BENCH_LIVE       2000000u
-#define BENCH_LOOKUPS    1000000u
-#define BENCH_SNAP_SEQ   UINT64_C(5000000) /* any seq: the snapshot and its checkpoint agree */
+#define BENCH_ISS      "FR-75"
+#define BENCH_FEED     "http://feed-75.bench"
+#define BENCH_T0       INT64_C(1790856000) /* 2026-10-01T12:00:00Z */
+#define BENCH_DAY      86400
+#define BENCH_EVENTS   1000000u
+#define BENCH_SEGMENTS (BENCH_EVENTS / FEED_SEGMENT_MAX_EVENTS)
+#define BENCH_LIVE     2000000u
+#define BENCH_LOOKUPS  1000000u
+#define BENCH_SNAP_SEQ UINT64_C(5000000) /* any seq: the snapshot and its checkpoint agree */
 
 /* ---- small helpers ---- */
 
@@ -63,13 +69,10 @@ static double bench_now(void)
 
 static uint64_t rng_state = UINT64_C(0x9e3779b97f4a7c15);
 
-/* splitmix64: the same events and lists on every run */
+/* the kit's generator: the same events and lists on every run */
 static uint64_t rng_next(void)
 {
-    uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
+    return testkit_rand(&rng_state);
 }
 
 static uint32_t rng_below(uint32_t n)
@@ -139,41 +142,18 @@ static void read_file(const char *dir, const char *name, uint8_t **data, size_t 
     if (e != API_OK) die(path, e);
 }
 
-/* Removes a folder and everything under it (files and folders only). */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *de;
-        char path[512];
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-            path_join(path, sizeof path, dir, de->d_name);
-            struct stat st;
-            if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                remove_tree(path);
-            else
-                remove(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 /* The temporary folder, removed at exit even after a failure (the children, exec'd, do not inherit this). */
-static char bench_tmp[64];
+static char bench_tmp[TESTKIT_DIR_MAX];
 
 static void bench_cleanup(void)
 {
-    if (bench_tmp[0]) remove_tree(bench_tmp);
+    if (bench_tmp[0]) testkit_tmpdir_remove(bench_tmp);
 }
 
-/* ---- the federation: a root, one issuer, a signed trust list ---- */
+/* ---- the federation: the kit's root, FR-75 (feed epoch 0), a signed trust list ---- */
 
 typedef struct {
-    uint8_t root_pk[COSE_PK_LEN], root_sk[COSE_SK_LEN];
-    uint8_t pk[COSE_PK_LEN], sk[COSE_SK_LEN];
-    trust_entry entry;
+    testkit_key root, issuer;
     uint8_t *trust_cose;
     size_t trust_len;
 } bench_fed;
@@ -181,65 +161,28 @@ typedef struct {
 static void fed_init(bench_fed *f)
 {
     memset(f, 0, sizeof *f);
-    crypto_sign_keypair(f->root_pk, f->root_sk);
-    crypto_sign_keypair(f->pk, f->sk);
-    strcpy(f->entry.id, BENCH_ISS);
-    strcpy(f->entry.name, "Préfecture de police");
-    memcpy(f->entry.pub, f->pk, COSE_PK_LEN);
-    cose_kid(f->entry.kid, f->pk);
-    f->entry.state = TRUST_ACTIVE;
-    strcpy(f->entry.feed, BENCH_FEED);
-    f->entry.epoch = 0;
-    trust_list tl = {.seq = 1, .iat = BENCH_T0 - BENCH_DAY, .exp = BENCH_T0 + 365 * BENCH_DAY, .n = 1,
-                     .entries = &f->entry};
-    api_err e = trust_sign(&f->trust_cose, &f->trust_len, &tl, f->root_sk);
+    testkit_root(&f->root);
+    testkit_fr75(&f->issuer);
+    trust_entry entry;
+    testkit_entry(&entry, BENCH_ISS, &f->issuer, TRUST_ACTIVE, 0);
+    snprintf(entry.feed, sizeof entry.feed, "%s", BENCH_FEED);
+    entry.epoch = 0;
+    trust_list tl;
+    if (testkit_trust_list_with(&tl, &entry, 1) != 0) die("trust list", API_ERR_NOMEM);
+    tl.seq = 1;
+    tl.iat = BENCH_T0 - BENCH_DAY;
+    tl.exp = BENCH_T0 + 365 * BENCH_DAY;
+    api_err e = trust_sign(&f->trust_cose, &f->trust_len, &tl, f->root.sk);
+    trust_free(&tl);
     if (e != API_OK) die("trust_sign", e);
 }
 
-/* ---- an issuer's feed served from memory ---- */
-
-typedef struct {
-    uint8_t *checkpoint;
-    size_t checkpoint_len;
-    uint8_t *snapshot; /* NULL: 404, the replica replays from the first segment */
-    size_t snapshot_len;
-    size_t n_segs;
-    uint8_t **segs; /* segs[i] starts at seq i * FEED_SEGMENT_MAX_EVENTS + 1 */
-    size_t *seg_lens;
-    size_t fetches;
-} bench_net;
-
-static api_err net_copy(uint8_t **body, size_t *len, int *status, const uint8_t *data, size_t n)
+/* Serves data at {BENCH_FEED}/feed/v1/{BENCH_ISS}/{what} on the kit's network. */
+static void net_serve(testkit_net *net, const char *what, const uint8_t *data, size_t len)
 {
-    *body = malloc(n ? n : 1);
-    if (!*body) return API_ERR_NOMEM;
-    memcpy(*body, data, n);
-    *len = n;
-    *status = 200;
-    return API_OK;
-}
-
-/* A replica_fetch_fn: {BENCH_FEED}/feed/v1/{BENCH_ISS}/{checkpoint,snapshot,segments/N}. */
-static api_err net_fetch(void *arg, const char *url, uint8_t **body, size_t *len, int *status)
-{
-    bench_net *n = arg;
-    static const char prefix[] = BENCH_FEED "/feed/v1/" BENCH_ISS "/";
-    *body = NULL;
-    *len = 0;
-    *status = 404;
-    n->fetches++;
-    if (strncmp(url, prefix, sizeof prefix - 1) != 0) return API_OK;
-    const char *what = url + sizeof prefix - 1;
-    if (strcmp(what, "checkpoint") == 0) return net_copy(body, len, status, n->checkpoint, n->checkpoint_len);
-    if (strcmp(what, "snapshot") == 0)
-        return n->snapshot ? net_copy(body, len, status, n->snapshot, n->snapshot_len) : API_OK;
-    uint64_t first;
-    if (sscanf(what, "segments/%" SCNu64, &first) == 1 && first > 0 &&
-        (first - 1) % FEED_SEGMENT_MAX_EVENTS == 0 && (first - 1) / FEED_SEGMENT_MAX_EVENTS < n->n_segs) {
-        size_t i = (size_t)((first - 1) / FEED_SEGMENT_MAX_EVENTS);
-        return net_copy(body, len, status, n->segs[i], n->seg_lens[i]);
-    }
-    return API_OK;
+    char url[320];
+    testkit_feed_url(url, sizeof url, BENCH_FEED, BENCH_ISS, what);
+    testkit_net_put(net, url, data, len);
 }
 
 static replica *replica_with_trust(const char *dir, const bench_fed *fed)
@@ -248,7 +191,7 @@ static replica *replica_with_trust(const char *dir, const bench_fed *fed)
     char err[256];
     api_err e = replica_open(&r, dir);
     if (e != API_OK) die("replica_open", e);
-    e = replica_offer_trust(r, fed->trust_cose, fed->trust_len, fed->root_pk, err, sizeof err);
+    e = replica_offer_trust(r, fed->trust_cose, fed->trust_len, fed->root.pk, err, sizeof err);
     if (e != API_OK) {
         fprintf(stderr, "bench_feed: replica_offer_trust: %s\n", err);
         exit(1);
@@ -256,9 +199,9 @@ static replica *replica_with_trust(const char *dir, const bench_fed *fed)
     return r;
 }
 
-static api_err sync_once(replica *r, bench_net *net, replica_sync_report *rep)
+static api_err sync_once(replica *r, testkit_net *net, replica_sync_report *rep)
 {
-    return replica_sync(r, NULL, 0, net_fetch, net, BENCH_T0 + 10, NULL, rep);
+    return replica_sync(r, NULL, 0, testkit_net_fetch, net, BENCH_T0 + 10, NULL, rep);
 }
 
 /* Every index of the replica against the issuer's model; returns the number that differ. */
@@ -271,7 +214,8 @@ static size_t replica_check(replica *r, const uint8_t *bits, const int64_t *ext)
     size_t bad = 0;
     for (uint32_t i = 0; i < FEED_LIST_SIZE; i++) {
         verify_status vs;
-        if (replica_status(r, &entry, i, &vs) != 0 || !vs.held || !vs.fresh ||
+        if (replica_status(r, &entry, i, &vs) != 0 || !vs.held ||
+            !verify_status_fresh(&vs, BENCH_T0 + 10, REPLICA_DEFAULT_MAX_STALENESS) ||
             vs.status != feed_bits_get(bits, i) || vs.extended_until != ext[i])
             bad++;
     }
@@ -291,75 +235,58 @@ static long long file_size(const char *dir, const char *name, long long *on_disk
 
 /* ---- figure 1: applying 1,000,000 events ---- */
 
-/* The next event of the mix, on an index that may still take it (the issuer's rules). */
-static void next_event(feed_event *ev, uint8_t *bits, int64_t *ext)
+/*
+ * The next event of the mix, on an index that may still take it (the
+ * issuer's rules), queued on f: its model (bits, ext) follows.
+ */
+static void next_event(testkit_feed *f, int64_t time, size_t counts[5])
 {
     for (;;) {
         uint32_t idx = rng_below(FEED_LIST_SIZE);
-        unsigned st = feed_bits_get(bits, idx);
+        unsigned st = feed_bits_get(f->bits, idx);
         if (st == STATUS_REVOKED || st == STATUS_SUPERSEDED) continue; /* final */
         unsigned r = rng_below(100);
-        ev->idx = idx;
         if (r < 20) { /* extension: up to three months after the current end */
-            int64_t end = ext[idx] ? ext[idx] : BENCH_T0 + 60 * BENCH_DAY;
-            ev->kind = FEED_EVENT_EXTENSION;
-            ev->value = end + (int64_t)(30 + rng_below(61)) * BENCH_DAY;
-            ext[idx] = ev->value;
-        } else {
-            ev->kind = FEED_EVENT_STATUS;
-            if (r < 36) /* 16% revoked */
-                ev->value = STATUS_REVOKED;
-            else if (r < 52) /* 16% suspended, or resumed when suspended */
-                ev->value = st == STATUS_SUSPENDED ? STATUS_VALID : STATUS_SUSPENDED;
-            else /* 48% superseded */
-                ev->value = STATUS_SUPERSEDED;
-            feed_bits_set(bits, idx, (unsigned)ev->value);
+            int64_t end = f->ext[idx] ? f->ext[idx] : BENCH_T0 + 60 * BENCH_DAY;
+            testkit_feed_event(f, idx, FEED_EVENT_EXTENSION, end + (int64_t)(30 + rng_below(61)) * BENCH_DAY,
+                               time);
+            counts[4]++;
+            return;
         }
+        unsigned value;
+        if (r < 36) /* 16% revoked */
+            value = STATUS_REVOKED;
+        else if (r < 52) /* 16% suspended, or resumed when suspended */
+            value = st == STATUS_SUSPENDED ? STATUS_VALID : STATUS_SUSPENDED;
+        else /* 48% superseded */
+            value = STATUS_SUPERSEDED;
+        testkit_feed_event(f, idx, FEED_EVENT_STATUS, value, time);
+        counts[value]++;
         return;
     }
 }
 
 static void figure_apply(const char *tmp, const bench_fed *fed)
 {
-    uint8_t *bits = xmalloc(FEED_LIST_BYTES);
-    int64_t *ext = xmalloc(FEED_LIST_SIZE * sizeof *ext);
-    feed_event *events = xmalloc(FEED_SEGMENT_MAX_EVENTS * sizeof *events);
-    bench_net net;
-    memset(&net, 0, sizeof net);
-    net.n_segs = BENCH_SEGMENTS;
-    net.segs = xmalloc(BENCH_SEGMENTS * sizeof *net.segs);
-    net.seg_lens = xmalloc(BENCH_SEGMENTS * sizeof *net.seg_lens);
+    testkit_feed f;
+    testkit_feed_init(&f, BENCH_ISS, 0, &fed->issuer);
+    testkit_net net;
+    testkit_net_init(&net);
     size_t counts[5] = {0}; /* valid, revoked, suspended, superseded, extension */
 
-    /* The issuer side, untimed: 100 segments chained and signed, one checkpoint. */
-    uint8_t head[FEED_HEAD_LEN] = {0};
-    uint64_t seq = 0;
+    /* The issuer side, untimed: 100 segments chained and signed, one checkpoint, served. */
     size_t seg_bytes = 0;
     for (size_t s = 0; s < BENCH_SEGMENTS; s++) {
-        feed_segment seg;
-        memset(&seg, 0, sizeof seg);
-        strcpy(seg.iss, BENCH_ISS);
-        seg.first = seq + 1;
-        seg.n = FEED_SEGMENT_MAX_EVENTS;
-        seg.events = events;
-        for (size_t i = 0; i < seg.n; i++) {
-            next_event(&events[i], bits, ext);
-            events[i].seq = ++seq;
-            events[i].time = BENCH_T0 - (int64_t)BENCH_EVENTS + (int64_t)seq;
-            counts[events[i].kind == FEED_EVENT_EXTENSION ? 4 : (size_t)events[i].value]++;
+        for (size_t i = 0; i < FEED_SEGMENT_MAX_EVENTS; i++) {
+            uint64_t seq = f.seq + f.n_pend + 1;
+            next_event(&f, BENCH_T0 - (int64_t)BENCH_EVENTS + (int64_t)seq, counts);
         }
-        api_err e = feed_segment_sign(&net.segs[s], &net.seg_lens[s], head, &seg, head, fed->sk);
-        if (e != API_OK) die("feed_segment_sign", e);
-        seg_bytes += net.seg_lens[s];
+        testkit_feed_cut(&f);
+        seg_bytes += f.segs[s].len;
     }
-    feed_checkpoint cp;
-    memset(&cp, 0, sizeof cp);
-    strcpy(cp.iss, BENCH_ISS);
-    cp.seq = seq;
-    memcpy(cp.head, head, FEED_HEAD_LEN);
-    cp.signed_at = BENCH_T0;
-    api_err e = feed_checkpoint_sign(&net.checkpoint, &net.checkpoint_len, &cp, fed->sk);
-    if (e != API_OK) die("feed_checkpoint_sign", e);
+    testkit_feed_publish(&f, &net, BENCH_FEED, BENCH_T0);
+    uint64_t seq = f.seq;
+    api_err e;
 
     /* The measure: replica_sync from empty (no snapshot: it replays the segments from seq 1). */
     char dir[512];
@@ -374,27 +301,27 @@ static void figure_apply(const char *tmp, const bench_fed *fed)
                 rep->n ? rep->issuers[0].error : "", rep->n ? rep->issuers[0].seq_after : 0);
         exit(1);
     }
-    size_t bad = replica_check(r, bits, ext);
+    size_t bad = replica_check(r, f.bits, f.ext);
     replica_close(r);
     long long disk, mdb = file_size(dir, "data.mdb", &disk);
 
     /* References, same run: the 100 signatures alone, the 100 segments parsed alone. */
     cose_sign1 *msgs = xmalloc(BENCH_SEGMENTS * sizeof *msgs);
     for (size_t s = 0; s < BENCH_SEGMENTS; s++)
-        if ((e = cose_sign1_parse(&msgs[s], net.segs[s], net.seg_lens[s], COSE_TYP_SEGMENT)) != API_OK)
+        if ((e = cose_sign1_parse(&msgs[s], f.segs[s].cose, f.segs[s].len, COSE_TYP_SEGMENT)) != API_OK)
             die("cose_sign1_parse", e);
     double best_sig = 1e9, best_parse = 1e9;
     for (int rep_i = 0; rep_i < 3; rep_i++) {
         t0 = bench_now();
         for (size_t s = 0; s < BENCH_SEGMENTS; s++)
-            if ((e = cose_sign1_verify(&msgs[s], fed->pk)) != API_OK) die("cose_sign1_verify", e);
+            if ((e = cose_sign1_verify(&msgs[s], fed->issuer.pk)) != API_OK) die("cose_sign1_verify", e);
         double t = bench_now() - t0;
         if (t < best_sig) best_sig = t;
         t0 = bench_now();
         for (size_t s = 0; s < BENCH_SEGMENTS; s++) {
             feed_segment seg;
             cose_sign1 m;
-            if ((e = feed_segment_parse(&seg, &m, net.segs[s], net.seg_lens[s])) != API_OK)
+            if ((e = feed_segment_parse(&seg, &m, f.segs[s].cose, f.segs[s].len)) != API_OK)
                 die("feed_segment_parse", e);
             feed_segment_free(&seg);
         }
@@ -404,8 +331,8 @@ static void figure_apply(const char *tmp, const bench_fed *fed)
 
     printf("events: %u in %u signed segments of %u (%.1f MB of COSE), random indices in [0, 2^21)\n",
            BENCH_EVENTS, BENCH_SEGMENTS, FEED_SEGMENT_MAX_EVENTS, (double)seg_bytes / 1e6);
-    printf("  mix: %zu revoked, %zu suspended, %zu resumed (valid), %zu superseded, %zu extensions\n", counts[1],
-           counts[2], counts[0], counts[3], counts[4]);
+    printf("  mix: %zu revoked, %zu suspended, %zu resumed (valid), %zu superseded, %zu extensions\n",
+           counts[1], counts[2], counts[0], counts[3], counts[4]);
     printf("replica_sync from empty (verify, parse, chain, apply, commit): %6.3f s  (target under 2 s)\n",
            t_sync);
     printf("  events applied per second:                %12.0f /s\n", (double)BENCH_EVENTS / t_sync);
@@ -422,22 +349,17 @@ static void figure_apply(const char *tmp, const bench_fed *fed)
         exit(1);
     }
 
-    for (size_t s = 0; s < BENCH_SEGMENTS; s++) free(net.segs[s]);
-    free(net.segs);
-    free(net.seg_lens);
-    free(net.checkpoint);
+    testkit_net_free(&net);
+    testkit_feed_free(&f);
     free(msgs);
     free(rep);
-    free(events);
-    free(ext);
-    free(bits);
 }
 
 /* ---- figure 2: the snapshot of 2,000,000 attestations ---- */
 
 typedef struct {
     uint8_t *bits;
-    int64_t *ext;      /* per index, 0 when never extended */
+    int64_t *ext; /* per index, 0 when never extended */
     size_t n_ext;
     feed_extension *table;
 } live_state;
@@ -465,8 +387,8 @@ static void live_build(live_state *ls)
     const uint32_t rev = BENCH_LIVE / 100, sus = BENCH_LIVE / 100, sup = 3 * BENCH_LIVE / 100;
     for (uint32_t i = 0; i < BENCH_LIVE; i++) {
         uint32_t idx = perm[i]; /* perm is random: positions give random subsets */
-        unsigned st = i < rev ? STATUS_REVOKED
-                      : i < rev + sus ? STATUS_SUSPENDED
+        unsigned st = i < rev               ? STATUS_REVOKED
+                      : i < rev + sus       ? STATUS_SUSPENDED
                       : i < rev + sus + sup ? STATUS_SUPERSEDED
                                             : STATUS_VALID;
         feed_bits_set(ls->bits, idx, st);
@@ -500,7 +422,7 @@ static void snapshot_sign(uint8_t **cose, size_t *len, const live_state *ls, siz
     s.bits = ls->bits;
     s.n_ext = n_ext;
     s.ext = ls->table;
-    api_err e = feed_snapshot_sign(cose, len, &s, fed->sk);
+    api_err e = feed_snapshot_sign(cose, len, &s, fed->issuer.sk);
     if (e != API_OK) die("feed_snapshot_sign", e);
 }
 
@@ -523,16 +445,18 @@ static void figure_snapshot(const char *tmp, const bench_fed *fed, const live_st
     c.seq = BENCH_SNAP_SEQ;
     memcpy(c.head, head, FEED_HEAD_LEN);
     c.signed_at = BENCH_T0;
-    api_err e = feed_checkpoint_sign(&cp, &cp_len, &c, fed->sk);
+    api_err e = feed_checkpoint_sign(&cp, &cp_len, &c, fed->issuer.sk);
     if (e != API_OK) die("feed_checkpoint_sign", e);
 
     size_t non_valid = 0;
     for (uint32_t i = 0; i < FEED_LIST_SIZE; i++) non_valid += feed_bits_get(ls->bits, i) != 0;
     double per_ext = (double)(full_len - plain_len) / (double)ls->n_ext;
     double fits = (double)(FEED_MAX_SNAPSHOT_COSE - plain_len) / per_ext;
-    printf("attestations: %u (distinct random indices), %zu not valid: 1%% revoked, 1%% suspended, 3%% superseded\n",
+    printf("attestations: %u (distinct random indices), %zu not valid: 1%% revoked, 1%% suspended, 3%% "
+           "superseded\n",
            BENCH_LIVE, non_valid);
-    printf("signed snapshot, no extension:        %9zu bytes = %6.1f KB  (target under 150 KB; signed in %.3f s)\n",
+    printf("signed snapshot, no extension:        %9zu bytes = %6.1f KB  (target under 150 KB; signed in "
+           "%.3f s)\n",
            plain_len, (double)plain_len / 1000.0, t_plain);
     printf("signed snapshot, %zu extensions (20%%): %9zu bytes = %6.1f KB  (signed in %.3f s)\n", ls->n_ext,
            full_len, (double)full_len / 1000.0, t_full);
@@ -542,7 +466,7 @@ static void figure_snapshot(const char *tmp, const bench_fed *fed, const live_st
            FEED_MAX_SNAPSHOT_COSE, fits, 100.0 * fits / BENCH_LIVE, BENCH_LIVE);
 
     write_file(tmp, "trust.cose", fed->trust_cose, fed->trust_len);
-    write_file(tmp, "root.pub", fed->root_pk, COSE_PK_LEN);
+    write_file(tmp, "root.pub", fed->root.pk, COSE_PK_LEN);
     write_file(tmp, "checkpoint.cose", cp, cp_len);
     write_file(tmp, "snapshot.cose", full, full_len);
     write_file(tmp, "snapshot-plain.cose", plain, plain_len);
@@ -564,17 +488,21 @@ static int child_sync(const char *dir, const char *snapshot, const char *replica
 {
     bench_fed fed;
     memset(&fed, 0, sizeof fed);
-    uint8_t *root;
-    size_t root_len;
-    bench_net net;
-    memset(&net, 0, sizeof net);
+    uint8_t *root, *cp, *snap;
+    size_t root_len, cp_len, snap_len;
     read_file(dir, "trust.cose", &fed.trust_cose, &fed.trust_len);
     read_file(dir, "root.pub", &root, &root_len);
     if (root_len != COSE_PK_LEN) return 1;
-    memcpy(fed.root_pk, root, COSE_PK_LEN);
-    read_file(dir, "checkpoint.cose", &net.checkpoint, &net.checkpoint_len);
-    read_file(dir, snapshot, &net.snapshot, &net.snapshot_len);
-    printf("syncing process: replica_sync from empty of %s (%zu bytes)\n", snapshot, net.snapshot_len);
+    memcpy(fed.root.pk, root, COSE_PK_LEN);
+    read_file(dir, "checkpoint.cose", &cp, &cp_len);
+    read_file(dir, snapshot, &snap, &snap_len);
+    testkit_net net;
+    testkit_net_init(&net);
+    net_serve(&net, "checkpoint", cp, cp_len);
+    net_serve(&net, "snapshot", snap, snap_len);
+    free(cp);
+    free(snap);
+    printf("syncing process: replica_sync from empty of %s (%zu bytes)\n", snapshot, snap_len);
     print_rss("before replica_open:");
     char rdir[512];
     path_join(rdir, sizeof rdir, dir, replica_name);
@@ -594,8 +522,7 @@ static int child_sync(const char *dir, const char *snapshot, const char *replica
     free(rep);
     free(root);
     free(fed.trust_cose);
-    free(net.checkpoint);
-    free(net.snapshot);
+    testkit_net_free(&net);
     return 0;
 }
 
@@ -604,8 +531,9 @@ static int child_lookup(const char *dir)
 {
     char rdir[512];
     path_join(rdir, sizeof rdir, dir, "replica-live");
-    printf("verifier process: replica_open of that replica, then %u replica_status lookups at random indices\n",
-           BENCH_LOOKUPS);
+    printf(
+        "verifier process: replica_open of that replica, then %u replica_status lookups at random indices\n",
+        BENCH_LOOKUPS);
     print_rss("before replica_open:");
     replica *r;
     api_err e = replica_open(&r, rdir);
@@ -619,7 +547,7 @@ static int child_lookup(const char *dir)
     for (uint32_t i = 0; i < BENCH_LOOKUPS; i++) {
         verify_status vs;
         if (replica_status(r, &entry, (uint32_t)(rng_next() & (FEED_LIST_SIZE - 1)), &vs) != 0 || !vs.held ||
-            !vs.fresh) {
+            !verify_status_fresh(&vs, BENCH_T0 + 10, REPLICA_DEFAULT_MAX_STALENESS)) {
             fprintf(stderr, "bench_feed: replica_status failed\n");
             return 1;
         }
@@ -632,9 +560,11 @@ static int child_lookup(const char *dir)
     long long disk, size = file_size(rdir, "data.mdb", &disk);
     printf("  verifier RSS after the lookups: %.1f MB, VmHWM %.1f MB  (target under 64 MB)\n", mib(rss),
            mib(hwm));
-    printf("  replica file data.mdb: %.1f MB (%.1f MB allocated on disk); LMDB maps it, RssFile counts the pages read\n",
+    printf("  replica file data.mdb: %.1f MB (%.1f MB allocated on disk); LMDB maps it, RssFile counts the "
+           "pages read\n",
            (double)size / 1e6, (double)disk / 1e6);
-    printf("  lookups: %.3f s, %.0f /s (one core, one read transaction each); found %zu revoked, %zu suspended,\n"
+    printf("  lookups: %.3f s, %.0f /s (one core, one read transaction each); found %zu revoked, %zu "
+           "suspended,\n"
            "           %zu superseded, %zu extended\n",
            t, (double)BENCH_LOOKUPS / t, counts[1], counts[2], counts[3], extended);
     replica_close(r);
@@ -676,8 +606,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (fs_mkdirs("build", 0755) != API_OK) return 1;
-    char tmp[] = "build/bench-feed.XXXXXX"; /* not /tmp: file creation there is slow on some machines */
-    if (!mkdtemp(tmp)) {
+    char tmp[TESTKIT_DIR_MAX]; /* not /tmp: file creation there is slow on some machines */
+    if (testkit_tmpdir_in(tmp, "build", "bench-feed") != 0) {
         perror("bench_feed: mkdtemp");
         return 1;
     }

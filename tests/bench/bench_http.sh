@@ -4,8 +4,10 @@
 # attestations, beside two reference handlers on the same CivetWeb settings
 # (bench_httpref: a trivial handler, and one crypto_sign_verify_detached per
 # request), all measured in this run. Prints verifications per second at 64
-# connections, p50/p99 latency at 16, both ratios, errors, and the service's
-# RSS after a 60-second run.
+# connections, p50/p99 latency at 16, both ratios, errors, the time of one
+# verification while 200 idle or half-sent connections are open beside the
+# same with none (tests/cli/test_service.sh checks only that it is answered),
+# and the service's RSS after a 60-second run.
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build/release}
@@ -17,7 +19,7 @@ trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 export API_PASSPHRASE=bench
 cd "$TMP"
-B=$OLDPWD/bin
+B=$OLDPWD/${BIN:-bin}   # BIN: the tools' folder from the repository root, as for tests/cli
 PI=$(port); PV=$(port); PR=$(port)
 "$B/api-federation" init --dir fed --kdf interactive >/dev/null
 "$B/api-issuer" init --dir iss --id FR-75 --name "Préfecture de police" --kdf interactive >/dev/null
@@ -86,6 +88,38 @@ printf '  reference, trivial handler:              %6s /s  errors %s\n' "$t64" "
 printf '  reference, one crypto_sign_verify:       %6s /s  errors %s\n' "$s64" "$se64"
 python3 -c "import sys; v,t,s=map(float,sys.argv[1:]); print(f'  ratio to the single-verify handler: {v/s:.2f} (target 0.7 or more); to the trivial handler: {v/t:.2f}')" "$v64" "$t64" "$s64"
 echo "wrk -t2 -c16 -d5s --latency: POST /api/v1/verify p50 $p50, p99 $p99 (target p99 under 5 ms); single-verify handler p50 $tp50, p99 $tp99"
+python3 - "$PV" "$KEY" "$(sed -n 3p payloads.txt)" <<'PY'
+import socket, statistics, sys, time
+port, key, text = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3].encode()
+def one():  # one verification on a new connection: its time, from connect to the end of the answer
+    t = time.monotonic()
+    c = socket.create_connection(("127.0.0.1", port), timeout=30)
+    c.sendall(b"POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nX-API-Key: %s\r\n"
+              b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (key, len(text), text))
+    data = b""
+    while True:
+        chunk = c.recv(65536)
+        if not chunk: break
+        data += chunk
+    c.close()
+    if not data.startswith(b"HTTP/1.1 200 ") or b'"result":"valid"' not in data:
+        sys.exit("bench_http: a verification was not answered 200 valid")
+    return time.monotonic() - t
+reference = statistics.median(one() for _ in range(20))
+held = []
+for i in range(200):  # as tests/cli/test_service.sh: idle, headers half sent, body half sent
+    s = socket.create_connection(("127.0.0.1", port))
+    if i % 3 == 1:
+        s.sendall(b"POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Ty")
+    elif i % 3 == 2:
+        s.sendall(b"POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 600\r\n\r\nAPI1:NC")
+    held.append(s)
+time.sleep(0.3)
+slow = statistics.median(one() for _ in range(20))
+for s in held: s.close()
+print(f"one verification (new connection, median of 20) while 200 idle or half-sent connections are open: "
+      f"{slow * 1000:.1f} ms; reference, none open (same run): {reference * 1000:.1f} ms")
+PY
 wrk -t2 -c64 -d60s -s "$LUA" "http://127.0.0.1:$PV/api/v1/verify" >"$TMP/wrk60.out" 2>&1
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$SVC/status")
 echo "after a 60-second run at 64 connections: service RSS $((rss / 1024)) MB (target under 64 MB); $(grep -E 'Requests/sec' "$TMP/wrk60.out" | tr -s ' ')"

@@ -4,6 +4,8 @@
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build/release}
+BIN=${BIN:-bin}   # the tools' folder, as for tests/cli
+export BIN
 echo "== $BUILD/bench/bench_format 10000 3"
 "$BUILD/bench/bench_format" 10000 3
 
@@ -17,7 +19,7 @@ mkdir -p build
 TMP=$(mktemp -d "$PWD/build/bench.XXXXXX")  # not /tmp: file creation there is slow on some machines
 trap 'rm -rf "$TMP"' EXIT
 export API_PASSPHRASE=bench
-bin/api-issuer init --dir "$TMP/iss" --id FR-75 --name "Préfecture de police" --kdf interactive >/dev/null
+"$BIN/api-issuer" init --dir "$TMP/iss" --id FR-75 --name "Préfecture de police" --kdf interactive >/dev/null
 python3 - "$TMP/batch.csv" <<'PY'
 import sys
 rows = ["family_name,given_names,birth_date,nationality,foreign_national_number,application,title_requested,work_authorised,filed_on,valid_from,valid_until,previous_title_number,previous_title_expires_on"]
@@ -27,7 +29,7 @@ open(sys.argv[1], "w").write("\n".join(rows) + "\n")
 PY
 for formats in png png,svg; do
   start=$(date +%s.%N)
-  bin/api-issuer issue --dir "$TMP/iss" --csv "$TMP/batch.csv" --out "$TMP/out-$formats" --formats "$formats" >/dev/null
+  "$BIN/api-issuer" issue --dir "$TMP/iss" --csv "$TMP/batch.csv" --out "$TMP/out-$formats" --formats "$formats" >/dev/null
   end=$(date +%s.%N)
   python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'bin/api-issuer issue --csv (2000 rows) --formats $formats: {s:.2f} s, {2000/s:.0f} attestations/s (files written and fsynced; includes the key derivation)')" "$start" "$end"
 done

@@ -2,31 +2,29 @@
  * fuzz_feed.c: libFuzzer target for the status-feed parsers (qr/feed.c):
  * segments, checkpoints and snapshots. The first byte chooses the kind; the
  * rest is the payload, wrapped in a COSE_Sign1 of that kind's typ signed
- * with a fixed key, so the fuzzer reaches the payload rules rather than the
+ * with a fixed key (the test kit's, seed 0x42), so the fuzzer reaches the payload rules rather than the
  * envelope (fuzz_cose covers that). Never a crash or a leak; a parsed
  * segment has consecutive events within the list's bounds.
  */
-#include <sodium.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "qr/feed.h"
+#include "tests/unit/testkit.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static uint8_t pk[32], sk[64];
+    static testkit_key key;
     static int ready;
     if (!ready) {
-        uint8_t seed[32];
-        memset(seed, 0x42, sizeof seed);
-        if (sodium_init() < 0) abort();
-        crypto_sign_seed_keypair(pk, sk, seed);
+        testkit_key_from_seed(&key, 0x42);
         ready = 1;
     }
+    const uint8_t *pk = key.pk, *sk = key.sk;
     if (size < 1 || size > (1u << 20)) return 0;
     static const char *const typs[] = {COSE_TYP_SEGMENT, COSE_TYP_CHECKPOINT, COSE_TYP_SNAPSHOT};
     unsigned kind = data[0] % 3;

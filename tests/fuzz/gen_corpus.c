@@ -2,11 +2,12 @@
  * gen_corpus.c: writes the seed corpora of the format's fuzz targets into
  * tests/fuzz/corpus/<target>/, from the testkit's fixed keys and
  * attestation. Run once from the repository root; the output is committed,
- * the binary is not:
+ * the binary is not (the seeds predate the kit's attestation taking the
+ * docs' id: a run now writes seeds with that id, as good for the fuzzer):
  *
- *   cc -std=c11 -D_DEFAULT_SOURCE -Iqr -Icommon -Itests/unit \
+ *   cc -std=c11 -D_DEFAULT_SOURCE -I. $(pkg-config --cflags libcjson) \
  *      tests/fuzz/gen_corpus.c build/release/libapi.a \
- *      -lsodium -lz -lcbor -lm -o /tmp/gen_corpus && /tmp/gen_corpus
+ *      $(pkg-config --libs libsodium zlib libcbor lmdb libcjson) -lm -o /tmp/gen_corpus && /tmp/gen_corpus
  */
 #include <stdio.h>
 #include <stdlib.h>
