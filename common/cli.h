@@ -66,21 +66,26 @@ struct option;
  * are checked against it (cli_next_option), and its handler is called.
  */
 typedef struct {
-    const char *name;    /* "issue"; two words for a subcommand ("keys add") */
-    const char *options; /* the long options it takes, space-separated ("dir id reason"); help always */
-    int stdin_dash;      /* 1: takes "-" (standard input) as an argument; no other argument is taken */
-    int (*run)(const void *opts); /* the handler: the tool's parsed options in, the exit code out */
-    const char *usage; /* its lines of the usage text, printed as they are ("": printed by another row) */
+    /* "issue"; two words for a subcommand ("keys add") */
+    const char *name;
+    /* the long options it takes, by name, space-separated ("dir id reason"); --help always */
+    const char *options;
+    /* 1: takes "-" (standard input) as an argument; no other argument is taken */
+    int stdin_dash;
+    /* the handler: the tool's parsed options in, the exit code out */
+    int (*run)(const void *opts);
+    /* its lines of the usage text, printed as they are ("": printed by another row) */
+    const char *usage;
 } cli_command;
 
 /* A tool: its command table, the text printed around the commands' lines, its options. */
 typedef struct {
-    const char *usage_head; /* the usage text before the commands' lines */
-    const cli_command
-        *commands;          /* the table, in the order of the usage text; ends with a row without a name */
-    const char *usage_tail; /* the usage text after them */
-    const struct option
-        *longopts; /* every option of the tool (getopt_long's table, ending with a zero row) */
+    /* the usage text before the commands' lines, and after them */
+    const char *usage_head, *usage_tail;
+    /* the table, in the order of the usage text; ends with a row without a name */
+    const cli_command *commands;
+    /* every option of the tool: getopt_long's table, ending with a zero row */
+    const struct option *longopts;
 } cli_tool;
 
 /* A command found in the table and its arguments, for cli_next_option. */
