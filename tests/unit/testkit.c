@@ -1,12 +1,15 @@
 /*
  * testkit.c: keys, the example attestation, trust lists, forged envelopes,
- * temporary folders, time (see testkit.h).
+ * hex and base64url, temporary folders, the source tree and the vector
+ * generators, time and waits (see testkit.h).
  *
  * Everything is deterministic: fixed seeds, a fixed attestation, a fixed
  * trust list. The forging helpers bypass the library's writers on purpose
  * (except cbw for heads) so that tests can build envelopes the library
  * would never produce. This file is linked into every unit test binary and
- * may be #included by fuzz targets: it has no main and no static state.
+ * may be #included by fuzz targets and benchmarks: it has no main and no
+ * static state. Waits poll a condition: a slow machine makes a test
+ * slower, never wrong.
  */
 #include "tests/unit/testkit.h"
 

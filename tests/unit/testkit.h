@@ -4,8 +4,10 @@
  * none keeps a copy of its own.
  *
  *   testkit.c       keys from fixed seeds, the example attestation of the
- *                   docs, trust lists, envelopes forged by hand, temporary
- *                   folders, time and waits, a reproducible generator;
+ *                   docs, trust lists, envelopes forged by hand, hex and
+ *                   base64url, temporary folders, the source tree and the
+ *                   vector generators, time and waits, a reproducible
+ *                   random generator;
  *   testkit_feed.c  an issuer's status feed built event by event (segments,
  *                   checkpoints, snapshots) beside its model of every status;
  *   testkit_net.c   a fake network: the fetch callback of replica_sync
@@ -21,12 +23,13 @@
  * of that value each); the attestation is the one of docs/format.md
  * (DIALLO Aminata, id a0a1a2a3a4a5a6a7a8a9aaab, status index 1234567).
  *
- * Nothing here uses cmocka, so that programs without it (fuzz targets,
- * benchmarks, generators) link the kit too. Helpers whose failure a test
- * may want to see return 0 / -1 or an api_err; helpers that can only fail
- * when the test itself is broken (memory, a signature that cannot be made)
- * stop the program through testkit_die, which tests/run.sh counts as a
- * failed test.
+ * Nothing here uses cmocka, so that programs without it use the kit too:
+ * the Makefile links it into every unit test and vector generator; fuzz
+ * targets and benchmarks #include the .c files they need. Helpers whose
+ * failure a test may want to see return 0 / -1 or an api_err; helpers that
+ * can only fail when the test itself is broken (memory, a signature that
+ * cannot be made) stop the program through testkit_die, which tests/run.sh
+ * counts as a failed test.
  */
 #ifndef API_TESTKIT_H
 #define API_TESTKIT_H
