@@ -75,6 +75,7 @@ int cli_code_for(api_err e)
     case API_ERR_FULL:
     case API_ERR_EXISTS:
         return CLI_IO;
+    case API_ERR_FORBIDDEN: /* a status change or an extension the rules forbid: as a bad argument */
     default:
         return CLI_USAGE;
     }

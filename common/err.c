@@ -1,8 +1,9 @@
 /*
- * err.c: codes and texts of the shared error enum (see err.h).
+ * err.c: codes and texts of the operational failures (see err.h).
  *
- * The codes are part of the public interface (JSON `reason`, problem types):
- * change a text freely, never a code.
+ * The codes appear in logs and messages only (the replica's sync reports
+ * "unreachable (io)"): the verdict reasons are qr/reason.c's. Change a
+ * text freely; keep a code, since logs are read by people and scripts.
  */
 #include "common/err.h"
 
@@ -23,7 +24,6 @@ static const err_entry err_table[] = {
     {API_ERR_ALG, "alg", "the signature algorithm is missing or not supported"},
     {API_ERR_CLAIMS, "claims", "the attestation claims are missing, of the wrong type or out of range"},
     {API_ERR_SIGNATURE, "signature", "the signature does not verify"},
-    {API_ERR_KID, "kid", "the key identifier does not match the key"},
     {API_ERR_NOMEM, "nomem", "out of memory"},
     {API_ERR_IO, "io", "a file could not be read or written"},
     {API_ERR_TOO_LARGE, "too_large", "the input is larger than allowed"},
@@ -38,6 +38,7 @@ static const err_entry err_table[] = {
     {API_ERR_IMAGE, "image", "the image could not be read"},
     {API_ERR_NO_QR, "no_qr", "no API QR code was found in the image"},
     {API_ERR_EXISTS, "exists", "the file already exists"},
+    {API_ERR_FORBIDDEN, "forbidden", "the rules forbid this change"},
 };
 
 static const err_entry *err_find(api_err e)

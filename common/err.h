@@ -1,10 +1,14 @@
 /*
- * err.h: the one error enum shared by the decoders, the command lines and
- * the HTTP service.
+ * err.h: the operational failures of the library, what a function returns
+ * to its caller: the command lines turn them into exit codes and messages,
+ * the service into problems it words itself.
  *
- * Every value has a stable short code (api_err_code, used in JSON and in
- * problem+json `type`s) and a human text in English (api_strerror). The
- * decoding errors map one to one onto the design's `malformed` reasons.
+ * These codes are internal: none is ever printed as a verdict's `reason`.
+ * The reasons are a protocol of their own (qr/reason.h, api_reason); a
+ * decoder's failure becomes one through reason_from_err, the one mapping.
+ * The decoding group below is what the decoders (qrtext, cose, claims,
+ * feed, trust) return internally. Every value has a short code for logs
+ * and messages (api_err_code) and a human text in English (api_strerror).
  * Values are never renumbered: add new ones at the end of their group.
  */
 #ifndef API_ERR_H
@@ -13,7 +17,7 @@
 typedef enum {
     API_OK = 0,
 
-    /* QR text decoding: the `malformed` reasons of the design. */
+    /* What the decoders return (internal: reason_from_err turns them into reasons). */
     API_ERR_PREFIX = 1,         /* no "API1:" prefix */
     API_ERR_BASE45 = 2,         /* not valid Base45 */
     API_ERR_ZLIB = 3,           /* not a canonical zlib stream, or too large */
@@ -25,7 +29,6 @@ typedef enum {
 
     /* Cryptographic results. */
     API_ERR_SIGNATURE = 20, /* the signature does not verify */
-    API_ERR_KID = 21,       /* kid is not the hash of the key */
 
     /* Operational errors. */
     API_ERR_NOMEM = 40,
@@ -38,13 +41,14 @@ typedef enum {
     API_ERR_DB = 47,         /* the LMDB registry or replica failed */
     API_ERR_FULL = 48,       /* a bounded space is exhausted */
     API_ERR_NOT_FOUND = 49,
-    API_ERR_CRYPTO = 50, /* libsodium failed (it should not) */
-    API_ERR_IMAGE = 51,  /* an image could not be read */
-    API_ERR_NO_QR = 52,  /* an image without a readable API QR code */
-    API_ERR_EXISTS = 53, /* would overwrite something that exists */
+    API_ERR_CRYPTO = 50,    /* libsodium failed (it should not) */
+    API_ERR_IMAGE = 51,     /* an image could not be read */
+    API_ERR_NO_QR = 52,     /* an image without a readable API QR code */
+    API_ERR_EXISTS = 53,    /* would overwrite something that exists */
+    API_ERR_FORBIDDEN = 54, /* a change the rules forbid (a status change, an extension) */
 } api_err;
 
-/* A stable lower-case code for machines, e.g. "base45"; never NULL. */
+/* A short lower-case code for logs and messages, e.g. "io"; never NULL. Not a verdict reason. */
 const char *api_err_code(api_err e);
 
 /* A short English sentence for people, e.g. "not valid Base45"; never NULL. */

@@ -99,38 +99,38 @@ static const char *const next_step_texts[VERDICT_COUNT][LANG_COUNT] = {
                            "Scan the code again, flat and well lit, or type in the code's text."},
 };
 
-typedef struct {
-    const char *code;
-    const char *text[LANG_COUNT];
-} reason_text;
-
-static const reason_text reason_texts[] = {
-    {"prefix", {"le texte ne commence pas par API1:", "the text does not start with API1:"}},
-    {"base45", {"caractères invalides dans le code", "invalid characters in the code"}},
-    {"zlib", {"données compressées abîmées", "damaged compressed data"}},
-    {"too_large", {"code trop long", "code too long"}},
-    {"cbor", {"données abîmées", "damaged data"}},
-    {"not_cose_sign1", {"ce n'est pas un document signé", "not a signed document"}},
-    {"typ", {"ce document signé n'est pas une attestation", "this signed document is not an attestation"}},
-    {"alg", {"algorithme de signature inconnu", "unknown signature algorithm"}},
-    {"claims",
-     {"contenu de l'attestation incomplet ou invalide", "attestation content incomplete or invalid"}},
-    {"signature", {"signature invalide", "invalid signature"}},
-    {"unknown_kid", {"clé de signature inconnue", "unknown signing key"}},
-    {"key_compromised", {"la clé de la préfecture a été compromise", "the préfecture's key was compromised"}},
-    {"issuer_mismatch",
-     {"la clé n'appartient pas à l'émetteur indiqué", "the key does not belong to the stated issuer"}},
-    {"issued_after_retirement", {"émis après le retrait de la clé", "issued after the key was retired"}},
-    {"revoked", {"annulée par la préfecture", "cancelled by the préfecture"}},
-    {"superseded", {"une décision a été prise", "a decision was taken"}},
-    {"suspended", {"suspendue par la préfecture", "suspended by the préfecture"}},
-    {"expired", {"date de fin dépassée", "end date passed"}},
-    {"not_yet_valid", {"date de début pas encore atteinte", "start date not reached"}},
-    {"no_status", {"aucune donnée d'état pour cette préfecture", "no status data for this préfecture"}},
-    {"status_stale", {"données d'état trop anciennes", "status data too old"}},
-    {"trust_list_expired", {"liste de confiance expirée", "trust list expired"}},
-    {"status_error", {"erreur interne de lecture de l'état", "internal error reading the status"}},
-    {"internal_error", {"erreur interne", "internal error"}},
+static const char *const reason_texts[API_REASON_COUNT][LANG_COUNT] = {
+    [API_REASON_NONE] = {"", ""},
+    [API_REASON_PREFIX] = {"le texte ne commence pas par API1:", "the text does not start with API1:"},
+    [API_REASON_BASE45] = {"caractères invalides dans le code", "invalid characters in the code"},
+    [API_REASON_ZLIB] = {"données compressées abîmées", "damaged compressed data"},
+    [API_REASON_TOO_LARGE] = {"code trop long", "code too long"},
+    [API_REASON_CBOR] = {"données abîmées", "damaged data"},
+    [API_REASON_NOT_COSE_SIGN1] = {"ce n'est pas un document signé", "not a signed document"},
+    [API_REASON_TYP] = {"ce document signé n'est pas une attestation",
+                        "this signed document is not an attestation"},
+    [API_REASON_ALG] = {"algorithme de signature inconnu", "unknown signature algorithm"},
+    [API_REASON_CLAIMS] = {"contenu de l'attestation incomplet ou invalide",
+                           "attestation content incomplete or invalid"},
+    [API_REASON_SIGNATURE] = {"signature invalide", "invalid signature"},
+    [API_REASON_UNKNOWN_KID] = {"clé de signature inconnue", "unknown signing key"},
+    [API_REASON_KEY_COMPROMISED] = {"la clé de la préfecture a été compromise",
+                                    "the préfecture's key was compromised"},
+    [API_REASON_ISSUER_MISMATCH] = {"la clé n'appartient pas à l'émetteur indiqué",
+                                    "the key does not belong to the stated issuer"},
+    [API_REASON_ISSUED_AFTER_RETIREMENT] = {"émis après le retrait de la clé",
+                                            "issued after the key was retired"},
+    [API_REASON_REVOKED] = {"annulée par la préfecture", "cancelled by the préfecture"},
+    [API_REASON_SUPERSEDED] = {"une décision a été prise", "a decision was taken"},
+    [API_REASON_SUSPENDED] = {"suspendue par la préfecture", "suspended by the préfecture"},
+    [API_REASON_EXPIRED] = {"date de fin dépassée", "end date passed"},
+    [API_REASON_NOT_YET_VALID] = {"date de début pas encore atteinte", "start date not reached"},
+    [API_REASON_NO_STATUS] = {"aucune donnée d'état pour cette préfecture",
+                              "no status data for this préfecture"},
+    [API_REASON_STATUS_STALE] = {"données d'état trop anciennes", "status data too old"},
+    [API_REASON_TRUST_LIST_EXPIRED] = {"liste de confiance expirée", "trust list expired"},
+    [API_REASON_STATUS_ERROR] = {"erreur interne de lecture de l'état", "internal error reading the status"},
+    [API_REASON_INTERNAL_ERROR] = {"erreur interne", "internal error"},
 };
 
 const char *explain_verdict(verdict v, explain_lang l)
@@ -143,12 +143,11 @@ const char *explain_next_step(verdict v, explain_lang l)
     return (unsigned)v < VERDICT_COUNT ? next_step_texts[v][l] : next_step_texts[VERDICT_MALFORMED][l];
 }
 
-const char *explain_reason(const char *reason, explain_lang l)
+const char *explain_reason(api_reason reason, explain_lang l)
 {
-    if (!reason) return "";
-    for (size_t i = 0; i < sizeof reason_texts / sizeof reason_texts[0]; i++)
-        if (strcmp(reason_texts[i].code, reason) == 0) return reason_texts[i].text[l];
-    return reason;
+    if ((unsigned)reason >= API_REASON_COUNT) return reason_code(reason);
+    const char *text = reason_texts[reason][l];
+    return text ? text : reason_code(reason); /* a reason added without its text: its code */
 }
 
 const char *explain_work(unsigned wrk, explain_lang l)

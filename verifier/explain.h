@@ -19,8 +19,8 @@ const char *explain_verdict(verdict v, explain_lang l);
 /* What the person at the counter should do next. */
 const char *explain_next_step(verdict v, explain_lang l);
 
-/* A short text for a reason code (verify_result.reason); never NULL. */
-const char *explain_reason(const char *reason, explain_lang l);
+/* A short text for a reason (verify_result.reason): "" for API_REASON_NONE, never NULL. */
+const char *explain_reason(api_reason reason, explain_lang l);
 
 /* The right to work for a wrk value (CLAIMS_WRK_*). */
 const char *explain_work(unsigned wrk, explain_lang l);

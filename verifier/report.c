@@ -48,7 +48,7 @@ static cJSON *report_explanation(const verify_result *r, explain_lang l, report_
 {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "verdict", explain_verdict(r->verdict, l));
-    if (r->reason) cJSON_AddStringToObject(e, "reason", explain_reason(r->reason, l));
+    if (r->reason != API_REASON_NONE) cJSON_AddStringToObject(e, "reason", explain_reason(r->reason, l));
     cJSON_AddStringToObject(e, "next_step", explain_next_step(r->verdict, l));
     if (r->verdict == VERDICT_VALID) {
         cJSON_AddStringToObject(e, "compare", explain_compare(report_renewal_with_permit(r), l));
@@ -103,8 +103,8 @@ cJSON *report_json(const verify_result *r, const verify_ctx *ctx, report_profile
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
     cJSON_AddStringToObject(o, "result", verdict_code(r->verdict));
-    if (r->reason)
-        cJSON_AddStringToObject(o, "reason", r->reason);
+    if (r->reason != API_REASON_NONE)
+        cJSON_AddStringToObject(o, "reason", reason_code(r->reason));
     else
         cJSON_AddNullToObject(o, "reason");
     cJSON_AddBoolToObject(o, "valid", r->verdict == VERDICT_VALID);
@@ -190,7 +190,8 @@ static void report_text_lang(FILE *out, const verify_result *r, const verify_ctx
     const char *colon = l == LANG_FR ? " :" : ":"; /* French puts a space before a colon */
     char d1[40], d2[40];
     fprintf(out, "  %s\n", explain_verdict(r->verdict, l));
-    if (r->reason) fprintf(out, "  %s%s %s\n", labels[L_REASON][l], colon, explain_reason(r->reason, l));
+    if (r->reason != API_REASON_NONE)
+        fprintf(out, "  %s%s %s\n", labels[L_REASON][l], colon, explain_reason(r->reason, l));
     if (r->has_issuer)
         fprintf(out, "  %s%s %s (%s)\n", labels[L_ISSUER][l], colon, r->issuer.name, r->issuer.id);
     if (r->has_claims) {

@@ -24,17 +24,7 @@ const char *verdict_code(verdict v)
     return (unsigned)v < VERDICT_COUNT ? verdict_codes[v] : "unknown";
 }
 
-int verdict_parse(verdict *v, const char *code)
-{
-    for (unsigned i = 0; i < VERDICT_COUNT; i++)
-        if (strcmp(verdict_codes[i], code) == 0) {
-            *v = (verdict)i;
-            return 0;
-        }
-    return -1;
-}
-
-static void verify_set(verify_result *r, verdict v, const char *reason)
+static void verify_set(verify_result *r, verdict v, api_reason reason)
 {
     r->verdict = v;
     r->reason = reason;
@@ -54,7 +44,7 @@ static void verify_status_and_dates(verify_result *r, const verify_ctx *ctx)
     int have_status = 0;
     if (ctx->status_fn) {
         if (ctx->status_fn(ctx->status_arg, &r->issuer, c->status_idx, &st) != 0) {
-            verify_set(r, VERDICT_STATUS_UNKNOWN, "status_error");
+            verify_set(r, VERDICT_STATUS_UNKNOWN, API_REASON_STATUS_ERROR);
             return;
         }
         have_status = st.held;
@@ -69,38 +59,38 @@ static void verify_status_and_dates(verify_result *r, const verify_ctx *ctx)
     }
 
     if (have_status && st.status == STATUS_REVOKED) {
-        verify_set(r, VERDICT_REVOKED, "revoked");
+        verify_set(r, VERDICT_REVOKED, API_REASON_REVOKED);
         return;
     }
     if (have_status && st.status == STATUS_SUPERSEDED) {
-        verify_set(r, VERDICT_SUPERSEDED, "superseded");
+        verify_set(r, VERDICT_SUPERSEDED, API_REASON_SUPERSEDED);
         return;
     }
     if (ctx->now < c->nbf) {
-        verify_set(r, VERDICT_NOT_YET_VALID, "not_yet_valid");
+        verify_set(r, VERDICT_NOT_YET_VALID, API_REASON_NOT_YET_VALID);
         return;
     }
     if (ctx->now > r->effective_exp) {
-        verify_set(r, VERDICT_EXPIRED, "expired");
+        verify_set(r, VERDICT_EXPIRED, API_REASON_EXPIRED);
         return;
     }
     if (have_status && st.status == STATUS_SUSPENDED) {
-        verify_set(r, VERDICT_SUSPENDED, "suspended");
+        verify_set(r, VERDICT_SUSPENDED, API_REASON_SUSPENDED);
         return;
     }
     if (ctx->status_fn && !have_status) {
-        verify_set(r, VERDICT_STATUS_UNKNOWN, "no_status");
+        verify_set(r, VERDICT_STATUS_UNKNOWN, API_REASON_NO_STATUS);
         return;
     }
     if (have_status && !verify_status_fresh(&st, ctx->now, ctx->max_staleness)) {
-        verify_set(r, VERDICT_STATUS_UNKNOWN, "status_stale");
+        verify_set(r, VERDICT_STATUS_UNKNOWN, API_REASON_STATUS_STALE);
         return;
     }
     if (ctx->now > ctx->tl->exp) {
-        verify_set(r, VERDICT_STATUS_UNKNOWN, "trust_list_expired");
+        verify_set(r, VERDICT_STATUS_UNKNOWN, API_REASON_TRUST_LIST_EXPIRED);
         return;
     }
-    verify_set(r, VERDICT_VALID, NULL);
+    verify_set(r, VERDICT_VALID, API_REASON_NONE);
 }
 
 void verify_qrtext(verify_result *r, const verify_ctx *ctx, const char *text, size_t len)
@@ -115,17 +105,17 @@ void verify_qrtext(verify_result *r, const verify_ctx *ctx, const char *text, si
         if (e == API_OK) {
             const trust_entry *entry = trust_find_kid(ctx->tl, msg.kid);
             if (!entry) {
-                verify_set(r, VERDICT_UNKNOWN_ISSUER, "unknown_kid");
+                verify_set(r, VERDICT_UNKNOWN_ISSUER, API_REASON_UNKNOWN_KID);
                 return;
             }
             r->has_issuer = 1;
             r->issuer = *entry;
             if (entry->state == TRUST_COMPROMISED) {
-                verify_set(r, VERDICT_UNTRUSTED_ISSUER, "key_compromised");
+                verify_set(r, VERDICT_UNTRUSTED_ISSUER, API_REASON_KEY_COMPROMISED);
                 return;
             }
             if (cose_sign1_verify(&msg, entry->pub) != API_OK) {
-                verify_set(r, VERDICT_INVALID_SIGNATURE, "signature");
+                verify_set(r, VERDICT_INVALID_SIGNATURE, API_REASON_SIGNATURE);
                 return;
             }
             e = claims_decode(&r->claims, msg.payload, msg.payload_len);
@@ -133,11 +123,11 @@ void verify_qrtext(verify_result *r, const verify_ctx *ctx, const char *text, si
                 r->has_claims = 1;
                 claims_cti_hex(r->cti_hex, r->claims.cti);
                 if (strcmp(r->claims.iss, entry->id) != 0) {
-                    verify_set(r, VERDICT_UNTRUSTED_ISSUER, "issuer_mismatch");
+                    verify_set(r, VERDICT_UNTRUSTED_ISSUER, API_REASON_ISSUER_MISMATCH);
                     return;
                 }
                 if (entry->state == TRUST_RETIRED && r->claims.iat >= entry->retired_at) {
-                    verify_set(r, VERDICT_UNTRUSTED_ISSUER, "issued_after_retirement");
+                    verify_set(r, VERDICT_UNTRUSTED_ISSUER, API_REASON_ISSUED_AFTER_RETIREMENT);
                     return;
                 }
                 {
@@ -147,16 +137,14 @@ void verify_qrtext(verify_result *r, const verify_ctx *ctx, const char *text, si
             }
         }
     }
-    if (e == API_ERR_NOMEM) {
-        verify_set(r, VERDICT_STATUS_UNKNOWN, "internal_error");
-        return;
-    }
+    /* A decoder failed: the input is malformed, unless the failure says nothing of it (out of memory). */
+    api_reason why = reason_from_err(e);
     r->has_claims = 0;
-    verify_set(r, VERDICT_MALFORMED, api_err_code(e));
+    verify_set(r, why == API_REASON_INTERNAL_ERROR ? VERDICT_STATUS_UNKNOWN : VERDICT_MALFORMED, why);
 }
 
-void verify_malformed(verify_result *r, api_err reason)
+void verify_malformed(verify_result *r, api_err e)
 {
     memset(r, 0, sizeof *r);
-    verify_set(r, VERDICT_MALFORMED, api_err_code(reason));
+    verify_set(r, VERDICT_MALFORMED, reason_from_err(e));
 }

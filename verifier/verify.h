@@ -6,9 +6,9 @@
  * ("Verifying"), so that every implementation gives the same verdict:
  *   1. QR text -> COSE bytes              malformed (prefix, base45, zlib, too_large)
  *   2. COSE_Sign1 shape and headers        malformed (cbor, not_cose_sign1, alg, typ)
- *   3. trust-list entry by kid             unknown_issuer
+ *   3. trust-list entry by kid             unknown_issuer (unknown_kid)
  *   4. entry compromised                   untrusted_issuer (key_compromised)
- *   5. signature                           invalid_signature
+ *   5. signature                           invalid_signature (signature)
  *   6. claims                              malformed (claims)
  *   7. iss equals the entry's issuer id    untrusted_issuer (issuer_mismatch)
  *   8. retired key: iat before retired_at  untrusted_issuer (issued_after_retirement)
@@ -18,6 +18,10 @@
  *  12. freshness                           status_unknown (status_stale, no_status,
  *                                          trust_list_expired)
  *  13. otherwise                           valid
+ * The reasons in parentheses are the codes of qr/reason.h (api_reason, in
+ * verify_result.reason). A verification that cannot finish is
+ * status_unknown: status_error (the status source failed) or
+ * internal_error (out of memory).
  */
 #ifndef API_VERIFY_H
 #define API_VERIFY_H
@@ -26,6 +30,7 @@
 #include <stdint.h>
 
 #include "qr/claims.h"
+#include "qr/reason.h"
 #include "qr/status.h"
 #include "qr/trust.h"
 
@@ -64,7 +69,7 @@ typedef struct {
     int64_t now;
     verify_status_fn status_fn; /* NULL: no replica, status not checked */
     void *status_arg;
-    int64_t max_staleness;      /* how old as_of may be (verify_status_fresh); set it with the replica */
+    int64_t max_staleness; /* how old as_of may be (verify_status_fresh); set it with the replica */
 } verify_ctx;
 
 /*
@@ -78,28 +83,25 @@ int verify_status_fresh(const verify_status *st, int64_t now, int64_t max_stalen
 
 typedef struct {
     verdict verdict;
-    const char *reason;        /* stable code for a negative verdict, NULL for valid */
-    int has_claims;            /* signature verified and claims decoded */
+    api_reason reason; /* why a verdict is not valid (reason_code); API_REASON_NONE for valid */
+    int has_claims;    /* signature verified and claims decoded */
     api_claims claims;
-    int has_issuer;            /* the kid was found in the trust list */
-    trust_entry issuer;        /* that entry */
-    int status_checked;        /* a status source answered for this issuer */
+    int has_issuer;     /* the kid was found in the trust list */
+    trust_entry issuer; /* that entry */
+    int status_checked; /* a status source answered for this issuer */
     int64_t status_as_of;
     unsigned status;
-    int64_t effective_exp;     /* exp, or the extension when later */
+    int64_t effective_exp; /* exp, or the extension when later */
     int extended;
     char cti_hex[2 * CLAIMS_CTI_LEN + 1];
 } verify_result;
 
 void verify_qrtext(verify_result *r, const verify_ctx *ctx, const char *text, size_t len);
 
-/* A `malformed` result for input refused before decoding (e.g. too large). */
-void verify_malformed(verify_result *r, api_err reason);
+/* A `malformed` result for input refused before decoding (e.g. API_ERR_TOO_LARGE: too_large). */
+void verify_malformed(verify_result *r, api_err e);
 
 /* "valid", "expired", ...: the stable codes of the design. */
 const char *verdict_code(verdict v);
-
-/* Parses a code back; -1 if unknown. */
-int verdict_parse(verdict *v, const char *code);
 
 #endif

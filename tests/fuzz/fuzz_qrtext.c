@@ -27,9 +27,9 @@ static int fuzz_status(void *arg, const trust_entry *entry, uint32_t idx, verify
 
 static void fuzz_check(const verify_result *r)
 {
-    if ((unsigned)r->verdict >= VERDICT_COUNT) __builtin_trap();
-    if (r->verdict == VERDICT_VALID && (r->reason != NULL || !r->has_claims)) __builtin_trap();
-    if (r->verdict != VERDICT_VALID && r->reason == NULL) __builtin_trap();
+    if ((unsigned)r->verdict >= VERDICT_COUNT || (unsigned)r->reason >= API_REASON_COUNT) __builtin_trap();
+    if (r->verdict == VERDICT_VALID && (r->reason != API_REASON_NONE || !r->has_claims)) __builtin_trap();
+    if (r->verdict != VERDICT_VALID && r->reason == API_REASON_NONE) __builtin_trap();
     if (r->has_claims && claims_validate(&r->claims, NULL) != API_OK) __builtin_trap();
 }
 

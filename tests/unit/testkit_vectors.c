@@ -231,10 +231,10 @@ static int run_check_vectors(const cJSON *b, replica *r, const trust_list *tl, i
         verify_result res;
         verify_qrtext(&res, &ctx, qr, strlen(qr));
         if (strcmp(verdict_code(res.verdict), result) != 0 ||
-            strcmp(res.reason ? res.reason : "-", reason ? reason : "-") != 0)
-            return run_fail(err, errcap, "%s/%s: got %s (%s), wanted %s (%s)", bname, vname,
-                            verdict_code(res.verdict), res.reason ? res.reason : "-", result,
-                            reason ? reason : "-");
+            strcmp(reason_code(res.reason) ? reason_code(res.reason) : "-", reason ? reason : "-") != 0)
+            return run_fail(
+                err, errcap, "%s/%s: got %s (%s), wanted %s (%s)", bname, vname, verdict_code(res.verdict),
+                reason_code(res.reason) ? reason_code(res.reason) : "-", result, reason ? reason : "-");
         cJSON *report = report_json(&res, &ctx, REPORT_FULL);
         if (!report) return run_fail(err, errcap, "%s/%s: no report", bname, vname);
         if (fill) {

@@ -1182,30 +1182,6 @@ static void build_zlib(void)
 
 static cJSON *explain_json(explain_lang l)
 {
-    static const char *const reasons[] = {"prefix",
-                                          "base45",
-                                          "zlib",
-                                          "too_large",
-                                          "cbor",
-                                          "not_cose_sign1",
-                                          "typ",
-                                          "alg",
-                                          "claims",
-                                          "signature",
-                                          "unknown_kid",
-                                          "key_compromised",
-                                          "issuer_mismatch",
-                                          "issued_after_retirement",
-                                          "revoked",
-                                          "superseded",
-                                          "suspended",
-                                          "expired",
-                                          "not_yet_valid",
-                                          "no_status",
-                                          "status_stale",
-                                          "trust_list_expired",
-                                          "status_error",
-                                          "internal_error"};
     cJSON *o = cJSON_CreateObject();
     cJSON *verdicts = cJSON_AddObjectToObject(o, "verdict");
     cJSON *next = cJSON_AddObjectToObject(o, "next_step");
@@ -1214,10 +1190,10 @@ static cJSON *explain_json(explain_lang l)
         cJSON_AddStringToObject(next, verdict_code((verdict)v), explain_next_step((verdict)v, l));
     }
     cJSON *rs = cJSON_AddObjectToObject(o, "reason");
-    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
-        const char *t = explain_reason(reasons[i], l);
-        CHECK(strcmp(t, reasons[i]) != 0); /* a code explain.c knows */
-        cJSON_AddStringToObject(rs, reasons[i], t);
+    for (api_reason r = API_REASON_NONE + 1; r < API_REASON_COUNT; r++) {
+        const char *t = explain_reason(r, l);
+        CHECK(strcmp(t, reason_code(r)) != 0); /* a reason explain.c has a text for */
+        cJSON_AddStringToObject(rs, reason_code(r), t);
     }
     cJSON *cmp = cJSON_AddArrayToObject(o, "compare");
     for (int i = 0; i < 2; i++) cJSON_AddItemToArray(cmp, cJSON_CreateString(explain_compare(i, l)));
