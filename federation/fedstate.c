@@ -1,5 +1,6 @@
 /*
- * fedstate.c: FED/federation.json, read and written with cJSON.
+ * fedstate.c: FED/federation.json, read and written with cJSON through
+ * common/jsonfile (the tools' one way to keep a JSON file).
  *
  * The file is the ministry's working copy; only the signed trust list is
  * authoritative for verifiers. Keys are base64url, kids lowercase hex.
@@ -15,38 +16,22 @@
 
 #include "common/b64url.h"
 #include "common/fs.h"
+#include "common/jsonfile.h"
 
 #define FEDSTATE_FILE "federation.json"
 #define FEDSTATE_MAX  (16 * 1024 * 1024)
 
-static int fedstate_text(char *out, size_t cap, const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap) return -1;
-    strcpy(out, v->valuestring);
-    return 0;
-}
-
-static int fedstate_number(double *out, const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740991.0) return -1;
-    *out = v->valuedouble;
-    return 0;
-}
-
 static int fedstate_entry(trust_entry *t, const cJSON *o)
 {
     char pub[64], state[16];
-    double epoch, retired = 0;
-    if (!cJSON_IsObject(o) || fedstate_text(t->id, sizeof t->id, o, "id") ||
-        fedstate_text(t->name, sizeof t->name, o, "name") || fedstate_text(pub, sizeof pub, o, "pub") ||
-        fedstate_text(state, sizeof state, o, "state") || fedstate_text(t->feed, sizeof t->feed, o, "feed") ||
-        fedstate_number(&epoch, o, "epoch") || b64url_decode_exact(t->pub, sizeof t->pub, pub, strlen(pub)) ||
-        trust_state_parse(&t->state, state))
+    uint64_t retired = 0;
+    if (!cJSON_IsObject(o) || jsonfile_text(t->id, sizeof t->id, o, "id") ||
+        jsonfile_text(t->name, sizeof t->name, o, "name") || jsonfile_text(pub, sizeof pub, o, "pub") ||
+        jsonfile_text(state, sizeof state, o, "state") || jsonfile_text(t->feed, sizeof t->feed, o, "feed") ||
+        jsonfile_uint(&t->epoch, o, "epoch") ||
+        b64url_decode_exact(t->pub, sizeof t->pub, pub, strlen(pub)) || trust_state_parse(&t->state, state))
         return -1;
-    if (t->state == TRUST_RETIRED && fedstate_number(&retired, o, "retired_at")) return -1;
-    t->epoch = (uint64_t)epoch;
+    if (t->state == TRUST_RETIRED && jsonfile_uint(&retired, o, "retired_at")) return -1;
     t->retired_at = (int64_t)retired;
     cose_kid(t->kid, t->pub);
     return 0;
@@ -57,23 +42,18 @@ api_err fedstate_load(trust_list *tl, const char *dir, char *err, size_t errcap)
     memset(tl, 0, sizeof *tl);
     char path[4096];
     if (fs_join(path, sizeof path, dir, FEDSTATE_FILE) != 0) return API_ERR_ARG;
-    uint8_t *data;
-    size_t len;
-    api_err e = fs_read_file(&data, &len, path, FEDSTATE_MAX);
+    cJSON *root;
+    api_err e = jsonfile_read(&root, path, FEDSTATE_MAX);
     if (e != API_OK) {
         snprintf(err, errcap, "cannot read %s (is --dir a federation folder made by 'init'?)", path);
         return e;
     }
-    cJSON *root = cJSON_ParseWithLength((const char *)data, len);
-    free(data);
-    double seq;
     const cJSON *issuers = cJSON_GetObjectItemCaseSensitive(root, "issuers");
-    if (!root || fedstate_number(&seq, root, "seq") || !cJSON_IsArray(issuers)) {
+    if (!root || jsonfile_uint(&tl->seq, root, "seq") || !cJSON_IsArray(issuers)) {
         snprintf(err, errcap, "%s is damaged", path);
         cJSON_Delete(root);
         return API_ERR_TRUST_LIST;
     }
-    tl->seq = (uint64_t)seq;
     size_t n = (size_t)cJSON_GetArraySize(issuers);
     tl->entries = calloc(n ? n : 1, sizeof *tl->entries);
     if (!tl->entries) {
@@ -121,13 +101,8 @@ api_err fedstate_save(const trust_list *tl, const char *dir)
         cJSON_AddNumberToObject(o, "epoch", (double)t->epoch);
         cJSON_AddItemToArray(arr, o);
     }
-    char *text = cJSON_Print(root);
+    api_err e = jsonfile_write(path, root, 0644, 0);
     cJSON_Delete(root);
-    if (!text) return API_ERR_NOMEM;
-    size_t n = strlen(text);
-    text[n] = '\n'; /* cJSON's buffer has room for its NUL: reuse it for a final newline */
-    api_err e = fs_write_atomic(path, text, n + 1, 0644, 0);
-    free(text);
     return e;
 }
 

@@ -1,6 +1,7 @@
 /*
- * issuer.c: the issuer folder's public configuration, and attestation
- * signing (claims -> COSE_Sign1 -> QR text).
+ * issuer.c: the issuer folder's public configuration (ISS/issuer.json,
+ * through common/jsonfile, and ISS/issuer.pub), and attestation signing
+ * (claims -> COSE_Sign1 -> QR text).
  *
  * Secrets never pass through here except the signing key given to
  * issuer_sign, which is not copied.
@@ -14,6 +15,7 @@
 
 #include "common/b64url.h"
 #include "common/fs.h"
+#include "common/jsonfile.h"
 #include "qr/qrtext.h"
 
 #define ISSUER_CONFIG_FILE "issuer.json"
@@ -39,22 +41,9 @@ api_err issuer_config_save(const issuer_config *cfg, const char *dir)
     cJSON_AddStringToObject(o, "name", cfg->name);
     cJSON_AddStringToObject(o, "feed", cfg->feed);
     cJSON_AddNumberToObject(o, "epoch", (double)cfg->epoch);
-    char *text = cJSON_Print(o);
+    api_err e = jsonfile_write(path, o, 0644, 1);
     cJSON_Delete(o);
-    if (!text) return API_ERR_NOMEM;
-    size_t n = strlen(text);
-    text[n] = '\n';
-    api_err e = fs_write_atomic(path, text, n + 1, 0644, 1);
-    free(text);
     return e;
-}
-
-static int issuer_json_text(char *out, size_t cap, const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap) return -1;
-    strcpy(out, v->valuestring);
-    return 0;
 }
 
 api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_t errcap)
@@ -62,25 +51,20 @@ api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_
     memset(cfg, 0, sizeof *cfg);
     char path[4096];
     if (fs_join(path, sizeof path, dir, ISSUER_CONFIG_FILE) != 0) return API_ERR_ARG;
-    uint8_t *data;
-    size_t len;
-    api_err e = fs_read_file(&data, &len, path, 65536);
+    cJSON *o;
+    api_err e = jsonfile_read(&o, path, 65536);
     if (e != API_OK) {
         snprintf(err, errcap, "cannot read %s (is --dir an issuer folder made by 'init'?)", path);
         return e;
     }
-    cJSON *o = cJSON_ParseWithLength((const char *)data, len);
-    free(data);
-    if (!o || issuer_json_text(cfg->id, sizeof cfg->id, o, "id") ||
-        issuer_json_text(cfg->name, sizeof cfg->name, o, "name") ||
-        issuer_json_text(cfg->feed, sizeof cfg->feed, o, "feed")) {
+    if (!o || jsonfile_text(cfg->id, sizeof cfg->id, o, "id") ||
+        jsonfile_text(cfg->name, sizeof cfg->name, o, "name") ||
+        jsonfile_text(cfg->feed, sizeof cfg->feed, o, "feed")) {
         cJSON_Delete(o);
         snprintf(err, errcap, "%s is damaged", path);
         return API_ERR_ARG;
     }
-    const cJSON *epoch = cJSON_GetObjectItemCaseSensitive(o, "epoch");
-    if (cJSON_IsNumber(epoch) && epoch->valuedouble >= 0 && epoch->valuedouble < 9007199254740992.0)
-        cfg->epoch = (uint64_t)epoch->valuedouble;
+    if (jsonfile_uint(&cfg->epoch, o, "epoch") != 0) cfg->epoch = 0; /* an older file: epoch 0 */
     cJSON_Delete(o);
     issuer_status_uri(cfg->status_uri, sizeof cfg->status_uri, cfg->id);
     if (fs_join(path, sizeof path, dir, "issuer.pub") != 0) return API_ERR_ARG;

@@ -349,21 +349,17 @@ api_err registry_extend(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], int64_
     return registry_finish(txn, rc);
 }
 
-api_err registry_renew_pending(registry *reg, int64_t now, time_duration within, time_duration by,
-                               size_t *renewed, FILE *log)
+/*
+ * Calls fn for every attestation of txn, in id order, until fn returns
+ * nonzero: 0, or an LMDB code (MDB_CORRUPTED for a record that does not
+ * read). The caller began txn and ends it.
+ */
+static int registry_scan(registry *reg, MDB_txn *txn, registry_visit_fn fn, void *arg)
 {
-    *renewed = 0;
-    int64_t horizon = time_add_duration(now, within);
-    int64_t floor = now - (horizon - now);
-    MDB_txn *txn;
-    if (mdb_txn_begin(reg->env, NULL, 0, &txn) != 0) return API_ERR_DB;
     MDB_cursor *cur = NULL;
     int rc = mdb_cursor_open(txn, reg->att, &cur);
     MDB_val k, v;
     int op = MDB_FIRST;
-    /* Collect first, then write: writing through LMDB while iterating the same database is avoided. */
-    registry_entry *todo = NULL;
-    size_t n = 0, cap = 0;
     while (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
         op = MDB_NEXT;
         registry_entry e;
@@ -372,21 +368,54 @@ api_err registry_renew_pending(registry *reg, int64_t now, time_duration within,
             break;
         }
         memcpy(e.cti, k.mv_data, CLAIMS_CTI_LEN);
-        int64_t end = registry_effective_exp(&e);
-        if (!status_extendable(e.status) || end > horizon || end < floor) continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            registry_entry *grown = realloc(todo, cap * sizeof *grown);
-            if (!grown) {
-                rc = ENOMEM;
-                break;
-            }
-            todo = grown;
-        }
-        todo[n++] = e;
+        if (fn(arg, &e)) break;
     }
     if (rc == MDB_NOTFOUND) rc = 0;
-    if (cur) mdb_cursor_close(cur);
+    if (cur) mdb_cursor_close(cur); /* read-only transactions do not free their cursors */
+    return rc;
+}
+
+/* The attestations due for renewal: extendable, their effective end within [floor, horizon]. */
+typedef struct {
+    int64_t floor, horizon;
+    registry_entry *todo;
+    size_t n, cap;
+    int rc; /* ENOMEM when the list could not grow */
+} registry_due;
+
+static int registry_collect_due(void *arg, const registry_entry *e)
+{
+    registry_due *d = arg;
+    int64_t end = registry_effective_exp(e);
+    if (!status_extendable(e->status) || end > d->horizon || end < d->floor) return 0;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 64;
+        registry_entry *grown = realloc(d->todo, cap * sizeof *grown);
+        if (!grown) {
+            d->rc = ENOMEM;
+            return 1;
+        }
+        d->todo = grown;
+        d->cap = cap;
+    }
+    d->todo[d->n++] = *e;
+    return 0;
+}
+
+api_err registry_renew_pending(registry *reg, int64_t now, time_duration within, time_duration by,
+                               size_t *renewed, FILE *log)
+{
+    *renewed = 0;
+    int64_t horizon = time_add_duration(now, within);
+    int64_t floor = now - (horizon - now);
+    MDB_txn *txn;
+    if (mdb_txn_begin(reg->env, NULL, 0, &txn) != 0) return API_ERR_DB;
+    /* Collect first, then write: writing through LMDB while iterating the same database is avoided. */
+    registry_due due = {floor, horizon, NULL, 0, 0, 0};
+    int rc = registry_scan(reg, txn, registry_collect_due, &due);
+    if (rc == 0) rc = due.rc;
+    registry_entry *todo = due.todo;
+    size_t n = due.n;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         registry_entry *e = &todo[i];
         int64_t target = time_add_duration(registry_effective_exp(e), by);
@@ -421,22 +450,7 @@ api_err registry_foreach(registry *reg, registry_visit_fn fn, void *arg)
 {
     MDB_txn *txn;
     if (mdb_txn_begin(reg->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
-    MDB_cursor *cur = NULL;
-    int rc = mdb_cursor_open(txn, reg->att, &cur);
-    MDB_val k, v;
-    int op = MDB_FIRST;
-    while (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
-        op = MDB_NEXT;
-        registry_entry e;
-        if (k.mv_size != CLAIMS_CTI_LEN || registry_unpack(&e, &v) != 0) {
-            rc = MDB_CORRUPTED;
-            break;
-        }
-        memcpy(e.cti, k.mv_data, CLAIMS_CTI_LEN);
-        if (fn(arg, &e)) break;
-    }
-    if (rc == MDB_NOTFOUND) rc = 0;
-    if (cur) mdb_cursor_close(cur); /* read-only transactions do not free their cursors */
+    int rc = registry_scan(reg, txn, fn, arg);
     mdb_txn_abort(txn);
     return rc == 0 ? API_OK : API_ERR_DB;
 }

@@ -1,11 +1,10 @@
 /*
  * test_textbytes.c: the small shared helpers of common/: big-endian
  * integers and hex (bytes.h), the UTF-8 and control-character policy
- * (text.h), the growable buffer (buf.h), and the issuer-id grammar
- * (qr/claims.h); and that the formats apply the one policy: a C1 control
- * in a name is refused by the claims and by the trust list alike (before
- * common/text.h, both accepted U+0080..U+009F while the issuer's input
- * refused them).
+ * (text.h), the growable buffer (buf.h), the tools' JSON files
+ * (jsonfile.h), and the issuer-id grammar (qr/claims.h); and that the formats apply the one policy: a C1
+ * control in a name is refused by the claims and by the trust list alike (before common/text.h, both accepted
+ * U+0080..U+009F while the issuer's input refused them).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/bytes.h"
+#include "common/jsonfile.h"
 #include "common/text.h"
 #include "qr/claims.h"
 #include "qr/trust.h"
@@ -253,12 +254,71 @@ static void test_trust_refuses_c1(void **state)
     assert_string_equal(err, "entry 1: bad id");
 }
 
+static void test_jsonfile(void **state)
+{
+    (void)state;
+    char dir[64], path[96];
+    snprintf(dir, sizeof dir, "%s/api-jsonfile.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/state.json", dir);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name",
+                            "Pr\xc3\xa9"
+                            "fecture");
+    cJSON_AddNumberToObject(o, "seq", 42);
+    assert_int_equal(jsonfile_write(path, o, 0644, 1), API_OK);
+    assert_int_equal(jsonfile_write(path, o, 0644, 1), API_ERR_EXISTS);
+    cJSON_Delete(o);
+    cJSON *r;
+    assert_int_equal(jsonfile_read(&r, path, 4096), API_OK);
+    assert_non_null(r);
+    char name[16], small[4];
+    assert_int_equal(jsonfile_text(name, sizeof name, r, "name"), 0);
+    assert_string_equal(name, "Pr\xc3\xa9"
+                              "fecture");
+    assert_int_equal(jsonfile_text(small, sizeof small, r, "name"), -1);
+    assert_int_equal(jsonfile_text(name, sizeof name, r, "seq"), -1);
+    assert_int_equal(jsonfile_text(name, sizeof name, r, "missing"), -1);
+    uint64_t u = 7;
+    assert_int_equal(jsonfile_uint(&u, r, "seq"), 0);
+    assert_true(u == 42);
+    assert_int_equal(jsonfile_uint(&u, r, "name"), -1);
+    cJSON_Delete(r);
+    /* the file ends with a newline; a bound is kept */
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, -1, SEEK_END), 0);
+    assert_int_equal(fgetc(f), '\n');
+    fclose(f);
+    assert_int_equal(jsonfile_read(&r, path, 8), API_ERR_TOO_LARGE);
+    /* whole numbers up to 2^53 - 1, where a double is exact */
+    f = fopen(path, "wb");
+    fputs("{\"big\": 9007199254740991, \"over\": 9007199254740992, \"neg\": -1}", f);
+    fclose(f);
+    assert_int_equal(jsonfile_read(&r, path, 4096), API_OK);
+    assert_int_equal(jsonfile_uint(&u, r, "big"), 0);
+    assert_true(u == 9007199254740991ull);
+    assert_int_equal(jsonfile_uint(&u, r, "over"), -1);
+    assert_int_equal(jsonfile_uint(&u, r, "neg"), -1);
+    cJSON_Delete(r);
+    /* a text that is not JSON gives no tree; a missing file its error */
+    f = fopen(path, "wb");
+    fputs("{\"name\":", f);
+    fclose(f);
+    assert_int_equal(jsonfile_read(&r, path, 4096), API_OK);
+    assert_null(r);
+    remove(path);
+    assert_int_not_equal(jsonfile_read(&r, path, 4096), API_OK);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_jsonfile),
         cmocka_unit_test(test_issuer_id),
         cmocka_unit_test(test_claims_refuse_c1),
         cmocka_unit_test(test_trust_refuses_c1),
