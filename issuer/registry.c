@@ -529,42 +529,49 @@ static int registry_ext_cmp(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* The snapshot being built from the registry's entries, and the first failure (ENOMEM, MDB_CORRUPTED). */
+typedef struct {
+    feed_snapshot *snap;
+    size_t cap;
+    int rc;
+} registry_snap;
+
+static int registry_snap_add(void *arg, const registry_entry *e)
+{
+    registry_snap *b = arg;
+    feed_snapshot *snap = b->snap;
+    if (e->idx >= FEED_LIST_SIZE) {
+        b->rc = MDB_CORRUPTED;
+        return 1;
+    }
+    if (e->status) feed_bits_set(snap->bits, e->idx, e->status);
+    /* Extensions of revoked or superseded attestations change no verdict: left out, so the table
+       holds the live ones only. */
+    if (e->extended_until > 0 && status_extendable(e->status)) {
+        if (snap->n_ext == b->cap) {
+            size_t cap = b->cap ? b->cap * 2 : 256;
+            feed_extension *grown = realloc(snap->ext, cap * sizeof *grown);
+            if (!grown) {
+                b->rc = ENOMEM;
+                return 1;
+            }
+            snap->ext = grown;
+            b->cap = cap;
+        }
+        snap->ext[snap->n_ext].idx = e->idx;
+        snap->ext[snap->n_ext++].until = e->extended_until;
+    }
+    return 0;
+}
+
 /* The whole status list and extension table, from the registry's entries. */
 static int registry_build_snapshot(registry *reg, MDB_txn *txn, feed_snapshot *snap)
 {
     snap->bits = calloc(1, FEED_LIST_BYTES);
     if (!snap->bits) return ENOMEM;
-    size_t cap = 0;
-    MDB_cursor *cur = NULL;
-    int rc = mdb_cursor_open(txn, reg->att, &cur);
-    MDB_val k, v;
-    int op = MDB_FIRST;
-    while (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
-        op = MDB_NEXT;
-        registry_entry e;
-        if (registry_unpack(&e, &v) != 0 || e.idx >= FEED_LIST_SIZE) {
-            rc = MDB_CORRUPTED;
-            break;
-        }
-        if (e.status) feed_bits_set(snap->bits, e.idx, e.status);
-        /* Extensions of revoked or superseded attestations change no verdict: left out, so the table
-           holds the live ones only. */
-        if (e.extended_until > 0 && (e.status == 0 || e.status == 2)) {
-            if (snap->n_ext == cap) {
-                cap = cap ? cap * 2 : 256;
-                feed_extension *grown = realloc(snap->ext, cap * sizeof *grown);
-                if (!grown) {
-                    rc = ENOMEM;
-                    break;
-                }
-                snap->ext = grown;
-            }
-            snap->ext[snap->n_ext].idx = e.idx;
-            snap->ext[snap->n_ext++].until = e.extended_until;
-        }
-    }
-    if (cur) mdb_cursor_close(cur);
-    if (rc == MDB_NOTFOUND) rc = 0;
+    registry_snap b = {snap, 0, 0};
+    int rc = registry_scan(reg, txn, registry_snap_add, &b);
+    if (rc == 0) rc = b.rc;
     /* Entries are in cti order; the format wants extensions by index. */
     if (rc == 0 && snap->n_ext > 1) qsort(snap->ext, snap->n_ext, sizeof *snap->ext, registry_ext_cmp);
     return rc;

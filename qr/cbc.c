@@ -235,6 +235,15 @@ int cbc_get_bytes(const uint8_t **data, size_t *len, const cbor_item_t *item)
     return 0;
 }
 
+int cbc_get_bytes_exact(uint8_t *out, size_t n, const cbor_item_t *item)
+{
+    const uint8_t *p;
+    size_t len;
+    if (cbc_get_bytes(&p, &len, item) != 0 || len != n) return -1;
+    memcpy(out, p, n);
+    return 0;
+}
+
 /* ---- reader over checked bytes ---- */
 
 void cbc_reader_init(cbc_reader *r, const uint8_t *p, size_t len)
@@ -297,12 +306,34 @@ static int cbc_read_string(cbc_reader *r, unsigned major, const uint8_t **s, siz
 
 int cbc_read_text(cbc_reader *r, const char **s, size_t *n)
 {
-    return cbc_read_string(r, 3, (const uint8_t **)s, n);
+    const uint8_t *p; /* not through a cast of s: a const char * is not a const uint8_t * to the optimiser */
+    if (cbc_read_string(r, 3, &p, n) != 0) return -1;
+    *s = (const char *)p;
+    return 0;
 }
 
 int cbc_read_bytes(cbc_reader *r, const uint8_t **s, size_t *n)
 {
     return cbc_read_string(r, 2, s, n);
+}
+
+int cbc_read_text_copy(cbc_reader *r, char *out, size_t cap)
+{
+    const char *s;
+    size_t n;
+    if (cbc_read_text(r, &s, &n) != 0 || n >= cap || (n && memchr(s, 0, n))) return -1;
+    if (n) memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+int cbc_read_bytes_exact(cbc_reader *r, uint8_t *out, size_t n)
+{
+    const uint8_t *p;
+    size_t len;
+    if (cbc_read_bytes(r, &p, &len) != 0 || len != n) return -1;
+    memcpy(out, p, n);
+    return 0;
 }
 
 static int cbc_skip_depth(cbc_reader *r, unsigned depth)
@@ -332,4 +363,9 @@ static int cbc_skip_depth(cbc_reader *r, unsigned depth)
 int cbc_skip(cbc_reader *r)
 {
     return cbc_skip_depth(r, 0);
+}
+
+int cbc_key_is(const char *k, size_t n, const char *name)
+{
+    return n == strlen(name) && memcmp(k, name, n) == 0;
 }

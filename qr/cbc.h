@@ -53,6 +53,9 @@ int cbc_get_text(char *out, size_t cap, const cbor_item_t *item);
 /* Points *data at a byte string's bytes; -1 if it is not one. */
 int cbc_get_bytes(const uint8_t **data, size_t *len, const cbor_item_t *item);
 
+/* Copies a byte string of exactly n bytes into out; -1 if the item is not one. */
+int cbc_get_bytes_exact(uint8_t *out, size_t n, const cbor_item_t *item);
+
 /*
  * A reader over bytes that passed cbc_check: no tree, no allocation, for
  * large objects (feed segments and snapshots). Each call reads one item at
@@ -73,7 +76,14 @@ int cbc_read_uint(cbc_reader *r, uint64_t *v);
 int cbc_read_int64(cbc_reader *r, int64_t *v);
 int cbc_read_text(cbc_reader *r, const char **s, size_t *n);
 int cbc_read_bytes(cbc_reader *r, const uint8_t **s, size_t *n);
+/* The same as cbc_get_text and cbc_get_bytes_exact, read at the position: copies, -1 when the item does not
+ * fit. */
+int cbc_read_text_copy(cbc_reader *r, char *out, size_t cap);
+int cbc_read_bytes_exact(cbc_reader *r, uint8_t *out, size_t n);
 /* Skips one whole item (nested items included). */
 int cbc_skip(cbc_reader *r);
+
+/* Whether a key k[0..n) read with cbc_read_text is name. */
+int cbc_key_is(const char *k, size_t n, const char *name);
 
 #endif

@@ -177,16 +177,6 @@ api_err claims_encode(uint8_t *out, size_t *outlen, const api_claims *c)
  * this runs once per verification). Every claim may appear at most once
  * (cbc_check refused duplicate keys); unknown keys are skipped.
  */
-static int claims_read_text(cbc_reader *rd, char *out, size_t cap)
-{
-    const char *s;
-    size_t n;
-    if (cbc_read_text(rd, &s, &n) != 0 || n >= cap || (n && memchr(s, 0, n))) return -1;
-    memcpy(out, s, n);
-    out[n] = '\0';
-    return 0;
-}
-
 static int claims_read_small(cbc_reader *rd, unsigned *out)
 {
     uint64_t v;
@@ -217,11 +207,6 @@ static int claims_int_key(cbc_reader *rd, int64_t *key)
     return cbc_skip(rd) == 0 && cbc_skip(rd) == 0 ? 0 : -1;
 }
 
-static int claims_key_is(const char *k, size_t n, const char *name)
-{
-    return n == strlen(name) && memcmp(k, name, n) == 0;
-}
-
 static int claims_read_status(cbc_reader *rd, api_claims *c)
 {
     uint64_t n, m;
@@ -233,7 +218,7 @@ static int claims_read_status(cbc_reader *rd, api_claims *c)
         int kr = claims_text_key(rd, &k, &kn);
         if (kr < 0) return -1;
         if (kr == 0) continue;
-        if (!claims_key_is(k, kn, "status_list")) {
+        if (!cbc_key_is(k, kn, "status_list")) {
             if (cbc_skip(rd) != 0) return -1;
             continue;
         }
@@ -244,12 +229,12 @@ static int claims_read_status(cbc_reader *rd, api_claims *c)
             int kr2 = claims_text_key(rd, &k, &kn);
             if (kr2 < 0) return -1;
             if (kr2 == 0) continue;
-            if (claims_key_is(k, kn, "idx")) {
+            if (cbc_key_is(k, kn, "idx")) {
                 if (cbc_read_uint(rd, &idx) != 0 || idx > CLAIMS_STATUS_IDX_MAX) return -1;
                 c->status_idx = (uint32_t)idx;
                 seen |= 1;
-            } else if (claims_key_is(k, kn, "uri")) {
-                if (claims_read_text(rd, c->status_uri, sizeof c->status_uri) != 0) return -1;
+            } else if (cbc_key_is(k, kn, "uri")) {
+                if (cbc_read_text_copy(rd, c->status_uri, sizeof c->status_uri) != 0) return -1;
                 seen |= 2;
             } else if (cbc_skip(rd) != 0) {
                 return -1;
@@ -272,10 +257,10 @@ static int claims_read_prv(cbc_reader *rd, api_claims *c)
         int rc, kr = claims_text_key(rd, &k, &kn);
         if (kr < 0) return -1;
         if (kr == 0) continue;
-        if (claims_key_is(k, kn, "no"))
-            rc = claims_read_text(rd, c->prv_no, sizeof c->prv_no), seen |= 1;
-        else if (claims_key_is(k, kn, "exp"))
-            rc = claims_read_text(rd, c->prv_exp, sizeof c->prv_exp), seen |= 2;
+        if (cbc_key_is(k, kn, "no"))
+            rc = cbc_read_text_copy(rd, c->prv_no, sizeof c->prv_no), seen |= 1;
+        else if (cbc_key_is(k, kn, "exp"))
+            rc = cbc_read_text_copy(rd, c->prv_exp, sizeof c->prv_exp), seen |= 2;
         else
             rc = cbc_skip(rd);
         if (rc != 0) return -1;
@@ -295,27 +280,27 @@ static int claims_read_attestation(cbc_reader *rd, api_claims *c)
         int rc, kr = claims_text_key(rd, &k, &kn);
         if (kr < 0) return -1;
         if (kr == 0) continue;
-        if (claims_key_is(k, kn, "v"))
+        if (cbc_key_is(k, kn, "v"))
             rc = claims_read_small(rd, &c->v), seen |= 1 << 0;
-        else if (claims_key_is(k, kn, "fn"))
-            rc = claims_read_text(rd, c->fn, sizeof c->fn), seen |= 1 << 1;
-        else if (claims_key_is(k, kn, "gn"))
-            rc = claims_read_text(rd, c->gn, sizeof c->gn), seen |= 1 << 2;
-        else if (claims_key_is(k, kn, "dob"))
-            rc = claims_read_text(rd, c->dob, sizeof c->dob), seen |= 1 << 3;
-        else if (claims_key_is(k, kn, "nat"))
-            rc = claims_read_text(rd, c->nat, sizeof c->nat), seen |= 1 << 4;
-        else if (claims_key_is(k, kn, "fnn"))
-            rc = claims_read_text(rd, c->fnn, sizeof c->fnn), seen |= 1 << 5;
-        else if (claims_key_is(k, kn, "app"))
+        else if (cbc_key_is(k, kn, "fn"))
+            rc = cbc_read_text_copy(rd, c->fn, sizeof c->fn), seen |= 1 << 1;
+        else if (cbc_key_is(k, kn, "gn"))
+            rc = cbc_read_text_copy(rd, c->gn, sizeof c->gn), seen |= 1 << 2;
+        else if (cbc_key_is(k, kn, "dob"))
+            rc = cbc_read_text_copy(rd, c->dob, sizeof c->dob), seen |= 1 << 3;
+        else if (cbc_key_is(k, kn, "nat"))
+            rc = cbc_read_text_copy(rd, c->nat, sizeof c->nat), seen |= 1 << 4;
+        else if (cbc_key_is(k, kn, "fnn"))
+            rc = cbc_read_text_copy(rd, c->fnn, sizeof c->fnn), seen |= 1 << 5;
+        else if (cbc_key_is(k, kn, "app"))
             rc = claims_read_small(rd, &c->app), seen |= 1 << 6;
-        else if (claims_key_is(k, kn, "tit"))
-            rc = claims_read_text(rd, c->tit, sizeof c->tit), seen |= 1 << 7;
-        else if (claims_key_is(k, kn, "wrk"))
+        else if (cbc_key_is(k, kn, "tit"))
+            rc = cbc_read_text_copy(rd, c->tit, sizeof c->tit), seen |= 1 << 7;
+        else if (cbc_key_is(k, kn, "wrk"))
             rc = claims_read_small(rd, &c->wrk), seen |= 1 << 8;
-        else if (claims_key_is(k, kn, "fil"))
-            rc = claims_read_text(rd, c->fil, sizeof c->fil), seen |= 1 << 9;
-        else if (claims_key_is(k, kn, "prv"))
+        else if (cbc_key_is(k, kn, "fil"))
+            rc = cbc_read_text_copy(rd, c->fil, sizeof c->fil), seen |= 1 << 9;
+        else if (cbc_key_is(k, kn, "prv"))
             rc = claims_read_prv(rd, c);
         else
             rc = cbc_skip(rd);
@@ -344,7 +329,7 @@ api_err claims_decode(api_claims *c, const uint8_t *in, size_t inlen)
         if (kr == 0) continue; /* a key of another type: ignored like any unknown claim */
         switch (key) {
         case CWT_ISS:
-            rc = claims_read_text(&rd, c->iss, sizeof c->iss), seen |= 1;
+            rc = cbc_read_text_copy(&rd, c->iss, sizeof c->iss), seen |= 1;
             break;
         case CWT_IAT:
             rc = cbc_read_int64(&rd, &c->iat), seen |= 2;

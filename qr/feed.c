@@ -156,20 +156,11 @@ static int feed_get_common(const cbor_item_t *m, char iss[CLAIMS_ISS_MAX], uint6
                : -1;
 }
 
-static int feed_get_head(uint8_t head[FEED_HEAD_LEN], const cbor_item_t *item)
-{
-    const uint8_t *p;
-    size_t n;
-    if (cbc_get_bytes(&p, &n, item) != 0 || n != FEED_HEAD_LEN) return -1;
-    memcpy(head, p, FEED_HEAD_LEN);
-    return 0;
-}
-
 static int feed_get_state(feed_checkpoint *c, const cbor_item_t *m)
 {
     return feed_get_common(m, c->iss, &c->epoch) == 0 &&
                    cbc_get_uint(&c->seq, cbc_map_get_text(m, "seq")) == 0 &&
-                   feed_get_head(c->head, cbc_map_get_text(m, "head")) == 0 &&
+                   cbc_get_bytes_exact(c->head, FEED_HEAD_LEN, cbc_map_get_text(m, "head")) == 0 &&
                    cbc_get_int64(&c->signed_at, cbc_map_get_text(m, "signed_at")) == 0
                ? 0
                : -1;
@@ -215,14 +206,11 @@ static api_err feed_open_raw(cbc_reader *rd, uint64_t *count, cose_sign1 *msg, c
     return cbc_read_map(rd, count) == 0 ? API_OK : API_ERR_CLAIMS;
 }
 
+/* An issuer id of 1..CLAIMS_ISS_MAX-1 bytes (whether it is the one the trust list names is the reader's
+ * check). */
 static int feed_read_iss(cbc_reader *rd, char iss[CLAIMS_ISS_MAX])
 {
-    const char *s;
-    size_t n;
-    if (cbc_read_text(rd, &s, &n) != 0 || n == 0 || n >= CLAIMS_ISS_MAX || memchr(s, 0, n)) return -1;
-    memcpy(iss, s, n);
-    iss[n] = '\0';
-    return 0;
+    return cbc_read_text_copy(rd, iss, CLAIMS_ISS_MAX) == 0 && iss[0] ? 0 : -1;
 }
 
 static int feed_read_event(cbc_reader *rd, feed_event *ev)
@@ -250,11 +238,6 @@ static int feed_read_events(cbc_reader *rd, feed_segment *s)
         if (feed_read_event(rd, &s->events[i]) != 0) return -1;
     s->n = (size_t)n;
     return 0;
-}
-
-static int feed_key_is(const char *k, size_t n, const char *name)
-{
-    return n == strlen(name) && memcmp(k, name, n) == 0;
 }
 
 /* Each required key of a payload sets one bit. */
@@ -285,13 +268,13 @@ api_err feed_segment_parse(feed_segment *s, cose_sign1 *msg, const uint8_t *cose
         size_t kn;
         if (cbc_read_text(&rd, &k, &kn) != 0)
             rc = -1;
-        else if (feed_key_is(k, kn, "iss"))
+        else if (cbc_key_is(k, kn, "iss"))
             rc = feed_read_iss(&rd, s->iss), seen |= FEED_K_ISS;
-        else if (feed_key_is(k, kn, "epoch"))
+        else if (cbc_key_is(k, kn, "epoch"))
             rc = cbc_read_uint(&rd, &s->epoch), seen |= FEED_K_EPOCH;
-        else if (feed_key_is(k, kn, "first"))
+        else if (cbc_key_is(k, kn, "first"))
             rc = cbc_read_uint(&rd, &s->first), seen |= FEED_K_FIRST;
-        else if (feed_key_is(k, kn, "events"))
+        else if (cbc_key_is(k, kn, "events"))
             rc = feed_read_events(&rd, s), seen |= FEED_K_EVENTS;
         else
             rc = cbc_skip(&rd);
@@ -307,15 +290,6 @@ api_err feed_segment_parse(feed_segment *s, cose_sign1 *msg, const uint8_t *cose
         return API_ERR_CLAIMS;
     }
     return API_OK;
-}
-
-static int feed_read_head(cbc_reader *rd, uint8_t head[FEED_HEAD_LEN])
-{
-    const uint8_t *p;
-    size_t n;
-    if (cbc_read_bytes(rd, &p, &n) != 0 || n != FEED_HEAD_LEN) return -1;
-    memcpy(head, p, FEED_HEAD_LEN);
-    return 0;
 }
 
 static int feed_read_extensions(cbc_reader *rd, feed_snapshot *s)
@@ -361,21 +335,21 @@ api_err feed_snapshot_parse(feed_snapshot *s, cose_sign1 *msg, const uint8_t *co
         size_t kn;
         if (cbc_read_text(&rd, &k, &kn) != 0)
             rc = -1;
-        else if (feed_key_is(k, kn, "iss"))
+        else if (cbc_key_is(k, kn, "iss"))
             rc = feed_read_iss(&rd, s->at.iss), seen |= FEED_K_ISS;
-        else if (feed_key_is(k, kn, "epoch"))
+        else if (cbc_key_is(k, kn, "epoch"))
             rc = cbc_read_uint(&rd, &s->at.epoch), seen |= FEED_K_EPOCH;
-        else if (feed_key_is(k, kn, "seq"))
+        else if (cbc_key_is(k, kn, "seq"))
             rc = cbc_read_uint(&rd, &s->at.seq), seen |= FEED_K_SEQ;
-        else if (feed_key_is(k, kn, "head"))
-            rc = feed_read_head(&rd, s->at.head), seen |= FEED_K_HEAD;
-        else if (feed_key_is(k, kn, "signed_at"))
+        else if (cbc_key_is(k, kn, "head"))
+            rc = cbc_read_bytes_exact(&rd, s->at.head, FEED_HEAD_LEN), seen |= FEED_K_HEAD;
+        else if (cbc_key_is(k, kn, "signed_at"))
             rc = cbc_read_int64(&rd, &s->at.signed_at), seen |= FEED_K_SIGNED;
-        else if (feed_key_is(k, kn, "bits"))
+        else if (cbc_key_is(k, kn, "bits"))
             rc = cbc_read_uint(&rd, &bits), seen |= FEED_K_BITS;
-        else if (feed_key_is(k, kn, "lst"))
+        else if (cbc_key_is(k, kn, "lst"))
             rc = feed_read_list(&rd, s), seen |= FEED_K_LST;
-        else if (feed_key_is(k, kn, "extensions"))
+        else if (cbc_key_is(k, kn, "extensions"))
             rc = feed_read_extensions(&rd, s), seen |= FEED_K_EXT;
         else
             rc = cbc_skip(&rd);

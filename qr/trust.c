@@ -136,22 +136,13 @@ api_err trust_encode_unchecked(uint8_t **out, size_t *outlen, const trust_list *
     return API_OK;
 }
 
-static int trust_get_fixed(uint8_t *out, size_t n, const cbor_item_t *item)
-{
-    const uint8_t *p;
-    size_t len;
-    if (cbc_get_bytes(&p, &len, item) != 0 || len != n) return -1;
-    memcpy(out, p, n);
-    return 0;
-}
-
 static api_err trust_decode_entry(trust_entry *t, const cbor_item_t *m)
 {
     char state[16];
     if (!cbor_isa_map(m) || cbc_get_text(t->id, sizeof t->id, cbc_map_get_text(m, "id")) != 0 ||
         cbc_get_text(t->name, sizeof t->name, cbc_map_get_text(m, "name")) != 0 ||
-        trust_get_fixed(t->kid, COSE_KID_LEN, cbc_map_get_text(m, "kid")) != 0 ||
-        trust_get_fixed(t->pub, COSE_PK_LEN, cbc_map_get_text(m, "pub")) != 0 ||
+        cbc_get_bytes_exact(t->kid, COSE_KID_LEN, cbc_map_get_text(m, "kid")) != 0 ||
+        cbc_get_bytes_exact(t->pub, COSE_PK_LEN, cbc_map_get_text(m, "pub")) != 0 ||
         cbc_get_text(t->feed, sizeof t->feed, cbc_map_get_text(m, "feed")) != 0 ||
         cbc_get_uint(&t->epoch, cbc_map_get_text(m, "epoch")) != 0 ||
         cbc_get_text(state, sizeof state, cbc_map_get_text(m, "state")) != 0 ||
@@ -179,7 +170,7 @@ api_err trust_decode(trust_list *tl, const uint8_t *in, size_t len)
         goto done;
     const cbor_item_t *next = cbc_map_get_text(root, "next_root");
     if (next) {
-        if (trust_get_fixed(tl->next_root, COSE_PK_LEN, next) != 0) goto done;
+        if (cbc_get_bytes_exact(tl->next_root, COSE_PK_LEN, next) != 0) goto done;
         tl->has_next_root = 1;
     }
     size_t n = cbor_array_size(issuers);
