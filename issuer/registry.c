@@ -269,7 +269,7 @@ api_err registry_allocate(registry *reg, const uint8_t seed[IDXPERM_SEED_LEN], r
         if (why) {
             registry_say(err, errcap, why);
             mdb_txn_abort(txn);
-            return API_ERR_ARG;
+            return API_ERR_FORBIDDEN;
         }
         if (rc == 0)
             rc = registry_change(reg, txn, &old, STATUS_SUPERSEDED, REGISTRY_REASON_REPLACED, entries[0].iat);
@@ -294,7 +294,7 @@ api_err registry_set_status(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], un
         if (why) {
             registry_say(err, errcap, why);
             mdb_txn_abort(txn);
-            return API_ERR_ARG;
+            return API_ERR_FORBIDDEN;
         }
         rc = registry_change(reg, txn, &e, status, reason, now);
     }
@@ -344,7 +344,7 @@ api_err registry_extend(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], int64_
     if (why) {
         registry_say(err, errcap, why);
         mdb_txn_abort(txn);
-        return API_ERR_ARG;
+        return API_ERR_FORBIDDEN;
     }
     return registry_finish(txn, rc);
 }

@@ -65,7 +65,9 @@ void registry_close(registry *reg);
  * transaction: either every entry is registered or none. The caller sets
  * iat, nbf and exp. API_ERR_FULL when the list's 2^21 indices are used.
  * With replaces not NULL (one entry only), that attestation is superseded
- * (reason "replaced") in the same transaction; err says why it cannot be.
+ * (reason "replaced") in the same transaction: API_ERR_NOT_FOUND for an
+ * unknown id, API_ERR_FORBIDDEN when the status rules refuse it, err
+ * saying why.
  */
 api_err registry_allocate(registry *reg, const uint8_t seed[IDXPERM_SEED_LEN], registry_entry *entries,
                           size_t n, const uint8_t *replaces, char *err, size_t errcap);
@@ -73,8 +75,8 @@ api_err registry_allocate(registry *reg, const uint8_t seed[IDXPERM_SEED_LEN], r
 /*
  * Changes a status (STATUS_* of qr/status.h) and appends one event, in one
  * transaction. Allowed: valid <-> suspended; valid or suspended -> revoked
- * or superseded (final). Anything else is API_ERR_ARG with err saying why;
- * an unknown id is API_ERR_NOT_FOUND.
+ * or superseded (final). Anything else is API_ERR_FORBIDDEN with err
+ * saying why; an unknown id is API_ERR_NOT_FOUND.
  */
 api_err registry_set_status(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], unsigned status,
                             unsigned reason, int64_t now, char *err, size_t errcap);
@@ -82,7 +84,8 @@ api_err registry_set_status(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], un
 /*
  * Extends validity to new_exp (an end of day, Europe/Paris) and appends
  * one event. Only for valid or suspended attestations; only later than the
- * current effective end; at most three calendar months after it.
+ * current effective end; at most three calendar months after it. Anything
+ * else is API_ERR_FORBIDDEN with err saying why.
  */
 api_err registry_extend(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], int64_t new_exp, int64_t now,
                         char *err, size_t errcap);

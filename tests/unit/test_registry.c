@@ -1,0 +1,116 @@
+/*
+ * test_registry.c: what the issuer's registry refuses and how it says so:
+ * a status change or an extension the rules forbid is API_ERR_FORBIDDEN
+ * (an operational code of its own, no longer API_ERR_ARG, which stays for
+ * a bad argument) with the rule's sentence, an unknown id
+ * API_ERR_NOT_FOUND; a refusal changes nothing (no event is recorded).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "common/time.h"
+#include "issuer/registry.h"
+#include "qr/status.h"
+#include "tests/unit/testkit.h"
+
+typedef struct {
+    char dir[TESTKIT_DIR_MAX];
+    registry *reg;
+    registry_entry e;
+} fixture;
+
+static int setup(void **state)
+{
+    static fixture f;
+    memset(&f, 0, sizeof f);
+    if (testkit_tmpdir(f.dir, "api-registry") != 0 || registry_open(&f.reg, f.dir) != API_OK) return -1;
+    uint8_t seed[IDXPERM_SEED_LEN] = {1};
+    f.e.iat = time_paris_start_of_day(2026, 9, 14);
+    f.e.nbf = time_paris_start_of_day(2026, 9, 15);
+    f.e.exp = time_paris_end_of_day(2026, 12, 15);
+    char why[128] = "";
+    if (registry_allocate(f.reg, seed, &f.e, 1, NULL, why, sizeof why) != API_OK) return -1;
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    registry_close(f->reg);
+    return testkit_tmpdir_remove(f->dir);
+}
+
+static uint64_t events(registry *reg)
+{
+    uint64_t last = 0, published = 0;
+    assert_int_equal(registry_feed_counts(reg, &last, &published), API_OK);
+    return last;
+}
+
+static void test_forbidden(void **state)
+{
+    fixture *f = *state;
+    int64_t now = f->e.iat + 3600;
+    char why[128];
+    /* the first revocation is a change; the second is forbidden, and says why */
+    assert_int_equal(
+        registry_set_status(f->reg, f->e.cti, STATUS_REVOKED, REGISTRY_REASON_FRAUD, now, why, sizeof why),
+        API_OK);
+    uint64_t before = events(f->reg);
+    why[0] = '\0';
+    assert_int_equal(
+        registry_set_status(f->reg, f->e.cti, STATUS_REVOKED, REGISTRY_REASON_FRAUD, now, why, sizeof why),
+        API_ERR_FORBIDDEN);
+    assert_string_equal(why, "the attestation is already revoked or superseded: that is final");
+    assert_int_equal(
+        registry_set_status(f->reg, f->e.cti, STATUS_VALID, REGISTRY_REASON_NONE, now, why, sizeof why),
+        API_ERR_FORBIDDEN);
+    /* an extension of a revoked attestation, and a replacement of it */
+    assert_int_equal(registry_extend(f->reg, f->e.cti, f->e.exp + 86400, now, why, sizeof why),
+                     API_ERR_FORBIDDEN);
+    assert_string_equal(why, "only valid or suspended attestations can be extended");
+    uint8_t seed[IDXPERM_SEED_LEN] = {2};
+    registry_entry next = f->e;
+    assert_int_equal(registry_allocate(f->reg, seed, &next, 1, f->e.cti, why, sizeof why), API_ERR_FORBIDDEN);
+    assert_int_equal(events(f->reg), before); /* nothing was recorded */
+    /* an unknown id is not found, a bad argument stays a bad argument */
+    uint8_t unknown[CLAIMS_CTI_LEN] = {0};
+    assert_int_equal(
+        registry_set_status(f->reg, unknown, STATUS_SUSPENDED, REGISTRY_REASON_NONE, now, why, sizeof why),
+        API_ERR_NOT_FOUND);
+    registry_entry two[2] = {f->e, f->e};
+    assert_int_equal(registry_allocate(f->reg, seed, two, 2, f->e.cti, why, sizeof why), API_ERR_ARG);
+}
+
+static void test_extension_rules(void **state)
+{
+    fixture *f = *state;
+    uint8_t seed[IDXPERM_SEED_LEN] = {3};
+    registry_entry e = f->e;
+    char why[128];
+    assert_int_equal(registry_allocate(f->reg, seed, &e, 1, NULL, why, sizeof why), API_OK);
+    int64_t now = e.iat + 3600;
+    assert_int_equal(registry_extend(f->reg, e.cti, e.exp, now, why, sizeof why), API_ERR_FORBIDDEN);
+    assert_string_equal(why, "an extension must end later than the current end");
+    assert_int_equal(registry_extend(f->reg, e.cti, time_paris_end_of_day(2027, 3, 16), now, why, sizeof why),
+                     API_ERR_FORBIDDEN);
+    assert_string_equal(why, "an extension is at most three months after the current end");
+    assert_int_equal(registry_extend(f->reg, e.cti, time_paris_end_of_day(2027, 3, 15), now, why, sizeof why),
+                     API_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_extension_rules, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
+}
