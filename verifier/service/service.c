@@ -135,7 +135,7 @@ int service_run(replica *r, const service_config *cfg)
     service_parts parts;
     if (service_parts_make(&parts, r, cfg) != 0) {
         service_parts_free(&parts);
-        return 4;
+        return CLI_IO;
     }
     int threads = cfg->threads > 0 ? cfg->threads : SERVICE_DEFAULT_THREADS;
     httpd_config hc = {
@@ -162,13 +162,13 @@ int service_run(replica *r, const service_config *cfg)
         fprintf(stderr, "%s: %s\n", cli_program(), err[0] ? err : api_strerror(e));
         httpd_free(h);
         service_parts_free(&parts);
-        return 2;
+        return CLI_USAGE;
     }
     if (httpd_start(h, err, sizeof err) != API_OK) {
         fprintf(stderr, "%s: %s\n", cli_program(), err);
         httpd_free(h);
         service_parts_free(&parts);
-        return 2;
+        return CLI_USAGE;
     }
     service_state st = {.r = r, .cfg = cfg, .log = parts.log};
     atomic_init(&st.stop, 0);
@@ -177,7 +177,7 @@ int service_run(replica *r, const service_config *cfg)
         httpd_free(h);
         service_parts_free(&parts);
         fprintf(stderr, "%s: cannot start the sync thread\n", cli_program());
-        return 4;
+        return CLI_IO;
     }
     fprintf(stderr,
             "%s: serving on http://%s/ (sync every %ld s, %d worker threads, %d connections per address)\n",
@@ -188,5 +188,5 @@ int service_run(replica *r, const service_config *cfg)
     httpd_free(h);
     service_parts_free(&parts);
     fprintf(stderr, "%s: stopped\n", cli_program());
-    return 0;
+    return CLI_OK;
 }

@@ -36,7 +36,11 @@ typedef struct {
     const char *const *cors_origins; /* browser origins allowed to call the API (NULL-terminated), or NULL */
 } service_config;
 
-/* Runs until SIGINT or SIGTERM; returns an exit code (0 after a clean stop). SIGHUP reopens the access log.
+/*
+ * Runs until SIGINT or SIGTERM; SIGHUP reopens the access log. Returns the
+ * exit code of api-verifier(1)'s serve: CLI_OK after a clean stop,
+ * CLI_USAGE when it cannot listen, CLI_IO when the keys or the access log
+ * cannot be opened or a thread cannot start.
  */
 int service_run(replica *r, const service_config *cfg);
 

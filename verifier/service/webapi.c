@@ -623,7 +623,8 @@ static int webapi_healthz(webapi *w, httpd_req *r)
             signed_at > 0) {
             time_format_utc(when, signed_at);
             cJSON_AddStringToObject(o, "status_as_of", when);
-            cJSON_AddBoolToObject(o, "fresh", now - signed_at <= w->cfg.max_staleness);
+            verify_status st = {.held = 1, .as_of = signed_at};
+            cJSON_AddBoolToObject(o, "fresh", verify_status_fresh(&st, now, w->cfg.max_staleness));
         } else {
             cJSON_AddNullToObject(o, "status_as_of");
             cJSON_AddBoolToObject(o, "fresh", 0);
