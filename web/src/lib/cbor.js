@@ -29,7 +29,7 @@ export class CborTag {
   }
 }
 
-/* cbc_utf8_valid: UTF-8 without overlong forms or surrogates. */
+/* UTF-8 without overlong forms or surrogates, as text_utf8_valid (common/text.c). */
 function utf8Valid(s, start = 0, end = s.length) {
   let i = start;
   while (i < end) {
