@@ -108,13 +108,6 @@ api_err replica_sync(replica *r, const char *const *mirrors, size_t n_mirrors, r
  */
 int replica_status(void *arg, const trust_entry *entry, uint32_t idx, verify_status *out);
 
-/*
- * Obsolete, does nothing: the replica has no staleness policy any more
- * (see replica_status). Kept only until the last callers, in the tests'
- * kit (tests/unit/testkit_vectors.c) and tests/bench/bench_feed.c, drop it.
- */
-void replica_set_policy(replica *r, int64_t max_staleness, int64_t now);
-
 /* A feedsrv_get_fn over the replica (arg = the replica), to act as a mirror. */
 api_err replica_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t first, uint8_t **data,
                          size_t *len, uint64_t *containing);

@@ -222,12 +222,3 @@ api_err replica_export(replica *r, replica_export_fn fn, void *arg, uint64_t *ve
     trust_free(&tl);
     return e;
 }
-
-/* ---- obsolete ---- */
-
-void replica_set_policy(replica *r, int64_t max_staleness, int64_t now)
-{
-    (void)r;
-    (void)max_staleness;
-    (void)now;
-}

@@ -210,7 +210,6 @@ static size_t replica_check(replica *r, const uint8_t *bits, const int64_t *ext)
     trust_entry entry;
     memset(&entry, 0, sizeof entry);
     strcpy(entry.id, BENCH_ISS);
-    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, BENCH_T0 + 10);
     size_t bad = 0;
     for (uint32_t i = 0; i < FEED_LIST_SIZE; i++) {
         verify_status vs;
@@ -538,7 +537,6 @@ static int child_lookup(const char *dir)
     replica *r;
     api_err e = replica_open(&r, rdir);
     if (e != API_OK) die("replica_open", e);
-    replica_set_policy(r, REPLICA_DEFAULT_MAX_STALENESS, BENCH_T0 + 10);
     trust_entry entry;
     memset(&entry, 0, sizeof entry);
     strcpy(entry.id, BENCH_ISS);

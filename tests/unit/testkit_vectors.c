@@ -227,7 +227,6 @@ static int run_check_vectors(const cJSON *b, replica *r, const trust_list *tl, i
                           .max_staleness = TESTKIT_BUNDLE_MAX_STALENESS};
         if (!vname || !qr || !result || ctx.now == INT64_MIN)
             return run_fail(err, errcap, "%s: a vector without name, qr, result or at", bname);
-        replica_set_policy(r, TESTKIT_BUNDLE_MAX_STALENESS, ctx.now);
         verify_result res;
         verify_qrtext(&res, &ctx, qr, strlen(qr));
         if (strcmp(verdict_code(res.verdict), result) != 0 ||
