@@ -322,20 +322,37 @@ static void test_trust_list_expired(void **state)
     trust_free(&tl);
 }
 
+/*
+ * The verification with fs as status source and a staleness bound: the
+ * status held is fresh when now - as_of <= max_staleness (verify_status_fresh).
+ */
+static void run_status(verify_result *r, int64_t now, int64_t max_staleness, fake_status *fs,
+                       const char *text, size_t len)
+{
+    verify_ctx ctx = {.tl = &g_tl,
+                      .now = now,
+                      .status_fn = fake_status_fn,
+                      .status_arg = fs,
+                      .max_staleness = max_staleness};
+    verify_qrtext(r, &ctx, text, len);
+}
+
 static void test_status_source(void **state)
 {
     (void)state;
     int64_t now = testkit_time("2026-10-01T12:00:00Z");
     int64_t as_of = now - 30;
+    const int64_t day = VERIFY_DEFAULT_MAX_STALENESS;
+    const int64_t year = 366 * 86400; /* a bound as_of meets at every time checked below (fresh) */
     api_claims c;
     testkit_claims(&c);
     verify_result r;
     fake_status fs;
 
-    /* held, fresh, valid */
+    /* held, fresh (30 s old, a day allowed), valid */
     memset(&fs, 0, sizeof fs);
-    fs.st = (verify_status){.held = 1, .as_of = as_of, .fresh = 1, .status = STATUS_VALID};
-    run(&r, &g_tl, now, &fs, g_text, g_text_len);
+    fs.st = (verify_status){.held = 1, .as_of = as_of, .status = STATUS_VALID};
+    run_status(&r, now, day, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_VALID, NULL);
     assert_int_equal(fs.calls, 1);
     assert_string_equal(fs.seen_id, "FR-75");
@@ -355,90 +372,89 @@ static void test_status_source(void **state)
     };
     for (size_t i = 0; i < 3; i++) {
         fs.st.status = st[i].status;
-        run(&r, &g_tl, now, &fs, g_text, g_text_len);
+        run_status(&r, now, day, &fs, g_text, g_text_len);
         assert_verdict(&r, st[i].v, st[i].reason);
         assert_int_equal(r.status, st[i].status);
     }
     /* the order of verify.h: revoked and superseded before the dates, suspended after them */
     fs.st.status = STATUS_REVOKED;
-    run(&r, &g_tl, testkit_time("2027-02-01T00:00:00Z"), &fs, g_text, g_text_len);
+    run_status(&r, testkit_time("2027-02-01T00:00:00Z"), year, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_REVOKED, "revoked");
-    run(&r, &g_tl, testkit_time("2026-09-01T00:00:00Z"), &fs, g_text, g_text_len);
+    run_status(&r, testkit_time("2026-09-01T00:00:00Z"), year, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_REVOKED, "revoked");
     fs.st.status = STATUS_SUPERSEDED;
-    run(&r, &g_tl, testkit_time("2027-02-01T00:00:00Z"), &fs, g_text, g_text_len);
+    run_status(&r, testkit_time("2027-02-01T00:00:00Z"), year, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_SUPERSEDED, "superseded");
     fs.st.status = STATUS_SUSPENDED;
-    run(&r, &g_tl, testkit_time("2027-02-01T00:00:00Z"), &fs, g_text, g_text_len);
+    run_status(&r, testkit_time("2027-02-01T00:00:00Z"), year, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_EXPIRED, "expired");
-    run(&r, &g_tl, testkit_time("2026-09-01T00:00:00Z"), &fs, g_text, g_text_len);
+    run_status(&r, testkit_time("2026-09-01T00:00:00Z"), year, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_NOT_YET_VALID, "not_yet_valid");
-    /* suspended before staleness */
-    fs.st.fresh = 0;
-    run(&r, &g_tl, now, &fs, g_text, g_text_len);
+    /* suspended before staleness: two days old, a day allowed */
+    fs.st.as_of = now - 2 * 86400;
+    run_status(&r, now, day, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_SUSPENDED, "suspended");
 
-    /* extended: valid after the printed exp */
+    /* extended: valid after the printed exp (as_of three months old, still within the bound) */
     int64_t ext = time_paris_end_of_day(2027, 2, 15); /* before the trust list's exp (2027-03-01) */
     memset(&fs, 0, sizeof fs);
-    fs.st =
-        (verify_status){.held = 1, .as_of = as_of, .fresh = 1, .status = STATUS_VALID, .extended_until = ext};
-    run(&r, &g_tl, testkit_time("2027-01-10T12:00:00Z"), &fs, g_text, g_text_len);
+    fs.st = (verify_status){.held = 1, .as_of = as_of, .status = STATUS_VALID, .extended_until = ext};
+    run_status(&r, testkit_time("2027-01-10T12:00:00Z"), year, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_VALID, NULL);
     assert_true(r.effective_exp == ext);
     assert_int_equal(r.extended, 1);
-    run(&r, &g_tl, ext, &fs, g_text, g_text_len);
+    run_status(&r, ext, year, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_VALID, NULL);
-    run(&r, &g_tl, ext + 1, &fs, g_text, g_text_len);
+    run_status(&r, ext + 1, year, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_EXPIRED, "expired");
     assert_int_equal(r.extended, 1);
     /* before the printed exp the extension is reported too */
-    run(&r, &g_tl, now, &fs, g_text, g_text_len);
+    run_status(&r, now, year, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_VALID, NULL);
     assert_true(r.effective_exp == ext);
     /* an "extension" earlier than exp shortens nothing */
     fs.st.extended_until = c.exp - 86400;
-    run(&r, &g_tl, c.exp - 3600, &fs, g_text, g_text_len);
+    run_status(&r, c.exp - 3600, year, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_VALID, NULL);
     assert_true(r.effective_exp == c.exp);
     assert_int_equal(r.extended, 0);
     /* an extension of an expired key's status is ignored when the status is not held */
     fs.st.held = 0;
     fs.st.extended_until = ext;
-    run(&r, &g_tl, testkit_time("2027-01-10T12:00:00Z"), &fs, g_text, g_text_len);
+    run_status(&r, testkit_time("2027-01-10T12:00:00Z"), year, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_EXPIRED, "expired");
     assert_int_equal(r.extended, 0);
 
-    /* stale: status_unknown */
+    /* stale: status_unknown (a day and 30 s old, a day allowed) */
     memset(&fs, 0, sizeof fs);
-    fs.st = (verify_status){.held = 1, .as_of = as_of - 86400, .fresh = 0, .status = STATUS_VALID};
-    run(&r, &g_tl, now, &fs, g_text, g_text_len);
+    fs.st = (verify_status){.held = 1, .as_of = as_of - 86400, .status = STATUS_VALID};
+    run_status(&r, now, day, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_STATUS_UNKNOWN, "status_stale");
     assert_int_equal(r.has_claims, 1);
     /* stale but revoked is still revoked */
     fs.st.status = STATUS_REVOKED;
-    run(&r, &g_tl, now, &fs, g_text, g_text_len);
+    run_status(&r, now, day, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_REVOKED, "revoked");
     /* not held */
     memset(&fs, 0, sizeof fs);
     fs.st.held = 0;
     fs.st.status = STATUS_REVOKED; /* ignored: nothing is held */
-    run(&r, &g_tl, now, &fs, g_text, g_text_len);
+    run_status(&r, now, day, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_STATUS_UNKNOWN, "no_status");
     assert_int_equal(r.status_checked, 0);
     /* the source fails */
     memset(&fs, 0, sizeof fs);
     fs.rc = -1;
-    run(&r, &g_tl, now, &fs, g_text, g_text_len);
+    run_status(&r, now, day, &fs, g_text, g_text_len);
     assert_verdict(&r, VERDICT_STATUS_UNKNOWN, "status_error");
     /* the status source is not asked before the signature verifies */
     memset(&fs, 0, sizeof fs);
     fs.st.held = 1;
-    fs.st.fresh = 1;
+    fs.st.as_of = as_of;
     char bad[TESTKIT_QR_MAX];
     memcpy(bad, g_text, g_text_len);
     bad[g_text_len - 1] = bad[g_text_len - 1] == '0' ? '1' : '0';
-    run(&r, &g_tl, now, &fs, bad, g_text_len);
+    run_status(&r, now, day, &fs, bad, g_text_len);
     assert_int_equal(fs.calls, 0);
     assert_true(r.verdict != VERDICT_VALID);
 }
