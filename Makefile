@@ -8,6 +8,7 @@
 #   make bench      the benchmarks
 #   make vectors    docs/vectors/*.json written again by their generators (tests/vectors/)
 #   make check-layers  every include line against the map of docs/architecture.md
+#   make lint       cppcheck and clang-format --dry-run over the C code (scripts/lint.sh)
 #   make deps       installs the Debian packages (with sudo when not root)
 #   V=1             shows the full compiler commands
 #
@@ -56,7 +57,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak web check-layers vectors
+.PHONY: all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak web check-layers lint vectors
 .DEFAULT_GOAL := all
 
 all: check-deps $(TOOL_BINS) web
@@ -80,6 +81,10 @@ check-deps:
 
 check-layers:
 	@python3 scripts/check-layers.py
+
+lint:
+	@scripts/deps.sh install test
+	@scripts/lint.sh
 
 deps:
 	@scripts/deps.sh install all

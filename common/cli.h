@@ -33,7 +33,7 @@ void cli_set_program(const char *name);
 const char *cli_program(void);
 
 /* Prints "tool: message" and exits with code. */
-_Noreturn void cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+_Noreturn void cli_fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
 /* Prints "tool: message" (a warning; does not exit). */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -250,9 +250,9 @@ static api_err write_atomic(const char *path, const void *data, size_t len, unsi
     int fd = open_tmp(tmp, sizeof tmp, path);
     if (fd < 0) return API_ERR_IO;
     api_err e = API_OK;
-    int r;
     if (write_all(fd, data, len)) e = API_ERR_IO;
     if (!e && durable) {
+        int r;
         do r = fsync(fd);
         while (r < 0 && errno == EINTR);
         if (r < 0) e = API_ERR_IO;

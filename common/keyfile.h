@@ -36,16 +36,12 @@
 
 #include "common/err.h"
 
-#define KEYFILE_SECRET_MAX 256
-#define KEYFILE_HEADER_LEN 65
+#define KEYFILE_SECRET_MAX     256
+#define KEYFILE_HEADER_LEN     65
 #define KEYFILE_PASSPHRASE_MAX 1024
 
 /* libsodium's crypto_pwhash_{OPS,MEM}LIMIT_{INTERACTIVE,MODERATE,SENSITIVE}. */
-typedef enum {
-    KEYFILE_KDF_INTERACTIVE,
-    KEYFILE_KDF_MODERATE,
-    KEYFILE_KDF_SENSITIVE
-} keyfile_kdf;
+typedef enum { KEYFILE_KDF_INTERACTIVE, KEYFILE_KDF_MODERATE, KEYFILE_KDF_SENSITIVE } keyfile_kdf;
 
 /* "interactive", "moderate" or "sensitive" (exactly); 0 or -1. */
 int keyfile_kdf_parse(keyfile_kdf *k, const char *name);
@@ -67,8 +63,8 @@ api_err keyfile_write(const char *path, const uint8_t *secret, size_t secretlen,
  * API_ERR_TOO_LARGE if the secret does not fit in secretcap; API_ERR_NOMEM
  * if the KDF could not get its memory. On failure secret is zeroed.
  */
-api_err keyfile_read(uint8_t *secret, size_t secretcap, size_t *secretlen, const char *path,
-                     const char *pass, size_t passlen);
+api_err keyfile_read(uint8_t *secret, size_t secretcap, size_t *secretlen, const char *path, const char *pass,
+                     size_t passlen);
 
 /*
  * Gets the passphrase, in this order:

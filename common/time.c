@@ -21,10 +21,10 @@
 
 #include <stddef.h>
 
-#define DAY 86400
-#define T_LIMIT ((int64_t)1 << 40)          /* clamp for arithmetic */
-#define T_MIN_FMT ((int64_t)-62167219200)   /* 0000-01-01T00:00:00Z */
-#define T_MAX_FMT ((int64_t)253402300799)   /* 9999-12-31T23:59:59Z */
+#define DAY       86400
+#define T_LIMIT   ((int64_t)1 << 40)      /* clamp for arithmetic */
+#define T_MIN_FMT ((int64_t)-62167219200) /* 0000-01-01T00:00:00Z */
+#define T_MAX_FMT ((int64_t)253402300799) /* 9999-12-31T23:59:59Z */
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
 {

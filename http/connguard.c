@@ -203,6 +203,8 @@ static connguard_conn *connguard_oldest_head(connguard *g, const uint8_t *addr, 
     connguard_conn *best = NULL;
     for (size_t i = 0; i < g->cfg.slots; i++) {
         connguard_conn *c = &g->slots[i];
+        /* cppcheck-suppress nullPointerRedundantCheck ; c points into the slots; except may be NULL, only
+         * compared */
         if (!c->in_use || c == except || c->cut != CONNGUARD_CUT_NONE || c->phase != CONNGUARD_PHASE_HEAD)
             continue;
         if (addr && (!c->resolved || c->exempt || memcmp(c->addr, addr, CLIENTADDR_LEN) != 0)) continue;

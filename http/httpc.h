@@ -17,10 +17,10 @@
 #include "common/err.h"
 
 typedef struct {
-    int status;        /* HTTP status code, 0 if no response */
-    uint8_t *body;     /* malloc'd, NUL-terminated (not counted in len) */
+    int status;    /* HTTP status code, 0 if no response */
+    uint8_t *body; /* malloc'd, NUL-terminated (not counted in len) */
     size_t len;
-    char etag[128];    /* the first ETag header, if any and 1..127 printable ASCII */
+    char etag[128]; /* the first ETag header, if any and 1..127 printable ASCII */
 } httpc_response;
 
 /*

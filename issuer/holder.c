@@ -135,11 +135,11 @@ static void rec_begin(holder_rec *r, api_claims *c, const char *const *names)
 static api_err set_text(holder_rec *r, int f, char *dst, size_t cap, const char *v, size_t n, char *err,
                         size_t errcap)
 {
-    char msg[48];
     text_check u = text_check_plain((const uint8_t *)v, n);
     if (u == TEXT_BAD_UTF8) return field_err(r, f, err, errcap, "not valid UTF-8");
     if (u == TEXT_CONTROL) return field_err(r, f, err, errcap, "contains a control character");
     if (n > cap - 1) {
+        char msg[48];
         snprintf(msg, sizeof msg, "longer than %zu bytes", cap - 1);
         return field_err(r, f, err, errcap, msg);
     }
@@ -277,12 +277,12 @@ static int date_cmp(int y1, int m1, int d1, int y2, int m2, int d2)
 static api_err holder_rec_finish(holder_rec *r, char *err, size_t errcap)
 {
     api_claims *c = r->c;
-    char msg[96];
     for (int f = 0; f < H_NREQUIRED; f++)
         if (!(r->seen & (1u << f))) return field_err(r, f, err, errcap, "missing");
     if (r->prv_given) {
         int have_no = !!(r->seen & (1u << H_PRV_NO)), have_exp = !!(r->seen & (1u << H_PRV_EXP));
         if (!have_no || !have_exp) {
+            char msg[96];
             int missing = have_no ? H_PRV_EXP : H_PRV_NO, other = have_no ? H_PRV_NO : H_PRV_EXP;
             snprintf(msg, sizeof msg, "missing (required with %s)", r->names[other]);
             return field_err(r, missing, err, errcap, msg);

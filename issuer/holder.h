@@ -41,9 +41,9 @@
 #include "qr/claims.h"
 #include "common/err.h"
 
-#define HOLDER_JSON_MAX (1u << 20)        /* bytes of one JSON object */
-#define HOLDER_CSV_MAX (64u << 20)        /* bytes of one CSV file */
-#define HOLDER_FIELD_MAX 4096             /* bytes of one value */
+#define HOLDER_JSON_MAX  (1u << 20)  /* bytes of one JSON object */
+#define HOLDER_CSV_MAX   (64u << 20) /* bytes of one CSV file */
+#define HOLDER_FIELD_MAX 4096        /* bytes of one value */
 
 /*
  * Parses one JSON object (len bytes, no NUL needed) into c. On failure c is

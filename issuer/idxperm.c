@@ -13,9 +13,9 @@
 #include <sodium.h>
 #include <string.h>
 
-#define IDXPERM_HALF 11
+#define IDXPERM_HALF      11
 #define IDXPERM_HALF_MASK ((1u << IDXPERM_HALF) - 1)
-#define IDXPERM_ROUNDS 8
+#define IDXPERM_ROUNDS    8
 
 static uint32_t idxperm_round(const uint8_t key[crypto_shorthash_KEYBYTES], unsigned round, uint32_t half)
 {

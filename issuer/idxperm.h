@@ -8,8 +8,8 @@
 
 #include <stdint.h>
 
-#define IDXPERM_BITS 21
-#define IDXPERM_SIZE (1u << IDXPERM_BITS)
+#define IDXPERM_BITS     21
+#define IDXPERM_SIZE     (1u << IDXPERM_BITS)
 #define IDXPERM_SEED_LEN 32
 
 /* P(counter) for counter < IDXPERM_SIZE; distinct counters give distinct indices. */

@@ -14,13 +14,13 @@
 
 #include "common/err.h"
 
-#define CLAIMS_ISS_MAX 32     /* issuer id, e.g. "FR-75": [A-Z0-9-], 2..31 chars (and a NUL) */
-#define CLAIMS_ISS_MIN 2
-#define CLAIMS_NAME_MAX 128   /* fn, gn: 1..127 bytes of UTF-8 */
-#define CLAIMS_TITLE_MAX 160  /* tit: 1..159 bytes of UTF-8 */
-#define CLAIMS_URI_MAX 256    /* status list uri: 1..255 bytes */
-#define CLAIMS_PRV_NO_MAX 32  /* previous permit number: 1..31 bytes */
-#define CLAIMS_CTI_LEN 12
+#define CLAIMS_ISS_MAX        32 /* issuer id, e.g. "FR-75": [A-Z0-9-], 2..31 chars (and a NUL) */
+#define CLAIMS_ISS_MIN        2
+#define CLAIMS_NAME_MAX       128 /* fn, gn: 1..127 bytes of UTF-8 */
+#define CLAIMS_TITLE_MAX      160 /* tit: 1..159 bytes of UTF-8 */
+#define CLAIMS_URI_MAX        256 /* status list uri: 1..255 bytes */
+#define CLAIMS_PRV_NO_MAX     32  /* previous permit number: 1..31 bytes */
+#define CLAIMS_CTI_LEN        12
 #define CLAIMS_STATUS_IDX_MAX ((1u << 21) - 1)
 
 enum {
@@ -37,28 +37,28 @@ enum {
 
 typedef struct {
     /* CWT claims */
-    char iss[CLAIMS_ISS_MAX];     /* 1 */
-    int64_t iat;                  /* 6, seconds since the epoch */
-    int64_t nbf;                  /* 5, valid_from 00:00 Europe/Paris */
-    int64_t exp;                  /* 4, valid_until 23:59:59 Europe/Paris */
-    uint8_t cti[CLAIMS_CTI_LEN];  /* 7, the attestation id */
-    uint32_t status_idx;          /* 65535 status_list.idx */
+    char iss[CLAIMS_ISS_MAX];        /* 1 */
+    int64_t iat;                     /* 6, seconds since the epoch */
+    int64_t nbf;                     /* 5, valid_from 00:00 Europe/Paris */
+    int64_t exp;                     /* 4, valid_until 23:59:59 Europe/Paris */
+    uint8_t cti[CLAIMS_CTI_LEN];     /* 7, the attestation id */
+    uint32_t status_idx;             /* 65535 status_list.idx */
     char status_uri[CLAIMS_URI_MAX]; /* 65535 status_list.uri */
 
     /* attestation claims (-65537) */
-    unsigned v;                   /* schema version, 1 */
-    char fn[CLAIMS_NAME_MAX];     /* family name */
-    char gn[CLAIMS_NAME_MAX];     /* given names */
-    char dob[11];                 /* YYYY-MM-DD, YYYY-MM or YYYY */
-    char nat[4];                  /* ISO 3166-1 alpha-3 */
-    char fnn[11];                 /* foreign-national number, 10 digits */
-    unsigned app;                 /* CLAIMS_APP_* */
-    char tit[CLAIMS_TITLE_MAX];   /* residence permit requested */
-    unsigned wrk;                 /* CLAIMS_WRK_* */
-    char fil[11];                 /* filing date YYYY-MM-DD */
-    int has_prv;                  /* previous permit present */
+    unsigned v;                 /* schema version, 1 */
+    char fn[CLAIMS_NAME_MAX];   /* family name */
+    char gn[CLAIMS_NAME_MAX];   /* given names */
+    char dob[11];               /* YYYY-MM-DD, YYYY-MM or YYYY */
+    char nat[4];                /* ISO 3166-1 alpha-3 */
+    char fnn[11];               /* foreign-national number, 10 digits */
+    unsigned app;               /* CLAIMS_APP_* */
+    char tit[CLAIMS_TITLE_MAX]; /* residence permit requested */
+    unsigned wrk;               /* CLAIMS_WRK_* */
+    char fil[11];               /* filing date YYYY-MM-DD */
+    int has_prv;                /* previous permit present */
     char prv_no[CLAIMS_PRV_NO_MAX];
-    char prv_exp[11];             /* YYYY-MM-DD */
+    char prv_exp[11]; /* YYYY-MM-DD */
 } api_claims;
 
 /*

@@ -15,19 +15,19 @@
 
 #include "common/err.h"
 
-#define COSE_KID_LEN 8
-#define COSE_SIG_LEN 64
-#define COSE_PK_LEN 32
-#define COSE_SK_LEN 64
-#define COSE_ALG_EDDSA (-8)
-#define COSE_ALG_ED25519 (-19)
-#define COSE_TYP_MAX 64
+#define COSE_KID_LEN         8
+#define COSE_SIG_LEN         64
+#define COSE_PK_LEN          32
+#define COSE_SK_LEN          64
+#define COSE_ALG_EDDSA       (-8)
+#define COSE_ALG_ED25519     (-19)
+#define COSE_TYP_MAX         64
 
 #define COSE_TYP_ATTESTATION "api-attestation+cwt"
-#define COSE_TYP_TRUST_LIST "api-trust-list+cbor"
-#define COSE_TYP_CHECKPOINT "api-feed-checkpoint+cbor"
-#define COSE_TYP_SEGMENT "api-feed-segment+cbor"
-#define COSE_TYP_SNAPSHOT "api-feed-snapshot+cbor"
+#define COSE_TYP_TRUST_LIST  "api-trust-list+cbor"
+#define COSE_TYP_CHECKPOINT  "api-feed-checkpoint+cbor"
+#define COSE_TYP_SEGMENT     "api-feed-segment+cbor"
+#define COSE_TYP_SNAPSHOT    "api-feed-snapshot+cbor"
 
 /* A parsed COSE_Sign1; the pointers point into the parsed input. */
 typedef struct {
@@ -35,7 +35,7 @@ typedef struct {
     size_t protected_len;
     const uint8_t *payload;
     size_t payload_len;
-    const uint8_t *signature;       /* COSE_SIG_LEN bytes */
+    const uint8_t *signature; /* COSE_SIG_LEN bytes */
     uint8_t kid[COSE_KID_LEN];
     int64_t alg;
     char typ[COSE_TYP_MAX];

@@ -17,14 +17,14 @@
 #include "qr/cose.h"
 #include "common/err.h"
 
-#define FEED_SEGMENT_MAX_EVENTS 10000
-#define FEED_LIST_SIZE (1u << 21)          /* entries per status list */
-#define FEED_LIST_BYTES (FEED_LIST_SIZE / 4) /* 2 bits each: 512 KiB */
-#define FEED_HEAD_LEN 32
-#define FEED_MAX_SEGMENT_COSE (1u << 20)    /* 10,000 events fit in well under 1 MiB */
-#define FEED_MAX_SNAPSHOT_COSE (32u << 20) /* room for 2^21 live extensions */
+#define FEED_SEGMENT_MAX_EVENTS  10000
+#define FEED_LIST_SIZE           (1u << 21)           /* entries per status list */
+#define FEED_LIST_BYTES          (FEED_LIST_SIZE / 4) /* 2 bits each: 512 KiB */
+#define FEED_HEAD_LEN            32
+#define FEED_MAX_SEGMENT_COSE    (1u << 20)  /* 10,000 events fit in well under 1 MiB */
+#define FEED_MAX_SNAPSHOT_COSE   (32u << 20) /* room for 2^21 live extensions */
 #define FEED_MAX_CHECKPOINT_COSE 4096
-#define FEED_MAX_EXTENSIONS FEED_LIST_SIZE
+#define FEED_MAX_EXTENSIONS      FEED_LIST_SIZE
 
 /* Event kinds. */
 enum {
@@ -33,27 +33,27 @@ enum {
 };
 
 typedef struct {
-    uint64_t seq;   /* 1, 2, 3, ... without gaps within an epoch */
-    uint32_t idx;   /* status-list index of the attestation */
-    unsigned kind;  /* FEED_EVENT_* */
-    int64_t value;  /* new status, or new end of validity */
-    int64_t time;   /* when the issuer recorded it */
+    uint64_t seq;  /* 1, 2, 3, ... without gaps within an epoch */
+    uint32_t idx;  /* status-list index of the attestation */
+    unsigned kind; /* FEED_EVENT_* */
+    int64_t value; /* new status, or new end of validity */
+    int64_t time;  /* when the issuer recorded it */
 } feed_event;
 
 typedef struct {
     char iss[CLAIMS_ISS_MAX];
     uint64_t epoch;
-    uint64_t seq;                 /* last event covered (0: none yet) */
-    uint8_t head[FEED_HEAD_LEN];  /* chain head after that event's segment */
+    uint64_t seq;                /* last event covered (0: none yet) */
+    uint8_t head[FEED_HEAD_LEN]; /* chain head after that event's segment */
     int64_t signed_at;
 } feed_checkpoint;
 
 typedef struct {
     char iss[CLAIMS_ISS_MAX];
     uint64_t epoch;
-    uint64_t first;               /* seq of the first event */
+    uint64_t first; /* seq of the first event */
     size_t n;
-    feed_event *events;           /* malloc'd by feed_segment_parse */
+    feed_event *events; /* malloc'd by feed_segment_parse */
 } feed_segment;
 
 typedef struct {
@@ -62,10 +62,10 @@ typedef struct {
 } feed_extension;
 
 typedef struct {
-    feed_checkpoint at;           /* the state this snapshot describes */
-    uint8_t *bits;                /* FEED_LIST_BYTES, malloc'd by parse */
+    feed_checkpoint at; /* the state this snapshot describes */
+    uint8_t *bits;      /* FEED_LIST_BYTES, malloc'd by parse */
     size_t n_ext;
-    feed_extension *ext;          /* sorted by idx, malloc'd by parse */
+    feed_extension *ext; /* sorted by idx, malloc'd by parse */
 } feed_snapshot;
 
 /* head_n = SHA-256(head_{n-1} || payload of segment n); head_0 is 32 zero bytes. */
@@ -77,11 +77,13 @@ unsigned feed_bits_get(const uint8_t *bits, uint32_t idx);
 void feed_bits_set(uint8_t *bits, uint32_t idx, unsigned status);
 
 /* Signing: each returns a malloc'd COSE_Sign1; segments also return the payload's chain step. */
-api_err feed_segment_sign(uint8_t **cose, size_t *cose_len, uint8_t head[FEED_HEAD_LEN], const feed_segment *s,
-                          const uint8_t prev_head[FEED_HEAD_LEN], const uint8_t sk[COSE_SK_LEN]);
+api_err feed_segment_sign(uint8_t **cose, size_t *cose_len, uint8_t head[FEED_HEAD_LEN],
+                          const feed_segment *s, const uint8_t prev_head[FEED_HEAD_LEN],
+                          const uint8_t sk[COSE_SK_LEN]);
 api_err feed_checkpoint_sign(uint8_t **cose, size_t *cose_len, const feed_checkpoint *c,
                              const uint8_t sk[COSE_SK_LEN]);
-api_err feed_snapshot_sign(uint8_t **cose, size_t *cose_len, const feed_snapshot *s, const uint8_t sk[COSE_SK_LEN]);
+api_err feed_snapshot_sign(uint8_t **cose, size_t *cose_len, const feed_snapshot *s,
+                           const uint8_t sk[COSE_SK_LEN]);
 
 /*
  * Parsing checks shape and canonical form and returns the signer's kid;

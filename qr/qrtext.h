@@ -12,10 +12,10 @@
 
 #include "common/err.h"
 
-#define QRTEXT_PREFIX "API1:"
+#define QRTEXT_PREFIX     "API1:"
 #define QRTEXT_PREFIX_LEN 5
-#define QRTEXT_MAX_TEXT 8192 /* characters of QR text accepted (a QR holds at most 4,296) */
-#define QRTEXT_MAX_COSE 4096 /* bytes of COSE after decompression */
+#define QRTEXT_MAX_TEXT   8192 /* characters of QR text accepted (a QR holds at most 4,296) */
+#define QRTEXT_MAX_COSE   4096 /* bytes of COSE after decompression */
 
 /*
  * Compresses cose with zlib and writes "API1:" + Base45 into out

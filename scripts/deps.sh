@@ -9,7 +9,7 @@ set -eu
 
 BUILD_PKGS="gcc make pkg-config libsodium-dev libqrencode-dev libpng-dev libjpeg62-turbo-dev \
 liblmdb-dev libcivetweb-dev libcbor-dev libcjson-dev zlib1g-dev libzbar-dev"
-TEST_PKGS="libcmocka-dev zbar-tools clang libclang-rt-14-dev lmdb-utils curl python3 python3-yaml python3-jsonschema \
+TEST_PKGS="libcmocka-dev zbar-tools clang libclang-rt-14-dev clang-format cppcheck lmdb-utils curl python3 python3-yaml python3-jsonschema \
 nginx-light openssl wrk chromium ffmpeg"
 DEMO_PKGS="curl zbar-tools"
 

@@ -94,6 +94,14 @@ fi
 
 part_done "check-layers"
 
+echo "== lint (make lint: cppcheck, clang-format)"
+if scripts/lint.sh >"$LOG_DIR/lint.log" 2>&1; then
+  record "lint" 1 0
+else
+  grep -vE '^\s' "$LOG_DIR/lint.log" | head -20 | sed 's/^/      /'
+  record "lint" 0 1
+fi
+
 echo "== build (release)"
 make --no-print-directory -j"$JOBS" tests-build >"$LOG_DIR/build.log" 2>&1 || { tail -30 "$LOG_DIR/build.log"; echo "0 passed, 1 failed"; exit 1; }
 part_done "build (release)"

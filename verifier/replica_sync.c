@@ -535,6 +535,7 @@ api_err replica_sync(replica *r, const char *const *mirrors, size_t n_mirrors, r
         const char *feed = replica_trust_feed(&tl, id);
         if (!replica_trust_id_first(&tl, i) || !feed[0]) continue;
         replica_issuer_report spare;
+        /* cppcheck-suppress uninitvar ; spare is written by the memset through rp just below */
         replica_issuer_report *rp = rep->n < cap ? &rep->issuers[rep->n++] : &spare;
         memset(rp, 0, sizeof *rp);
         c.iss = id;

@@ -188,13 +188,13 @@ static void report_text_lang(FILE *out, const verify_result *r, const verify_ctx
 {
     const api_claims *c = &r->claims;
     const char *colon = l == LANG_FR ? " :" : ":"; /* French puts a space before a colon */
-    char d1[40], d2[40];
     fprintf(out, "  %s\n", explain_verdict(r->verdict, l));
     if (r->reason != API_REASON_NONE)
         fprintf(out, "  %s%s %s\n", labels[L_REASON][l], colon, explain_reason(r->reason, l));
     if (r->has_issuer)
         fprintf(out, "  %s%s %s (%s)\n", labels[L_ISSUER][l], colon, r->issuer.name, r->issuer.id);
     if (r->has_claims) {
+        char d1[40], d2[40];
         fprintf(out, "  %s%s %s %s\n", labels[L_HOLDER][l], colon, c->fn, c->gn);
         explain_date(d1, sizeof d1, c->dob, l);
         fprintf(out, "  %s %s   %s%s %s   %s%s %s\n", labels[strlen(c->dob) == 10 ? L_BORN_ON : L_BORN_IN][l],

@@ -14,10 +14,10 @@
 
 /* Which claims a report echoes (the service's relying-party profiles). */
 typedef enum {
-    REPORT_FULL = 0,     /* every claim: command line, social agencies */
-    REPORT_EMPLOYER,     /* identity, validity, right to work */
-    REPORT_IDENTITY,     /* identity and validity: banks, landlords */
-    REPORT_ANONYMOUS,    /* verdict, names and validity only */
+    REPORT_FULL = 0,  /* every claim: command line, social agencies */
+    REPORT_EMPLOYER,  /* identity, validity, right to work */
+    REPORT_IDENTITY,  /* identity and validity: banks, landlords */
+    REPORT_ANONYMOUS, /* verdict, names and validity only */
 } report_profile;
 
 /* The JSON object of a result; NULL when out of memory. */

@@ -69,8 +69,17 @@ int main(int argc, char **argv)
     crypto_sign_keypair(ref_pk, sk);
     randombytes_buf(ref_msg, sizeof ref_msg);
     crypto_sign_detached(ref_sig, NULL, ref_msg, sizeof ref_msg, sk);
-    const char *options[] = {"listening_ports",   argv[1], "num_threads", "256", "request_timeout_ms", "10000",
-                             "enable_keep_alive", "yes",   "keep_alive_timeout_ms", "5000", NULL};
+    const char *options[] = {"listening_ports",
+                             argv[1],
+                             "num_threads",
+                             "256",
+                             "request_timeout_ms",
+                             "10000",
+                             "enable_keep_alive",
+                             "yes",
+                             "keep_alive_timeout_ms",
+                             "5000",
+                             NULL};
     mg_init_library(0);
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);

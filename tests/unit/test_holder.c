@@ -32,7 +32,7 @@ static const struct {
     {"valid_until", "\"2026-12-15\""},
     {"previous_title", "{\"number\": \"7501234567\", \"expires_on\": \"2026-09-30\"}"},
 };
-#define NEX (sizeof example / sizeof example[0])
+#define NEX  (sizeof example / sizeof example[0])
 #define NREQ (NEX - 1)
 
 static char jbuf[16384];
@@ -226,11 +226,13 @@ static void test_each_invalid_value(void **state)
         {"valid_until", "\"15/12/2026\"", "valid_until: expected a real date YYYY-MM-DD"},
         {"previous_title", "{\"number\": \"7501 234567\", \"expires_on\": \"2026-09-30\"}",
          "previous_title.number: expected"},
-        {"previous_title", "{\"number\": \"12345678901234567890123456789012\", \"expires_on\": \"2026-09-30\"}",
+        {"previous_title",
+         "{\"number\": \"12345678901234567890123456789012\", \"expires_on\": \"2026-09-30\"}",
          "previous_title.number: expected"},
         {"previous_title", "{\"number\": \"7501234567\", \"expires_on\": \"2026-09-31\"}",
          "previous_title.expires_on: expected a real date YYYY-MM-DD"},
-        {"previous_title", "{\"number\": \"\", \"expires_on\": \"2026-09-30\"}", "previous_title.number: empty"},
+        {"previous_title", "{\"number\": \"\", \"expires_on\": \"2026-09-30\"}",
+         "previous_title.number: empty"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         expect_value_error(cases[i].key, cases[i].value, cases[i].want);
@@ -251,7 +253,8 @@ static void test_accepted_variants(void **state)
     expect_value_ok(&c, "given_names", "\"Aminata Fatou\"");
     assert_string_equal(c.gn, "Aminata Fatou");
     expect_value_ok(&c, "family_name", "\"N\\u2019DIAYE\""); /* an escaped apostrophe U+2019 */
-    assert_string_equal(c.fn, "N\xE2\x80\x99" "DIAYE");
+    assert_string_equal(c.fn, "N\xE2\x80\x99"
+                              "DIAYE");
     expect_value_ok(&c, "birth_date", "\"1990-04\"");
     assert_string_equal(c.dob, "1990-04");
     expect_value_ok(&c, "birth_date", "\"1990\"");
@@ -267,20 +270,22 @@ static void test_accepted_variants(void **state)
     assert_int_equal(c.wrk, CLAIMS_WRK_NO);
     expect_value_ok(&c, "work_authorised", "\"previous\"");
     assert_int_equal(c.wrk, CLAIMS_WRK_PREVIOUS);
-    expect_value_ok(&c, "filed_on", "\"2026-09-15\""); /* filed the day it starts */
+    expect_value_ok(&c, "filed_on", "\"2026-09-15\"");    /* filed the day it starts */
     expect_value_ok(&c, "valid_until", "\"2026-09-15\""); /* one day */
     assert_int_equal(c.exp - c.nbf, 86399);
 
     /* clamping: 30 November + 3 months = 28 February */
-    const char *j = "{\"family_name\": \"A\", \"given_names\": \"B\", \"birth_date\": \"1990\", "
-                    "\"nationality\": \"SEN\", \"foreign_national_number\": \"7503123456\", "
-                    "\"application\": \"first\", \"title_requested\": \"T\", \"work_authorised\": false, "
-                    "\"filed_on\": \"2026-11-01\", \"valid_from\": \"2026-11-30\", \"valid_until\": \"2027-02-28\"}";
+    const char *j =
+        "{\"family_name\": \"A\", \"given_names\": \"B\", \"birth_date\": \"1990\", "
+        "\"nationality\": \"SEN\", \"foreign_national_number\": \"7503123456\", "
+        "\"application\": \"first\", \"title_requested\": \"T\", \"work_authorised\": false, "
+        "\"filed_on\": \"2026-11-01\", \"valid_from\": \"2026-11-30\", \"valid_until\": \"2027-02-28\"}";
     assert_int_equal(parse(&c, j), API_OK);
-    const char *k = "{\"family_name\": \"A\", \"given_names\": \"B\", \"birth_date\": \"1990\", "
-                    "\"nationality\": \"SEN\", \"foreign_national_number\": \"7503123456\", "
-                    "\"application\": \"first\", \"title_requested\": \"T\", \"work_authorised\": false, "
-                    "\"filed_on\": \"2026-11-01\", \"valid_from\": \"2026-11-30\", \"valid_until\": \"2027-03-01\"}";
+    const char *k =
+        "{\"family_name\": \"A\", \"given_names\": \"B\", \"birth_date\": \"1990\", "
+        "\"nationality\": \"SEN\", \"foreign_national_number\": \"7503123456\", "
+        "\"application\": \"first\", \"title_requested\": \"T\", \"work_authorised\": false, "
+        "\"filed_on\": \"2026-11-01\", \"valid_from\": \"2026-11-30\", \"valid_until\": \"2027-03-01\"}";
     expect_error(k, "valid_until: more than three months after valid_from");
 }
 
@@ -329,8 +334,14 @@ static void test_name_bounds_and_utf8(void **state)
         expect_value_error("family_name", bad_utf8[i], "family_name: not valid UTF-8");
         expect_value_error("title_requested", bad_utf8[i], "title_requested: not valid UTF-8");
     }
-    static const char *const controls[] = {"\"A\\u0001B\"", "\"A\\nB\"", "\"A\\tB\"", "\"A\x7f" "B\"",
-                                           "\"A\xC2\x85" "B\"", "\"A\\u009fB\""};
+    static const char *const controls[] = {"\"A\\u0001B\"",
+                                           "\"A\\nB\"",
+                                           "\"A\\tB\"",
+                                           "\"A\x7f"
+                                           "B\"",
+                                           "\"A\xC2\x85"
+                                           "B\"",
+                                           "\"A\\u009fB\""};
     for (size_t i = 0; i < sizeof controls / sizeof controls[0]; i++)
         expect_value_error("given_names", controls[i], "given_names: contains a control character");
     /* the largest code point and a 4-byte character are fine */
@@ -348,7 +359,8 @@ static void test_unknown_and_duplicate_fields(void **state)
     expect_error(json_with(-1, -1, NULL, "\"familyname\": \"DIALLO\""), "familyname: unknown field");
     expect_error(json_with(-1, -1, NULL, "\"Family_Name\": \"DIALLO\""), "Family_Name: unknown field");
     expect_error(json_with(-1, -1, NULL, "\"iss\": \"FR-75\""), "iss: unknown field");
-    expect_error(json_with(-1, (int)NREQ, "{\"number\": \"7501234567\", \"expires_on\": \"2026-09-30\", \"x\": 1}", NULL),
+    expect_error(json_with(-1, (int)NREQ,
+                           "{\"number\": \"7501234567\", \"expires_on\": \"2026-09-30\", \"x\": 1}", NULL),
                  "previous_title.x: unknown field");
     expect_error(json_with(-1, -1, NULL, "\"family_name\": \"OTHER\""), "family_name: duplicate field");
     expect_error(json_with(-1, -1, NULL, "\"work_authorised\": false"), "work_authorised: duplicate field");
@@ -357,7 +369,8 @@ static void test_unknown_and_duplicate_fields(void **state)
     expect_error(json_with(-1, -1, NULL, "\"a\\u0001\\u00e9b\": 1"), "a???b: unknown field");
     char longkey[300];
     snprintf(longkey, sizeof longkey, "\"%0200d\": 1", 0);
-    expect_error(json_with(-1, -1, NULL, longkey), "0000000000000000000000000000000000000000...: unknown field");
+    expect_error(json_with(-1, -1, NULL, longkey),
+                 "0000000000000000000000000000000000000000...: unknown field");
 }
 
 static void test_json_syntax(void **state)
@@ -474,12 +487,12 @@ static void test_json_syntax_offsets(void **state)
 
 /* ---- CSV ---- */
 
-#define HEADER                                                                                            \
-    "family_name,given_names,birth_date,nationality,foreign_national_number,application,title_requested," \
+#define HEADER                                                                                               \
+    "family_name,given_names,birth_date,nationality,foreign_national_number,application,title_requested,"    \
     "work_authorised,filed_on,valid_from,valid_until,previous_title_number,previous_title_expires_on"
 
-#define ROW_GOOD                                                                                   \
-    "DIALLO,Aminata,1990-04-12,SEN,7503123456,renewal,carte de séjour pluriannuelle salarié,true," \
+#define ROW_GOOD                                                                                             \
+    "DIALLO,Aminata,1990-04-12,SEN,7503123456,renewal,carte de séjour pluriannuelle salarié,true,"         \
     "2026-09-01,2026-09-15,2026-12-15,7501234567,2026-09-30"
 
 static holder_csv *open_csv(const char *data)
@@ -530,13 +543,14 @@ static void expect_end(holder_csv *csv)
 static void test_csv_good_and_bad_rows(void **state)
 {
     (void)state;
-    const char *data = HEADER "\n"
-                              ROW_GOOD "\n"
-                              "DIALLO,Aminata,1990-04-12,SEN,75031,renewal,T,true,2026-09-01,2026-09-15,2026-12-15,,\n"
-                              "MARTIN,Paul,1985,cod,1234567890,first,titre,OUI,2026-01-10,2026-01-15,2026-04-15,,\n"
-                              "\n"
-                              "X,Y,1990,SEN,1234567890,first,T,yes,2026-01-10,2026-01-15,2026-04-16,,\n"
-                              "KONÉ,Awa,1979-11,MLI,0987654321,change,titre,previous,2026-02-01,2026-02-02,2026-05-01,A-123,2027-01-01\n";
+    const char *data =
+        HEADER "\n" ROW_GOOD "\n"
+               "DIALLO,Aminata,1990-04-12,SEN,75031,renewal,T,true,2026-09-01,2026-09-15,2026-12-15,,\n"
+               "MARTIN,Paul,1985,cod,1234567890,first,titre,OUI,2026-01-10,2026-01-15,2026-04-15,,\n"
+               "\n"
+               "X,Y,1990,SEN,1234567890,first,T,yes,2026-01-10,2026-01-15,2026-04-16,,\n"
+               "KONÉ,Awa,1979-11,MLI,0987654321,change,titre,previous,2026-02-01,2026-02-02,2026-05-01,A-123,"
+               "2027-01-01\n";
     holder_csv *csv = open_csv(data);
     api_claims c;
     expect_row(csv, &c, 2);
@@ -571,12 +585,13 @@ static void test_csv_good_and_bad_rows(void **state)
 static void test_csv_quoting(void **state)
 {
     (void)state;
-    const char *data =
-        HEADER "\n"
+    const char *data = HEADER
+        "\n"
         "\"DIALLO\",\"Aminata, Fatou\",1990-04-12,SEN,7503123456,renewal,"
         "\"carte de séjour \"\"salarié\"\", pluriannuelle\",true,2026-09-01,2026-09-15,2026-12-15,\"\",\"\"\n"
         /* a newline inside quotes: one row on lines 3-4, refused for its content */
-        "DIALLO,\"Aminata\nFatou\",1990-04-12,SEN,7503123456,renewal,T,true,2026-09-01,2026-09-15,2026-12-15,,\n"
+        "DIALLO,\"Aminata\nFatou\",1990-04-12,SEN,7503123456,renewal,T,true,2026-09-01,2026-09-15,2026-12-15,"
+        ",\n"
         "\"\",B,1990,SEN,7503123456,first,T,no,2026-09-01,2026-09-15,2026-12-15,,\n"
         "A,B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,,\n"
         "A,\"B\"x,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,,\n"
@@ -603,8 +618,7 @@ static void test_csv_crlf_bom_blank(void **state)
 {
     (void)state;
     const char *data = "\xEF\xBB\xBF" HEADER "\r\n"
-                       "\r\n"
-                       ROW_GOOD "\r\n"
+                       "\r\n" ROW_GOOD "\r\n"
                        "   \r\n"
                        "A,\"B\r\nC\",1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,,\r\n"
                        "A,B,1990,SEN,7503123456,first,\" T \",No,2026-09-01,2026-09-15,2026-12-15,,\r\n"
@@ -631,9 +645,10 @@ static void test_csv_crlf_bom_blank(void **state)
     expect_end(csv);
     holder_csv_close(csv);
     /* columns in another order, previous title columns left out */
-    csv = open_csv("valid_until,valid_from,filed_on,work_authorised,title_requested,application,"
-                   "foreign_national_number,nationality,birth_date,given_names,family_name\n"
-                   "2026-12-15,2026-09-15,2026-09-01,true,T,renewal,7503123456,SEN,1990-04-12,Aminata,DIALLO\n");
+    csv = open_csv(
+        "valid_until,valid_from,filed_on,work_authorised,title_requested,application,"
+        "foreign_national_number,nationality,birth_date,given_names,family_name\n"
+        "2026-12-15,2026-09-15,2026-09-01,true,T,renewal,7503123456,SEN,1990-04-12,Aminata,DIALLO\n");
     expect_row(csv, &c, 2);
     assert_string_equal(c.fn, "DIALLO");
     assert_int_equal(c.exp, 1797375599);
@@ -659,16 +674,18 @@ static void test_csv_header_errors(void **state)
                       "title_requested,work_authorised,filed_on,valid_from,valid_until\n",
                       "header: unknown column \"famly_name\"; missing column \"family_name\"");
     expect_open_error(HEADER ",family_name\n", "duplicate column \"family_name\"");
-    expect_open_error("family_name,given_names,birth_date,nationality,foreign_national_number,application,"
-                      "title_requested,work_authorised,filed_on,valid_from,valid_until,previous_title_number\n",
-                      "missing column \"previous_title_expires_on\"");
+    expect_open_error(
+        "family_name,given_names,birth_date,nationality,foreign_national_number,application,"
+        "title_requested,work_authorised,filed_on,valid_from,valid_until,previous_title_number\n",
+        "missing column \"previous_title_expires_on\"");
     expect_open_error("\"family_name,given_names\n", "header: unterminated quoted field");
     char many[2048] = HEADER;
     for (int i = 0; i < 40; i++) strcat(many, ",x");
     expect_open_error(many, "header: too many columns");
 
     holder_csv *csv = NULL;
-    assert_int_equal(holder_csv_open(&csv, err, sizeof err, "", (size_t)HOLDER_CSV_MAX + 1), API_ERR_TOO_LARGE);
+    assert_int_equal(holder_csv_open(&csv, err, sizeof err, "", (size_t)HOLDER_CSV_MAX + 1),
+                     API_ERR_TOO_LARGE);
     assert_null(csv);
     assert_int_equal(holder_csv_open(NULL, err, sizeof err, "", 0), API_ERR_ARG);
     holder_csv_close(NULL);
@@ -683,15 +700,14 @@ static void test_csv_ragged_and_unterminated(void **state)
     char *data = malloc(20000);
     assert_non_null(data);
     snprintf(data, 20000,
-             HEADER "\n"
-             "A,B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15\n"     /* 11 fields */
-             "A,B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,,,\n"  /* 14 fields */
-             ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n"                     /* 51 fields */
-             "%s,B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,,\n"  /* 4097 bytes */
-             "A,B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,7501234567,\n"
-             ROW_GOOD "\n"
-             "A,\"B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,,\n"
-             ROW_GOOD "\n",
+             HEADER
+             "\n"
+             "A,B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15\n"    /* 11 fields */
+             "A,B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,,,\n" /* 14 fields */
+             ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n"                    /* 51 fields */
+             "%s,B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,,\n" /* 4097 bytes */
+             "A,B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,7501234567,\n" ROW_GOOD "\n"
+             "A,\"B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,,\n" ROW_GOOD "\n",
              longfield);
     holder_csv *csv = open_csv(data);
     api_claims c;
@@ -699,7 +715,8 @@ static void test_csv_ragged_and_unterminated(void **state)
     expect_bad_row(csv, 3, "line 3: expected 13 fields, found 14");
     expect_bad_row(csv, 4, "line 4: expected 13 fields, found 51");
     expect_bad_row(csv, 5, "line 5: family_name: longer than 4096 bytes");
-    expect_bad_row(csv, 6, "line 6: previous_title_expires_on: missing (required with previous_title_number)");
+    expect_bad_row(csv, 6,
+                   "line 6: previous_title_expires_on: missing (required with previous_title_number)");
     expect_row(csv, &c, 7);
     /* the quote never closes: the rest of the input is that row */
     expect_bad_row(csv, 8, "line 8: given_names: unterminated quoted field");
@@ -718,7 +735,8 @@ static void test_csv_ragged_and_unterminated(void **state)
 
     /* a NUL byte inside a field */
     char withnul[1024];
-    int n = snprintf(withnul, sizeof withnul, HEADER "\nA,B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,,\n");
+    int n = snprintf(withnul, sizeof withnul,
+                     HEADER "\nA,B,1990,SEN,7503123456,first,T,0,2026-09-01,2026-09-15,2026-12-15,,\n");
     char *at = strstr(withnul, "\nA,B") + 3;
     *at = '\0'; /* B -> NUL */
     holder_csv *csv2 = NULL;
@@ -735,20 +753,21 @@ static void test_csv_work_authorised_words(void **state)
     static const struct {
         const char *word;
         unsigned wrk;
-    } words[] = {{"true", 1},  {"TRUE", 1},  {"yes", 1},  {"Oui", 1},      {"1", 1},
-                 {"false", 0}, {"False", 0}, {"no", 0},   {"NON", 0},      {"0", 0},
-                 {"previous", 2}, {"PREVIOUS", 2}};
+    } words[] = {{"true", 1},  {"TRUE", 1}, {"yes", 1}, {"Oui", 1}, {"1", 1},        {"false", 0},
+                 {"False", 0}, {"no", 0},   {"NON", 0}, {"0", 0},   {"previous", 2}, {"PREVIOUS", 2}};
     char data[1024];
     api_claims c;
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         snprintf(data, sizeof data,
-                 HEADER "\nA,B,1990,SEN,7503123456,first,T,%s,2026-09-01,2026-09-15,2026-12-15,,\n", words[i].word);
+                 HEADER "\nA,B,1990,SEN,7503123456,first,T,%s,2026-09-01,2026-09-15,2026-12-15,,\n",
+                 words[i].word);
         holder_csv *csv = open_csv(data);
         expect_row(csv, &c, 2);
         assert_int_equal(c.wrk, words[i].wrk);
         holder_csv_close(csv);
     }
-    snprintf(data, sizeof data, HEADER "\nA,B,1990,SEN,7503123456,first,T,2,2026-09-01,2026-09-15,2026-12-15,,\n");
+    snprintf(data, sizeof data,
+             HEADER "\nA,B,1990,SEN,7503123456,first,T,2,2026-09-01,2026-09-15,2026-12-15,,\n");
     holder_csv *csv = open_csv(data);
     expect_bad_row(csv, 2, "line 2: work_authorised: expected true, false or previous");
     holder_csv_close(csv);

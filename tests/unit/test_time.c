@@ -93,10 +93,25 @@ static void test_bad_dates(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "2026-1-01", "2026-13-01", "2026-02-30", "", "2026-01-01x", "2026-00-10", "2026-01-00",
-        "1899-12-31", "10000-01-01", "99999999999999999999-01-01", "2026-01-99999999999999999999",
-        "2026/01/01", " 2026-01-01", "2026-01-01 ", "+026-01-01", "2026-01-1", "2026-01",
-        "２０２６-01-01", "2026-01-01T00:00:00Z",
+        "2026-1-01",
+        "2026-13-01",
+        "2026-02-30",
+        "",
+        "2026-01-01x",
+        "2026-00-10",
+        "2026-01-00",
+        "1899-12-31",
+        "10000-01-01",
+        "99999999999999999999-01-01",
+        "2026-01-99999999999999999999",
+        "2026/01/01",
+        " 2026-01-01",
+        "2026-01-01 ",
+        "+026-01-01",
+        "2026-01-1",
+        "2026-01",
+        "２０２６-01-01",
+        "2026-01-01T00:00:00Z",
     };
     int y = 7, m = 7, d = 7;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -112,8 +127,9 @@ static void test_partial_dates(void **state)
 {
     (void)state;
     static const char *const good[] = {"1990-04-12", "1990-04", "1990", "2000-02-29", "1900", "9999-12"};
-    static const char *const bad[] = {"1990-13", "1990-00", "1990-4", "199", "19900", "1899", "1990-04-",
-                                      "1990-02-30", "", "1990-04-12x", "abcd", "1990-4-12", "99999999999999"};
+    static const char *const bad[] = {"1990-13", "1990-00",   "1990-4",        "199", "19900",
+                                      "1899",    "1990-04-",  "1990-02-30",    "",    "1990-04-12x",
+                                      "abcd",    "1990-4-12", "99999999999999"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         if (time_check_partial_date(good[i])) fail_msg("refused \"%s\"", good[i]);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -146,12 +162,31 @@ static void test_parse_instant(void **state)
     assert_int_equal(utc("@253402300799"), 253402300799);
 
     static const char *const bad[] = {
-        "", "@", "@-", "@x", "@1x", "@ 1", "@99999999999999999999", "@253402300800",
-        "@-62167219201", "2026-01-01T24:00:00Z", "2026-01-01T12:60:00Z", "2026-01-01T12:00:60Z",
-        "2026-01-01 12:00:00Z", "2026-01-01T12:00:00+19:00", "2026-01-01T12:00:00+01:0",
-        "2026-01-01T12:00:00+01:60", "2026-01-01T12:00:00+0100", "2026-01-01T12:00Z",
-        "2026-01-01T12:00:00z", "2026-01-01T12:00:00ZZ", "2026-01-01T12:00:00.5Z", "2026-01-01T",
-        "2026-02-30T12:00:00Z", "2026-01-01T12:00:00+01:00x", "2026-01-01x",
+        "",
+        "@",
+        "@-",
+        "@x",
+        "@1x",
+        "@ 1",
+        "@99999999999999999999",
+        "@253402300800",
+        "@-62167219201",
+        "2026-01-01T24:00:00Z",
+        "2026-01-01T12:60:00Z",
+        "2026-01-01T12:00:60Z",
+        "2026-01-01 12:00:00Z",
+        "2026-01-01T12:00:00+19:00",
+        "2026-01-01T12:00:00+01:0",
+        "2026-01-01T12:00:00+01:60",
+        "2026-01-01T12:00:00+0100",
+        "2026-01-01T12:00Z",
+        "2026-01-01T12:00:00z",
+        "2026-01-01T12:00:00ZZ",
+        "2026-01-01T12:00:00.5Z",
+        "2026-01-01T",
+        "2026-02-30T12:00:00Z",
+        "2026-01-01T12:00:00+01:00x",
+        "2026-01-01x",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         t = 42;
@@ -209,15 +244,15 @@ static void test_duration_parse(void **state)
         const char *s;
         unsigned n;
         char unit;
-    } good[] = {{"15d", 15, 'd'}, {"2w", 2, 'w'}, {"3m", 3, 'm'}, {"24h", 24, 'h'},
+    } good[] = {{"15d", 15, 'd'}, {"2w", 2, 'w'}, {"3m", 3, 'm'},          {"24h", 24, 'h'},
                 {"60s", 60, 's'}, {"1s", 1, 's'}, {"100000d", 100000, 'd'}};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         assert_int_equal(time_parse_duration(&d, good[i].s), 0);
         assert_int_equal(d.n, good[i].n);
         assert_int_equal(d.unit, good[i].unit);
     }
-    static const char *const bad[] = {"",    "d",   "0d",  "15",   "15x", "-1d",  "+1d",  " 1d",
-                                      "1d ", "015d", "1D", "1dd", "100001d", "99999999999999999999d",
+    static const char *const bad[] = {"",     "d",   "0d",   "15", "15x", "-1d",     "+1d",
+                                      " 1d",  "1d ", "015d", "1D", "1dd", "100001d", "99999999999999999999d",
                                       "1.5d", "1 d"};
     d.n = 77;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -339,11 +374,16 @@ static void test_round_trip_every_day(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dst_switch_2026),   cmocka_unit_test(test_start_end_of_day),
-        cmocka_unit_test(test_leap_years),        cmocka_unit_test(test_bad_dates),
-        cmocka_unit_test(test_partial_dates),     cmocka_unit_test(test_parse_instant),
-        cmocka_unit_test(test_format),            cmocka_unit_test(test_duration_parse),
-        cmocka_unit_test(test_month_clamping),    cmocka_unit_test(test_add_duration),
+        cmocka_unit_test(test_dst_switch_2026),
+        cmocka_unit_test(test_start_end_of_day),
+        cmocka_unit_test(test_leap_years),
+        cmocka_unit_test(test_bad_dates),
+        cmocka_unit_test(test_partial_dates),
+        cmocka_unit_test(test_parse_instant),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_duration_parse),
+        cmocka_unit_test(test_month_clamping),
+        cmocka_unit_test(test_add_duration),
         cmocka_unit_test(test_round_trip_every_day),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
