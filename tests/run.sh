@@ -101,6 +101,7 @@ else
   grep -vE '^\s' "$LOG_DIR/lint.log" | head -20 | sed 's/^/      /'
   record "lint" 0 1
 fi
+part_done "lint"
 
 echo "== build (release)"
 make --no-print-directory -j"$JOBS" tests-build >"$LOG_DIR/build.log" 2>&1 || { tail -30 "$LOG_DIR/build.log"; echo "0 passed, 1 failed"; exit 1; }
