@@ -1,7 +1,8 @@
 /*
  * testkit.c: keys, the example attestation, trust lists, forged envelopes,
  * hex and base64url, temporary folders, the source tree and the vector
- * generators, time and waits (see testkit.h).
+ * generators, time and waits, whether the long variants run (SOAK) (see
+ * testkit.h).
  *
  * Everything is deterministic: fixed seeds, a fixed attestation, a fixed
  * trust list. The forging helpers bypass the library's writers on purpose
@@ -441,4 +442,10 @@ uint64_t testkit_rand(uint64_t *state)
     x ^= x >> 27;
     *state = x;
     return x * 0x2545f4914f6cdd1dull;
+}
+
+int testkit_soak(void)
+{
+    const char *s = getenv("SOAK");
+    return s && *s && strcmp(s, "0") != 0;
 }

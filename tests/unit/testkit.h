@@ -7,7 +7,8 @@
  *                   docs, trust lists, envelopes forged by hand, hex and
  *                   base64url, temporary folders, the source tree and the
  *                   vector generators, time and waits, a reproducible
- *                   random generator;
+ *                   random generator, whether the long variants run
+ *                   (SOAK);
  *   testkit_feed.c  an issuer's status feed built event by event (segments,
  *                   checkpoints, snapshots) beside its model of every status;
  *   testkit_net.c   a fake network: the fetch callback of replica_sync
@@ -243,6 +244,14 @@ int testkit_wait_until(int (*done)(void *arg), void *arg, int64_t bound_ms);
 /* A deterministic pseudo-random generator (xorshift64*), for reproducible tests. */
 uint64_t testkit_rand(uint64_t *state);
 
+/*
+ * Whether the long variants run: 1 when $SOAK is set to anything but ""
+ * or "0" (`make soak` sets SOAK=1), else 0. A test with a long variant
+ * (more rounds, more data) runs its short one by default, so that
+ * tests/run.sh stays within its time on any machine.
+ */
+int testkit_soak(void);
+
 /* ---- an issuer's status feed (testkit_feed.c) ---- */
 
 typedef struct {
@@ -346,6 +355,12 @@ const testkit_net_obj *testkit_net_find(const testkit_net *n, const char *url);
 void testkit_net_down(testkit_net *n, const char *prefix);
 void testkit_net_status(testkit_net *n, const char *prefix, int status);
 void testkit_net_mirror(testkit_net *n, const char *base, struct replica *r);
+
+/*
+ * From now on url is served with its byte at offset `at` flipped (nothing
+ * flipped when at is past its end); one URL at a time, a new call replaces
+ * the last. url NULL: nothing is flipped any more.
+ */
 void testkit_net_tamper(testkit_net *n, const char *url, size_t at);
 
 /* The replica_fetch_fn over n (arg). */

@@ -92,7 +92,8 @@ void testkit_net_mirror(testkit_net *n, const char *base, struct replica *r)
 
 void testkit_net_tamper(testkit_net *n, const char *url, size_t at)
 {
-    snprintf(n->tamper_url, sizeof n->tamper_url, "%s", url);
+    if (url && strlen(url) >= sizeof n->tamper_url) testkit_die("URL too long: %s", url);
+    snprintf(n->tamper_url, sizeof n->tamper_url, "%s", url ? url : "");
     n->tamper_at = at;
 }
 
