@@ -1,8 +1,9 @@
 /*
- * test_replica.c: the verifier's replica (replica.h) against an in-memory
- * "internet": issuers' feeds built here with fixed keys (feed_*_sign), a
- * trust list signed by a fixed root, hosts that can be down, bytes that
- * can be tampered with, and replicas serving each other as mirrors.
+ * test_replica.c: the verifier's replica (replica.h) against the test
+ * kit's in-memory network (testkit_net): issuers' feeds built with fixed
+ * keys (testkit_feed, whose model of every status the replica is checked
+ * against), a trust list signed by the fixed root, hosts that can be down,
+ * a byte that can be flipped, and replicas serving each other as mirrors.
  *
  * Covers the first sync (snapshot + segments) and incremental syncs, the
  * status reaching replica_status with the as_of that the verification
@@ -12,9 +13,10 @@
  * epoch), the segment lookup of a mirror, the layout on disk (records
  * written by hand are read, records written are as documented), and crash
  * consistency: a child killed during a large sync leaves the state of a
- * checkpoint boundary. Last, the syncer over real sockets on 127.0.0.1: a
- * source that trickles its answers (all of them, or only its segments) is
- * dropped at the timeout and the next source serves.
+ * checkpoint boundary (CRASH_ROUNDS kills, more with SOAK=1). Last, the
+ * syncer over real sockets on 127.0.0.1, served from the same testkit_net:
+ * a source that trickles its answers (all of them, or only its segments)
+ * is dropped at the timeout and the next source serves.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,14 +28,12 @@
 
 #include <cmocka.h>
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <inttypes.h>
 #include <lmdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sodium.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,7 +41,6 @@
 
 #include "common/bytes.h"
 #include "qr/feed.h"
-#include "http/httpc.h"
 #include "verifier/replica.h"
 #include "verifier/syncer.h"
 #include "tests/unit/testkit.h"
@@ -53,364 +52,22 @@
 
 static int64_t T0; /* 2026-10-01T12:00:00Z */
 
-/* ---- temporary folders ---- */
-
-static void tmpdir_new(char dir[64])
-{
-    snprintf(dir, 64, "%s/api-replica.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(dir));
-}
-
-/* The replica's folder holds files only (data.mdb, lock.mdb). */
-static void tmpdir_remove(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *de;
-        char path[512];
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            remove(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
-/* ---- the fake internet ---- */
-
-typedef struct {
-    char url[320];
-    uint8_t *body;
-    size_t len;
-} net_obj;
-
-typedef struct {
-    net_obj *objs;
-    size_t n, cap;
-    const char *down[8];
-    size_t n_down;
-    struct {
-        const char *base;
-        replica *r;
-    } mirrors[4];
-    size_t n_mirrors;
-    char tamper_url[320]; /* served with one byte flipped at tamper_at */
-    size_t tamper_at;
-    size_t fetches;
-} fakenet;
-
-static void net_init(fakenet *n)
-{
-    memset(n, 0, sizeof *n);
-}
-
-static void net_free(fakenet *n)
-{
-    for (size_t i = 0; i < n->n; i++) free(n->objs[i].body);
-    free(n->objs);
-    memset(n, 0, sizeof *n);
-}
-
-static void net_put(fakenet *n, const char *url, const uint8_t *body, size_t len)
-{
-    net_obj *o = NULL;
-    for (size_t i = 0; i < n->n && !o; i++)
-        if (strcmp(n->objs[i].url, url) == 0) o = &n->objs[i];
-    if (!o) {
-        if (n->n == n->cap) {
-            n->cap = n->cap ? 2 * n->cap : 64;
-            n->objs = realloc(n->objs, n->cap * sizeof *n->objs);
-            assert_non_null(n->objs);
-        }
-        o = &n->objs[n->n++];
-        memset(o, 0, sizeof *o);
-        snprintf(o->url, sizeof o->url, "%s", url);
-    }
-    free(o->body);
-    o->body = malloc(len ? len : 1);
-    assert_non_null(o->body);
-    memcpy(o->body, body, len);
-    o->len = len;
-}
-
-static void net_remove(fakenet *n, const char *url)
-{
-    for (size_t i = 0; i < n->n; i++)
-        if (strcmp(n->objs[i].url, url) == 0) {
-            free(n->objs[i].body);
-            n->objs[i] = n->objs[--n->n];
-            return;
-        }
-}
-
-static const net_obj *net_find(const fakenet *n, const char *url)
-{
-    for (size_t i = 0; i < n->n; i++)
-        if (strcmp(n->objs[i].url, url) == 0) return &n->objs[i];
-    return NULL;
-}
-
-static int starts_with(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* A replica serving its feed_get under base, the way feedsrv does over HTTP. */
-static api_err net_mirror(replica *r, const char *path, uint8_t **body, size_t *len, int *status)
-{
-    uint64_t first = 0, containing = 0;
-    api_err e;
-    if (strcmp(path, "/trust/v1/trust-list.cose") == 0) {
-        e = replica_feed_get(r, FEEDSRV_TRUST_LIST, NULL, 0, body, len, &containing);
-    } else {
-        char iss[64], what[64];
-        feedsrv_kind kind;
-        if (sscanf(path, "/feed/v1/%63[^/]/%63s", iss, what) != 2) {
-            *status = 404;
-            return API_OK;
-        }
-        if (strcmp(what, "checkpoint") == 0)
-            kind = FEEDSRV_CHECKPOINT;
-        else if (strcmp(what, "snapshot") == 0)
-            kind = FEEDSRV_SNAPSHOT;
-        else if (sscanf(what, "segments/%" SCNu64, &first) == 1)
-            kind = FEEDSRV_SEGMENT;
-        else {
-            *status = 404;
-            return API_OK;
-        }
-        e = replica_feed_get(r, kind, iss, first, body, len, &containing);
-    }
-    *status = e == API_OK ? 200 : e == API_ERR_NOT_FOUND ? 404 : 500;
-    return API_OK;
-}
-
-static api_err net_fetch(void *arg, const char *url, uint8_t **body, size_t *len, int *status)
-{
-    fakenet *n = arg;
-    *body = NULL;
-    *len = 0;
-    *status = 0;
-    n->fetches++;
-    for (size_t i = 0; i < n->n_down; i++)
-        if (starts_with(url, n->down[i])) return API_ERR_IO;
-    for (size_t i = 0; i < n->n_mirrors; i++)
-        if (starts_with(url, n->mirrors[i].base))
-            return net_mirror(n->mirrors[i].r, url + strlen(n->mirrors[i].base), body, len, status);
-    const net_obj *o = net_find(n, url);
-    if (!o) {
-        *status = 404;
-        return API_OK;
-    }
-    *body = malloc(o->len ? o->len : 1);
-    if (!*body) return API_ERR_NOMEM;
-    memcpy(*body, o->body, o->len);
-    *len = o->len;
-    if (n->tamper_url[0] && strcmp(url, n->tamper_url) == 0 && n->tamper_at < o->len)
-        (*body)[n->tamper_at] ^= 0x01;
-    *status = 200;
-    return API_OK;
-}
-
-static void net_down(fakenet *n, const char *base)
-{
-    n->down[n->n_down++] = base;
-}
-
-static void net_add_mirror(fakenet *n, const char *base, replica *r)
-{
-    n->mirrors[n->n_mirrors].base = base;
-    n->mirrors[n->n_mirrors++].r = r;
-}
-
-/* ---- an issuer's feed, built here ---- */
-
-typedef struct {
-    uint64_t first;
-    size_t n;
-    uint8_t *cose;
-    size_t len;
-} tseg;
-
-typedef struct {
-    char iss[CLAIMS_ISS_MAX];
-    uint64_t epoch;
-    testkit_key key;
-    uint8_t head[FEED_HEAD_LEN];
-    uint64_t seq;
-    feed_event *pend;
-    size_t n_pend;
-    tseg *segs;
-    size_t n_segs;
-    uint8_t *bits; /* the model: status of every idx */
-    int64_t *ext;  /* the model: extension end of every idx */
-} tfeed;
-
-static void tfeed_init(tfeed *f, const char *iss, uint64_t epoch, const testkit_key *key)
-{
-    memset(f, 0, sizeof *f);
-    snprintf(f->iss, sizeof f->iss, "%s", iss);
-    f->epoch = epoch;
-    f->key = *key;
-    f->pend = calloc(FEED_SEGMENT_MAX_EVENTS, sizeof *f->pend);
-    f->segs = calloc(1024, sizeof *f->segs);
-    f->bits = calloc(1, FEED_LIST_BYTES);
-    f->ext = calloc(FEED_LIST_SIZE, sizeof *f->ext);
-    assert_non_null(f->pend);
-    assert_non_null(f->segs);
-    assert_non_null(f->bits);
-    assert_non_null(f->ext);
-}
-
-static void tfeed_free(tfeed *f)
-{
-    for (size_t i = 0; i < f->n_segs; i++) free(f->segs[i].cose);
-    free(f->pend);
-    free(f->segs);
-    free(f->bits);
-    free(f->ext);
-    memset(f, 0, sizeof *f);
-}
-
-static void tfeed_event(tfeed *f, uint32_t idx, unsigned kind, int64_t value, int64_t time)
-{
-    assert_true(f->n_pend < FEED_SEGMENT_MAX_EVENTS);
-    feed_event *ev = &f->pend[f->n_pend++];
-    ev->seq = f->seq + f->n_pend;
-    ev->idx = idx;
-    ev->kind = kind;
-    ev->value = value;
-    ev->time = time;
-    if (kind == FEED_EVENT_STATUS)
-        feed_bits_set(f->bits, idx, (unsigned)value);
-    else if (value > f->ext[idx])
-        f->ext[idx] = value;
-}
-
-/* Cuts the pending events into a segment signed with sk (the feed's key when NULL). */
-static void tfeed_cut_with(tfeed *f, const uint8_t *sk)
-{
-    assert_true(f->n_pend > 0 && f->n_segs < 1024);
-    feed_segment s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.iss, sizeof s.iss, "%s", f->iss);
-    s.epoch = f->epoch;
-    s.first = f->seq + 1;
-    s.n = f->n_pend;
-    s.events = f->pend;
-    tseg *t = &f->segs[f->n_segs++];
-    t->first = s.first;
-    t->n = s.n;
-    assert_int_equal(feed_segment_sign(&t->cose, &t->len, f->head, &s, f->head, sk ? sk : f->key.sk), API_OK);
-    f->seq += f->n_pend;
-    f->n_pend = 0;
-}
-
-static void tfeed_cut(tfeed *f)
-{
-    tfeed_cut_with(f, NULL);
-}
-
-static void tfeed_checkpoint_with(const tfeed *f, int64_t signed_at, const uint8_t *sk, uint8_t **cose,
-                                  size_t *len)
-{
-    feed_checkpoint c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.iss, sizeof c.iss, "%s", f->iss);
-    c.epoch = f->epoch;
-    c.seq = f->seq;
-    memcpy(c.head, f->head, FEED_HEAD_LEN);
-    c.signed_at = signed_at;
-    assert_int_equal(feed_checkpoint_sign(cose, len, &c, sk ? sk : f->key.sk), API_OK);
-}
-
-static void tfeed_snapshot(const tfeed *f, int64_t signed_at, uint8_t **cose, size_t *len)
-{
-    feed_snapshot s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.at.iss, sizeof s.at.iss, "%s", f->iss);
-    s.at.epoch = f->epoch;
-    s.at.seq = f->seq;
-    memcpy(s.at.head, f->head, FEED_HEAD_LEN);
-    s.at.signed_at = signed_at;
-    s.bits = f->bits;
-    size_t n = 0;
-    for (uint32_t i = 0; i < FEED_LIST_SIZE; i++) n += f->ext[i] != 0;
-    s.ext = calloc(n ? n : 1, sizeof *s.ext);
-    assert_non_null(s.ext);
-    for (uint32_t i = 0; i < FEED_LIST_SIZE; i++)
-        if (f->ext[i]) {
-            s.ext[s.n_ext].idx = i;
-            s.ext[s.n_ext++].until = f->ext[i];
-        }
-    assert_int_equal(feed_snapshot_sign(cose, len, &s, f->key.sk), API_OK);
-    free(s.ext);
-}
-
-static void url_of(char *out, size_t cap, const char *base, const char *iss, const char *what)
-{
-    char path[128];
-    snprintf(path, sizeof path, "/feed/v1/%s/%s", iss, what);
-    assert_int_equal(httpc_join(out, cap, base, path), 0);
-}
-
-static void seg_url(char *out, size_t cap, const char *base, const char *iss, uint64_t first)
-{
-    char what[64];
-    snprintf(what, sizeof what, "segments/%" PRIu64, first);
-    url_of(out, cap, base, iss, what);
-}
-
-/* Publishes every segment (from segs[from]) and a checkpoint signed at signed_at under base. */
-static void tfeed_publish_from(const tfeed *f, fakenet *n, const char *base, int64_t signed_at, size_t from)
-{
-    char url[320];
-    for (size_t i = from; i < f->n_segs; i++) {
-        seg_url(url, sizeof url, base, f->iss, f->segs[i].first);
-        net_put(n, url, f->segs[i].cose, f->segs[i].len);
-    }
-    uint8_t *cose;
-    size_t len;
-    tfeed_checkpoint_with(f, signed_at, NULL, &cose, &len);
-    url_of(url, sizeof url, base, f->iss, "checkpoint");
-    net_put(n, url, cose, len);
-    free(cose);
-}
-
-static void tfeed_publish(const tfeed *f, fakenet *n, const char *base, int64_t signed_at)
-{
-    tfeed_publish_from(f, n, base, signed_at, 0);
-}
-
-static void tfeed_publish_snapshot(const tfeed *f, fakenet *n, const char *base, int64_t signed_at)
-{
-    char url[320];
-    uint8_t *cose;
-    size_t len;
-    tfeed_snapshot(f, signed_at, &cose, &len);
-    url_of(url, sizeof url, base, f->iss, "snapshot");
-    net_put(n, url, cose, len);
-    free(cose);
-}
+/* ---- an issuer's feed and the federation ---- */
 
 /* A few events of every kind on idx base..base+9 (one segment's worth when cut). */
-static void tfeed_some(tfeed *f, uint32_t base, int64_t t)
+static void feed_some(testkit_feed *f, uint32_t base, int64_t t)
 {
-    tfeed_event(f, base + 0, FEED_EVENT_STATUS, STATUS_REVOKED, t);
-    tfeed_event(f, base + 1, FEED_EVENT_STATUS, STATUS_SUSPENDED, t + 1);
-    tfeed_event(f, base + 2, FEED_EVENT_STATUS, STATUS_SUPERSEDED, t + 2);
-    tfeed_event(f, base + 3, FEED_EVENT_EXTENSION, T0 + 90 * DAY, t + 3);
-    tfeed_event(f, base + 4, FEED_EVENT_STATUS, STATUS_SUSPENDED, t + 4);
-    tfeed_event(f, base + 4, FEED_EVENT_STATUS, STATUS_VALID, t + 5);
-    tfeed_event(f, base + 5, FEED_EVENT_STATUS, STATUS_SUSPENDED, t + 6);
-    tfeed_event(f, base + 5, FEED_EVENT_EXTENSION, T0 + 60 * DAY, t + 7);
-    tfeed_event(f, base + 3, FEED_EVENT_EXTENSION, T0 + 120 * DAY, t + 8);
-    tfeed_event(f, base + 3, FEED_EVENT_EXTENSION, T0 + 100 * DAY, t + 9); /* earlier: ignored */
+    testkit_feed_event(f, base + 0, FEED_EVENT_STATUS, STATUS_REVOKED, t);
+    testkit_feed_event(f, base + 1, FEED_EVENT_STATUS, STATUS_SUSPENDED, t + 1);
+    testkit_feed_event(f, base + 2, FEED_EVENT_STATUS, STATUS_SUPERSEDED, t + 2);
+    testkit_feed_event(f, base + 3, FEED_EVENT_EXTENSION, T0 + 90 * DAY, t + 3);
+    testkit_feed_event(f, base + 4, FEED_EVENT_STATUS, STATUS_SUSPENDED, t + 4);
+    testkit_feed_event(f, base + 4, FEED_EVENT_STATUS, STATUS_VALID, t + 5);
+    testkit_feed_event(f, base + 5, FEED_EVENT_STATUS, STATUS_SUSPENDED, t + 6);
+    testkit_feed_event(f, base + 5, FEED_EVENT_EXTENSION, T0 + 60 * DAY, t + 7);
+    testkit_feed_event(f, base + 3, FEED_EVENT_EXTENSION, T0 + 120 * DAY, t + 8);
+    testkit_feed_event(f, base + 3, FEED_EVENT_EXTENSION, T0 + 100 * DAY, t + 9); /* earlier: ignored */
 }
-
-/* ---- the federation ---- */
 
 typedef struct {
     testkit_key root, k75, k13;
@@ -462,14 +119,14 @@ static replica *open_with_trust(const char *dir, const tfed *fe)
     return r;
 }
 
-static api_err sync_at(replica *r, fakenet *n, int64_t now, replica_sync_report *rep,
+static api_err sync_at(replica *r, testkit_net *n, int64_t now, replica_sync_report *rep,
                        const char *const *mirrors, size_t n_mirrors)
 {
     char *buf = NULL;
     size_t blen = 0;
     FILE *log = open_memstream(&buf, &blen);
     assert_non_null(log);
-    api_err e = replica_sync(r, mirrors, n_mirrors, net_fetch, n, now, log, rep);
+    api_err e = replica_sync(r, mirrors, n_mirrors, testkit_net_fetch, n, now, log, rep);
     fclose(log);
     if (getenv("REPLICA_TEST_LOG")) fputs(buf, stderr);
     free(buf);
@@ -493,7 +150,7 @@ static void status_of(replica *r, const char *iss, uint32_t idx, verify_status *
 }
 
 /* Every idx of [from, to) has the model's status and extension. */
-static void assert_model(replica *r, const tfeed *f, uint32_t from, uint32_t to)
+static void assert_model(replica *r, const testkit_feed *f, uint32_t from, uint32_t to)
 {
     for (uint32_t idx = from; idx < to; idx++) {
         verify_status st;
@@ -515,10 +172,10 @@ static uint64_t held_seq(replica *r, const char *iss)
 
 /* A fixture: the federation, FR-75 with 3 segments of 10 events, FR-13 with 1, both published. */
 typedef struct {
-    char dir[64];
+    char dir[TESTKIT_DIR_MAX];
     tfed fe;
-    fakenet net;
-    tfeed f75, f13;
+    testkit_net net;
+    testkit_feed f75, f13;
 } fixture;
 
 static int fixture_setup(void **state)
@@ -526,19 +183,22 @@ static int fixture_setup(void **state)
     fixture *x = calloc(1, sizeof *x);
     if (!x) return -1;
     T0 = testkit_time("2026-10-01T12:00:00Z");
-    tmpdir_new(x->dir);
-    tfed_init(&x->fe);
-    net_init(&x->net);
-    tfeed_init(&x->f75, "FR-75", 1, &x->fe.k75);
-    tfeed_init(&x->f13, "FR-13", 1, &x->fe.k13);
-    for (uint32_t s = 0; s < 3; s++) {
-        tfeed_some(&x->f75, 100 + 10 * s, T0 - 3600 + 10 * s);
-        tfeed_cut(&x->f75);
+    if (testkit_tmpdir(x->dir, "api-replica") != 0) {
+        free(x);
+        return -1;
     }
-    tfeed_some(&x->f13, 500, T0 - 3600);
-    tfeed_cut(&x->f13);
-    tfeed_publish(&x->f75, &x->net, FEED75, T0);
-    tfeed_publish(&x->f13, &x->net, FEED13, T0);
+    tfed_init(&x->fe);
+    testkit_net_init(&x->net);
+    testkit_feed_init(&x->f75, "FR-75", 1, &x->fe.k75);
+    testkit_feed_init(&x->f13, "FR-13", 1, &x->fe.k13);
+    for (uint32_t s = 0; s < 3; s++) {
+        feed_some(&x->f75, 100 + 10 * s, T0 - 3600 + 10 * s);
+        testkit_feed_cut(&x->f75);
+    }
+    feed_some(&x->f13, 500, T0 - 3600);
+    testkit_feed_cut(&x->f13);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0);
+    testkit_feed_publish(&x->f13, &x->net, FEED13, T0);
     *state = x;
     return 0;
 }
@@ -546,13 +206,13 @@ static int fixture_setup(void **state)
 static int fixture_teardown(void **state)
 {
     fixture *x = *state;
-    tmpdir_remove(x->dir);
+    int rc = testkit_tmpdir_remove(x->dir);
     tfed_free(&x->fe);
-    net_free(&x->net);
-    tfeed_free(&x->f75);
-    tfeed_free(&x->f13);
+    testkit_net_free(&x->net);
+    testkit_feed_free(&x->f75);
+    testkit_feed_free(&x->f13);
     free(x);
-    return 0;
+    return rc;
 }
 
 /* ---- tests ---- */
@@ -561,17 +221,17 @@ static void test_first_sync_snapshot_and_segments(void **state)
 {
     fixture *x = *state;
     /* a snapshot after the second segment: the replica starts there and fetches only the third */
-    tfeed g;
-    tfeed_init(&g, "FR-75", 1, &x->fe.k75);
+    testkit_feed g;
+    testkit_feed_init(&g, "FR-75", 1, &x->fe.k75);
     for (uint32_t s = 0; s < 2; s++) {
-        tfeed_some(&g, 100 + 10 * s, T0 - 3600 + 10 * s);
-        tfeed_cut(&g);
+        feed_some(&g, 100 + 10 * s, T0 - 3600 + 10 * s);
+        testkit_feed_cut(&g);
     }
-    tfeed_publish_snapshot(&g, &x->net, FEED75, T0 - 60);
-    tfeed_free(&g);
+    testkit_feed_publish_snapshot(&g, &x->net, FEED75, T0 - 60);
+    testkit_feed_free(&g);
     char url[320];
-    seg_url(url, sizeof url, FEED75, "FR-75", 1);
-    net_remove(&x->net, url); /* proves the snapshot was used */
+    testkit_segment_url(url, sizeof url, FEED75, "FR-75", 1);
+    testkit_net_remove(&x->net, url); /* proves the snapshot was used */
 
     replica *r = open_with_trust(x->dir, &x->fe);
     replica_sync_report rep;
@@ -591,9 +251,9 @@ static void test_first_sync_snapshot_and_segments(void **state)
     size_t len;
     uint64_t containing;
     assert_int_equal(replica_feed_get(r, FEEDSRV_SNAPSHOT, "FR-75", 0, &data, &len, &containing), API_OK);
-    url_of(url, sizeof url, FEED75, "FR-75", "snapshot");
-    assert_int_equal(len, net_find(&x->net, url)->len);
-    assert_memory_equal(data, net_find(&x->net, url)->body, len);
+    testkit_feed_url(url, sizeof url, FEED75, "FR-75", "snapshot");
+    assert_int_equal(len, testkit_net_find(&x->net, url)->len);
+    assert_memory_equal(data, testkit_net_find(&x->net, url)->body, len);
     free(data);
     /* FR-13 had no snapshot: replayed from segment 1, so it has none to serve */
     assert_int_equal(replica_feed_get(r, FEEDSRV_SNAPSHOT, "FR-13", 0, &data, &len, &containing),
@@ -609,17 +269,17 @@ static void test_incremental_sync(void **state)
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
     assert_int_equal(held_seq(r, "FR-75"), 30);
     /* nothing new: the fresher checkpoint is kept */
-    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 60);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0 + 60);
     size_t before = x->net.fetches;
     assert_int_equal(sync_at(r, &x->net, T0 + 70, &rep, NULL, 0), API_OK);
     assert_int_equal(x->net.fetches - before, 2); /* one checkpoint per issuer, nothing else */
     assert_true(report_of(&rep, "FR-75")->checkpoint_signed_at == T0 + 60);
     /* two more segments */
     for (uint32_t s = 3; s < 5; s++) {
-        tfeed_some(&x->f75, 100 + 10 * s, T0 + 100 + s);
-        tfeed_cut(&x->f75);
+        feed_some(&x->f75, 100 + 10 * s, T0 + 100 + s);
+        testkit_feed_cut(&x->f75);
     }
-    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 120);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0 + 120);
     before = x->net.fetches;
     assert_int_equal(sync_at(r, &x->net, T0 + 130, &rep, NULL, 0), API_OK);
     assert_int_equal(x->net.fetches - before, 4); /* 2 checkpoints, 2 segments: no snapshot */
@@ -663,10 +323,10 @@ static void test_status_values_reach_replica_status(void **state)
     status_of(r, "FR-33", 100, &st);
     assert_int_equal(st.held, 0);
     /* a later revocation of the suspended one, and an un-suspension */
-    tfeed_event(&x->f75, 101, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 100);
-    tfeed_event(&x->f75, 105, FEED_EVENT_STATUS, STATUS_VALID, T0 + 101);
-    tfeed_cut(&x->f75);
-    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 120);
+    testkit_feed_event(&x->f75, 101, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 100);
+    testkit_feed_event(&x->f75, 105, FEED_EVENT_STATUS, STATUS_VALID, T0 + 101);
+    testkit_feed_cut(&x->f75);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0 + 120);
     assert_int_equal(sync_at(r, &x->net, T0 + 130, &rep, NULL, 0), API_OK);
     status_of(r, "FR-75", 101, &st);
     assert_int_equal(st.status, STATUS_REVOKED);
@@ -695,7 +355,7 @@ static void test_staleness(void **state)
     status_of(r, "FR-75", 100, &st);
     assert_int_equal(verify_status_fresh(&st, T0 + 3601, 3600), 0);
     /* a new checkpoint makes it fresh again */
-    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 3600);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0 + 3600);
     assert_int_equal(sync_at(r, &x->net, T0 + 3601, &rep, NULL, 0), API_OK);
     status_of(r, "FR-75", 100, &st);
     assert_int_equal(verify_status_fresh(&st, T0 + 3601, 3600), 1);
@@ -703,13 +363,13 @@ static void test_staleness(void **state)
     replica_close(r);
 
     /* at the system's time: a checkpoint two days old is stale by the default bound */
-    char dir2[64];
-    tmpdir_new(dir2);
+    char dir2[TESTKIT_DIR_MAX];
+    assert_int_equal(testkit_tmpdir(dir2, "api-replica"), 0);
     int64_t now = (int64_t)time(NULL);
-    fakenet n2;
-    net_init(&n2);
-    tfeed_publish(&x->f75, &n2, FEED75, now - 2 * DAY);
-    tfeed_publish(&x->f13, &n2, FEED13, now - 60);
+    testkit_net n2;
+    testkit_net_init(&n2);
+    testkit_feed_publish(&x->f75, &n2, FEED75, now - 2 * DAY);
+    testkit_feed_publish(&x->f13, &n2, FEED13, now - 60);
     r = open_with_trust(dir2, &x->fe);
     assert_int_equal(sync_at(r, &n2, now, &rep, NULL, 0), API_OK);
     status_of(r, "FR-75", 100, &st);
@@ -717,41 +377,42 @@ static void test_staleness(void **state)
     status_of(r, "FR-13", 500, &st);
     assert_int_equal(verify_status_fresh(&st, now, VERIFY_DEFAULT_MAX_STALENESS), 1);
     replica_close(r);
-    net_free(&n2);
-    tmpdir_remove(dir2);
+    testkit_net_free(&n2);
+    assert_int_equal(testkit_tmpdir_remove(dir2), 0);
 }
 
 static void test_mirror_second_replica(void **state)
 {
     fixture *x = *state;
-    tfeed_publish_snapshot(&x->f75, &x->net, FEED75, T0 - 10); /* A starts FR-75 from a snapshot */
+    testkit_feed_publish_snapshot(&x->f75, &x->net, FEED75, T0 - 10); /* A starts FR-75 from a snapshot */
     replica *a = open_with_trust(x->dir, &x->fe);
     replica_sync_report rep;
     assert_int_equal(sync_at(a, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
     for (uint32_t s = 3; s < 6; s++) {
-        tfeed_some(&x->f75, 100 + 10 * s, T0 + 100 + s);
-        tfeed_cut(&x->f75);
+        feed_some(&x->f75, 100 + 10 * s, T0 + 100 + s);
+        testkit_feed_cut(&x->f75);
     }
-    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 120);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0 + 120);
     assert_int_equal(sync_at(a, &x->net, T0 + 130, &rep, NULL, 0), API_OK);
     assert_int_equal(held_seq(a, "FR-75"), 60);
 
     /* B knows only A: the issuers are down; the trust list also comes from A */
-    fakenet n2;
-    net_init(&n2);
-    net_down(&n2, FEED75);
-    net_down(&n2, FEED13);
-    net_add_mirror(&n2, "http://mirror-a.test", a);
+    testkit_net n2;
+    testkit_net_init(&n2);
+    testkit_net_down(&n2, FEED75);
+    testkit_net_down(&n2, FEED13);
+    testkit_net_mirror(&n2, "http://mirror-a.test", a);
     uint8_t *tl;
     size_t tl_len;
     int status;
-    assert_int_equal(net_fetch(&n2, "http://mirror-a.test/trust/v1/trust-list.cose", &tl, &tl_len, &status),
-                     API_OK);
+    assert_int_equal(
+        testkit_net_fetch(&n2, "http://mirror-a.test/trust/v1/trust-list.cose", &tl, &tl_len, &status),
+        API_OK);
     assert_int_equal(status, 200);
     assert_int_equal(tl_len, x->fe.len);
     assert_memory_equal(tl, x->fe.cose, tl_len);
-    char dir2[64];
-    tmpdir_new(dir2);
+    char dir2[TESTKIT_DIR_MAX];
+    assert_int_equal(testkit_tmpdir(dir2, "api-replica"), 0);
     replica *b;
     char err[256];
     assert_int_equal(replica_open(&b, dir2), API_OK);
@@ -780,8 +441,8 @@ static void test_mirror_second_replica(void **state)
     }
     replica_close(b);
     replica_close(a);
-    net_free(&n2);
-    tmpdir_remove(dir2);
+    testkit_net_free(&n2);
+    assert_int_equal(testkit_tmpdir_remove(dir2), 0);
 }
 
 static void test_forged_segment_refused(void **state)
@@ -793,9 +454,9 @@ static void test_forged_segment_refused(void **state)
     /* a segment signed by a key not in the trust list, chained and checkpointed by that key too */
     testkit_key forger;
     testkit_key_from_seed(&forger, 0x09);
-    tfeed_some(&x->f75, 300, T0 + 100);
-    tfeed_cut_with(&x->f75, forger.sk);
-    tfeed_publish_from(&x->f75, &x->net, FEED75, T0 + 120, 3);
+    feed_some(&x->f75, 300, T0 + 100);
+    testkit_feed_cut_with(&x->f75, forger.sk);
+    testkit_feed_publish_from(&x->f75, &x->net, FEED75, T0 + 120, 3);
     assert_int_equal(sync_at(r, &x->net, T0 + 130, &rep, NULL, 0), API_ERR_IO);
     const replica_issuer_report *p = report_of(&rep, "FR-75");
     assert_int_equal(p->reached, 0);
@@ -805,15 +466,15 @@ static void test_forged_segment_refused(void **state)
     status_of(r, "FR-75", 300, &st);
     assert_int_equal(st.status, STATUS_VALID);
     /* signed by the key of another issuer of the list */
-    tfeed g;
-    tfeed_init(&g, "FR-75", 1, &x->fe.k75);
+    testkit_feed g;
+    testkit_feed_init(&g, "FR-75", 1, &x->fe.k75);
     for (uint32_t s = 0; s < 3; s++) {
-        tfeed_some(&g, 100 + 10 * s, T0 - 3600 + 10 * s);
-        tfeed_cut(&g);
+        feed_some(&g, 100 + 10 * s, T0 - 3600 + 10 * s);
+        testkit_feed_cut(&g);
     }
-    tfeed_some(&g, 300, T0 + 100);
-    tfeed_cut_with(&g, x->fe.k13.sk);
-    tfeed_publish_from(&g, &x->net, FEED75, T0 + 120, 3);
+    feed_some(&g, 300, T0 + 100);
+    testkit_feed_cut_with(&g, x->fe.k13.sk);
+    testkit_feed_publish_from(&g, &x->net, FEED75, T0 + 120, 3);
     assert_int_equal(sync_at(r, &x->net, T0 + 130, &rep, NULL, 0), API_ERR_IO);
     assert_non_null(strstr(report_of(&rep, "FR-75")->error, "key of FR-13"));
     assert_int_equal(held_seq(r, "FR-75"), 30);
@@ -821,13 +482,13 @@ static void test_forged_segment_refused(void **state)
     uint8_t *cose;
     size_t len;
     char url[320];
-    tfeed_checkpoint_with(&g, T0 + 200, x->fe.k13.sk, &cose, &len);
-    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
-    net_put(&x->net, url, cose, len);
+    testkit_feed_checkpoint_with(&g, &cose, &len, T0 + 200, x->fe.k13.sk, NULL);
+    testkit_feed_url(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    testkit_net_put(&x->net, url, cose, len);
     free(cose);
     assert_int_equal(sync_at(r, &x->net, T0 + 210, &rep, NULL, 0), API_ERR_IO);
     assert_non_null(strstr(report_of(&rep, "FR-75")->error, "checkpoint"));
-    tfeed_free(&g);
+    testkit_feed_free(&g);
     replica_close(r);
 }
 
@@ -836,13 +497,12 @@ static void test_tampered_segment_refused(void **state)
     fixture *x = *state;
     replica *r = open_with_trust(x->dir, &x->fe);
     char url[320];
-    seg_url(url, sizeof url, FEED75, "FR-75", 11);
-    snprintf(x->net.tamper_url, sizeof x->net.tamper_url, "%s", url);
-    size_t len = net_find(&x->net, url)->len;
+    testkit_segment_url(url, sizeof url, FEED75, "FR-75", 11);
+    size_t len = testkit_net_find(&x->net, url)->len;
     replica_sync_report rep;
     const size_t positions[] = {len / 2, len - 70, len - 1, 40};
     for (size_t i = 0; i < sizeof positions / sizeof positions[0]; i++) {
-        x->net.tamper_at = positions[i];
+        testkit_net_tamper(&x->net, url, positions[i]);
         assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
         assert_int_equal(report_of(&rep, "FR-75")->reached, 0);
         assert_int_equal(held_seq(r, "FR-75"), 0); /* nothing of the batch kept, not even segment 1 */
@@ -855,7 +515,7 @@ static void test_tampered_segment_refused(void **state)
     verify_status st;
     status_of(r, "FR-75", 100, &st);
     assert_int_equal(st.held, 0);
-    x->net.tamper_url[0] = '\0';
+    testkit_net_tamper(&x->net, NULL, 0);
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
     assert_int_equal(held_seq(r, "FR-75"), 30);
     replica_close(r);
@@ -865,22 +525,22 @@ static void test_rollback_checkpoint_refused(void **state)
 {
     fixture *x = *state;
     char url[320];
-    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
-    const net_obj *o = net_find(&x->net, url);
+    testkit_feed_url(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    const testkit_net_obj *o = testkit_net_find(&x->net, url);
     uint8_t *old = malloc(o->len);
     size_t old_len = o->len;
     memcpy(old, o->body, old_len);
     replica *r = open_with_trust(x->dir, &x->fe);
     replica_sync_report rep;
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
-    tfeed_event(&x->f75, 100, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 20); /* no change, a new seq */
-    tfeed_event(&x->f75, 400, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 20);
-    tfeed_cut(&x->f75);
-    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 60);
+    testkit_feed_event(&x->f75, 100, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 20); /* no change, a new seq */
+    testkit_feed_event(&x->f75, 400, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 20);
+    testkit_feed_cut(&x->f75);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0 + 60);
     assert_int_equal(sync_at(r, &x->net, T0 + 70, &rep, NULL, 0), API_OK);
     assert_int_equal(held_seq(r, "FR-75"), 32);
     /* the old checkpoint replayed: lower seq */
-    net_put(&x->net, url, old, old_len);
+    testkit_net_put(&x->net, url, old, old_len);
     assert_int_equal(sync_at(r, &x->net, T0 + 80, &rep, NULL, 0), API_ERR_IO);
     const replica_issuer_report *p = report_of(&rep, "FR-75");
     assert_int_equal(p->rollback, 1);
@@ -894,17 +554,17 @@ static void test_rollback_checkpoint_refused(void **state)
     assert_int_equal(st.status, STATUS_REVOKED);
     assert_true(st.as_of == T0 + 60);
     /* same seq, signed earlier than the one held */
-    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 59);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0 + 59);
     assert_int_equal(sync_at(r, &x->net, T0 + 90, &rep, NULL, 0), API_ERR_IO);
     assert_int_equal(report_of(&rep, "FR-75")->rollback, 1);
     assert_int_equal(replica_get_counters(r, &c), API_OK);
     assert_true(c.rollbacks == 2);
     /* a mirror with the good one: not a failure of the issuer */
-    fakenet n2;
-    net_init(&n2);
-    net_put(&n2, url, old, old_len);
-    tfeed_publish(&x->f75, &n2, "http://mirror.test", T0 + 100);
-    tfeed_publish(&x->f13, &n2, FEED13, T0 + 100);
+    testkit_net n2;
+    testkit_net_init(&n2);
+    testkit_net_put(&n2, url, old, old_len);
+    testkit_feed_publish(&x->f75, &n2, "http://mirror.test", T0 + 100);
+    testkit_feed_publish(&x->f13, &n2, FEED13, T0 + 100);
     const char *mirrors[] = {"http://mirror.test"};
     assert_int_equal(sync_at(r, &n2, T0 + 110, &rep, mirrors, 1), API_OK);
     p = report_of(&rep, "FR-75");
@@ -912,13 +572,18 @@ static void test_rollback_checkpoint_refused(void **state)
     assert_int_equal(p->reached, 1);
     assert_string_equal(p->source, "http://mirror.test");
     assert_true(p->checkpoint_signed_at == T0 + 100);
-    net_free(&n2);
+    testkit_net_free(&n2);
     free(old);
     replica_close(r);
 }
 
-/* Reads fork evidence straight from LMDB (the layout of replica_int.h): count and the offered checkpoint of
- * the last. */
+/*
+ * Reads fork evidence straight from LMDB, by the layout of replica_int.h
+ * written out here: after the fixed part (89 bytes: version, detected_at,
+ * held seq and head, offered seq and head), the held checkpoint then the
+ * offered one, each after its big-endian u32 length. Returns the count, and
+ * both checkpoints of the last.
+ */
 static size_t fork_evidence(const char *dir, const char *iss, uint8_t **offered, size_t *offered_len,
                             uint8_t **held, size_t *held_len)
 {
@@ -941,9 +606,9 @@ static size_t fork_evidence(const char *dir, const char *iss, uint8_t **offered,
     for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && memcmp(k.mv_data, prefix, plen) == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const uint8_t *p = v.mv_data;
-        size_t hl = (size_t)p[89] << 24 | (size_t)p[90] << 16 | (size_t)p[91] << 8 | p[92];
+        size_t hl = bytes_get_be32(p + 89);
         const uint8_t *q = p + 93 + hl;
-        size_t ol = (size_t)q[0] << 24 | (size_t)q[1] << 16 | (size_t)q[2] << 8 | q[3];
+        size_t ol = bytes_get_be32(q);
         assert_true(93 + hl + 4 + ol <= v.mv_size);
         free(*offered);
         free(*held);
@@ -968,19 +633,19 @@ static void test_fork_detected(void **state)
     replica_sync_report rep;
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
     char url[320];
-    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
-    uint8_t *held_cp = malloc(net_find(&x->net, url)->len);
-    size_t held_cp_len = net_find(&x->net, url)->len;
-    memcpy(held_cp, net_find(&x->net, url)->body, held_cp_len);
+    testkit_feed_url(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    uint8_t *held_cp = malloc(testkit_net_find(&x->net, url)->len);
+    size_t held_cp_len = testkit_net_find(&x->net, url)->len;
+    memcpy(held_cp, testkit_net_find(&x->net, url)->body, held_cp_len);
 
     /* the issuer rewrites history: other events at seqs 1..30, then 31..40 */
-    tfeed g;
-    tfeed_init(&g, "FR-75", 1, &x->fe.k75);
+    testkit_feed g;
+    testkit_feed_init(&g, "FR-75", 1, &x->fe.k75);
     for (uint32_t s = 0; s < 4; s++) {
-        tfeed_some(&g, 700 + 10 * s, T0 + 10 * s);
-        tfeed_cut(&g);
+        feed_some(&g, 700 + 10 * s, T0 + 10 * s);
+        testkit_feed_cut(&g);
     }
-    tfeed_publish(&g, &x->net, FEED75, T0 + 100);
+    testkit_feed_publish(&g, &x->net, FEED75, T0 + 100);
     assert_int_equal(sync_at(r, &x->net, T0 + 110, &rep, NULL, 0), API_ERR_IO);
     const replica_issuer_report *p = report_of(&rep, "FR-75");
     assert_int_equal(p->fork, 1);
@@ -1007,13 +672,13 @@ static void test_fork_detected(void **state)
     assert_int_equal(report_of(&rep, "FR-75")->fork, 1);
     assert_int_equal(replica_get_counters(r, &c), API_OK);
     assert_true(c.forks == 1);
-    tfeed h;
-    tfeed_init(&h, "FR-75", 1, &x->fe.k75);
+    testkit_feed h;
+    testkit_feed_init(&h, "FR-75", 1, &x->fe.k75);
     for (uint32_t s = 0; s < 3; s++) {
-        tfeed_some(&h, 800 + 10 * s, T0 + 10 * s);
-        tfeed_cut(&h);
+        feed_some(&h, 800 + 10 * s, T0 + 10 * s);
+        testkit_feed_cut(&h);
     }
-    tfeed_publish(&h, &x->net, FEED75, T0 + 130);
+    testkit_feed_publish(&h, &x->net, FEED75, T0 + 130);
     assert_int_equal(sync_at(r, &x->net, T0 + 140, &rep, NULL, 0), API_ERR_IO);
     assert_int_equal(report_of(&rep, "FR-75")->fork, 1);
     assert_int_equal(replica_get_counters(r, &c), API_OK);
@@ -1027,16 +692,16 @@ static void test_fork_detected(void **state)
     assert_int_equal(fork_evidence(x->dir, "FR-75", &offered, &offered_len, &held, &held_len), 2);
     assert_int_equal(held_len, held_cp_len);
     assert_memory_equal(held, held_cp, held_len);
-    assert_int_equal(offered_len, net_find(&x->net, url)->len);
-    assert_memory_equal(offered, net_find(&x->net, url)->body, offered_len);
+    assert_int_equal(offered_len, testkit_net_find(&x->net, url)->len);
+    assert_memory_equal(offered, testkit_net_find(&x->net, url)->body, offered_len);
     free(offered);
     free(held);
     assert_int_equal(fork_evidence(x->dir, "FR-13", &offered, &offered_len, &held, &held_len), 0);
     assert_null(offered);
     assert_null(held);
     free(held_cp);
-    tfeed_free(&g);
-    tfeed_free(&h);
+    testkit_feed_free(&g);
+    testkit_feed_free(&h);
 }
 
 static void test_future_checkpoint_refused(void **state)
@@ -1044,7 +709,7 @@ static void test_future_checkpoint_refused(void **state)
     fixture *x = *state;
     replica *r = open_with_trust(x->dir, &x->fe);
     replica_sync_report rep;
-    tfeed_publish(&x->f75, &x->net, FEED75, T0 + REPLICA_MAX_CLOCK_SKEW + 1);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0 + REPLICA_MAX_CLOCK_SKEW + 1);
     assert_int_equal(sync_at(r, &x->net, T0, &rep, NULL, 0), API_ERR_IO);
     const replica_issuer_report *p = report_of(&rep, "FR-75");
     assert_int_equal(p->reached, 0);
@@ -1052,7 +717,7 @@ static void test_future_checkpoint_refused(void **state)
     assert_int_equal(held_seq(r, "FR-75"), 0);
     assert_int_equal(report_of(&rep, "FR-13")->reached, 1);
     /* within the allowed skew: accepted */
-    tfeed_publish(&x->f75, &x->net, FEED75, T0 + REPLICA_MAX_CLOCK_SKEW);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0 + REPLICA_MAX_CLOCK_SKEW);
     assert_int_equal(sync_at(r, &x->net, T0, &rep, NULL, 0), API_OK);
     assert_int_equal(held_seq(r, "FR-75"), 30);
     replica_close(r);
@@ -1169,19 +834,19 @@ static void test_compromised_key_refused(void **state)
     uint8_t *cose;
     size_t len;
     char url[320];
-    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
-    tfeed_checkpoint_with(&x->f75, T0, bad.sk, &cose, &len);
-    net_put(&x->net, url, cose, len);
+    testkit_feed_url(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    testkit_feed_checkpoint_with(&x->f75, &cose, &len, T0, bad.sk, NULL);
+    testkit_net_put(&x->net, url, cose, len);
     free(cose);
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
     assert_non_null(strstr(report_of(&rep, "FR-75")->error, "compromised"));
     assert_int_equal(held_seq(r, "FR-75"), 0);
-    tfeed_publish(&x->f75, &x->net, FEED75, T0);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0);
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
     /* a segment signed by the compromised key, in a feed checkpointed by the good key */
-    tfeed_some(&x->f75, 300, T0 + 20);
-    tfeed_cut_with(&x->f75, bad.sk);
-    tfeed_publish_from(&x->f75, &x->net, FEED75, T0 + 30, 3);
+    feed_some(&x->f75, 300, T0 + 20);
+    testkit_feed_cut_with(&x->f75, bad.sk);
+    testkit_feed_publish_from(&x->f75, &x->net, FEED75, T0 + 30, 3);
     assert_int_equal(sync_at(r, &x->net, T0 + 40, &rep, NULL, 0), API_ERR_IO);
     assert_non_null(strstr(report_of(&rep, "FR-75")->error, "compromised"));
     assert_int_equal(held_seq(r, "FR-75"), 30);
@@ -1207,23 +872,23 @@ static void test_retired_key(void **state)
     uint8_t *cose;
     size_t len;
     char url[320];
-    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
-    tfeed_checkpoint_with(&x->f75, T0 + 200, k2.sk, &cose, &len);
-    net_put(&x->net, url, cose, len);
+    testkit_feed_url(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    testkit_feed_checkpoint_with(&x->f75, &cose, &len, T0 + 200, k2.sk, NULL);
+    testkit_net_put(&x->net, url, cose, len);
     free(cose);
     assert_int_equal(sync_at(r, &x->net, T0 + 210, &rep, NULL, 0), API_OK);
     assert_int_equal(held_seq(r, "FR-75"), 30);
     /* a checkpoint by the retired key after retirement: refused */
-    tfeed_publish(&x->f75, &x->net, FEED75, T0 + 300);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0 + 300);
     assert_int_equal(sync_at(r, &x->net, T0 + 310, &rep, NULL, 0), API_ERR_IO);
     assert_non_null(strstr(report_of(&rep, "FR-75")->error, "retired"));
     /* a segment by the retired key with an event after retirement: refused */
-    tfeed_event(&x->f75, 300, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 50);
-    tfeed_event(&x->f75, 301, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 150);
-    tfeed_cut(&x->f75);
-    tfeed_publish_from(&x->f75, &x->net, FEED75, T0 + 320, 3);
-    tfeed_checkpoint_with(&x->f75, T0 + 320, k2.sk, &cose, &len);
-    net_put(&x->net, url, cose, len);
+    testkit_feed_event(&x->f75, 300, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 50);
+    testkit_feed_event(&x->f75, 301, FEED_EVENT_STATUS, STATUS_REVOKED, T0 + 150);
+    testkit_feed_cut(&x->f75);
+    testkit_feed_publish_from(&x->f75, &x->net, FEED75, T0 + 320, 3);
+    testkit_feed_checkpoint_with(&x->f75, &cose, &len, T0 + 320, k2.sk, NULL);
+    testkit_net_put(&x->net, url, cose, len);
     free(cose);
     assert_int_equal(sync_at(r, &x->net, T0 + 330, &rep, NULL, 0), API_ERR_IO);
     assert_non_null(strstr(report_of(&rep, "FR-75")->error, "retired"));
@@ -1234,7 +899,7 @@ static void test_retired_key(void **state)
 static void test_new_epoch_drops_feed(void **state)
 {
     fixture *x = *state;
-    tfeed_publish_snapshot(&x->f75, &x->net, FEED75, T0 - 10);
+    testkit_feed_publish_snapshot(&x->f75, &x->net, FEED75, T0 - 10);
     replica *r = open_with_trust(x->dir, &x->fe);
     replica_sync_report rep;
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
@@ -1273,19 +938,19 @@ static void test_new_epoch_drops_feed(void **state)
     /* the old epoch's feed is now refused; the new epoch's is fetched from the start */
     assert_int_equal(sync_at(r, &x->net, T0 + 20, &rep, NULL, 0), API_ERR_IO);
     assert_non_null(strstr(report_of(&rep, "FR-75")->error, "epoch"));
-    tfeed g;
-    tfeed_init(&g, "FR-75", 2, &x->fe.k75);
-    tfeed_some(&g, 600, T0 + 30);
-    tfeed_cut(&g);
+    testkit_feed g;
+    testkit_feed_init(&g, "FR-75", 2, &x->fe.k75);
+    feed_some(&g, 600, T0 + 30);
+    testkit_feed_cut(&g);
     char url[320];
-    url_of(url, sizeof url, FEED75, "FR-75", "snapshot");
-    net_remove(&x->net, url);
-    tfeed_publish(&g, &x->net, FEED75, T0 + 40);
+    testkit_feed_url(url, sizeof url, FEED75, "FR-75", "snapshot");
+    testkit_net_remove(&x->net, url);
+    testkit_feed_publish(&g, &x->net, FEED75, T0 + 40);
     assert_int_equal(sync_at(r, &x->net, T0 + 50, &rep, NULL, 0), API_OK);
     assert_int_equal(held_seq(r, "FR-75"), 10);
     assert_model(r, &g, 90, 140); /* nothing of the old epoch is left */
     assert_model(r, &g, 590, 620);
-    tfeed_free(&g);
+    testkit_feed_free(&g);
     replica_close(r);
 }
 
@@ -1352,7 +1017,7 @@ static void test_layout_written_before(void **state)
     replica_close(r);
     uint8_t *cp;
     size_t cp_len;
-    tfeed_checkpoint_with(&x->f75, T0, NULL, &cp, &cp_len);
+    testkit_feed_checkpoint(&x->f75, &cp, &cp_len, T0);
 
     MDB_env *env = raw_open(x->dir);
     MDB_txn *txn;
@@ -1442,14 +1107,14 @@ static void test_layout_written_before(void **state)
 static void test_layout_written_now(void **state)
 {
     fixture *x = *state;
-    tfeed_publish_snapshot(&x->f75, &x->net, FEED75, T0 - 10);
+    testkit_feed_publish_snapshot(&x->f75, &x->net, FEED75, T0 - 10);
     replica *r = open_with_trust(x->dir, &x->fe);
     replica_sync_report rep;
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
     replica_close(r);
     char url[320];
-    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
-    const net_obj *cp = net_find(&x->net, url);
+    testkit_feed_url(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    const testkit_net_obj *cp = testkit_net_find(&x->net, url);
 
     size_t len;
     uint8_t *p = raw_get(x->dir, "issuers", "FR-75", 5, &len);
@@ -1498,8 +1163,8 @@ static void test_layout_written_now(void **state)
     free(p);
     p = raw_get(x->dir, "snapshots", "FR-75", 5, &len);
     assert_non_null(p);
-    url_of(url, sizeof url, FEED75, "FR-75", "snapshot");
-    assert_int_equal(len, net_find(&x->net, url)->len);
+    testkit_feed_url(url, sizeof url, FEED75, "FR-75", "snapshot");
+    assert_int_equal(len, testkit_net_find(&x->net, url)->len);
     free(p);
 }
 
@@ -1509,7 +1174,7 @@ static void test_source_url_too_long(void **state)
     fixture *x = *state;
     char mirror[400];
     snprintf(mirror, sizeof mirror, "http://%0*d.test", 380, 0);
-    net_down(&x->net, FEED75);
+    testkit_net_down(&x->net, FEED75);
     const char *mirrors[] = {mirror};
     replica *r = open_with_trust(x->dir, &x->fe);
     replica_sync_report rep;
@@ -1522,7 +1187,7 @@ static void test_source_url_too_long(void **state)
     assert_int_equal(x->net.fetches - before,
                      1 + 3); /* FR-75's feed (down); FR-13's checkpoint, snapshot, segment */
     syncer_answer a;
-    assert_int_equal(syncer_get(&a, net_fetch, &x->net, mirror, "/feed/v1/FR-75/checkpoint"), -1);
+    assert_int_equal(syncer_get(&a, testkit_net_fetch, &x->net, mirror, "/feed/v1/FR-75/checkpoint"), -1);
     assert_null(a.body);
     replica_close(r);
 }
@@ -1540,7 +1205,7 @@ static void test_segment_not_at_boundary(void **state)
         api_err e = replica_feed_get(r, FEEDSRV_SEGMENT, "FR-75", first, &data, &len, &containing);
         if ((first - 1) % 10 == 0) {
             assert_int_equal(e, API_OK);
-            const tseg *s = &x->f75.segs[(first - 1) / 10];
+            const testkit_segment *s = &x->f75.segs[(first - 1) / 10];
             assert_int_equal(len, s->len);
             assert_memory_equal(data, s->cose, len);
             free(data);
@@ -1573,8 +1238,8 @@ static void test_segment_not_at_boundary(void **state)
 static void test_unreachable_issuer_with_mirror(void **state)
 {
     fixture *x = *state;
-    net_down(&x->net, FEED75);
-    tfeed_publish(&x->f75, &x->net, "http://mirror-1.test/base/", T0);
+    testkit_net_down(&x->net, FEED75);
+    testkit_feed_publish(&x->f75, &x->net, "http://mirror-1.test/base/", T0);
     const char *mirrors[] = {"http://mirror-0.test", "http://mirror-1.test/base/"};
     replica *r = open_with_trust(x->dir, &x->fe);
     replica_sync_report rep;
@@ -1591,7 +1256,7 @@ static void test_unreachable_issuer_with_mirror(void **state)
 static void test_unreached_issuer_is_io(void **state)
 {
     fixture *x = *state;
-    net_down(&x->net, FEED13);
+    testkit_net_down(&x->net, FEED13);
     replica *r = open_with_trust(x->dir, &x->fe);
     replica_sync_report rep;
     const char *mirrors[] = {"http://mirror-0.test"};
@@ -1603,13 +1268,14 @@ static void test_unreached_issuer_is_io(void **state)
     assert_true(p->error[0] != '\0');
     assert_int_equal(held_seq(r, "FR-75"), 30);
     /* no trust list: nothing to sync */
-    char dir2[64];
-    tmpdir_new(dir2);
+    char dir2[TESTKIT_DIR_MAX];
+    assert_int_equal(testkit_tmpdir(dir2, "api-replica"), 0);
     replica *r2;
     assert_int_equal(replica_open(&r2, dir2), API_OK);
-    assert_int_equal(replica_sync(r2, NULL, 0, net_fetch, &x->net, T0, NULL, &rep), API_ERR_NOT_FOUND);
+    assert_int_equal(replica_sync(r2, NULL, 0, testkit_net_fetch, &x->net, T0, NULL, &rep),
+                     API_ERR_NOT_FOUND);
     replica_close(r2);
-    tmpdir_remove(dir2);
+    assert_int_equal(testkit_tmpdir_remove(dir2), 0);
     replica_close(r);
 }
 
@@ -1621,22 +1287,22 @@ static void test_bad_sources(void **state)
     char url[320];
     /* an oversized checkpoint body */
     uint8_t *big = calloc(1, FEED_MAX_CHECKPOINT_COSE + 1);
-    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
-    net_put(&x->net, url, big, FEED_MAX_CHECKPOINT_COSE + 1);
+    testkit_feed_url(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    testkit_net_put(&x->net, url, big, FEED_MAX_CHECKPOINT_COSE + 1);
     free(big);
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
     assert_non_null(strstr(report_of(&rep, "FR-75")->error, "larger"));
     /* a checkpoint of another issuer */
-    tfeed g;
-    tfeed_init(&g, "FR-13", 1, &x->fe.k13);
+    testkit_feed g;
+    testkit_feed_init(&g, "FR-13", 1, &x->fe.k13);
     uint8_t *cose;
     size_t len;
-    tfeed_checkpoint_with(&g, T0, NULL, &cose, &len);
-    net_put(&x->net, url, cose, len);
+    testkit_feed_checkpoint(&g, &cose, &len, T0);
+    testkit_net_put(&x->net, url, cose, len);
     free(cose);
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
     assert_non_null(strstr(report_of(&rep, "FR-75")->error, "issuer FR-13"));
-    tfeed_free(&g);
+    testkit_feed_free(&g);
     /* a segment that goes past the checkpoint: the checkpoint says 15, segment 11 runs to 20 */
     feed_checkpoint c;
     memset(&c, 0, sizeof c);
@@ -1645,31 +1311,31 @@ static void test_bad_sources(void **state)
     c.seq = 15;
     c.signed_at = T0;
     assert_int_equal(feed_checkpoint_sign(&cose, &len, &c, x->fe.k75.sk), API_OK);
-    net_put(&x->net, url, cose, len);
+    testkit_net_put(&x->net, url, cose, len);
     free(cose);
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
     assert_non_null(strstr(report_of(&rep, "FR-75")->error, "past the checkpoint"));
     assert_int_equal(held_seq(r, "FR-75"), 0);
     /* a missing segment */
-    tfeed_publish(&x->f75, &x->net, FEED75, T0);
-    seg_url(url, sizeof url, FEED75, "FR-75", 21);
-    net_remove(&x->net, url);
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0);
+    testkit_segment_url(url, sizeof url, FEED75, "FR-75", 21);
+    testkit_net_remove(&x->net, url);
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
     assert_non_null(strstr(report_of(&rep, "FR-75")->error, "HTTP 404"));
     assert_int_equal(held_seq(r, "FR-75"), 0);
     /* a snapshot inconsistent with the checkpoint (same seq, another head) */
-    tfeed h;
-    tfeed_init(&h, "FR-75", 1, &x->fe.k75);
+    testkit_feed h;
+    testkit_feed_init(&h, "FR-75", 1, &x->fe.k75);
     for (uint32_t s = 0; s < 3; s++) {
-        tfeed_some(&h, 800 + 10 * s, T0 + s);
-        tfeed_cut(&h);
+        feed_some(&h, 800 + 10 * s, T0 + s);
+        testkit_feed_cut(&h);
     }
-    tfeed_publish_snapshot(&h, &x->net, FEED75, T0);
-    tfeed_free(&h);
+    testkit_feed_publish_snapshot(&h, &x->net, FEED75, T0);
+    testkit_feed_free(&h);
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_ERR_IO);
     assert_non_null(strstr(report_of(&rep, "FR-75")->error, "snapshot"));
     /* a good snapshot: synced without segment 21 */
-    tfeed_publish_snapshot(&x->f75, &x->net, FEED75, T0);
+    testkit_feed_publish_snapshot(&x->f75, &x->net, FEED75, T0);
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
     assert_int_equal(held_seq(r, "FR-75"), 30);
     replica_close(r);
@@ -1678,13 +1344,13 @@ static void test_bad_sources(void **state)
 static void test_batch_bound(void **state)
 {
     fixture *x = *state;
-    tfeed g;
-    tfeed_init(&g, "FR-13", 1, &x->fe.k13);
+    testkit_feed g;
+    testkit_feed_init(&g, "FR-13", 1, &x->fe.k13);
     for (uint32_t s = 0; s < 205; s++) {
-        tfeed_event(&g, s, FEED_EVENT_STATUS, STATUS_SUSPENDED, T0 - 1000 + s);
-        tfeed_cut(&g);
+        testkit_feed_event(&g, s, FEED_EVENT_STATUS, STATUS_SUSPENDED, T0 - 1000 + s);
+        testkit_feed_cut(&g);
     }
-    tfeed_publish(&g, &x->net, FEED13, T0);
+    testkit_feed_publish(&g, &x->net, FEED13, T0);
     replica *r = open_with_trust(x->dir, &x->fe);
     replica_sync_report rep;
     assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
@@ -1700,13 +1366,13 @@ static void test_batch_bound(void **state)
     assert_int_equal(sync_at(r, &x->net, T0 + 20, &rep, NULL, 0), API_OK);
     assert_int_equal(held_seq(r, "FR-13"), 205);
     assert_model(r, &g, 0, 210);
-    tfeed_free(&g);
+    testkit_feed_free(&g);
     replica_close(r);
 }
 
 typedef struct {
     replica *r;
-    const tfeed *f;
+    const testkit_feed *f;
     int bad;
 } reader_arg;
 
@@ -1740,9 +1406,9 @@ static void test_concurrent_readers(void **state)
         assert_int_equal(pthread_create(&t[i], NULL, reader, &a[i]), 0);
     }
     /* a sync writing meanwhile (FR-13 only changes) */
-    tfeed_some(&x->f13, 510, T0 + 5);
-    tfeed_cut(&x->f13);
-    tfeed_publish(&x->f13, &x->net, FEED13, T0 + 20);
+    feed_some(&x->f13, 510, T0 + 5);
+    testkit_feed_cut(&x->f13);
+    testkit_feed_publish(&x->f13, &x->net, FEED13, T0 + 20);
     assert_int_equal(sync_at(r, &x->net, T0 + 30, &rep, NULL, 0), API_OK);
     for (int i = 0; i < 8; i++) {
         assert_int_equal(pthread_join(t[i], NULL), 0);
@@ -1757,6 +1423,8 @@ static void test_concurrent_readers(void **state)
 #define CRASH_EVENTS      10000
 #define CRASH_CHECKPOINTS 3 /* at 10, 20 and 30 segments */
 #define CRASH_IDX         131072u
+#define CRASH_ROUNDS      20  /* kills of a child during its sync */
+#define CRASH_ROUNDS_SOAK 200 /* with SOAK=1 (make soak) */
 
 typedef struct {
     uint8_t st[CRASH_IDX];
@@ -1764,7 +1432,7 @@ typedef struct {
 } crash_model;
 
 /* Events that follow the transitions of the design (finals stay final, extensions only lengthen). */
-static void crash_build(tfeed *f, crash_model *at /* [CRASH_CHECKPOINTS + 1] */, uint8_t **cps,
+static void crash_build(testkit_feed *f, crash_model *at /* [CRASH_CHECKPOINTS + 1] */, uint8_t **cps,
                         size_t *cp_lens)
 {
     uint64_t rng = 0x5eed;
@@ -1781,12 +1449,12 @@ static void crash_build(tfeed *f, crash_model *at /* [CRASH_CHECKPOINTS + 1] */,
             unsigned roll = (unsigned)(testkit_rand(&rng) % 100);
             if (m->st[idx] == STATUS_REVOKED || m->st[idx] == STATUS_SUPERSEDED) {
                 /* a final one: extensions are not allowed, repeat the final status */
-                tfeed_event(f, idx, FEED_EVENT_STATUS, m->st[idx], t);
+                testkit_feed_event(f, idx, FEED_EVENT_STATUS, m->st[idx], t);
             } else if (roll < 45) {
                 int64_t until =
                     (m->ext[idx] ? m->ext[idx] : T0) + 1 + (int64_t)(testkit_rand(&rng) % (90 * DAY));
                 m->ext[idx] = until;
-                tfeed_event(f, idx, FEED_EVENT_EXTENSION, until, t);
+                testkit_feed_event(f, idx, FEED_EVENT_EXTENSION, until, t);
             } else {
                 unsigned st = m->st[idx] == STATUS_SUSPENDED ? (roll < 75   ? STATUS_VALID
                                                                 : roll < 88 ? STATUS_REVOKED
@@ -1795,41 +1463,34 @@ static void crash_build(tfeed *f, crash_model *at /* [CRASH_CHECKPOINTS + 1] */,
                                                                 : roll < 90 ? STATUS_REVOKED
                                                                             : STATUS_SUPERSEDED);
                 m->st[idx] = (uint8_t)st;
-                tfeed_event(f, idx, FEED_EVENT_STATUS, st, t);
+                testkit_feed_event(f, idx, FEED_EVENT_STATUS, st, t);
             }
         }
-        tfeed_cut(f);
+        testkit_feed_cut(f);
         if ((s + 1) % (CRASH_SEGMENTS / CRASH_CHECKPOINTS) == 0) {
             int k = (s + 1) / (CRASH_SEGMENTS / CRASH_CHECKPOINTS);
             at[k] = *m;
-            tfeed_checkpoint_with(f, T0 + k, NULL, &cps[k - 1], &cp_lens[k - 1]);
+            testkit_feed_checkpoint(f, &cps[k - 1], &cp_lens[k - 1], T0 + k);
         }
     }
     free(m);
 }
 
 /* The child: opens the replica and syncs through the three checkpoints, then exits. */
-static void crash_child(const char *dir, fakenet *net, uint8_t **cps, size_t *cp_lens)
+static void crash_child(const char *dir, testkit_net *net, uint8_t **cps, size_t *cp_lens)
 {
     replica *r;
     if (replica_open(&r, dir) != API_OK) _exit(2);
     char url[320];
-    url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
+    testkit_feed_url(url, sizeof url, FEED75, "FR-75", "checkpoint");
     for (int k = 0; k < CRASH_CHECKPOINTS; k++) {
-        net_put(net, url, cps[k], cp_lens[k]);
+        testkit_net_put(net, url, cps[k], cp_lens[k]);
         replica_sync_report rep;
-        replica_sync(r, NULL, 0, net_fetch, net, T0 + 10, NULL, &rep); /* FR-13 is down: API_ERR_IO */
+        replica_sync(r, NULL, 0, testkit_net_fetch, net, T0 + 10, NULL, &rep); /* FR-13 is down: API_ERR_IO */
         if (rep.n != 2 || !rep.issuers[0].reached) _exit(3);
     }
     replica_close(r);
     _exit(0);
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void crash_check(const char *dir, const crash_model *at, size_t *seen)
@@ -1862,24 +1523,23 @@ static void crash_check(const char *dir, const crash_model *at, size_t *seen)
 static void test_crash_consistency(void **state)
 {
     fixture *x = *state;
-    tfeed f;
-    tfeed_init(&f, "FR-75", 1, &x->fe.k75);
+    testkit_feed f;
+    testkit_feed_init(&f, "FR-75", 1, &x->fe.k75);
     crash_model *at = calloc(CRASH_CHECKPOINTS + 1, sizeof *at);
     assert_non_null(at);
     uint8_t *cps[CRASH_CHECKPOINTS];
     size_t cp_lens[CRASH_CHECKPOINTS];
     crash_build(&f, at, cps, cp_lens);
-    fakenet net;
-    net_init(&net);
-    tfeed_publish(&f, &net, FEED75, T0); /* segments; the checkpoint is set by the child */
-    net_down(&net, FEED13);
+    testkit_net net;
+    testkit_net_init(&net);
+    testkit_feed_publish(&f, &net, FEED75, T0); /* segments; the checkpoint is set by the child */
+    testkit_net_down(&net, FEED13);
     /* the trust list, once, then how long a whole run takes */
     replica *r = open_with_trust(x->dir, &x->fe);
     replica_close(r);
-    char dir[64];
-    tmpdir_new(dir);
-    char cmd[160];
-    int64_t t = mono_us();
+    char dir[TESTKIT_DIR_MAX];
+    assert_int_equal(testkit_tmpdir(dir, "api-replica"), 0);
+    int64_t t = testkit_now_ms();
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -1890,49 +1550,52 @@ static void test_crash_consistency(void **state)
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    int64_t full = mono_us() - t;
-    tmpdir_remove(dir);
+    int64_t full = testkit_now_ms() - t; /* ms; the kills are spread over it */
+    assert_int_equal(testkit_tmpdir_remove(dir), 0);
     size_t seen[CRASH_CHECKPOINTS + 1] = {0};
     uint64_t rng = 0xc0ffee;
-    for (int i = 0; i < 20; i++) {
-        tmpdir_new(dir);
+    const int rounds = testkit_soak() ? CRASH_ROUNDS_SOAK : CRASH_ROUNDS;
+    for (int i = 0; i < rounds; i++) {
+        assert_int_equal(testkit_tmpdir(dir, "api-replica"), 0);
         r = open_with_trust(dir, &x->fe);
         replica_close(r);
-        int64_t delay = full * i / 20 + (int64_t)(testkit_rand(&rng) % (uint64_t)(full / 20 + 1));
+        /* spread over a run and a tenth past it, so that a sync that completed is among the states seen */
+        int64_t span = full + full / 10;
+        int64_t delay = span * i / rounds + (int64_t)(testkit_rand(&rng) % (uint64_t)(span / rounds + 1));
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) crash_child(dir, &net, cps, cp_lens);
-        usleep((useconds_t)delay);
+        usleep((useconds_t)(delay * 1000));
         kill(pid, SIGKILL);
         assert_int_equal(waitpid(pid, &status, 0), pid);
         crash_check(dir, at, seen);
         /* a later sync completes */
         r = open_with_trust(dir, &x->fe);
         char url[320];
-        url_of(url, sizeof url, FEED75, "FR-75", "checkpoint");
-        net_put(&net, url, cps[CRASH_CHECKPOINTS - 1], cp_lens[CRASH_CHECKPOINTS - 1]);
+        testkit_feed_url(url, sizeof url, FEED75, "FR-75", "checkpoint");
+        testkit_net_put(&net, url, cps[CRASH_CHECKPOINTS - 1], cp_lens[CRASH_CHECKPOINTS - 1]);
         replica_sync_report rep;
         assert_int_equal(sync_at(r, &net, T0 + 20, &rep, NULL, 0), API_ERR_IO);
         assert_int_equal(report_of(&rep, "FR-75")->reached, 1);
         assert_int_equal(held_seq(r, "FR-75"), (uint64_t)CRASH_SEGMENTS * CRASH_EVENTS);
         replica_close(r);
         if (i % 5 == 0) crash_check(dir, at, NULL);
-        tmpdir_remove(dir);
+        assert_int_equal(testkit_tmpdir_remove(dir), 0);
     }
-    snprintf(cmd, sizeof cmd, "crash test: %.2f s per run; states seen after a kill: %zu %zu %zu %zu\n",
-             (double)full / 1e6, seen[0], seen[1], seen[2], seen[3]);
-    print_message("%s", cmd);
+    print_message("crash test: %d kills over a run of %" PRId64
+                  " ms; states seen after a kill: %zu %zu %zu %zu\n",
+                  rounds, full, seen[0], seen[1], seen[2], seen[3]);
     for (int k = 0; k < CRASH_CHECKPOINTS; k++) free(cps[k]);
     free(at);
-    net_free(&net);
-    tfeed_free(&f);
+    testkit_net_free(&net);
+    testkit_feed_free(&f);
 }
 
 /* ---- the syncer over real sockets: a stalled source is dropped, the next one serves ---- */
 
 /*
  * A server on 127.0.0.1 in a thread, one connection at a time. It serves
- * the objects of a fakenet published under its own base URL (200 with a
+ * the objects of a testkit_net published under its own base URL (200 with a
  * length, or 404), except the paths that contain `trickle` ("" for all):
  * those get a head and a body sent one byte every 200 ms, until the client
  * is gone or stop is asked.
@@ -1940,13 +1603,25 @@ static void test_crash_consistency(void **state)
 typedef struct {
     int lfd, port;
     char base[64];
-    const fakenet *net;
+    const testkit_net *net;
     const char *trickle; /* NULL: serve everything */
     int stop_pipe[2];
     pthread_t th;
     size_t requests;
     size_t trickled;
 } httpsrv;
+
+/*
+ * A trickled answer: a byte every TRICKLE_STEP_MS, 20.8 s for the whole.
+ * A sync that waited one out would exceed the bound the test sets on a
+ * sync whose stalls were each cut at its 1 s timeout.
+ */
+#define TRICKLE_STEP_MS       200
+#define STALLED_SYNC_BOUND_MS (2 * TESTKIT_BOUND_MS)
+static const char trickled_answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 64\r\n\r\n"
+                                      "0123456789012345678901234567890123456789012345678901234567890123";
+_Static_assert((sizeof trickled_answer - 1) * TRICKLE_STEP_MS > STALLED_SYNC_BOUND_MS,
+               "a trickled answer waited out must exceed the bound on the sync");
 
 static int httpsrv_stopped(httpsrv *s, int wait_ms)
 {
@@ -1981,15 +1656,13 @@ static void httpsrv_answer(httpsrv *s, int c)
     if (sscanf(req, "GET %1023s HTTP/1.1", path) != 1) return;
     s->requests++;
     if (s->trickle && strstr(path, s->trickle)) {
-        static const char slow[] = "HTTP/1.1 200 OK\r\nContent-Length: 64\r\n\r\n"
-                                   "0123456789012345678901234567890123456789012345678901234567890123";
         s->trickled++;
-        for (size_t i = 0; i < sizeof slow - 1 && !httpsrv_stopped(s, 200); i++)
-            if (send(c, slow + i, 1, MSG_NOSIGNAL) != 1) return;
+        for (size_t i = 0; i < sizeof trickled_answer - 1 && !httpsrv_stopped(s, TRICKLE_STEP_MS); i++)
+            if (send(c, trickled_answer + i, 1, MSG_NOSIGNAL) != 1) return;
         return;
     }
     snprintf(url, sizeof url, "%s%s", s->base, path);
-    const net_obj *o = net_find(s->net, url);
+    const testkit_net_obj *o = testkit_net_find(s->net, url);
     char head[128];
     int hl = snprintf(head, sizeof head, "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
                       o ? "200 OK" : "404 Not Found", o ? o->len : 0);
@@ -2014,7 +1687,7 @@ static void *httpsrv_run(void *p)
 }
 
 /* Binds 127.0.0.1 on a port the OS picks: base is known, nothing served yet. */
-static void httpsrv_bind(httpsrv *s, const fakenet *net, const char *trickle)
+static void httpsrv_bind(httpsrv *s, const testkit_net *net, const char *trickle)
 {
     memset(s, 0, sizeof *s);
     s->net = net;
@@ -2034,7 +1707,7 @@ static void httpsrv_bind(httpsrv *s, const fakenet *net, const char *trickle)
     assert_int_equal(pipe(s->stop_pipe), 0);
 }
 
-/* Serves from now on: the fakenet must not change until httpsrv_stop. */
+/* Serves from now on: the testkit_net must not change until httpsrv_stop. */
 static void httpsrv_start(httpsrv *s)
 {
     assert_int_equal(pthread_create(&s->th, NULL, httpsrv_run, s), 0);
@@ -2047,13 +1720,6 @@ static void httpsrv_stop(httpsrv *s)
     close(s->stop_pipe[0]);
     close(s->stop_pipe[1]);
     close(s->lfd);
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -2070,10 +1736,10 @@ static void sync_past_stalled_source(fixture *x, const char *trickle)
     for (size_t i = 0; i < x->fe.tl.n; i++)
         snprintf(x->fe.tl.entries[i].feed, TRUST_FEED_MAX, "%s", stalled.base);
     tfed_sign(&x->fe);
-    tfeed_publish(&x->f75, &x->net, stalled.base, T0);
-    tfeed_publish(&x->f13, &x->net, stalled.base, T0);
-    tfeed_publish(&x->f75, &x->net, good.base, T0);
-    tfeed_publish(&x->f13, &x->net, good.base, T0);
+    testkit_feed_publish(&x->f75, &x->net, stalled.base, T0);
+    testkit_feed_publish(&x->f13, &x->net, stalled.base, T0);
+    testkit_feed_publish(&x->f75, &x->net, good.base, T0);
+    testkit_feed_publish(&x->f13, &x->net, good.base, T0);
     httpsrv_start(&stalled);
     httpsrv_start(&good);
 
@@ -2091,16 +1757,17 @@ static void sync_past_stalled_source(fixture *x, const char *trickle)
     size_t blen = 0;
     FILE *log = open_memstream(&buf, &blen);
     assert_non_null(log);
-    int64_t t0 = mono_ms();
+    int64_t t0 = testkit_now_ms();
     api_err e = syncer_run(r, &cfg, T0 + 10, log, res);
-    int64_t took = mono_ms() - t0;
+    int64_t took = testkit_now_ms() - t0;
     fclose(log);
     if (getenv("REPLICA_TEST_LOG")) fprintf(stderr, "%s(%lld ms)\n", buf, (long long)took);
     httpsrv_stop(&stalled);
     httpsrv_stop(&good);
 
     assert_int_equal(e, API_OK);
-    assert_true(took < 20000); /* two stalls of 1 s and the rest; a stuck sync would take far longer */
+    /* two stalls cut at 1 s and the rest, each far within TESTKIT_BOUND_MS; not a figure of speed */
+    assert_true(took < STALLED_SYNC_BOUND_MS);
     const char *iss[] = {"FR-75", "FR-13"};
     for (size_t i = 0; i < 2; i++) {
         const replica_issuer_report *p = report_of(&res->feeds, iss[i]);
