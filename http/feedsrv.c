@@ -57,14 +57,14 @@ static int feedsrv_parse_seq(const char *s, uint64_t *out)
     return 0;
 }
 
-int feedsrv_route(const char *path, feedsrv_kind *kind, char iss[CLAIMS_ISS_MAX], uint64_t *first)
+int feedsrv_route(const char *path, feed_obj *kind, char iss[CLAIMS_ISS_MAX], uint64_t *first)
 {
     if (!path || !kind || !iss || !first) return -1;
     if (strnlen(path, FEEDSRV_PATH_MAX + 1) > FEEDSRV_PATH_MAX) return -1;
     iss[0] = '\0';
     *first = 0;
     if (strcmp(path, "/trust/v1/trust-list.cose") == 0) {
-        *kind = FEEDSRV_TRUST_LIST;
+        *kind = FEED_OBJ_TRUST_LIST;
         return 0;
     }
     if (strncmp(path, feedsrv_prefix_feed, sizeof feedsrv_prefix_feed - 1) != 0) return -1;
@@ -74,14 +74,14 @@ int feedsrv_route(const char *path, feedsrv_kind *kind, char iss[CLAIMS_ISS_MAX]
     if (!claims_iss_valid(p, n)) return -1;
     const char *rest = slash + 1;
 
-    feedsrv_kind k;
+    feed_obj k;
     uint64_t seq = 0;
     if (strcmp(rest, "checkpoint") == 0)
-        k = FEEDSRV_CHECKPOINT;
+        k = FEED_OBJ_CHECKPOINT;
     else if (strcmp(rest, "snapshot") == 0)
-        k = FEEDSRV_SNAPSHOT;
+        k = FEED_OBJ_SNAPSHOT;
     else if (strncmp(rest, "segments/", 9) == 0 && feedsrv_parse_seq(rest + 9, &seq) == 0)
-        k = FEEDSRV_SEGMENT;
+        k = FEED_OBJ_SEGMENT;
     else
         return -1;
     memcpy(iss, p, n);
@@ -93,7 +93,7 @@ int feedsrv_route(const char *path, feedsrv_kind *kind, char iss[CLAIMS_ISS_MAX]
 
 /* ---- the handler ---- */
 
-static int feedsrv_send_object(httpd_req *r, feedsrv_kind kind, const uint8_t *data, size_t len)
+static int feedsrv_send_object(httpd_req *r, feed_obj kind, const uint8_t *data, size_t len)
 {
     uint8_t hash[crypto_hash_sha256_BYTES];
     char etag[FEEDSRV_ETAG_LEN + 1];
@@ -103,7 +103,7 @@ static int feedsrv_send_object(httpd_req *r, feedsrv_kind kind, const uint8_t *d
     etag[FEEDSRV_ETAG_LEN - 1] = '"';
     etag[FEEDSRV_ETAG_LEN] = '\0';
 
-    const char *cache = kind == FEEDSRV_SEGMENT ? "public, max-age=31536000, immutable" : "no-cache";
+    const char *cache = kind == FEED_OBJ_SEGMENT ? "public, max-age=31536000, immutable" : "no-cache";
     httpd_header h[] = {{"ETag", etag}, {"Cache-Control", cache}, {NULL, NULL}};
     if (httpd_not_modified(r, etag)) return httpd_send(r, 304, NULL, h, NULL, 0);
     return httpd_send(r, 200, "application/cose", h, data, len);
@@ -129,7 +129,7 @@ static int feedsrv_issuer_known(const feedsrv_store *b, const char *iss)
     uint8_t *data = NULL;
     size_t len = 0;
     uint64_t containing = 0;
-    api_err e = b->get(b->arg, FEEDSRV_CHECKPOINT, iss, 0, &data, &len, &containing);
+    api_err e = b->get(b->arg, FEED_OBJ_CHECKPOINT, iss, 0, &data, &len, &containing);
     if (e == API_OK) {
         free(data);
         return 1;
@@ -137,13 +137,13 @@ static int feedsrv_issuer_known(const feedsrv_store *b, const char *iss)
     return e == API_ERR_NOT_FOUND ? 0 : -1;
 }
 
-static int feedsrv_not_found(httpd_req *r, const feedsrv_store *b, feedsrv_kind kind, const char *iss,
+static int feedsrv_not_found(httpd_req *r, const feedsrv_store *b, feed_obj kind, const char *iss,
                              uint64_t first, uint64_t containing)
 {
     char detail[256];
-    if (kind == FEEDSRV_TRUST_LIST)
+    if (kind == FEED_OBJ_TRUST_LIST)
         return httpd_problem(r, 404, "not-found", "Not Found", "no trust list is held here", NULL, NULL);
-    if (kind == FEEDSRV_SEGMENT && containing > 0 && containing < first) {
+    if (kind == FEED_OBJ_SEGMENT && containing > 0 && containing < first) {
         char num[24], link[96];
         snprintf(num, sizeof num, "%llu", (unsigned long long)containing);
         snprintf(link, sizeof link, "</feed/v1/%s/segments/%s>; rel=\"related\"", iss, num);
@@ -158,11 +158,11 @@ static int feedsrv_not_found(httpd_req *r, const feedsrv_store *b, feedsrv_kind 
         httpd_header h[] = {{"Link", link}, {NULL, NULL}};
         return httpd_problem(r, 404, "segment-not-at-boundary", "Not a segment boundary", detail, h, extra);
     }
-    if (kind == FEEDSRV_CHECKPOINT) return feedsrv_unknown_issuer(r, iss);
+    if (kind == FEED_OBJ_CHECKPOINT) return feedsrv_unknown_issuer(r, iss);
     int known = feedsrv_issuer_known(b, iss);
     if (known < 0) return feedsrv_unavailable(r);
     if (!known) return feedsrv_unknown_issuer(r, iss);
-    if (kind == FEEDSRV_SEGMENT) {
+    if (kind == FEED_OBJ_SEGMENT) {
         snprintf(detail, sizeof detail, "no segment of %s holds event %llu", iss, (unsigned long long)first);
         return httpd_problem(r, 404, "segment-not-found", "Segment not found", detail, NULL, NULL);
     }
@@ -173,7 +173,7 @@ static int feedsrv_not_found(httpd_req *r, const feedsrv_store *b, feedsrv_kind 
 static int feedsrv_handle(httpd_req *r, void *arg)
 {
     const feedsrv_store *b = arg;
-    feedsrv_kind kind;
+    feed_obj kind;
     char iss[CLAIMS_ISS_MAX];
     uint64_t first;
     if (feedsrv_route(httpd_path(r), &kind, iss, &first) != 0)
@@ -183,7 +183,7 @@ static int feedsrv_handle(httpd_req *r, void *arg)
     size_t len = 0;
     uint64_t containing = 0;
     api_err e =
-        b->get(b->arg, kind, kind == FEEDSRV_TRUST_LIST ? NULL : iss, first, &data, &len, &containing);
+        b->get(b->arg, kind, kind == FEED_OBJ_TRUST_LIST ? NULL : iss, first, &data, &len, &containing);
     if (e == API_OK && (data || len == 0)) {
         int status = feedsrv_send_object(r, kind, data, len);
         free(data);

@@ -20,25 +20,19 @@
 
 #include "common/err.h"
 #include "http/httpd.h"
+#include "qr/feed.h"
 #include "qr/claims.h"
-
-typedef enum {
-    FEEDSRV_CHECKPOINT,
-    FEEDSRV_SEGMENT,
-    FEEDSRV_SNAPSHOT,
-    FEEDSRV_TRUST_LIST,
-} feedsrv_kind;
 
 /*
  * Looks up an object; on API_OK sets *data (malloc'd, the caller's to
- * free) and *len. For FEEDSRV_SEGMENT: API_ERR_NOT_FOUND with
+ * free) and *len. For FEED_OBJ_SEGMENT: API_ERR_NOT_FOUND with
  * *containing set to the first_seq of the segment that contains `first`
  * when `first` is inside one, or *containing = 0 when no segment holds
  * it. iss is NULL for the trust list. API_ERR_NOT_FOUND also for an
  * issuer the store does not hold.
  */
-typedef api_err (*feedsrv_get_fn)(void *arg, feedsrv_kind kind, const char *iss, uint64_t first,
-                                  uint8_t **data, size_t *len, uint64_t *containing);
+typedef api_err (*feedsrv_get_fn)(void *arg, feed_obj kind, const char *iss, uint64_t first, uint8_t **data,
+                                  size_t *len, uint64_t *containing);
 
 /* A store: its lookup and the lookup's argument. */
 typedef struct {
@@ -65,6 +59,6 @@ api_err feedsrv_register(httpd *h, const feedsrv_store *store);
  * kind, iss ("" for the trust list) and first (0 unless a segment). 0, or
  * -1 for any other path.
  */
-int feedsrv_route(const char *path, feedsrv_kind *kind, char iss[CLAIMS_ISS_MAX], uint64_t *first);
+int feedsrv_route(const char *path, feed_obj *kind, char iss[CLAIMS_ISS_MAX], uint64_t *first);
 
 #endif

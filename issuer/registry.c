@@ -692,18 +692,18 @@ static api_err registry_copy_out(const MDB_val *v, size_t skip, uint8_t **data, 
     return API_OK;
 }
 
-api_err registry_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t first, uint8_t **data,
+api_err registry_feed_get(void *arg, feed_obj kind, const char *iss, uint64_t first, uint8_t **data,
                           size_t *len, uint64_t *containing)
 {
     registry_feed_source *src = arg;
     *containing = 0;
-    if (kind == FEEDSRV_TRUST_LIST || !iss || strcmp(iss, src->iss) != 0) return API_ERR_NOT_FOUND;
+    if (kind == FEED_OBJ_TRUST_LIST || !iss || strcmp(iss, src->iss) != 0) return API_ERR_NOT_FOUND;
     MDB_txn *txn;
     if (mdb_txn_begin(src->reg->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
     api_err e = API_ERR_NOT_FOUND;
     MDB_val v;
-    if (kind == FEEDSRV_CHECKPOINT || kind == FEEDSRV_SNAPSHOT) {
-        if (registry_get_blob(txn, src->reg->meta, kind == FEEDSRV_CHECKPOINT ? "checkpoint" : "snapshot",
+    if (kind == FEED_OBJ_CHECKPOINT || kind == FEED_OBJ_SNAPSHOT) {
+        if (registry_get_blob(txn, src->reg->meta, kind == FEED_OBJ_CHECKPOINT ? "checkpoint" : "snapshot",
                               &v) == 0)
             e = registry_copy_out(&v, 0, data, len);
     } else {

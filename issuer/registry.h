@@ -22,7 +22,6 @@
 #include "qr/cose.h"
 #include "common/err.h"
 #include "qr/feed.h"
-#include "http/feedsrv.h"
 #include "issuer/idxperm.h"
 
 #define REGISTRY_MAP_SIZE (16ull << 30) /* 16 GiB of address space, sparse on disk */
@@ -124,7 +123,7 @@ typedef struct {
     char iss[CLAIMS_ISS_MAX];
 } registry_feed_source;
 
-api_err registry_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t first, uint8_t **data,
+api_err registry_feed_get(void *arg, feed_obj kind, const char *iss, uint64_t first, uint8_t **data,
                           size_t *len, uint64_t *containing);
 
 /* Number of attestations registered. */

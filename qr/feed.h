@@ -26,6 +26,19 @@
 #define FEED_MAX_CHECKPOINT_COSE 4096
 #define FEED_MAX_EXTENSIONS      FEED_LIST_SIZE
 
+/*
+ * The signed objects a feed is published and mirrored as (the paths of
+ * docs/federation.md, "HTTP"), with the trust list that comes with them:
+ * what a store of them (the issuer's registry, a verifier's replica) is
+ * asked for.
+ */
+typedef enum {
+    FEED_OBJ_CHECKPOINT,
+    FEED_OBJ_SEGMENT,
+    FEED_OBJ_SNAPSHOT,
+    FEED_OBJ_TRUST_LIST,
+} feed_obj;
+
 /* Event kinds. */
 enum {
     FEED_EVENT_STATUS = 0,    /* value: the new status (STATUS_* of qr/status.h) */

@@ -29,7 +29,6 @@
 
 #include "common/err.h"
 #include "qr/feed.h"
-#include "http/feedsrv.h"
 #include "qr/trust.h"
 #include "verifier/verify.h"
 
@@ -103,13 +102,13 @@ api_err replica_sync(replica *r, const char *const *mirrors, size_t n_mirrors, r
 /*
  * A verify_status_fn over the replica (arg = the replica): whether the
  * issuer's feed is held (a checkpoint of it), as_of (that checkpoint's
- * signed_at), and the status and extension held for idx. It leaves `fresh`
- * alone (0): freshness is the verification's to decide.
+ * signed_at), and the status and extension held for idx: facts only,
+ * freshness is the verification's to decide (verify_status_fresh).
  */
 int replica_status(void *arg, const trust_entry *entry, uint32_t idx, verify_status *out);
 
 /* A feedsrv_get_fn over the replica (arg = the replica), to act as a mirror. */
-api_err replica_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t first, uint8_t **data,
+api_err replica_feed_get(void *arg, feed_obj kind, const char *iss, uint64_t first, uint8_t **data,
                          size_t *len, uint64_t *containing);
 
 /* Counters for metrics and reports. */
@@ -148,8 +147,7 @@ api_err replica_trust_signed(replica *r, uint8_t **cose, size_t *len, uint64_t *
  * call (data NULL, len 0: no snapshot is held). A nonzero return stops the
  * walk.
  */
-typedef int (*replica_export_fn)(void *arg, feedsrv_kind kind, const char *iss, const uint8_t *data,
-                                 size_t len);
+typedef int (*replica_export_fn)(void *arg, feed_obj kind, const char *iss, const uint8_t *data, size_t len);
 
 /*
  * Walks, in one read transaction (a consistent view), what the offline

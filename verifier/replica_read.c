@@ -63,7 +63,7 @@ static api_err feed_get_checkpoint(replica *r, MDB_txn *txn, const char *iss, ui
     return copy_out(data, len, cp.mv_data, cp.mv_size);
 }
 
-api_err replica_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t first, uint8_t **data,
+api_err replica_feed_get(void *arg, feed_obj kind, const char *iss, uint64_t first, uint8_t **data,
                          size_t *len, uint64_t *containing)
 {
     replica *r = arg;
@@ -72,7 +72,7 @@ api_err replica_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t
     uint64_t spare;
     if (!containing) containing = &spare;
     *containing = 0;
-    if (kind != FEEDSRV_TRUST_LIST && !replica_iss_ok(iss)) return API_ERR_NOT_FOUND;
+    if (kind != FEED_OBJ_TRUST_LIST && !replica_iss_ok(iss)) return API_ERR_NOT_FOUND;
     MDB_txn *txn;
     if (mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
     api_err e = API_ERR_NOT_FOUND;
@@ -80,18 +80,18 @@ api_err replica_feed_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t
     replica_segment seg;
     int rc;
     switch (kind) {
-    case FEEDSRV_TRUST_LIST:
+    case FEED_OBJ_TRUST_LIST:
         rc = replica_meta_get(r, txn, REPLICA_META_TRUST, &v);
         e = rc == 0 ? copy_out(data, len, v.mv_data, v.mv_size) : read_err(rc);
         break;
-    case FEEDSRV_SNAPSHOT:
+    case FEED_OBJ_SNAPSHOT:
         rc = replica_snapshot_get(r, txn, iss, &v);
         e = rc == 0 ? copy_out(data, len, v.mv_data, v.mv_size) : read_err(rc);
         break;
-    case FEEDSRV_CHECKPOINT:
+    case FEED_OBJ_CHECKPOINT:
         e = feed_get_checkpoint(r, txn, iss, data, len);
         break;
-    case FEEDSRV_SEGMENT:
+    case FEED_OBJ_SEGMENT:
         rc = replica_segment_find(r, txn, iss, first, &seg, containing);
         e = rc == 0 ? copy_out(data, len, seg.cose, seg.cose_len) : read_err(rc);
         break;
@@ -169,7 +169,7 @@ static int export_segment(void *arg, const replica_segment *seg)
     export_walk *w = arg;
     if (seg->n == 0 || seg->first + seg->n - 1 > w->cp_seq)
         return 1; /* past the checkpoint held: not in the bundle */
-    w->stopped = w->fn(w->arg, FEEDSRV_SEGMENT, w->iss, seg->cose, seg->cose_len) != 0;
+    w->stopped = w->fn(w->arg, FEED_OBJ_SEGMENT, w->iss, seg->cose, seg->cose_len) != 0;
     return w->stopped;
 }
 
@@ -186,13 +186,13 @@ static int export_issuer(replica *r, MDB_txn *txn, const char *iss, replica_expo
     rc = (h.flags & REPLICA_HELD_HAS_SNAPSHOT) ? replica_snapshot_get(r, txn, iss, &snap) : MDB_NOTFOUND;
     if (rc != 0 && rc != MDB_NOTFOUND) return rc;
     int have_snapshot = rc == 0;
-    *stopped = fn(arg, FEEDSRV_SNAPSHOT, iss, have_snapshot ? snap.mv_data : NULL,
+    *stopped = fn(arg, FEED_OBJ_SNAPSHOT, iss, have_snapshot ? snap.mv_data : NULL,
                   have_snapshot ? snap.mv_size : 0) != 0;
     if (*stopped) return 0;
     export_walk w = {fn, arg, iss, h.cp_seq, 0};
     rc = replica_segment_walk(r, txn, iss, (have_snapshot ? h.snap_seq : 0) + 1, export_segment, &w);
     if (rc != 0) return rc;
-    *stopped = w.stopped || fn(arg, FEEDSRV_CHECKPOINT, iss, cp.mv_data, cp.mv_size) != 0;
+    *stopped = w.stopped || fn(arg, FEED_OBJ_CHECKPOINT, iss, cp.mv_data, cp.mv_size) != 0;
     return 0;
 }
 
@@ -208,7 +208,7 @@ api_err replica_export(replica *r, replica_export_fn fn, void *arg, uint64_t *ve
     trust_list tl;
     memset(&tl, 0, sizeof tl);
     if (e == API_OK) e = replica_trust_decode_held(&tl, v.mv_data, v.mv_size);
-    if (e == API_OK && fn(arg, FEEDSRV_TRUST_LIST, NULL, v.mv_data, v.mv_size) != 0) e = API_ERR_ARG;
+    if (e == API_OK && fn(arg, FEED_OBJ_TRUST_LIST, NULL, v.mv_data, v.mv_size) != 0) e = API_ERR_ARG;
     for (size_t i = 0; e == API_OK && i < tl.n; i++) {
         if (!replica_trust_id_first(&tl, i) || !replica_iss_ok(tl.entries[i].id)) continue;
         int stopped = 0;

@@ -56,7 +56,6 @@ typedef enum {
 typedef struct {
     int held;               /* this issuer's status is held at all */
     int64_t as_of;          /* signed_at of the newest checkpoint held */
-    int fresh;              /* a source's own word, read only without a bound (verify_status_fresh) */
     unsigned status;        /* STATUS_* (qr/status.h) */
     int64_t extended_until; /* new end of validity, 0 if never extended */
 } verify_status;
@@ -69,15 +68,13 @@ typedef struct {
     int64_t now;
     verify_status_fn status_fn; /* NULL: no replica, status not checked */
     void *status_arg;
-    int64_t max_staleness; /* how old as_of may be (verify_status_fresh); set it with the replica */
+    int64_t max_staleness; /* how old as_of may be, in seconds (verify_status_fresh, --max-staleness) */
 } verify_ctx;
 
 /*
  * Whether the status held is fresh enough at now: now - as_of <=
  * max_staleness. The one place freshness is decided (step 12 of the order
- * above); the replica reports as_of and never sets `fresh`. Without a
- * bound (max_staleness <= 0) the source's own `fresh` is taken, which only
- * the tests' fake sources set: a caller with the replica gives a bound.
+ * above): a status source reports as_of, the verification judges it.
  */
 int verify_status_fresh(const verify_status *st, int64_t now, int64_t max_staleness);
 

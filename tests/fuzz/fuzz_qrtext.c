@@ -19,7 +19,7 @@ static int fuzz_status(void *arg, const trust_entry *entry, uint32_t idx, verify
     (void)arg;
     memset(out, 0, sizeof *out);
     out->held = 1;
-    out->fresh = idx % 5 != 0;
+    out->as_of = idx % 5 != 0 ? 1790850000 : 1700000000; /* one in five older than the bound below */
     out->status = idx % 4;
     out->extended_until = entry->id[3] == '7' ? 1830000000 : 0;
     return 0;
@@ -46,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     verify_qrtext(&r, &ctx, (const char *)data, size);
     fuzz_check(&r);
     ctx.status_fn = fuzz_status;
+    ctx.max_staleness = 24 * 3600; /* as_of 1790000000 is fresh at now, 1700000000 is not */
     verify_qrtext(&r, &ctx, (const char *)data, size);
     fuzz_check(&r);
     return 0;

@@ -70,24 +70,25 @@ static api_err dup_out(const uint8_t *src, size_t n, uint8_t **data, size_t *len
     return API_OK;
 }
 
-static api_err fake_get(void *arg, feedsrv_kind kind, const char *iss, uint64_t first, uint8_t **data,
+static api_err fake_get(void *arg, feed_obj kind, const char *iss, uint64_t first, uint8_t **data,
                         size_t *len, uint64_t *containing)
 {
     fixture *f = arg;
     *containing = 0;
-    if (kind == FEEDSRV_TRUST_LIST)
+    if (kind == FEED_OBJ_TRUST_LIST)
         return iss ? API_ERR_ARG : dup_out(obj_trust, sizeof obj_trust, data, len);
     if (!iss) return API_ERR_ARG;
     if (strcmp(iss, "FR-99") == 0) return API_ERR_DB;
     if (strcmp(iss, "FR-13") == 0)
-        return kind == FEEDSRV_CHECKPOINT ? dup_out(obj_cp13, sizeof obj_cp13, data, len) : API_ERR_NOT_FOUND;
+        return kind == FEED_OBJ_CHECKPOINT ? dup_out(obj_cp13, sizeof obj_cp13, data, len)
+                                           : API_ERR_NOT_FOUND;
     if (strcmp(iss, "FR-75") != 0) return API_ERR_NOT_FOUND;
     switch (kind) {
-    case FEEDSRV_CHECKPOINT:
+    case FEED_OBJ_CHECKPOINT:
         return dup_out(obj_cp75, sizeof obj_cp75, data, len);
-    case FEEDSRV_SNAPSHOT:
+    case FEED_OBJ_SNAPSHOT:
         return dup_out(obj_snap75, sizeof obj_snap75, data, len);
-    case FEEDSRV_SEGMENT:
+    case FEED_OBJ_SEGMENT:
         if (first == 1) return dup_out(obj_seg1, sizeof obj_seg1, data, len);
         if (first == 11) return dup_out(f->seg11, SEG11_LEN, data, len);
         if (first >= 2 && first <= 10) *containing = 1;
@@ -685,11 +686,11 @@ static void test_methods(void **state)
 static void test_route(void **state)
 {
     (void)state;
-    feedsrv_kind k;
+    feed_obj k;
     char iss[CLAIMS_ISS_MAX];
     uint64_t first;
     assert_int_equal(feedsrv_route("/feed/v1/FR-75/segments/9223372036854775808", &k, iss, &first), 0);
-    assert_int_equal(k, FEEDSRV_SEGMENT);
+    assert_int_equal(k, FEED_OBJ_SEGMENT);
     assert_string_equal(iss, "FR-75");
     assert_true(first == (uint64_t)1 << 63);
     assert_int_equal(feedsrv_route("/feed/v1/FR-75/segments/9999999999999999999", &k, iss, &first), -1);
@@ -697,10 +698,10 @@ static void test_route(void **state)
     assert_int_equal(feedsrv_route("/feed/v1/FR-75/segments/1", &k, iss, &first), 0);
     assert_true(first == 1);
     assert_int_equal(feedsrv_route("/trust/v1/trust-list.cose", &k, iss, &first), 0);
-    assert_int_equal(k, FEEDSRV_TRUST_LIST);
+    assert_int_equal(k, FEED_OBJ_TRUST_LIST);
     assert_string_equal(iss, "");
     assert_int_equal(feedsrv_route("/feed/v1/A-/snapshot", &k, iss, &first), 0);
-    assert_int_equal(k, FEEDSRV_SNAPSHOT);
+    assert_int_equal(k, FEED_OBJ_SNAPSHOT);
     assert_int_equal(feedsrv_route("", &k, iss, &first), -1);
     assert_int_equal(feedsrv_route("/", &k, iss, &first), -1);
     assert_int_equal(feedsrv_route(NULL, &k, iss, &first), -1);

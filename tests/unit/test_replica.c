@@ -250,13 +250,13 @@ static void test_first_sync_snapshot_and_segments(void **state)
     uint8_t *data;
     size_t len;
     uint64_t containing;
-    assert_int_equal(replica_feed_get(r, FEEDSRV_SNAPSHOT, "FR-75", 0, &data, &len, &containing), API_OK);
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_SNAPSHOT, "FR-75", 0, &data, &len, &containing), API_OK);
     testkit_feed_url(url, sizeof url, FEED75, "FR-75", "snapshot");
     assert_int_equal(len, testkit_net_find(&x->net, url)->len);
     assert_memory_equal(data, testkit_net_find(&x->net, url)->body, len);
     free(data);
     /* FR-13 had no snapshot: replayed from segment 1, so it has none to serve */
-    assert_int_equal(replica_feed_get(r, FEEDSRV_SNAPSHOT, "FR-13", 0, &data, &len, &containing),
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_SNAPSHOT, "FR-13", 0, &data, &len, &containing),
                      API_ERR_NOT_FOUND);
     replica_close(r);
 }
@@ -427,7 +427,7 @@ static void test_mirror_second_replica(void **state)
     assert_model(b, &x->f75, 90, 170);
     assert_model(b, &x->f13, 490, 520);
     /* B re-serves the same bytes as A (it can be a mirror in turn) */
-    const feedsrv_kind kinds[] = {FEEDSRV_CHECKPOINT, FEEDSRV_SNAPSHOT, FEEDSRV_SEGMENT};
+    const feed_obj kinds[] = {FEED_OBJ_CHECKPOINT, FEED_OBJ_SNAPSHOT, FEED_OBJ_SEGMENT};
     for (size_t i = 0; i < 3; i++) {
         uint8_t *da, *db;
         size_t la, lb;
@@ -509,7 +509,7 @@ static void test_tampered_segment_refused(void **state)
         uint8_t *data;
         size_t dlen;
         uint64_t containing;
-        assert_int_equal(replica_feed_get(r, FEEDSRV_SEGMENT, "FR-75", 1, &data, &dlen, &containing),
+        assert_int_equal(replica_feed_get(r, FEED_OBJ_SEGMENT, "FR-75", 1, &data, &dlen, &containing),
                          API_ERR_NOT_FOUND);
     }
     verify_status st;
@@ -663,7 +663,7 @@ static void test_fork_detected(void **state)
     uint8_t *data;
     size_t len;
     uint64_t containing;
-    assert_int_equal(replica_feed_get(r, FEEDSRV_CHECKPOINT, "FR-75", 0, &data, &len, &containing), API_OK);
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_CHECKPOINT, "FR-75", 0, &data, &len, &containing), API_OK);
     assert_int_equal(len, held_cp_len);
     assert_memory_equal(data, held_cp, len);
     free(data);
@@ -771,7 +771,7 @@ static void test_trust_list_rollback_refused(void **state)
     trust_free(&tl);
     uint8_t *data;
     uint64_t containing;
-    assert_int_equal(replica_feed_get(r, FEEDSRV_TRUST_LIST, NULL, 0, &data, &len, &containing), API_OK);
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_TRUST_LIST, NULL, 0, &data, &len, &containing), API_OK);
     assert_int_equal(len, x->fe.len);
     assert_memory_equal(data, x->fe.cose, len);
     free(data);
@@ -928,11 +928,11 @@ static void test_new_epoch_drops_feed(void **state)
     uint8_t *data;
     size_t len;
     uint64_t containing;
-    assert_int_equal(replica_feed_get(r, FEEDSRV_CHECKPOINT, "FR-75", 0, &data, &len, &containing),
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_CHECKPOINT, "FR-75", 0, &data, &len, &containing),
                      API_ERR_NOT_FOUND);
-    assert_int_equal(replica_feed_get(r, FEEDSRV_SNAPSHOT, "FR-75", 0, &data, &len, &containing),
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_SNAPSHOT, "FR-75", 0, &data, &len, &containing),
                      API_ERR_NOT_FOUND);
-    assert_int_equal(replica_feed_get(r, FEEDSRV_SEGMENT, "FR-75", 1, &data, &len, &containing),
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_SEGMENT, "FR-75", 1, &data, &len, &containing),
                      API_ERR_NOT_FOUND);
     assert_int_equal(containing, 0);
     /* the old epoch's feed is now refused; the new epoch's is fetched from the start */
@@ -1080,15 +1080,15 @@ static void test_layout_written_before(void **state)
     uint8_t *data;
     size_t len;
     uint64_t containing;
-    assert_int_equal(replica_feed_get(r, FEEDSRV_CHECKPOINT, "FR-75", 0, &data, &len, &containing), API_OK);
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_CHECKPOINT, "FR-75", 0, &data, &len, &containing), API_OK);
     assert_int_equal(len, cp_len);
     assert_memory_equal(data, cp, len);
     free(data);
-    assert_int_equal(replica_feed_get(r, FEEDSRV_SEGMENT, "FR-75", 1, &data, &len, &containing), API_OK);
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_SEGMENT, "FR-75", 1, &data, &len, &containing), API_OK);
     assert_int_equal(len, x->f75.segs[0].len);
     assert_memory_equal(data, x->f75.segs[0].cose, len);
     free(data);
-    assert_int_equal(replica_feed_get(r, FEEDSRV_SEGMENT, "FR-75", 7, &data, &len, &containing),
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_SEGMENT, "FR-75", 7, &data, &len, &containing),
                      API_ERR_NOT_FOUND);
     assert_int_equal(containing, 1);
     replica_counters c;
@@ -1202,7 +1202,7 @@ static void test_segment_not_at_boundary(void **state)
     size_t len;
     uint64_t containing = 99;
     for (uint64_t first = 1; first <= 30; first++) {
-        api_err e = replica_feed_get(r, FEEDSRV_SEGMENT, "FR-75", first, &data, &len, &containing);
+        api_err e = replica_feed_get(r, FEED_OBJ_SEGMENT, "FR-75", first, &data, &len, &containing);
         if ((first - 1) % 10 == 0) {
             assert_int_equal(e, API_OK);
             const testkit_segment *s = &x->f75.segs[(first - 1) / 10];
@@ -1222,15 +1222,15 @@ static void test_segment_not_at_boundary(void **state)
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
         containing = 99;
         assert_int_equal(
-            replica_feed_get(r, FEEDSRV_SEGMENT, none[i].iss, none[i].first, &data, &len, &containing),
+            replica_feed_get(r, FEED_OBJ_SEGMENT, none[i].iss, none[i].first, &data, &len, &containing),
             API_ERR_NOT_FOUND);
         assert_int_equal(containing, 0);
     }
     containing = 99;
-    assert_int_equal(replica_feed_get(r, FEEDSRV_SEGMENT, "FR-13", 7, &data, &len, &containing),
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_SEGMENT, "FR-13", 7, &data, &len, &containing),
                      API_ERR_NOT_FOUND);
     assert_int_equal(containing, 1);
-    assert_int_equal(replica_feed_get(r, FEEDSRV_CHECKPOINT, "FR-99", 0, &data, &len, &containing),
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_CHECKPOINT, "FR-99", 0, &data, &len, &containing),
                      API_ERR_NOT_FOUND);
     replica_close(r);
 }
@@ -1361,7 +1361,7 @@ static void test_batch_bound(void **state)
     uint8_t *data;
     size_t len;
     uint64_t containing;
-    assert_int_equal(replica_feed_get(r, FEEDSRV_SEGMENT, "FR-13", 200, &data, &len, &containing), API_OK);
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_SEGMENT, "FR-13", 200, &data, &len, &containing), API_OK);
     free(data);
     assert_int_equal(sync_at(r, &x->net, T0 + 20, &rep, NULL, 0), API_OK);
     assert_int_equal(held_seq(r, "FR-13"), 205);

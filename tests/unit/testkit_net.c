@@ -108,20 +108,20 @@ static api_err net_mirror_get(replica *r, const char *path, uint8_t **body, size
     uint64_t first = 0, containing = 0;
     api_err e;
     if (strcmp(path, "/trust/v1/trust-list.cose") == 0) {
-        e = replica_feed_get(r, FEEDSRV_TRUST_LIST, NULL, 0, body, len, &containing);
+        e = replica_feed_get(r, FEED_OBJ_TRUST_LIST, NULL, 0, body, len, &containing);
     } else {
         char iss[64], what[64];
-        feedsrv_kind kind;
+        feed_obj kind;
         if (sscanf(path, "/feed/v1/%63[^/]/%63s", iss, what) != 2) {
             *status = 404;
             return API_OK;
         }
         if (strcmp(what, "checkpoint") == 0)
-            kind = FEEDSRV_CHECKPOINT;
+            kind = FEED_OBJ_CHECKPOINT;
         else if (strcmp(what, "snapshot") == 0)
-            kind = FEEDSRV_SNAPSHOT;
+            kind = FEED_OBJ_SNAPSHOT;
         else if (sscanf(what, "segments/%" SCNu64, &first) == 1)
-            kind = FEEDSRV_SEGMENT;
+            kind = FEED_OBJ_SEGMENT;
         else {
             *status = 404;
             return API_OK;

@@ -308,17 +308,17 @@ typedef struct {
     int segments; /* segments written for the current issuer */
 } fv_bundle_ctx;
 
-static int fv_bundle_visit(void *arg, feedsrv_kind kind, const char *iss, const uint8_t *data, size_t len)
+static int fv_bundle_visit(void *arg, feed_obj kind, const char *iss, const uint8_t *data, size_t len)
 {
     fv_bundle_ctx *c = arg;
     buf *b = &c->b;
     switch (kind) {
-    case FEEDSRV_TRUST_LIST:
+    case FEED_OBJ_TRUST_LIST:
         buf_puts(b, ",\"trust_list\":");
         fv_b64(b, data, len);
         buf_puts(b, ",\"issuers\":[");
         break;
-    case FEEDSRV_SNAPSHOT:
+    case FEED_OBJ_SNAPSHOT:
         buf_puts(b, c->issuers++ ? ",{\"iss\":" : "{\"iss\":");
         buf_json_string(b, iss);
         buf_puts(b, ",\"snapshot\":");
@@ -329,11 +329,11 @@ static int fv_bundle_visit(void *arg, feedsrv_kind kind, const char *iss, const 
         buf_puts(b, ",\"segments\":[");
         c->segments = 0;
         break;
-    case FEEDSRV_SEGMENT:
+    case FEED_OBJ_SEGMENT:
         if (c->segments++) buf_puts(b, ",");
         fv_b64(b, data, len);
         break;
-    case FEEDSRV_CHECKPOINT:
+    case FEED_OBJ_CHECKPOINT:
         buf_puts(b, "],\"checkpoint\":");
         fv_b64(b, data, len);
         buf_puts(b, "}");
