@@ -40,13 +40,20 @@ const char *cli_program(void)
     return cli_name;
 }
 
+/* "program: message" and a line end, on standard error. */
+static void cli_vsay(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void cli_vsay(const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", cli_name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void cli_fail(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", cli_name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    cli_vsay(fmt, ap);
     va_end(ap);
     exit(code);
 }
@@ -55,9 +62,7 @@ void cli_warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", cli_name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    cli_vsay(fmt, ap);
     va_end(ap);
 }
 
