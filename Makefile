@@ -23,7 +23,7 @@ CC      := gcc
 endif
 BUILD   ?= build/release
 BINDIR  ?= bin
-PKGS    := libsodium libqrencode libpng zlib libcbor libcjson zbar lmdb libjpeg
+PKGS    := libsodium libqrencode libpng zlib libcbor libcjson zbar lmdb libjpeg cairo pangocairo
 OPT     ?= -O2
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
                -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
@@ -42,6 +42,9 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_A   := $(BUILD)/libapi.a
 TOOLS   := api-issuer api-verifier api-federation
 TOOL_BINS := $(TOOLS:%=$(BINDIR)/%)
+# The PDF renderer api-verifier runs in a child process (verifier/pdfrender/): its own small program.
+PDFRENDER := $(BINDIR)/api-pdfrender
+PDFRENDER_PKGS := poppler-glib cairo libseccomp
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
@@ -60,7 +63,7 @@ endif
 .PHONY: all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak web check-layers lint vectors
 .DEFAULT_GOAL := all
 
-all: check-deps $(TOOL_BINS) web
+all: check-deps $(TOOL_BINS) $(PDFRENDER) web
 
 # The web pages (web/): bundled from npm packages pinned by web/package-lock.json.
 ifneq ($(and $(wildcard web/package.json),$(wildcard web/build.mjs)),)
@@ -106,6 +109,16 @@ $(TOOL_BINS):
 	@mkdir -p $(dir $@)
 	@echo "  LD    $@"
 	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+# The renderer is built without $(SAN), even in `make asan`: the sanitizers reserve terabytes of
+# address space, which its RLIMIT_AS forbids (the sanitizer builds of api-verifier still drive it).
+# It links no library of the project, only common/bytes.c; the packages' headers are system headers.
+PDFRENDER_SRC := verifier/pdfrender/main.c common/bytes.c
+$(PDFRENDER): $(PDFRENDER_SRC) verifier/pdfframe.h common/bytes.h
+	@mkdir -p $(dir $@)
+	@echo "  LD    $@ (without sanitizers)"
+	$(Q)$(CC) $(CFLAGS_BASE) $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PDFRENDER_PKGS) 2>/dev/null)) \
+	  $(PDFRENDER_SRC) $(shell pkg-config --libs $(PDFRENDER_PKGS) 2>/dev/null) -lm -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)

@@ -130,6 +130,8 @@ httpbody_type httpbody_media_type(const char *content_type, char boundary[HTTPBO
         kind = HTTPBODY_JPEG;
     else if (hb_word_is(type, tlen, "multipart") && hb_word_is(sub, slen, "form-data"))
         kind = HTTPBODY_MULTIPART;
+    else if (hb_word_is(type, tlen, "application") && hb_word_is(sub, slen, "pdf"))
+        kind = HTTPBODY_PDF;
     char val[256];
     const char *name;
     size_t nlen;
@@ -156,11 +158,17 @@ int httpbody_looks_like_image(const uint8_t *data, size_t len)
     return len >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff;
 }
 
+int httpbody_looks_like_pdf(const uint8_t *data, size_t len)
+{
+    return len >= 5 && memcmp(data, "%PDF-", 5) == 0;
+}
+
 /* ---- multipart ---- */
 
 /* What a part's headers say. */
 typedef struct {
     int image_type; /* Content-Type image/png or image/jpeg */
+    int pdf_type;   /* Content-Type application/pdf */
     int is_payload; /* Content-Disposition: form-data; name="payload" (and no filename) */
 } hb_part_info;
 
@@ -174,9 +182,12 @@ static void hb_part_header(hb_part_info *info, const char *s, const char *e)
     if (hb_word_is(s, nlen, "content-type")) {
         const char *type, *sub, *rest;
         size_t tlen, slen;
-        if (hb_media(v, e, &type, &tlen, &sub, &slen, &rest) == 0 && hb_word_is(type, tlen, "image") &&
+        if (hb_media(v, e, &type, &tlen, &sub, &slen, &rest) != 0) return;
+        if (hb_word_is(type, tlen, "image") &&
             (hb_word_is(sub, slen, "png") || hb_word_is(sub, slen, "jpeg")))
             info->image_type = 1;
+        else if (hb_word_is(type, tlen, "application") && hb_word_is(sub, slen, "pdf"))
+            info->pdf_type = 1;
     } else if (hb_word_is(s, nlen, "content-disposition")) {
         while (v < e && hb_is_space(*v)) v++;
         const char *d = v;
@@ -227,7 +238,7 @@ api_err httpbody_multipart_find(httpbody_part *out, const uint8_t *body, size_t 
         if (!d) return API_ERR_ARG;
         p = d + dl;
     }
-    httpbody_part payload = {NULL, 0, 0};
+    httpbody_part payload = {NULL, 0, 0, 0};
     for (;;) {
         if (end - p >= 2 && p[0] == '-' && p[1] == '-') break; /* the close delimiter */
         while (p < end && (*p == ' ' || *p == '\t')) p++;      /* transport padding */
@@ -235,7 +246,7 @@ api_err httpbody_multipart_find(httpbody_part *out, const uint8_t *body, size_t 
         if (end - p < 2 || p[0] != '\r' || p[1] != '\n') return API_ERR_ARG;
         p += 2;
         /* headers, up to an empty line */
-        hb_part_info info = {0, 0};
+        hb_part_info info = {0, 0, 0};
         const uint8_t *hdr_end;
         if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
             hdr_end = p; /* no headers */
@@ -261,6 +272,12 @@ api_err httpbody_multipart_find(httpbody_part *out, const uint8_t *body, size_t 
             out->data = content;
             out->len = clen;
             out->is_image = 1;
+            return API_OK;
+        }
+        if (info.pdf_type || httpbody_looks_like_pdf(content, clen)) {
+            out->data = content;
+            out->len = clen;
+            out->is_pdf = 1;
             return API_OK;
         }
         if (info.is_payload && !payload.data) {

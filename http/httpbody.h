@@ -21,6 +21,7 @@ typedef enum {
     HTTPBODY_JPEG,      /* image/jpeg */
     HTTPBODY_MULTIPART, /* multipart/form-data; boundary=... */
     HTTPBODY_OTHER,     /* anything else, or a media type that does not parse */
+    HTTPBODY_PDF,       /* application/pdf */
 } httpbody_type;
 
 #define HTTPBODY_BOUNDARY_MAX 70 /* RFC 2046 */
@@ -39,13 +40,15 @@ typedef struct {
     const uint8_t *data;
     size_t len;
     int is_image; /* an image (by its Content-Type or its first bytes), else a text field */
+    int is_pdf;   /* a PDF (by its Content-Type application/pdf or its first bytes "%PDF-"); is_image is 0 */
 } httpbody_part;
 
 /*
  * Finds in a multipart/form-data body (RFC 7578) the part to verify: the
  * first part that is an image (Content-Type image/png or image/jpeg, or
- * content starting like a PNG or a JPEG), or else the first field named
- * "payload" (a QR text). API_ERR_ARG when the body is not well-formed
+ * content starting like a PNG or a JPEG) or a PDF (application/pdf, or
+ * content starting "%PDF-"), or else the first field named "payload" (a
+ * QR text). API_ERR_ARG when the body is not well-formed
  * multipart with that boundary (no delimiter, a part's headers over 8 KB or
  * unterminated, no close delimiter), API_ERR_NOT_FOUND when it is but holds
  * neither.
@@ -54,5 +57,8 @@ api_err httpbody_multipart_find(httpbody_part *out, const uint8_t *body, size_t 
 
 /* Whether the bytes start like a PNG or a JPEG file. */
 int httpbody_looks_like_image(const uint8_t *data, size_t len);
+
+/* Whether the bytes start like a PDF file ("%PDF-"). */
+int httpbody_looks_like_pdf(const uint8_t *data, size_t len);
 
 #endif

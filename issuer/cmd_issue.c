@@ -2,8 +2,10 @@
  * cmd_issue.c: api-issuer's issue and show (cmd_int.h): holder data in
  * (one JSON object, or a CSV file of many), signed attestations out, each
  * as OUT/<id>.txt (the QR text, one line), OUT/<id>.png and OUT/<id>.svg,
- * and with --holder-base the holder's link (OUT/<id>.url) and its QR code;
- * show draws a QR text again.
+ * the holder's card (OUT/<id>-card.txt: the reduced presentation of the
+ * same attestation, signed beside it, docs/format.md), and with
+ * --holder-base the holder's link (OUT/<id>.url, carrying the card) and
+ * its QR code; show draws a QR text again.
  *
  * Order of issue: every row is checked first (a CSV row that fails is
  * reported with its line and field, and the others go on: exit
@@ -31,6 +33,7 @@
 #define ISSUE_MAX_INPUT    (64u * 1024 * 1024)
 #define ISSUE_QR_MAX       4400
 #define ISSUE_WARN_VERSION 15
+#define ISSUE_CARD_VERSION 12 /* the card's QR code should fit version 12 at level M (docs/format.md) */
 
 static uint8_t *iss_read_input(const char *path, size_t *len)
 {
@@ -197,6 +200,26 @@ static int iss_output_holder(const iss_opts *o, const char *id, const char *qr)
     return rc;
 }
 
+/*
+ * Signs the holder's card of c and writes OUT/<id>-card.txt; *version is
+ * the QR version of the card at the issue's level. 0, or -1 after saying why.
+ */
+static int iss_output_card(char *card, size_t cap, int *version, const iss_opts *o, const char *id,
+                           const api_claims *c, const uint8_t *sk)
+{
+    size_t len = cap - 1;
+    api_err e = issuer_sign_card(card, &len, c, sk);
+    if (e != API_OK) {
+        cli_warn("%s: cannot sign the holder's card: %s", id, api_strerror(e));
+        return -1;
+    }
+    card[len] = '\n';
+    int rc = iss_write(o->out, id, "-card.txt", card, len + 1);
+    card[len] = '\0';
+    *version = render_version_for(card, o->render.level);
+    return rc;
+}
+
 /* Renders and writes the files of one attestation (the code is encoded once); -1 if a file failed. */
 static int iss_output(const iss_opts *o, const char *id, const char *qr, size_t qrlen, int *version)
 {
@@ -319,14 +342,19 @@ int iss_cmd_issue(const void *opts)
             failed++;
             continue;
         }
+        char card[ISSUE_QR_MAX];
+        int card_version = 0;
         if (iss_output(o, id, qr, qrlen, &version) != 0 ||
-            (o->holder_base && iss_output_holder(o, id, qr) != 0)) {
+            iss_output_card(card, sizeof card, &card_version, o, id, c, secret) != 0 ||
+            (o->holder_base && iss_output_holder(o, id, card) != 0)) {
             failed++;
             continue;
         }
         if (version > ISSUE_WARN_VERSION) large++;
         printf("%s  %s/%s.txt  QR version %d%s\n", id, o->out, id, version,
                version > ISSUE_WARN_VERSION ? " (large: shorten the title or names if it scans badly)" : "");
+        printf("%s  %s/%s-card.txt  QR version %d (holder's card)%s\n", id, o->out, id, card_version,
+               card_version > ISSUE_CARD_VERSION ? " (above 12: long names)" : "");
         sodium_memzero(c, sizeof *c);
     }
     sodium_memzero(secret, sizeof secret);

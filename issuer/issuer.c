@@ -1,7 +1,8 @@
 /*
  * issuer.c: the issuer folder's public configuration (ISS/issuer.json,
  * through common/jsonfile, and ISS/issuer.pub), and attestation signing
- * (claims -> COSE_Sign1 -> QR text).
+ * (claims -> COSE_Sign1 -> QR text), in both presentations: the full code
+ * and the holder's card.
  *
  * Secrets never pass through here except the signing key given to
  * issuer_sign, which is not copied.
@@ -83,5 +84,15 @@ api_err issuer_sign(char *qr, size_t *qrlen, const api_claims *c, const uint8_t 
     api_err e = claims_encode(payload, &payload_len, c);
     if (e == API_OK) e = cose_sign1_sign(cose, &cose_len, COSE_TYP_ATTESTATION, payload, payload_len, sk);
     if (e == API_OK) e = qrtext_encode(qr, qrlen, cose, cose_len);
+    return e;
+}
+
+api_err issuer_sign_card(char *qr, size_t *qrlen, const api_claims *c, const uint8_t sk[COSE_SK_LEN])
+{
+    uint8_t payload[1024], cose[QRTEXT_MAX_COSE];
+    size_t payload_len = sizeof payload, cose_len = sizeof cose;
+    api_err e = claims_reduced_encode(payload, &payload_len, c);
+    if (e == API_OK) e = cose_sign1_sign(cose, &cose_len, COSE_TYP_CARD, payload, payload_len, sk);
+    if (e == API_OK) e = qrtext_encode_shortest(qr, qrlen, cose, cose_len); /* mostly uncompressed: shorter */
     return e;
 }

@@ -41,4 +41,12 @@ api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_
  */
 api_err issuer_sign(char *qr, size_t *qrlen, const api_claims *c, const uint8_t sk[COSE_SK_LEN]);
 
+/*
+ * Signs the reduced presentation of the same claims, the holder's card
+ * (claims_reduced_encode, typ api-card+cwt: docs/format.md, "The reduced
+ * presentation"), and writes its QR text in the shorter of the zlib and
+ * uncompressed forms (qrtext_encode_shortest).
+ */
+api_err issuer_sign_card(char *qr, size_t *qrlen, const api_claims *c, const uint8_t sk[COSE_SK_LEN]);
+
 #endif

@@ -1,13 +1,17 @@
 /*
- * claims.c: the CWT claims map of an attestation, encoded and decoded.
+ * claims.c: the CWT claims map of an attestation, encoded and decoded, in
+ * its two presentations: the full code and the reduced code of the
+ * holder's card (claims.h).
  *
  * Encoding writes the keys in the deterministic order of RFC 8949 4.2.1
  * (bytewise order of the encoded keys), so one set of claims has one
  * encoding. Decoding runs cbc_check over the bytes (canonical input only,
  * no duplicate key), then reads them with cbc_reader, without a libcbor
  * tree or any allocation: it reads the keys it knows, skips the others,
- * and validates every field with the same claims_validate the encoder
- * uses. Text fields follow common/text.h (UTF-8, no C0, DEL or C1
+ * and validates every field with the same rules the encoder uses. The two
+ * presentations share one reader and one validation, which the
+ * presentation tells which claims to require (and, for the card, which to
+ * refuse). Text fields follow common/text.h (UTF-8, no C0, DEL or C1
  * control), the issuer id claims_iss_valid, the one grammar of the
  * project. Field names in error reports are the CBOR names of
  * docs/format.md.
@@ -21,6 +25,7 @@
 #include "common/time.h"
 #include "qr/cbc.h"
 #include "qr/cbw.h"
+#include "qr/cose.h"
 
 #define CWT_ISS         1
 #define CWT_EXP         4
@@ -38,6 +43,25 @@ int claims_iss_valid(const char *s, size_t n)
         if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-')) return 0;
     }
     return 1;
+}
+
+claims_presentation claims_presentation_of_typ(const char *typ)
+{
+    if (typ && strcmp(typ, COSE_TYP_ATTESTATION) == 0) return CLAIMS_PRESENTATION_FULL;
+    if (typ && strcmp(typ, COSE_TYP_CARD) == 0) return CLAIMS_PRESENTATION_REDUCED;
+    return CLAIMS_PRESENTATION_NONE;
+}
+
+const char *claims_presentation_typ(claims_presentation p)
+{
+    return p == CLAIMS_PRESENTATION_FULL      ? COSE_TYP_ATTESTATION
+           : p == CLAIMS_PRESENTATION_REDUCED ? COSE_TYP_CARD
+                                              : NULL;
+}
+
+const char *claims_presentation_code(claims_presentation p)
+{
+    return p == CLAIMS_PRESENTATION_FULL ? "full" : p == CLAIMS_PRESENTATION_REDUCED ? "reduced" : NULL;
 }
 
 static int claims_digits_ok(const char *s, size_t n)
@@ -71,12 +95,16 @@ static int claims_uri_ok(const char *s)
     return 1;
 }
 
-api_err claims_validate(const api_claims *c, const char **field)
+/*
+ * The one validation of both presentations, in the order of the full
+ * code's claims; the card checks only the claims it carries (full is 0).
+ */
+static api_err claims_check(const api_claims *c, int full, const char **field)
 {
     const char *bad = NULL;
     if (!claims_iss_valid(c->iss, strnlen(c->iss, CLAIMS_ISS_MAX)))
         bad = "iss";
-    else if (c->iat < 0)
+    else if (full && c->iat < 0)
         bad = "iat";
     else if (c->nbf < 0)
         bad = "nbf";
@@ -84,7 +112,7 @@ api_err claims_validate(const api_claims *c, const char **field)
         bad = "exp";
     else if (c->status_idx > CLAIMS_STATUS_IDX_MAX)
         bad = "status.idx";
-    else if (!claims_uri_ok(c->status_uri))
+    else if (full && !claims_uri_ok(c->status_uri))
         bad = "status.uri";
     else if (c->v != 1)
         bad = "v";
@@ -94,24 +122,34 @@ api_err claims_validate(const api_claims *c, const char **field)
         bad = "gn";
     else if (time_check_partial_date(c->dob) != 0)
         bad = "dob";
-    else if (!claims_upper_ok(c->nat, 3))
+    else if (full && !claims_upper_ok(c->nat, 3))
         bad = "nat";
-    else if (!claims_digits_ok(c->fnn, 10))
+    else if (full && !claims_digits_ok(c->fnn, 10))
         bad = "fnn";
-    else if (c->app < CLAIMS_APP_FIRST || c->app > CLAIMS_APP_CHANGE)
+    else if (full && (c->app < CLAIMS_APP_FIRST || c->app > CLAIMS_APP_CHANGE))
         bad = "app";
-    else if (!text_plain_ok(c->tit, 1, sizeof c->tit))
+    else if (full && !text_plain_ok(c->tit, 1, sizeof c->tit))
         bad = "tit";
     else if (c->wrk > CLAIMS_WRK_PREVIOUS)
         bad = "wrk";
-    else if (!claims_date_ok(c->fil))
+    else if (full && !claims_date_ok(c->fil))
         bad = "fil";
-    else if (c->has_prv && !text_plain_ok(c->prv_no, 1, sizeof c->prv_no))
+    else if (full && c->has_prv && !text_plain_ok(c->prv_no, 1, sizeof c->prv_no))
         bad = "prv.no";
-    else if (c->has_prv && !claims_date_ok(c->prv_exp))
+    else if (full && c->has_prv && !claims_date_ok(c->prv_exp))
         bad = "prv.exp";
     if (field) *field = bad;
     return bad ? API_ERR_CLAIMS : API_OK;
+}
+
+api_err claims_validate(const api_claims *c, const char **field)
+{
+    return claims_check(c, 1, field);
+}
+
+api_err claims_reduced_validate(const api_claims *c, const char **field)
+{
+    return claims_check(c, 0, field);
 }
 
 api_err claims_encode(uint8_t *out, size_t *outlen, const api_claims *c)
@@ -173,6 +211,47 @@ api_err claims_encode(uint8_t *out, size_t *outlen, const api_claims *c)
 }
 
 /*
+ * The card's map: {1 iss, 4 exp, 5 nbf, 7 cti, 65535 {"status_list":
+ * {"idx"}}, -65537 {"v", "fn", "gn", "dob", "wrk"}}, in the same
+ * deterministic order as the full code's.
+ */
+api_err claims_reduced_encode(uint8_t *out, size_t *outlen, const api_claims *c)
+{
+    api_err e = claims_reduced_validate(c, NULL);
+    if (e != API_OK) return e;
+    cbw w;
+    cbw_init(&w, out, *outlen);
+    cbw_map(&w, 6);
+    cbw_uint(&w, CWT_ISS);
+    cbw_text(&w, c->iss);
+    cbw_uint(&w, CWT_EXP);
+    cbw_int(&w, c->exp);
+    cbw_uint(&w, CWT_NBF);
+    cbw_int(&w, c->nbf);
+    cbw_uint(&w, CWT_CTI);
+    cbw_bytes(&w, c->cti, CLAIMS_CTI_LEN);
+    cbw_uint(&w, CWT_STATUS);
+    cbw_map(&w, 1);
+    cbw_text(&w, "status_list");
+    cbw_map(&w, 1);
+    cbw_text(&w, "idx");
+    cbw_uint(&w, c->status_idx);
+    cbw_int(&w, CWT_ATTESTATION);
+    cbw_map(&w, 5);
+    cbw_text(&w, "v");
+    cbw_uint(&w, c->v);
+    cbw_text(&w, "fn");
+    cbw_text(&w, c->fn);
+    cbw_text(&w, "gn");
+    cbw_text(&w, c->gn);
+    cbw_text(&w, "dob");
+    cbw_text(&w, c->dob);
+    cbw_text(&w, "wrk");
+    cbw_uint(&w, c->wrk);
+    return cbw_finish(&w, outlen);
+}
+
+/*
  * Decoding reads the checked bytes with cbc_reader (no tree, no allocation:
  * this runs once per verification). Every claim may appear at most once
  * (cbc_check refused duplicate keys); unknown keys are skipped.
@@ -207,7 +286,8 @@ static int claims_int_key(cbc_reader *rd, int64_t *key)
     return cbc_skip(rd) == 0 && cbc_skip(rd) == 0 ? 0 : -1;
 }
 
-static int claims_read_status(cbc_reader *rd, api_claims *c)
+/* The status claim: {"status_list": {"idx": uint, "uri": text}}; the card needs no uri and ignores one. */
+static int claims_read_status(cbc_reader *rd, api_claims *c, int full)
 {
     uint64_t n, m;
     int found = 0;
@@ -233,14 +313,14 @@ static int claims_read_status(cbc_reader *rd, api_claims *c)
                 if (cbc_read_uint(rd, &idx) != 0 || idx > CLAIMS_STATUS_IDX_MAX) return -1;
                 c->status_idx = (uint32_t)idx;
                 seen |= 1;
-            } else if (cbc_key_is(k, kn, "uri")) {
+            } else if (full && cbc_key_is(k, kn, "uri")) {
                 if (cbc_read_text_copy(rd, c->status_uri, sizeof c->status_uri) != 0) return -1;
                 seen |= 2;
             } else if (cbc_skip(rd) != 0) {
                 return -1;
             }
         }
-        if (seen != 3) return -1;
+        if (seen != (full ? 3u : 1u)) return -1;
         found = 1;
     }
     return found ? 0 : -1;
@@ -269,7 +349,11 @@ static int claims_read_prv(cbc_reader *rd, api_claims *c)
     return seen == 3 ? 0 : -1;
 }
 
-static int claims_read_attestation(cbc_reader *rd, api_claims *c)
+/* The attestation claims a card carries (v, fn, gn, dob, wrk), as bits of the seen mask below. */
+#define CLAIMS_SEEN_CARD 0x10fu
+#define CLAIMS_SEEN_FULL 0x3ffu
+
+static int claims_read_attestation(cbc_reader *rd, api_claims *c, int full)
 {
     uint64_t n;
     unsigned seen = 0;
@@ -288,6 +372,13 @@ static int claims_read_attestation(cbc_reader *rd, api_claims *c)
             rc = cbc_read_text_copy(rd, c->gn, sizeof c->gn), seen |= 1 << 2;
         else if (cbc_key_is(k, kn, "dob"))
             rc = cbc_read_text_copy(rd, c->dob, sizeof c->dob), seen |= 1 << 3;
+        else if (cbc_key_is(k, kn, "wrk"))
+            rc = claims_read_small(rd, &c->wrk), seen |= 1 << 8;
+        else if (!full && (cbc_key_is(k, kn, "nat") || cbc_key_is(k, kn, "fnn") || cbc_key_is(k, kn, "app") ||
+                           cbc_key_is(k, kn, "tit") || cbc_key_is(k, kn, "fil") || cbc_key_is(k, kn, "prv")))
+            return -1; /* a card that carries what a card leaves out is no card */
+        else if (!full)
+            rc = cbc_skip(rd);
         else if (cbc_key_is(k, kn, "nat"))
             rc = cbc_read_text_copy(rd, c->nat, sizeof c->nat), seen |= 1 << 4;
         else if (cbc_key_is(k, kn, "fnn"))
@@ -296,8 +387,6 @@ static int claims_read_attestation(cbc_reader *rd, api_claims *c)
             rc = claims_read_small(rd, &c->app), seen |= 1 << 6;
         else if (cbc_key_is(k, kn, "tit"))
             rc = cbc_read_text_copy(rd, c->tit, sizeof c->tit), seen |= 1 << 7;
-        else if (cbc_key_is(k, kn, "wrk"))
-            rc = claims_read_small(rd, &c->wrk), seen |= 1 << 8;
         else if (cbc_key_is(k, kn, "fil"))
             rc = cbc_read_text_copy(rd, c->fil, sizeof c->fil), seen |= 1 << 9;
         else if (cbc_key_is(k, kn, "prv"))
@@ -306,10 +395,11 @@ static int claims_read_attestation(cbc_reader *rd, api_claims *c)
             rc = cbc_skip(rd);
         if (rc != 0) return -1;
     }
-    return seen == 0x3ff ? 0 : -1;
+    return seen == (full ? CLAIMS_SEEN_FULL : CLAIMS_SEEN_CARD) ? 0 : -1;
 }
 
-api_err claims_decode(api_claims *c, const uint8_t *in, size_t inlen)
+/* Both presentations: the CWT claims they need (the card has no iat), then the one validation. */
+static api_err claims_decode_as(api_claims *c, const uint8_t *in, size_t inlen, int full)
 {
     memset(c, 0, sizeof *c);
     api_err e = cbc_check(in, inlen, CBC_MAX_DEPTH);
@@ -332,7 +422,10 @@ api_err claims_decode(api_claims *c, const uint8_t *in, size_t inlen)
             rc = cbc_read_text_copy(&rd, c->iss, sizeof c->iss), seen |= 1;
             break;
         case CWT_IAT:
-            rc = cbc_read_int64(&rd, &c->iat), seen |= 2;
+            if (full)
+                rc = cbc_read_int64(&rd, &c->iat), seen |= 2;
+            else
+                rc = cbc_skip(&rd); /* a card may carry an iat; it says nothing the verdict uses */
             break;
         case CWT_NBF:
             rc = cbc_read_int64(&rd, &c->nbf), seen |= 4;
@@ -349,10 +442,10 @@ api_err claims_decode(api_claims *c, const uint8_t *in, size_t inlen)
             seen |= 16;
             break;
         case CWT_STATUS:
-            rc = claims_read_status(&rd, c), seen |= 32;
+            rc = claims_read_status(&rd, c, full), seen |= 32;
             break;
         case CWT_ATTESTATION:
-            rc = claims_read_attestation(&rd, c), seen |= 64;
+            rc = claims_read_attestation(&rd, c, full), seen |= 64;
             break;
         default:
             rc = cbc_skip(&rd);
@@ -360,8 +453,18 @@ api_err claims_decode(api_claims *c, const uint8_t *in, size_t inlen)
         }
         if (rc != 0) return API_ERR_CLAIMS;
     }
-    if (seen != 127) return API_ERR_CLAIMS;
-    return claims_validate(c, NULL);
+    if (seen != (full ? 127u : 125u)) return API_ERR_CLAIMS;
+    return claims_check(c, full, NULL);
+}
+
+api_err claims_decode(api_claims *c, const uint8_t *in, size_t inlen)
+{
+    return claims_decode_as(c, in, inlen, 1);
+}
+
+api_err claims_reduced_decode(api_claims *c, const uint8_t *in, size_t inlen)
+{
+    return claims_decode_as(c, in, inlen, 0);
 }
 
 void claims_cti_hex(char out[2 * CLAIMS_CTI_LEN + 1], const uint8_t cti[CLAIMS_CTI_LEN])

@@ -3,8 +3,15 @@
  * COSE_Sign1 inside the QR code), as a plain C struct, and their CBOR
  * encoding (see docs/format.md for the wire format).
  *
+ * One attestation has two presentations, told apart by the COSE typ: the
+ * full code (api-attestation+cwt, every claim) and the reduced code of the
+ * holder's card (api-card+cwt: iss, nbf, exp, cti, the status index, and
+ * v, fn, gn, dob, wrk; docs/format.md, "The reduced presentation"). Both
+ * fill the same api_claims; a reduced one leaves the other fields zero.
+ *
  * Text fields are NUL-terminated UTF-8 with the byte bounds below; every
- * bound is checked by claims_validate, on encode and on decode.
+ * bound is checked by claims_validate (claims_reduced_validate for the
+ * card's fields), on encode and on decode.
  */
 #ifndef API_CLAIMS_H
 #define API_CLAIMS_H
@@ -61,6 +68,22 @@ typedef struct {
     char prv_exp[11]; /* YYYY-MM-DD */
 } api_claims;
 
+/* Which presentation of an attestation a code is (its COSE typ). */
+typedef enum {
+    CLAIMS_PRESENTATION_NONE = 0, /* not known: the envelope was not read, or its typ is another object's */
+    CLAIMS_PRESENTATION_FULL,     /* api-attestation+cwt: every claim */
+    CLAIMS_PRESENTATION_REDUCED,  /* api-card+cwt: the holder's card, the claims a counter needs */
+} claims_presentation;
+
+/* The presentation a COSE typ names: FULL, REDUCED, or NONE for any other typ. */
+claims_presentation claims_presentation_of_typ(const char *typ);
+
+/* The typ of a presentation (COSE_TYP_ATTESTATION or COSE_TYP_CARD); NULL for NONE. */
+const char *claims_presentation_typ(claims_presentation p);
+
+/* "full", "reduced" (the report's `presentation`); NULL for NONE. */
+const char *claims_presentation_code(claims_presentation p);
+
 /*
  * Checks every field against the format's rules. On failure returns
  * API_ERR_CLAIMS and, when field is not NULL, sets *field to the name of
@@ -79,6 +102,22 @@ api_err claims_encode(uint8_t *out, size_t *outlen, const api_claims *c);
  * Unknown keys are ignored so that later versions can add optional claims.
  */
 api_err claims_decode(api_claims *c, const uint8_t *in, size_t inlen);
+
+/*
+ * The reduced presentation (the holder's card). claims_reduced_validate
+ * checks only the fields the card carries (iss, nbf, exp, status.idx, v,
+ * fn, gn, dob, wrk), in the order and with the rules of claims_validate;
+ * claims_reduced_encode writes those fields of c (a full set of claims, or
+ * a reduced one) as the card's canonical CBOR map; claims_reduced_decode
+ * reads a card's map into c, every other field zero, and refuses a map
+ * that carries a claim the card leaves out on purpose (nat, fnn, app,
+ * tit, fil, prv: API_ERR_CLAIMS), so that a full set of claims cannot
+ * pass for a card. Unknown keys are ignored, as in claims_decode; iat and
+ * the status uri, which a card may leave out, are ignored when present.
+ */
+api_err claims_reduced_validate(const api_claims *c, const char **field);
+api_err claims_reduced_encode(uint8_t *out, size_t *outlen, const api_claims *c);
+api_err claims_reduced_decode(api_claims *c, const uint8_t *in, size_t inlen);
 
 /* The attestation id as 24 lowercase hex characters and a NUL. */
 void claims_cti_hex(char out[2 * CLAIMS_CTI_LEN + 1], const uint8_t cti[CLAIMS_CTI_LEN]);

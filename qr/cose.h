@@ -5,7 +5,8 @@
  * Protected header {1: alg, 4: kid, 16: typ}; alg is -8 (EdDSA) when we
  * sign, -8 or -19 (Ed25519) when we verify. The unprotected header is {}.
  * The kid is the first 8 bytes of SHA-256 of the raw public key. typ keeps
- * the kinds apart: a trust list can never pass for an attestation.
+ * the kinds apart: a trust list can never pass for an attestation, nor a
+ * holder's card for the full attestation.
  */
 #ifndef API_COSE_H
 #define API_COSE_H
@@ -24,6 +25,7 @@
 #define COSE_TYP_MAX         64
 
 #define COSE_TYP_ATTESTATION "api-attestation+cwt"
+#define COSE_TYP_CARD        "api-card+cwt" /* the reduced presentation of an attestation */
 #define COSE_TYP_TRUST_LIST  "api-trust-list+cbor"
 #define COSE_TYP_CHECKPOINT  "api-feed-checkpoint+cbor"
 #define COSE_TYP_SEGMENT     "api-feed-segment+cbor"

@@ -4,6 +4,8 @@
  * The decoded bytes are COSE when they start with 0xd2 (tag 18, which no
  * zlib header can start with: a zlib CMF byte has 8 in its low nibble),
  * otherwise a zlib stream that must be canonical (zc_inflate_strict).
+ * Writers compress; the holder's card, whose short COSE does not compress,
+ * is written in whichever form is shorter (qrtext_encode_shortest).
  * Nothing is allocated: the buffers live on the stack and are bounded.
  */
 #include "qr/qrtext.h"
@@ -26,6 +28,20 @@ api_err qrtext_encode(char *out, size_t *outlen, const uint8_t *cose, size_t cos
     memcpy(out, QRTEXT_PREFIX, QRTEXT_PREFIX_LEN);
     size_t room = *outlen - QRTEXT_PREFIX_LEN;
     if (b45_encode(out + QRTEXT_PREFIX_LEN, &room, z, zlen) != 0) return API_ERR_TOO_LARGE;
+    *outlen = QRTEXT_PREFIX_LEN + room;
+    return API_OK;
+}
+
+api_err qrtext_encode_shortest(char *out, size_t *outlen, const uint8_t *cose, size_t cose_len)
+{
+    size_t cap = *outlen;
+    api_err e = qrtext_encode(out, outlen, cose, cose_len);
+    if (e != API_OK) return e;
+    size_t raw_len = QRTEXT_PREFIX_LEN + b45_encoded_len(cose_len);
+    if (raw_len >= *outlen || raw_len + 1 > cap)
+        return API_OK; /* zlib is as short, or the raw form does not fit */
+    size_t room = cap - QRTEXT_PREFIX_LEN;
+    if (b45_encode(out + QRTEXT_PREFIX_LEN, &room, cose, cose_len) != 0) return API_ERR_TOO_LARGE;
     *outlen = QRTEXT_PREFIX_LEN + room;
     return API_OK;
 }

@@ -24,6 +24,14 @@
 api_err qrtext_encode(char *out, size_t *outlen, const uint8_t *cose, size_t cose_len);
 
 /*
+ * The same, but writes the uncompressed form ("API1:" + Base45(COSE)) when
+ * it is shorter than the zlib one, as it is for a short COSE whose
+ * signature and ids do not compress: the holder's card (docs/format.md,
+ * "The reduced presentation"). Readers accept both forms.
+ */
+api_err qrtext_encode_shortest(char *out, size_t *outlen, const uint8_t *cose, size_t cose_len);
+
+/*
  * Decodes a QR text into the COSE bytes (capacity *cose_len, at least
  * QRTEXT_MAX_COSE is enough) and sets *cose_len. Errors are the design's
  * malformed reasons: API_ERR_PREFIX, API_ERR_BASE45, API_ERR_ZLIB, and

@@ -6,6 +6,10 @@
  * zone. It must not look inside the text (no Base45, no prefix check): a
  * text is just bytes to encode.
  *
+ * render_code_width and render_code_dark hand the matrix to a renderer of
+ * another format (the PDF attestation, issuer/pdf.c), so that a code is
+ * encoded once for every picture of it.
+ *
  * The PNG path is on the issuance hot path (about 1,000 a second per core),
  * so it writes 1-bit gray rows straight from the matrix with libpng's
  * write API into a growing memory buffer, unfiltered (a QR image is mostly
@@ -102,6 +106,19 @@ api_err render_code_make(render_code **code, const char *text, int level)
 int render_code_version(const render_code *code)
 {
     return code ? code->qr->version : 0;
+}
+
+int render_code_width(const render_code *code)
+{
+    return code ? code->qr->width : 0;
+}
+
+int render_code_dark(const render_code *code, int x, int y)
+{
+    if (!code) return 0;
+    const QRcode *qr = code->qr;
+    if (x < 0 || y < 0 || x >= qr->width || y >= qr->width) return 0;
+    return qr->data[(size_t)y * (size_t)qr->width + (size_t)x] & 1;
 }
 
 void render_code_free(render_code *code)

@@ -70,6 +70,15 @@ api_err render_code_make(render_code **code, const char *text, int level);
 int render_code_version(const render_code *code);
 void render_code_free(render_code *code);
 
+/*
+ * The module matrix, for a renderer of another format (issuer/pdf.c draws
+ * it as vector rectangles): the side in modules, quiet zone excluded
+ * (21 for version 1, 177 for 40; 0 for NULL), and whether module (x, y)
+ * is dark (0 outside the matrix, so the quiet zone reads as light).
+ */
+int render_code_width(const render_code *code);
+int render_code_dark(const render_code *code, int x, int y);
+
 /* The renderers above, from an encoded code (o's level is not used). */
 api_err render_code_png(uint8_t **png, size_t *len, const render_code *code, const render_opts *o);
 api_err render_code_svg(char **svg, size_t *len, const render_code *code, const render_opts *o);

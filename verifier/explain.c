@@ -1,5 +1,8 @@
 /*
- * explain.c: the texts of explain.h, one table per kind of text.
+ * explain.c: the texts of explain.h, one table per kind of text; the
+ * sentences about the attestation itself (the right to work, the kind of
+ * application, what an API is, what to compare, the disclaimer, dates)
+ * are qr/words.c's, which the printed attestation says too.
  *
  * Sentences are short and avoid legal jargon; they name the articles
  * where a relying party may want to check them. The texts say what the
@@ -8,10 +11,9 @@
  */
 #include "verifier/explain.h"
 
-#include <stdio.h>
 #include <string.h>
 
-#include "common/time.h"
+#include "qr/words.h"
 
 static const char *const verdict_texts[VERDICT_COUNT][LANG_COUNT] = {
     [VERDICT_VALID] = {"Attestation valide : c'est un document officiel de la préfecture, authentique et en "
@@ -150,86 +152,57 @@ const char *explain_reason(api_reason reason, explain_lang l)
     return text ? text : reason_code(reason); /* a reason added without its text: its code */
 }
 
+/* The sentences that the printed attestation says too live in qr/words.c; the languages are the same. */
+_Static_assert((int)LANG_FR == (int)WORDS_FR && (int)LANG_EN == (int)WORDS_EN &&
+                   (int)LANG_COUNT == (int)WORDS_LANG_COUNT,
+               "explain_lang and words_lang number the languages alike");
+
 const char *explain_work(unsigned wrk, explain_lang l)
 {
-    static const char *const texts[3][LANG_COUNT] = {
-        {"N'autorise pas son titulaire à travailler (CESEDA, art. R. 431-15-2).",
-         "Does not allow its holder to work (CESEDA, art. R. 431-15-2)."},
-        {"Autorise son titulaire à travailler (CESEDA, art. R. 431-15-2).",
-         "Allows its holder to work (CESEDA, art. R. 431-15-2)."},
-        {"Autorise son titulaire à travailler, dans les mêmes conditions que son titre précédent (CESEDA, "
-         "art. R. 431-15-2).",
-         "Allows its holder to work, under the same conditions as the previous permit (CESEDA, "
-         "art. R. 431-15-2)."},
-    };
-    return texts[wrk <= 2 ? wrk : 0][l];
+    return words_work(wrk, (words_lang)l);
 }
 
 const char *explain_application(unsigned app, explain_lang l)
 {
-    static const char *const texts[4][LANG_COUNT] = {
-        {"demande", "application"},
-        {"première demande", "first application"},
-        {"renouvellement", "renewal"},
-        {"changement de statut", "change of status"},
-    };
-    return texts[app <= 3 ? app : 0][l];
+    return words_application(app, (words_lang)l);
 }
 
 const char *explain_about(explain_lang l)
 {
-    static const char *const texts[LANG_COUNT] = {
-        "L'attestation de prolongation d'instruction (API) est remise par la préfecture quand l'examen d'une "
-        "demande de titre de séjour dure au-delà de la fin du titre détenu (CESEDA, art. R. 431-15-1). "
-        "Pendant sa validité, elle prouve que son titulaire est en séjour régulier : avec le titre expiré "
-        "pour "
-        "un renouvellement, seule pour une première demande. Elle a remplacé l'ancien récépissé papier et "
-        "elle "
-        "est renouvelée tant que la préfecture n'a pas décidé.",
-        "The attestation de prolongation d'instruction (API) is given by the préfecture when the examination "
-        "of a residence-permit application lasts beyond the end of the permit held (CESEDA, "
-        "art. R. 431-15-1). While valid, it proves that its holder stays lawfully in France: together with "
-        "the "
-        "expired permit for a renewal, on its own for a first application. It replaced the old paper "
-        "récépissé and is renewed as long as the préfecture has not decided.",
-    };
-    return texts[l];
+    return words_about((words_lang)l);
 }
 
 const char *explain_compare(int renewal_with_permit, explain_lang l)
 {
-    static const char *const texts[2][LANG_COUNT] = {
-        {"Comparez le nom, les prénoms et la date de naissance avec une pièce d'identité.",
-         "Compare the names and birth date with an identity document."},
-        {"Comparez le nom, les prénoms et la date de naissance avec une pièce d'identité, et demandez le "
-         "titre "
-         "de séjour expiré dont le numéro est indiqué : pour un renouvellement, l'attestation vaut avec lui.",
-         "Compare the names and birth date with an identity document, and ask for the expired residence "
-         "permit whose number is shown: for a renewal, the attestation is valid together with it."},
+    return words_compare(renewal_with_permit, (words_lang)l);
+}
+
+const char *explain_presentation(claims_presentation p, explain_lang l)
+{
+    static const char *const texts[LANG_COUNT] = {
+        "Code réduit de la carte du titulaire : il présente les noms, la date de naissance, la validité et "
+        "le "
+        "droit au travail, mais ni la nationalité, ni le numéro d'étranger, ni la demande. Pour un "
+        "renouvellement, l'attestation vaut avec le titre de séjour expiré : si vous en avez besoin, "
+        "demandez "
+        "l'attestation complète.",
+        "Reduced code of the holder's card: it presents the names, the birth date, the validity and the "
+        "right "
+        "to work, but not the nationality, the foreign-national number or the application. For a renewal, "
+        "the "
+        "attestation is valid together with the expired residence permit: if you need these, ask for the "
+        "full "
+        "attestation.",
     };
-    return texts[renewal_with_permit ? 1 : 0][l];
+    return p == CLAIMS_PRESENTATION_REDUCED ? texts[l] : NULL;
 }
 
 const char *explain_disclaimer(explain_lang l)
 {
-    return l == LANG_EN ? "Information, not legal advice." : "Information, pas un conseil juridique.";
+    return words_disclaimer((words_lang)l);
 }
 
 void explain_date(char *out, size_t cap, const char *ymd, explain_lang l)
 {
-    static const char *const months[LANG_COUNT][12] = {
-        {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-         "novembre", "décembre"},
-        {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-         "November", "December"},
-    };
-    int y, m, d;
-    if (time_parse_date(&y, &m, &d, ymd) != 0) {
-        snprintf(out, cap, "%s", ymd);
-        return;
-    }
-    if (l == LANG_FR && d == 1)
-        snprintf(out, cap, "1er %s %d", months[l][m - 1], y);
-    else
-        snprintf(out, cap, "%d %s %d", d, months[l][m - 1], y);
+    words_date(out, cap, ymd, (words_lang)l);
 }

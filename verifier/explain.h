@@ -1,8 +1,10 @@
 /*
  * explain.h: the plain-language texts shown with a verdict, French first
  * and English second, resting on the facts of docs/legal.md (CESEDA
- * R. 431-15-1 and R. 431-15-2). All strings of a language live in one
- * table in explain.c, so a language is added in one place.
+ * R. 431-15-1 and R. 431-15-2). The verdicts' strings live in tables in
+ * explain.c; the sentences about the attestation itself, which the
+ * printed attestation says too, in qr/words.c: a language is added in
+ * those two places.
  */
 #ifndef API_EXPLAIN_H
 #define API_EXPLAIN_H
@@ -33,6 +35,12 @@ const char *explain_about(explain_lang l);
 
 /* What to compare with other documents (renewal: the expired permit too). */
 const char *explain_compare(int renewal_with_permit, explain_lang l);
+
+/*
+ * What a reduced code (the holder's card) does not present, and what to
+ * ask for when it is needed; NULL for the full code (and for NONE).
+ */
+const char *explain_presentation(claims_presentation p, explain_lang l);
 
 /* One line: information, not legal advice. */
 const char *explain_disclaimer(explain_lang l);

@@ -4,9 +4,10 @@
  * It owns three steps: telling the format from the magic bytes (never from
  * a file name), decoding to 8-bit gray ("Y800") with libpng's simplified
  * API or libjpeg, and scanning that with a zbar scanner restricted to QR
- * codes. It must not interpret the text (prefix, Base45, signature are the
- * verifier's business) and must not trust anything in the file: the input
- * comes from HTTP uploads and is fuzzed.
+ * codes (one scan gives every code of the picture; image_read_qr picks
+ * one of them, image_read_codes and image_read_gray keep them all). It must not interpret the text (prefix,
+ * Base45, signature are the verifier's business) and must not trust anything in the file: the input comes
+ * from HTTP uploads and is fuzzed.
  *
  * Defences, in order: the pixel count is checked against IMAGE_MAX_PIXELS
  * from the header, before any pixel buffer exists; libjpeg's fatal errors
@@ -214,7 +215,8 @@ static int image_has_prefix(const char *s, size_t n)
     return n >= sizeof IMAGE_PREFIX - 1 && memcmp(s, IMAGE_PREFIX, sizeof IMAGE_PREFIX - 1) == 0;
 }
 
-static api_err image_scan(char *out, size_t outcap, size_t *outlen, const image_gray *g)
+/* Every QR symbol of a gray picture into out (which the caller frees). */
+static api_err image_scan_all(image_codes *out, const image_gray *g)
 {
     api_err e = API_OK;
     zbar_image_scanner_t *scanner = zbar_image_scanner_create();
@@ -228,56 +230,105 @@ static api_err image_scan(char *out, size_t outcap, size_t *outlen, const image_
     zbar_image_set_format(zimg, zbar_fourcc('Y', '8', '0', '0'));
     zbar_image_set_size(zimg, g->w, g->h);
     zbar_image_set_data(zimg, g->pix, (unsigned long)g->w * g->h, NULL); /* we keep ownership */
-
     if (zbar_scan_image(scanner, zimg) < 0) {
         e = API_ERR_IMAGE;
         goto done;
     }
-    const zbar_symbol_t *pick = NULL;
-    for (const zbar_symbol_t *s = zbar_image_first_symbol(zimg); s; s = zbar_symbol_next(s)) {
+    for (const zbar_symbol_t *s = zbar_image_first_symbol(zimg); s && out->n < IMAGE_MAX_CODES;
+         s = zbar_symbol_next(s)) {
         if (zbar_symbol_get_type(s) != ZBAR_QRCODE || !zbar_symbol_get_data(s)) continue;
-        if (!pick) pick = s;
-        if (image_has_prefix(zbar_symbol_get_data(s), zbar_symbol_get_data_length(s))) {
-            pick = s;
+        size_t n = zbar_symbol_get_data_length(s);
+        if (n >= IMAGE_MAX_CODE_LEN) continue;
+        char *t = malloc(n + 1);
+        if (!t) {
+            e = API_ERR_NOMEM;
             break;
         }
+        memcpy(t, zbar_symbol_get_data(s), n);
+        t[n] = '\0';
+        out->text[out->n] = t;
+        out->len[out->n++] = n;
     }
-    if (!pick) {
-        e = API_ERR_NO_QR;
-        goto done;
-    }
-    size_t n = zbar_symbol_get_data_length(pick);
-    if (n >= outcap) {
-        e = API_ERR_TOO_LARGE;
-        goto done;
-    }
-    memcpy(out, zbar_symbol_get_data(pick), n);
-    out[n] = '\0';
-    *outlen = n;
 done:
-    if (zimg) zbar_image_destroy(zimg); /* frees the symbols, not our pixels */
+    if (zimg) zbar_image_destroy(zimg);
     if (scanner) zbar_image_scanner_destroy(scanner);
     return e;
 }
 
-/* ---- entry point ---- */
+/* The text of the first QR symbol that starts with "API1:", or of the first one. */
+static api_err image_scan(char *out, size_t outcap, size_t *outlen, const image_gray *g)
+{
+    image_codes codes;
+    memset(&codes, 0, sizeof codes);
+    api_err e = image_scan_all(&codes, g);
+    size_t pick = 0;
+    for (size_t i = 0; i < codes.n; i++)
+        if (image_has_prefix(codes.text[i], codes.len[i])) {
+            pick = i;
+            break;
+        }
+    if (e == API_OK && codes.n == 0) e = API_ERR_NO_QR;
+    if (e == API_OK && codes.len[pick] >= outcap) e = API_ERR_TOO_LARGE;
+    if (e == API_OK) {
+        memcpy(out, codes.text[pick], codes.len[pick] + 1);
+        *outlen = codes.len[pick];
+    }
+    image_codes_free(&codes);
+    return e;
+}
 
-api_err image_read_qr(char *out, size_t outcap, size_t *outlen, const uint8_t *data, size_t len)
+void image_codes_free(image_codes *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n && i < IMAGE_MAX_CODES; i++) free(c->text[i]);
+    memset(c, 0, sizeof *c);
+}
+
+api_err image_read_gray(image_codes *out, const uint8_t *gray, unsigned w, unsigned h)
+{
+    if (!out) return API_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    if (!gray || w == 0 || h == 0) return API_ERR_ARG;
+    if (image_too_large(w, h)) return API_ERR_TOO_LARGE;
+    image_gray g = {(uint8_t *)(uintptr_t)gray, NULL, w, h}; /* zbar only reads it */
+    return image_scan_all(out, &g);
+}
+
+/* ---- entry points ---- */
+
+/* PNG or JPEG bytes to gray, told apart by their magic bytes. */
+static api_err image_decode(image_gray *g, const uint8_t *data, size_t len)
 {
     static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     static const uint8_t jpeg_magic[3] = {0xff, 0xd8, 0xff};
+    if (len >= sizeof png_magic && memcmp(data, png_magic, sizeof png_magic) == 0)
+        return image_png(g, data, len);
+    if (len >= sizeof jpeg_magic && memcmp(data, jpeg_magic, sizeof jpeg_magic) == 0)
+        return image_jpeg(g, data, len);
+    return API_ERR_IMAGE;
+}
+
+api_err image_read_codes(image_codes *out, const uint8_t *data, size_t len)
+{
     image_gray g = {0};
-    api_err e;
+    if (!out) return API_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    if (!data && len) return API_ERR_ARG;
+    api_err e = image_decode(&g, data, len);
+    if (e != API_OK) return e;
+    e = image_scan_all(out, &g);
+    free(g.pix);
+    return e;
+}
+
+api_err image_read_qr(char *out, size_t outcap, size_t *outlen, const uint8_t *data, size_t len)
+{
+    image_gray g = {0};
 
     if (!out || !outcap || !outlen || (!data && len)) return API_ERR_ARG;
     out[0] = '\0';
     *outlen = 0;
-    if (len >= sizeof png_magic && memcmp(data, png_magic, sizeof png_magic) == 0)
-        e = image_png(&g, data, len);
-    else if (len >= sizeof jpeg_magic && memcmp(data, jpeg_magic, sizeof jpeg_magic) == 0)
-        e = image_jpeg(&g, data, len);
-    else
-        return API_ERR_IMAGE;
+    api_err e = image_decode(&g, data, len);
     if (e != API_OK) return e;
 
     e = image_scan(out, outcap, outlen, &g);

@@ -4,6 +4,11 @@
  *
  * Safe on hostile input (HTTP uploads): bounded in pixels, never exits,
  * returns an error code; thread-safe (all state is per call).
+ *
+ * Two ways in: image_read_qr, the one code of a photo (the first API
+ * text); and image_read_codes / image_read_gray, every QR code of an image
+ * or of a gray bitmap (a PDF page drawn by verifier/pdfread.h), for
+ * documents that carry several.
  */
 #ifndef API_IMAGE_H
 #define API_IMAGE_H
@@ -29,5 +34,31 @@
  * outcap), API_ERR_NO_QR (no QR symbol found), API_ERR_NOMEM.
  */
 api_err image_read_qr(char *out, size_t outcap, size_t *outlen, const uint8_t *data, size_t len);
+
+#define IMAGE_MAX_CODES 16 /* codes kept of one image; more are dropped */
+#define IMAGE_MAX_CODE_LEN                                                                                   \
+    16384 /* bytes of one code's text (a QR code holds at most 7,089); longer are dropped */
+
+/* The QR codes found in one image, in zbar's order; each text malloc'd and NUL-terminated. */
+typedef struct {
+    size_t n;
+    char *text[IMAGE_MAX_CODES];
+    size_t len[IMAGE_MAX_CODES];
+} image_codes;
+
+/*
+ * Scans a gray bitmap (w * h bytes, 0 black, row after row, no padding)
+ * for QR codes and fills out with every one found (out->n may be 0: no
+ * code is not an error here). Free with image_codes_free, also after an
+ * error. Errors: API_ERR_ARG (NULL out, or a bitmap of no pixels),
+ * API_ERR_TOO_LARGE (over IMAGE_MAX_PIXELS), API_ERR_IMAGE (zbar failed),
+ * API_ERR_NOMEM.
+ */
+api_err image_read_gray(image_codes *out, const uint8_t *gray, unsigned w, unsigned h);
+
+/* The same for PNG or JPEG bytes; image_read_qr's errors, but no code is out->n == 0. */
+api_err image_read_codes(image_codes *out, const uint8_t *data, size_t len);
+
+void image_codes_free(image_codes *c);
 
 #endif

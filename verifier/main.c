@@ -1,9 +1,10 @@
 /*
  * api-verifier: checks attestations (see docs/man/api-verifier.1).
  *
- *   verify   one QR text (argument, standard input, or an image of the
- *            document) against a trust list signed by a pinned root key,
- *            and with --data against the replica's statuses
+ *   verify   one QR text (argument, standard input, or a document: a
+ *            photo, or a PDF with one attestation or several) against a
+ *            trust list signed by a pinned root key, and with --data
+ *            against the replica's statuses
  *   sync     pull the trust list and the feeds into the replica
  *   serve    sync in the background, serve the verification API (webapi.h)
  *            and the web pages, and act as a mirror
@@ -30,7 +31,9 @@
 #include "common/cli.h"
 #include "http/clientaddr.h"
 #include "common/fs.h"
+#include "verifier/document.h"
 #include "verifier/image.h"
+#include "verifier/pdfread.h"
 #include "verifier/service/keystore.h"
 #include "qr/qrtext.h"
 #include "verifier/replica.h"
@@ -54,8 +57,10 @@
  *      (a verdict was printed); sync: an issuer not reached, a fork or a
  *      rollback refused (the replica keeps its previous state);
  *   2  no verdict: a usage error, a root key or a trust list that cannot
- *      be read or fails its own checks, an image without a QR code,
- *      standard input that cannot be read, no memory; serve: also a
+ *      be read or fails its own checks, a document that cannot be read
+ *      (a PDF damaged, encrypted, of too many pages, or that the renderer
+ *      could not draw in time) or without a QR code, standard input that
+ *      cannot be read, no memory; serve: also a
  *      replica it cannot open or an address it cannot listen on; keys: an
  *      unknown id;
  *   4  serve: its API keys or its access log cannot be opened; keys: the
@@ -84,7 +89,11 @@ static const char usage_tail[] =
     "  --trust-url URL  the same, fetched over http (e.g. from a mirror)\n"
     "  --data DIR       the replica (LMDB)\n"
     "  --payload TEXT   the QR text, API1:...\n"
-    "  --image FILE     a PNG or JPEG image of the document; its QR code is read\n"
+    "  --file FILE      the document: a PNG or JPEG photo or scan, or a PDF (told apart by\n"
+    "                   their first bytes); its QR codes are read. --image FILE is the same\n"
+    "  --render-timeout S  seconds a PDF may take to be drawn, all its pages (default 10)\n"
+    "  --pdf-renderer PATH  the program that draws PDF pages in a confined process\n"
+    "                   (default: api-pdfrender beside api-verifier)\n"
     "  -                read the QR text from standard input\n"
     "  --json           print the result as JSON (stable field: result)\n"
     "  --at TIME        verify as of TIME: 2026-12-01 (12:00 Paris time that day),\n"
@@ -111,8 +120,9 @@ static const char usage_tail[] =
     "Without --data, trust, signature and dates are checked and the result says\n"
     "status_checked: false.\n"
     "\n"
-    "Exit codes of verify: 0 valid; 1 any other verdict (including malformed and\n"
-    "invalid_signature); 2 usage error, unreadable file, image without a QR code,\n"
+    "Exit codes of verify: 0 valid (every attestation of a document valid); 1 any other\n"
+    "verdict (including malformed and invalid_signature); 2 usage error, unreadable file\n"
+    "(a PDF damaged, encrypted, of more than 10 pages, or not drawn in time), no QR code,\n"
     "or a trust list that fails its own checks.\n"
     "Exit codes of sync: 0 every issuer reached (directly or through a mirror) and the\n"
     "trust list accepted or already held; 1 an issuer not reached, a fork or a rollback\n"
@@ -129,6 +139,8 @@ static const char usage_tail[] =
 
 typedef struct {
     const char *root, *trust, *trust_url, *data, *payload, *image, *at, *listen, *staleness, *web_root;
+    const char *pdf_renderer;
+    long render_timeout;
     const char *mirrors[VER_MAX_MIRRORS];
     size_t n_mirrors;
     int json, stdin_text, mirrors_only;
@@ -241,6 +253,29 @@ static void ver_load_trust_file(trust_list *tl, const ver_opts *o)
     if (e != API_OK) cli_fail(VER_EXIT_ERROR, "the trust list %s is refused: %s", o->trust, err);
 }
 
+/* The renderer: --pdf-renderer, or api-pdfrender beside this program. */
+static const char *ver_renderer(const ver_opts *o)
+{
+    static char beside[4096];
+    if (o->pdf_renderer) return o->pdf_renderer;
+    if (pdfread_default_renderer(beside, sizeof beside) != 0) return NULL;
+    return beside;
+}
+
+/* The QR text of a photo (PNG or JPEG; data is freed), malloc'd; exits when there is none. */
+static char *ver_image_text(const ver_opts *o, uint8_t *data, size_t dlen, size_t *len)
+{
+    char *text = malloc(QRTEXT_MAX_TEXT + 1);
+    if (!text) cli_fail(VER_EXIT_ERROR, "out of memory");
+    api_err e = image_read_qr(text, QRTEXT_MAX_TEXT + 1, len, data, dlen);
+    free(data);
+    if (e != API_OK) {
+        free(text);
+        cli_fail(VER_EXIT_ERROR, "%s: %s", o->image, api_strerror(e));
+    }
+    return text;
+}
+
 /* The QR text to verify, malloc'd; trailing line ends removed (spaces are Base45). */
 static char *ver_read_text(const ver_opts *o, size_t *len)
 {
@@ -249,24 +284,77 @@ static char *ver_read_text(const ver_opts *o, size_t *len)
         return strdup(o->payload);
     }
     uint8_t *data;
-    if (o->stdin_text) {
-        api_err e = fs_read_stream(&data, len, 0, QRTEXT_MAX_TEXT * 4);
-        if (e == API_ERR_TOO_LARGE) return NULL; /* too long to be a QR text: a verdict, not an error */
-        if (e != API_OK) cli_fail(VER_EXIT_ERROR, "cannot read standard input");
-        while (*len && (data[*len - 1] == '\n' || data[*len - 1] == '\r')) data[--*len] = '\0';
-        return (char *)data;
+    api_err e = fs_read_stream(&data, len, 0, QRTEXT_MAX_TEXT * 4);
+    if (e == API_ERR_TOO_LARGE) return NULL; /* too long to be a QR text: a verdict, not an error */
+    if (e != API_OK) cli_fail(VER_EXIT_ERROR, "cannot read standard input");
+    while (*len && (data[*len - 1] == '\n' || data[*len - 1] == '\r')) data[--*len] = '\0';
+    return (char *)data;
+}
+
+/* One report, as text or JSON, with the page it is on when page > 0. */
+static void ver_print(const ver_opts *o, const verify_result *res, const verify_ctx *ctx)
+{
+    if (o->json) {
+        cJSON *j = report_json(res, ctx, REPORT_FULL);
+        char *s = j ? cJSON_Print(j) : NULL;
+        if (!s) cli_fail(VER_EXIT_ERROR, "out of memory");
+        puts(s);
+        free(s);
+        cJSON_Delete(j);
+    } else {
+        report_text(stdout, res, ctx);
     }
-    api_err e = fs_read_file(&data, len, o->image, VERIFY_MAX_IMAGE);
-    if (e != API_OK) cli_fail(VER_EXIT_ERROR, "cannot read the image %s: %s", o->image, api_strerror(e));
-    char *text = malloc(QRTEXT_MAX_TEXT + 1);
-    if (!text) cli_fail(VER_EXIT_ERROR, "out of memory");
-    e = image_read_qr(text, QRTEXT_MAX_TEXT + 1, len, data, *len);
-    free(data);
-    if (e != API_OK) {
-        free(text);
-        cli_fail(VER_EXIT_ERROR, "%s: %s", o->image, api_strerror(e));
+}
+
+/*
+ * The attestations of a PDF: one report each, in page order. One
+ * attestation prints as a photo's does; several print as a JSON array of
+ * reports, each with its "page", or as texts under "Page N". The exit
+ * code is 0 when every one is valid.
+ */
+static int ver_verify_document(const ver_opts *o, const verify_ctx *ctx, const uint8_t *data, size_t len)
+{
+    document_config dc = {.renderer = ver_renderer(o), .timeout_ms = (int)o->render_timeout * 1000};
+    document doc;
+    if (document_read(&doc, &dc, data, len) != DOCUMENT_OK) {
+        char why[256];
+        document_describe(why, sizeof why, &doc);
+        document_free(&doc);
+        cli_fail(VER_EXIT_ERROR, "%s: %s", o->image, why);
     }
-    return text;
+    document_result *res;
+    size_t n;
+    api_err e = document_verify(&res, &n, &doc, ctx);
+    document_free(&doc);
+    if (e != API_OK) cli_fail(VER_EXIT_ERROR, "%s: %s", o->image, api_strerror(e));
+    int all_valid = 1;
+    for (size_t i = 0; i < n; i++) all_valid &= res[i].res.verdict == VERDICT_VALID;
+    if (n == 1) {
+        ver_print(o, &res[0].res, ctx);
+    } else if (o->json) {
+        cJSON *a = cJSON_CreateArray();
+        for (size_t i = 0; a && i < n; i++) {
+            cJSON *j = report_json(&res[i].res, ctx, REPORT_FULL);
+            if (!j || !cJSON_AddNumberToObject(j, "page", res[i].page) || !cJSON_AddItemToArray(a, j)) {
+                cJSON_Delete(j);
+                cJSON_Delete(a);
+                a = NULL;
+            }
+        }
+        char *s = a ? cJSON_Print(a) : NULL;
+        cJSON_Delete(a);
+        if (!s) cli_fail(VER_EXIT_ERROR, "out of memory");
+        puts(s);
+        free(s);
+    } else {
+        printf("%zu attestations dans ce document / %zu attestations in this document\n", n, n);
+        for (size_t i = 0; i < n; i++) {
+            printf("\nPage %u\n", res[i].page);
+            report_text(stdout, &res[i].res, ctx);
+        }
+    }
+    free(res);
+    return all_valid ? VER_EXIT_OK : VER_EXIT_NOT_VALID;
 }
 
 static int ver_cmd_verify(const void *opts)
@@ -307,23 +395,29 @@ static int ver_cmd_verify(const void *opts)
         ver_load_trust_file(&tl, o);
     }
     size_t len;
-    char *text = ver_read_text(o, &len);
+    char *text;
+    if (o->image) { /* a document: a photo, or a PDF with one attestation or several */
+        uint8_t *data;
+        api_err e = fs_read_file(&data, &len, o->image, VERIFY_MAX_IMAGE);
+        if (e != API_OK) cli_fail(VER_EXIT_ERROR, "cannot read the image %s: %s", o->image, api_strerror(e));
+        if (document_kind_of(data, len) == DOCUMENT_PDF) {
+            int rc = ver_verify_document(o, &ctx, data, len);
+            free(data);
+            trust_free(&tl);
+            replica_close(r);
+            return rc;
+        }
+        text = ver_image_text(o, data, len, &len);
+    } else {
+        text = ver_read_text(o, &len);
+    }
     verify_result res;
     if (text)
         verify_qrtext(&res, &ctx, text, len);
     else
         verify_malformed(&res, API_ERR_TOO_LARGE);
     free(text);
-    if (o->json) {
-        cJSON *j = report_json(&res, &ctx, REPORT_FULL);
-        char *s = j ? cJSON_Print(j) : NULL;
-        if (!s) cli_fail(VER_EXIT_ERROR, "out of memory");
-        puts(s);
-        free(s);
-        cJSON_Delete(j);
-    } else {
-        report_text(stdout, &res, &ctx);
-    }
+    ver_print(o, &res, &ctx);
     trust_free(&tl);
     replica_close(r);
     return res.verdict == VERDICT_VALID ? VER_EXIT_OK : VER_EXIT_NOT_VALID;
@@ -380,6 +474,8 @@ static int ver_cmd_serve(const void *opts)
     cfg.anonymous_rate = (double)o->anonymous_rate;
     cfg.max_body = o->max_body;
     cfg.max_image = o->max_image;
+    cfg.pdf_renderer = ver_renderer(o);
+    cfg.render_timeout_ms = (int)o->render_timeout * 1000;
     cfg.request_timeout = o->request_timeout;
     cfg.max_per_address = (int)o->max_per_address;
     cfg.cors_origins = o->n_cors ? o->cors : NULL;
@@ -532,14 +628,17 @@ static int ver_cmd_keys_revoke(const void *opts)
 /* The commands, in the order of the usage text. */
 static const cli_command ver_commands[] = {
     {.name = "verify",
-     .options = "root trust data payload image at json max-staleness",
+     .options = "root trust data payload image file at json max-staleness render-timeout pdf-renderer",
      .stdin_dash = 1,
      .run = ver_cmd_verify,
      .usage = "  verify --root ROOT.pub [--trust TRUST-LIST.cose] [--data DIR]\n"
-              "         (--payload TEXT | --image FILE | -) [--json] [--at TIME] [--max-staleness 24h]\n"
+              "         (--payload TEXT | --file FILE | -) [--json] [--at TIME] [--max-staleness 24h]\n"
+              "         [--render-timeout SECONDS] [--pdf-renderer PATH]\n"
               "      Checks one attestation: the trust list's signature against the pinned root key,\n"
               "      the attestation's signature, its issuer and its dates; with --data, also its\n"
-              "      status (revoked, suspended, superseded, extended) from the replica in DIR.\n"},
+              "      status (revoked, suspended, superseded, extended) from the replica in DIR.\n"
+              "      --file takes a PNG or JPEG photo or a PDF (at most 10 pages, drawn by a confined\n"
+              "      renderer): each attestation of a PDF gets its report, in page order.\n"},
     {.name = "sync",
      .options = "root trust trust-url data from mirrors-only timeout",
      .run = ver_cmd_sync,
@@ -551,7 +650,7 @@ static const cli_command ver_commands[] = {
     {.name = "serve",
      .options = "root trust trust-url data from mirrors-only listen sync-interval max-staleness web-root "
                 "access-log anonymous-rate trusted-proxy max-body max-image threads request-timeout "
-                "max-connections-per-address cors-origin",
+                "max-connections-per-address cors-origin render-timeout pdf-renderer",
      .run = ver_cmd_serve,
      .usage =
          "  serve  --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) --listen ADDR:PORT\n"
@@ -559,6 +658,7 @@ static const cli_command ver_commands[] = {
          "         [--web-root DIR] [--access-log FILE] [--anonymous-rate N] [--trusted-proxy ADDR ...]\n"
          "         [--max-body SIZE] [--max-image SIZE] [--threads N] [--request-timeout SECONDS]\n"
          "         [--max-connections-per-address N] [--cors-origin ORIGIN ...]\n"
+         "         [--render-timeout SECONDS] [--pdf-renderer PATH]\n"
          "      Syncs in the background and serves the verification API: POST /api/v1/verify,\n"
          "      POST /api/v1/verify/batch, GET /api/v1/trust-list, GET /api/v1/bundle, GET /healthz,\n"
          "      GET /metrics; re-serves the trust list and the feeds it holds (/trust/v1/trust-list.cose,\n"
@@ -590,6 +690,9 @@ static const struct option ver_longopts[] = {
     {"data", required_argument, 0, 'd'},
     {"payload", required_argument, 0, 'p'},
     {"image", required_argument, 0, 'i'},
+    {"file", required_argument, 0, 'F'},
+    {"render-timeout", required_argument, 0, 'Y'},
+    {"pdf-renderer", required_argument, 0, 'E'},
     {"at", required_argument, 0, 'a'},
     {"json", no_argument, 0, 'j'},
     {"from", required_argument, 0, 'f'},
@@ -636,6 +739,7 @@ static void ver_parse(ver_opts *o, cli_args *args)
     o->rate = KEYSTORE_DEFAULT_RATE;
     o->max_body = WEBAPI_DEFAULT_MAX_BODY;
     o->max_image = WEBAPI_DEFAULT_MAX_IMAGE;
+    o->render_timeout = DOCUMENT_DEFAULT_TIMEOUT_MS / 1000;
     int c;
     while ((c = cli_next_option(args)) != -1) {
         switch (c) {
@@ -655,7 +759,14 @@ static void ver_parse(ver_opts *o, cli_args *args)
             o->payload = optarg;
             break;
         case 'i':
+        case 'F':
             o->image = optarg;
+            break;
+        case 'Y':
+            o->render_timeout = cli_parse_long("--render-timeout", optarg, 1, 300);
+            break;
+        case 'E':
+            o->pdf_renderer = optarg;
             break;
         case 'a':
             o->at = optarg;

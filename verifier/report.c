@@ -5,6 +5,11 @@
  * forged code's content is never echoed. Dates of validity are calendar
  * dates in Europe/Paris, the dates printed on the paper; instants are
  * ISO 8601 in UTC. Both renderings take their sentences from explain.c.
+ *
+ * The report says which presentation was read (`presentation`). A reduced
+ * code (the holder's card) carries fewer claims: the members it cannot
+ * fill are left out and named in `not_presented` (those the caller's
+ * profile would otherwise receive), never written as empty values.
  */
 #include "verifier/report.h"
 
@@ -50,6 +55,8 @@ static cJSON *report_explanation(const verify_result *r, explain_lang l, report_
     cJSON_AddStringToObject(e, "verdict", explain_verdict(r->verdict, l));
     if (r->reason != API_REASON_NONE) cJSON_AddStringToObject(e, "reason", explain_reason(r->reason, l));
     cJSON_AddStringToObject(e, "next_step", explain_next_step(r->verdict, l));
+    const char *presented = explain_presentation(r->presentation, l);
+    if (presented) cJSON_AddStringToObject(e, "presentation", presented);
     if (r->verdict == VERDICT_VALID) {
         cJSON_AddStringToObject(e, "compare", explain_compare(report_renewal_with_permit(r), l));
         if (p != REPORT_IDENTITY && p != REPORT_ANONYMOUS)
@@ -60,14 +67,14 @@ static cJSON *report_explanation(const verify_result *r, explain_lang l, report_
     return e;
 }
 
-static void report_json_holder(cJSON *o, const api_claims *c, report_profile p)
+static void report_json_holder(cJSON *o, const api_claims *c, report_profile p, int full)
 {
     cJSON *h = cJSON_AddObjectToObject(o, "holder");
     cJSON_AddStringToObject(h, "family_name", c->fn);
     cJSON_AddStringToObject(h, "given_names", c->gn);
     if (p == REPORT_ANONYMOUS) return;
     cJSON_AddStringToObject(h, "birth_date", c->dob);
-    if (p != REPORT_FULL) return;
+    if (p != REPORT_FULL || !full) return;
     cJSON_AddStringToObject(h, "nationality", c->nat);
     cJSON_AddStringToObject(h, "foreign_national_number", c->fnn);
 }
@@ -98,6 +105,19 @@ static void report_json_validity(cJSON *o, const verify_result *r)
     report_add_instant(v, "expires_at", eff);
 }
 
+/* The members profile p would receive that a reduced code does not carry, in the order of the report. */
+static void report_json_not_presented(cJSON *o, report_profile p)
+{
+    static const char *const always[] = {"issued_at"};
+    static const char *const full[] = {"holder.nationality", "holder.foreign_national_number", "application"};
+    cJSON *a = cJSON_AddArrayToObject(o, "not_presented");
+    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(always[i]));
+    if (p != REPORT_FULL) return;
+    for (size_t i = 0; i < sizeof full / sizeof full[0]; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(full[i]));
+}
+
 cJSON *report_json(const verify_result *r, const verify_ctx *ctx, report_profile p)
 {
     cJSON *o = cJSON_CreateObject();
@@ -114,6 +134,8 @@ cJSON *report_json(const verify_result *r, const verify_ctx *ctx, report_profile
         report_add_instant(o, "status_as_of", r->status_as_of);
     else
         cJSON_AddNullToObject(o, "status_as_of");
+    if (r->presentation != CLAIMS_PRESENTATION_NONE)
+        cJSON_AddStringToObject(o, "presentation", claims_presentation_code(r->presentation));
     if (r->has_issuer) {
         cJSON *iss = cJSON_AddObjectToObject(o, "issuer");
         cJSON_AddStringToObject(iss, "id", r->issuer.id);
@@ -121,10 +143,11 @@ cJSON *report_json(const verify_result *r, const verify_ctx *ctx, report_profile
     }
     if (r->has_claims) {
         const api_claims *c = &r->claims;
+        int full = r->presentation != CLAIMS_PRESENTATION_REDUCED;
         if (p != REPORT_ANONYMOUS) cJSON_AddStringToObject(o, "attestation_id", r->cti_hex);
-        report_add_instant(o, "issued_at", c->iat);
-        report_json_holder(o, c, p);
-        if (p == REPORT_FULL) report_json_application(o, c);
+        if (full) report_add_instant(o, "issued_at", c->iat);
+        report_json_holder(o, c, p, full);
+        if (p == REPORT_FULL && full) report_json_application(o, c);
         cJSON *rights = cJSON_AddObjectToObject(o, "rights");
         report_add_date(rights, "stay_until", r->effective_exp ? r->effective_exp : c->exp);
         if (p == REPORT_FULL || p == REPORT_EMPLOYER) {
@@ -132,6 +155,7 @@ cJSON *report_json(const verify_result *r, const verify_ctx *ctx, report_profile
             cJSON_AddStringToObject(rights, "work", report_work_code(c->wrk));
         }
         report_json_validity(o, r);
+        if (!full) report_json_not_presented(o, p);
     }
     cJSON *ex = cJSON_AddObjectToObject(o, "explanation");
     cJSON_AddItemToObject(ex, "fr", report_explanation(r, LANG_FR, p));
@@ -195,13 +219,19 @@ static void report_text_lang(FILE *out, const verify_result *r, const verify_ctx
         fprintf(out, "  %s%s %s (%s)\n", labels[L_ISSUER][l], colon, r->issuer.name, r->issuer.id);
     if (r->has_claims) {
         char d1[40], d2[40];
+        int full = r->presentation != CLAIMS_PRESENTATION_REDUCED;
         fprintf(out, "  %s%s %s %s\n", labels[L_HOLDER][l], colon, c->fn, c->gn);
         explain_date(d1, sizeof d1, c->dob, l);
-        fprintf(out, "  %s %s   %s%s %s   %s%s %s\n", labels[strlen(c->dob) == 10 ? L_BORN_ON : L_BORN_IN][l],
-                d1, labels[L_NATIONALITY][l], colon, c->nat, labels[L_FNN][l], colon, c->fnn);
+        if (full)
+            fprintf(out, "  %s %s   %s%s %s   %s%s %s\n",
+                    labels[strlen(c->dob) == 10 ? L_BORN_ON : L_BORN_IN][l], d1, labels[L_NATIONALITY][l],
+                    colon, c->nat, labels[L_FNN][l], colon, c->fnn);
+        else
+            fprintf(out, "  %s %s\n", labels[strlen(c->dob) == 10 ? L_BORN_ON : L_BORN_IN][l], d1);
         explain_date(d1, sizeof d1, c->fil, l);
-        fprintf(out, "  %s%s %s, %s, %s %s\n", labels[L_APPLICATION][l], colon,
-                explain_application(c->app, l), c->tit, labels[L_FILED_ON][l], d1);
+        if (full)
+            fprintf(out, "  %s%s %s, %s, %s %s\n", labels[L_APPLICATION][l], colon,
+                    explain_application(c->app, l), c->tit, labels[L_FILED_ON][l], d1);
         if (c->has_prv) {
             explain_date(d1, sizeof d1, c->prv_exp, l);
             fprintf(out, "  %s%s %s, %s %s\n", labels[L_PREVIOUS][l], colon, c->prv_no,
@@ -218,9 +248,12 @@ static void report_text_lang(FILE *out, const verify_result *r, const verify_ctx
         fprintf(out, "  %s %s%s%s%s\n", labels[L_STAY_UNTIL][l], d1, r->extended ? " (" : "",
                 r->extended ? labels[L_EXTENDED][l] : "", r->extended ? ")" : "");
         fprintf(out, "  %s%s %s\n", labels[L_WORK][l], colon, explain_work(c->wrk, l));
+        if (!full) fprintf(out, "  %s\n", explain_presentation(r->presentation, l));
         if (r->verdict == VERDICT_VALID)
             fprintf(out, "  %s\n", explain_compare(report_renewal_with_permit(r), l));
     }
+    if (!r->has_claims && r->presentation == CLAIMS_PRESENTATION_REDUCED)
+        fprintf(out, "  %s\n", explain_presentation(r->presentation, l));
     if (r->status_checked) {
         char when[26];
         time_format_paris(when, r->status_as_of);

@@ -5,19 +5,24 @@
  * The checks run in a fixed order, documented in docs/format.md
  * ("Verifying"), so that every implementation gives the same verdict:
  *   1. QR text -> COSE bytes              malformed (prefix, base45, zlib, too_large)
- *   2. COSE_Sign1 shape and headers        malformed (cbor, not_cose_sign1, alg, typ)
+ *   2. COSE_Sign1 shape and headers        malformed (cbor, not_cose_sign1, alg, typ);
+ *      the typ says which presentation:   api-attestation+cwt (full), api-card+cwt
+ *                                         (reduced: the holder's card)
  *   3. trust-list entry by kid             unknown_issuer (unknown_kid)
  *   4. entry compromised                   untrusted_issuer (key_compromised)
  *   5. signature                           invalid_signature (signature)
  *   6. claims                              malformed (claims)
  *   7. iss equals the entry's issuer id    untrusted_issuer (issuer_mismatch)
- *   8. retired key: iat before retired_at  untrusted_issuer (issued_after_retirement)
+ *   8. retired key: iat before retired_at  untrusted_issuer (issued_after_retirement);
+ *      (a card has no iat: its nbf)
  *   9. status: revoked, superseded         revoked, superseded
  *  10. dates (extensions included)         not_yet_valid, expired
  *  11. status: suspended                   suspended
  *  12. freshness                           status_unknown (status_stale, no_status,
  *                                          trust_list_expired)
  *  13. otherwise                           valid
+ * Both presentations of an attestation go through the same order, and the
+ * status, extensions and freshness apply to both by the same status index.
  * The reasons in parentheses are the codes of qr/reason.h (api_reason, in
  * verify_result.reason). A verification that cannot finish is
  * status_unknown: status_error (the status source failed) or
@@ -63,9 +68,14 @@ typedef struct {
 /* Looks up (entry, idx); returns 0, or -1 on an internal error. */
 typedef int (*verify_status_fn)(void *arg, const trust_entry *entry, uint32_t idx, verify_status *out);
 
+/* The presentations a verification accepts (verify_ctx.accept); 0 is both. */
+#define VERIFY_ACCEPT_FULL    1u /* api-attestation+cwt */
+#define VERIFY_ACCEPT_REDUCED 2u /* api-card+cwt */
+
 typedef struct {
     const trust_list *tl;
     int64_t now;
+    unsigned accept; /* VERIFY_ACCEPT_*; 0 accepts both; a kind not accepted is malformed (typ) at step 2 */
     verify_status_fn status_fn; /* NULL: no replica, status not checked */
     void *status_arg;
     int64_t max_staleness; /* how old as_of may be, in seconds (verify_status_fresh, --max-staleness) */
@@ -81,11 +91,12 @@ int verify_status_fresh(const verify_status *st, int64_t now, int64_t max_stalen
 typedef struct {
     verdict verdict;
     api_reason reason; /* why a verdict is not valid (reason_code); API_REASON_NONE for valid */
-    int has_claims;    /* signature verified and claims decoded */
-    api_claims claims;
-    int has_issuer;     /* the kid was found in the trust list */
-    trust_entry issuer; /* that entry */
-    int status_checked; /* a status source answered for this issuer */
+    claims_presentation presentation; /* which kind was read (its typ); NONE before step 2 passed */
+    int has_claims;                   /* signature verified and claims decoded */
+    api_claims claims;                /* a reduced presentation fills only the card's claims */
+    int has_issuer;                   /* the kid was found in the trust list */
+    trust_entry issuer;               /* that entry */
+    int status_checked;               /* a status source answered for this issuer */
     int64_t status_as_of;
     unsigned status;
     int64_t effective_exp; /* exp, or the extension when later */

@@ -34,5 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cose_sign1 m2;
     e = cose_sign1_parse(&m2, data, size, COSE_TYP_ATTESTATION);
     if (e != API_OK && e != API_ERR_TYP) __builtin_trap();
+    /* the holder's card's typ: the same, and never both kinds at once */
+    api_err e2 = cose_sign1_parse(&m2, data, size, COSE_TYP_CARD);
+    if (e2 != API_OK && e2 != API_ERR_TYP) __builtin_trap();
+    if (e == API_OK && e2 == API_OK) __builtin_trap();
+    if ((e == API_OK || e2 == API_OK) != (claims_presentation_of_typ(m.typ) != CLAIMS_PRESENTATION_NONE))
+        __builtin_trap();
     return 0;
 }

@@ -2,8 +2,9 @@
  * fuzz_qrtext.c: libFuzzer target for the whole verification,
  * verify_qrtext (verifier/verify.c), with the testkit trust list (FR-75 and
  * FR-13) at a fixed time, without and with a status source. The input is
- * the QR text. Never a crash; a verdict is always one of the known ones,
- * with a reason unless valid, and `valid` needs verified claims.
+ * the QR text (a full code or a holder's card). Never a crash; a verdict
+ * is always one of the known ones, with a reason unless valid, and `valid`
+ * needs verified claims of the presentation the typ named.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +31,14 @@ static void fuzz_check(const verify_result *r)
     if ((unsigned)r->verdict >= VERDICT_COUNT || (unsigned)r->reason >= API_REASON_COUNT) __builtin_trap();
     if (r->verdict == VERDICT_VALID && (r->reason != API_REASON_NONE || !r->has_claims)) __builtin_trap();
     if (r->verdict != VERDICT_VALID && r->reason == API_REASON_NONE) __builtin_trap();
-    if (r->has_claims && claims_validate(&r->claims, NULL) != API_OK) __builtin_trap();
+    /* the claims of the presentation the typ named: the full code's, or the holder's card's */
+    if (r->has_claims && r->presentation == CLAIMS_PRESENTATION_NONE) __builtin_trap();
+    if (r->has_claims && r->presentation == CLAIMS_PRESENTATION_FULL &&
+        claims_validate(&r->claims, NULL) != API_OK)
+        __builtin_trap();
+    if (r->has_claims && r->presentation == CLAIMS_PRESENTATION_REDUCED &&
+        claims_reduced_validate(&r->claims, NULL) != API_OK)
+        __builtin_trap();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -141,6 +141,18 @@ int main(void)
     put("qrtext", "fr13", text, tlen);
     tlen = testkit_qr_zlib(text, sizeof text, c19, c19l, 9);
     put("qrtext", "alg_minus_19", text, tlen);
+    /* the holder's card (typ api-card+cwt): its claims, its COSE, its QR text as the issuer writes it */
+    uint8_t cp[512], cc[1024];
+    size_t cpl = sizeof cp, ccl = sizeof cc;
+    if (claims_reduced_encode(cp, &cpl, &c) != API_OK) return 1;
+    put("claims", "card", cp, cpl);
+    if (cose_sign1_sign(cc, &ccl, COSE_TYP_CARD, cp, cpl, k75.sk) != API_OK) return 1;
+    put("cose", "card", cc, ccl);
+    tlen = sizeof text;
+    if (qrtext_encode_shortest(text, &tlen, cc, ccl) != API_OK) return 1;
+    put("qrtext", "card", text, tlen);
+    tlen = testkit_qr_zlib(text, sizeof text, cc, ccl, 9);
+    put("qrtext", "card_zlib", text, tlen);
     puts("corpus written under tests/fuzz/corpus/");
     return 0;
 }

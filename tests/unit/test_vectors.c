@@ -8,7 +8,8 @@
  * deterministic, the zlib bytes depend on the zlib version, so the QR
  * texts are then compared only through what they decode to); and (2) runs
  * the verifier on every committed QR text and checks its verdict and
- * reason. `make vectors` writes the file again.
+ * reason (as a reader of both kinds of code, or of the one kind a vector's
+ * "accept" names). `make vectors` writes the file again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,6 +133,13 @@ static void test_vectors_verdicts(void **state)
     {
         verify_ctx ctx = {.tl = &tl};
         assert_int_equal(time_parse_instant(&ctx.now, testkit_json_str(v, "at")), 0);
+        const char *accept = testkit_json_str(v, "accept"); /* a reader of one kind only */
+        if (accept && strcmp(accept, "full") == 0)
+            ctx.accept = VERIFY_ACCEPT_FULL;
+        else if (accept && strcmp(accept, "reduced") == 0)
+            ctx.accept = VERIFY_ACCEPT_REDUCED;
+        else
+            assert_null(accept);
         const char *qr = testkit_json_str(v, "qr");
         verify_result r;
         verify_qrtext(&r, &ctx, qr, strlen(qr));

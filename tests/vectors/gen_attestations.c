@@ -7,7 +7,10 @@
  *   gen_attestations FILE   (make vectors: FILE is docs/vectors/attestations.json)
  *
  * The attestation is the example of the docs (testkit_claims), signed by
- * FR-75, checked at its edges, then damaged one way per vector. Ed25519
+ * FR-75, checked at its edges, then damaged one way per vector; then its
+ * reduced presentation (the holder's card, typ api-card+cwt), valid,
+ * refused by a reader of one kind only ("accept"), with the claims of one
+ * kind under the typ of the other, tampered and expired. Ed25519
  * and our CBOR are deterministic, so every COSE byte string is; the QR
  * texts hold zlib's bytes, which another zlib version may write otherwise.
  */
@@ -28,7 +31,7 @@
 #include "qr/zc.h"
 #include "tests/unit/testkit.h"
 
-#define VEC_MAX 24
+#define VEC_MAX 32
 
 /* A check of the generator itself: stops with the line when it fails. */
 #define CHECK(cond)                                                                                          \
@@ -38,6 +41,7 @@
 
 typedef struct {
     const char *name, *description, *at, *result, *reason;
+    const char *accept; /* NULL: a reader of both kinds; "full" or "reduced": of that kind only */
     char qr[QRTEXT_MAX_TEXT];
     uint8_t cose[QRTEXT_MAX_COSE];
     size_t cose_len;
@@ -73,10 +77,27 @@ static void vec_sign(vec_case *v, const api_claims *c, const testkit_key *key, c
     CHECK(cose_sign1_sign(v->cose, &v->cose_len, typ, payload, plen, key->sk) == API_OK);
 }
 
+/* The holder's card of c (claims_reduced_encode), signed by key with typ. */
+static void vec_sign_card(vec_case *v, const api_claims *c, const testkit_key *key, const char *typ)
+{
+    uint8_t payload[1024];
+    size_t plen = sizeof payload;
+    CHECK(claims_reduced_encode(payload, &plen, c) == API_OK);
+    v->cose_len = sizeof v->cose;
+    CHECK(cose_sign1_sign(v->cose, &v->cose_len, typ, payload, plen, key->sk) == API_OK);
+}
+
 static void vec_text_zlib(vec_case *v)
 {
     size_t n = sizeof v->qr;
     CHECK(qrtext_encode(v->qr, &n, v->cose, v->cose_len) == API_OK);
+}
+
+/* The shorter of the two forms, as the issuer writes a holder's card (uncompressed, for a short COSE). */
+static void vec_text_shortest(vec_case *v)
+{
+    size_t n = sizeof v->qr;
+    CHECK(qrtext_encode_shortest(v->qr, &n, v->cose, v->cose_len) == API_OK);
 }
 
 /* "API1:" + Base45 of arbitrary bytes (raw COSE, or a hand-made zlib stream). */
@@ -243,6 +264,63 @@ static void vec_build(void)
     memcpy(v->qr, "HC1:", 4);
     memmove(v->qr + 4, v->qr + 5, strlen(v->qr + 5) + 1);
     v->cose_len = 0;
+
+    /* The reduced presentation: the holder's card of the same attestation. */
+    v = vec_add("card_valid",
+                "The holder's card of the attestation of `valid` (typ api-card+cwt: iss, nbf, exp, cti, "
+                "status idx, v, fn, gn, dob, wrk), checked during its validity; uncompressed, as the "
+                "issuer writes it (its zlib form is longer).",
+                "2026-10-01T10:00:00Z", "valid", NULL);
+    vec_sign_card(v, &c, &fr75_key, COSE_TYP_CARD);
+    vec_text_shortest(v);
+    CHECK(strncmp(v->qr + QRTEXT_PREFIX_LEN, "RRQ", 3) ==
+          0); /* Base45 of d2 84 (tag 18, four items): raw COSE */
+
+    v = vec_add(
+        "card_refused_by_full_reader",
+        "The card of `card_valid`, read by a reader that accepts only api-attestation+cwt: refused at "
+        "the typ.",
+        "2026-10-01T10:00:00Z", "malformed", "typ");
+    v->accept = "full";
+    vec_sign_card(v, &c, &fr75_key, COSE_TYP_CARD);
+    vec_text_zlib(v);
+
+    v = vec_add(
+        "attestation_refused_by_card_reader",
+        "The full code of `valid`, read by a reader that accepts only api-card+cwt: refused at the typ.",
+        "2026-10-01T10:00:00Z", "malformed", "typ");
+    v->accept = "reduced";
+    vec_sign(v, &c, &fr75_key, COSE_TYP_ATTESTATION);
+    vec_text_zlib(v);
+
+    v = vec_add("card_claims_with_attestation_typ",
+                "The card's claims signed with typ api-attestation+cwt: the full code's claims are missing.",
+                "2026-10-01T10:00:00Z", "malformed", "claims");
+    vec_sign_card(v, &c, &fr75_key, COSE_TYP_ATTESTATION);
+    vec_text_zlib(v);
+
+    v = vec_add(
+        "attestation_claims_with_card_typ",
+        "The full code's claims signed with typ api-card+cwt: a card must not carry nat, fnn, app, tit, "
+        "fil or prv.",
+        "2026-10-01T10:00:00Z", "malformed", "claims");
+    vec_sign(v, &c, &fr75_key, COSE_TYP_CARD);
+    vec_text_zlib(v);
+
+    v = vec_add("card_tampered_payload", "The card with one bit of the family name flipped after signing.",
+                "2026-10-01T10:00:00Z", "invalid_signature", "signature");
+    vec_sign_card(v, &c, &fr75_key, COSE_TYP_CARD);
+    for (size_t i = 0; i + 6 <= v->cose_len; i++)
+        if (!memcmp(v->cose + i, "DIALLO", 6)) {
+            v->cose[i] ^= 0x01; /* D -> E */
+            break;
+        }
+    vec_text_zlib(v);
+
+    v = vec_add("card_expired", "The card one second after exp: the same dates as the full code.",
+                "2026-12-15T23:00:00Z", "expired", "expired");
+    vec_sign_card(v, &c, &fr75_key, COSE_TYP_CARD);
+    vec_text_zlib(v);
 }
 
 static cJSON *vec_json(void)
@@ -252,7 +330,9 @@ static cJSON *vec_json(void)
         o, "description",
         "Test vectors of the API1 QR format (docs/format.md). Keys come from fixed seeds: "
         "Ed25519 seed = 32 bytes of 0x01 (root), 0x02 (FR-75), 0x03 (FR-13), 0x04 (a key "
-        "outside the trust list). Verify each qr at 'at' against trust_list with root_public_key.");
+        "outside the trust list). Verify each qr at 'at' against trust_list with root_public_key; "
+        "'accept', when present, is the one kind of code the reader accepts (full: "
+        "api-attestation+cwt, reduced: api-card+cwt), otherwise it accepts both.");
     char b64[64];
     b64url_encode(b64, sizeof b64, root_key.pk, 32);
     cJSON_AddStringToObject(o, "root_public_key", b64);
@@ -270,6 +350,7 @@ static cJSON *vec_json(void)
         cJSON_AddStringToObject(j, "cose_hex", h);
         free(h);
         cJSON_AddStringToObject(j, "at", v->at);
+        if (v->accept) cJSON_AddStringToObject(j, "accept", v->accept);
         cJSON_AddStringToObject(j, "result", v->result);
         if (v->reason)
             cJSON_AddStringToObject(j, "reason", v->reason);

@@ -264,7 +264,7 @@ typedef struct {
 } vbundle;
 
 #define BUNDLES_MAX 12
-#define VECS_MAX    40
+#define VECS_MAX    48
 static vbundle bundles[BUNDLES_MAX];
 static size_t n_bundles;
 
@@ -323,6 +323,16 @@ static void att_sign(vvec *v, const api_claims *c, const uint8_t *sk)
 {
     uint8_t cose[QRTEXT_MAX_COSE];
     att_text(v, cose, att_cose(cose, sizeof cose, c, sk, COSE_TYP_ATTESTATION));
+}
+
+/* The holder's card of the same claims (the reduced presentation, typ api-card+cwt). */
+static void att_sign_card(vvec *v, const api_claims *c, const uint8_t *sk)
+{
+    uint8_t payload[1024], cose[QRTEXT_MAX_COSE];
+    size_t plen = sizeof payload, n = sizeof cose;
+    CHECK(claims_reduced_encode(payload, &plen, c) == API_OK);
+    CHECK(cose_sign1_sign(cose, &n, COSE_TYP_CARD, payload, plen, sk) == API_OK);
+    att_text(v, cose, n);
 }
 
 /* The Sig_structure of a parsed message (what was signed). */
@@ -763,6 +773,71 @@ static void build_bundles(void)
         att_text(v, cose, n);
     }
 
+    /* ---- holders' cards: the reduced code of an attestation above, whose status applies by the same index
+     * ---- */
+    vvec *v_card_a, *v_card_l;
+    att_claims(&c, "FR-75", I_A, 0xa0, "2026-09-14T08:00:00Z", 2026, 9, 15, 2026, 12, 15);
+    v_card_a = v =
+        vec_add(b, "card_valid",
+                "The holder's card of `valid` (the same cti and status index): valid, and the report "
+                "says it read the reduced code.",
+                AT, "valid", NULL);
+    att_sign_card(v, &c, k75.sk);
+
+    att_claims(&c, "FR-75", I_C, 0xc0, "2026-08-14T08:00:00Z", 2026, 8, 16, 2026, 11, 15);
+    v = vec_add(b, "card_extended_by_segment",
+                "The card of `extended_by_segment`: the extension of its index applies to the card too.", AT,
+                "valid", NULL);
+    att_sign_card(v, &c, k75.sk);
+
+    att_claims(&c, "FR-75", I_D, 0xd0, "2026-09-14T08:00:00Z", 2026, 9, 15, 2026, 12, 15);
+    v = vec_add(b, "card_revoked_in_snapshot",
+                "The card of `revoked_in_snapshot`: revoked with its full code.", AT, "revoked", "revoked");
+    att_sign_card(v, &c, k75.sk);
+
+    att_claims(&c, "FR-75", I_E, 0xe0, "2026-09-14T08:00:00Z", 2026, 9, 15, 2026, 12, 15);
+    v = vec_add(b, "card_suspended", "The card of `suspended`: suspended with its full code.", AT,
+                "suspended", "suspended");
+    att_sign_card(v, &c, k75.sk);
+
+    att_claims(&c, "FR-75", I_F, 0xe8, "2026-09-14T08:00:00Z", 2026, 9, 15, 2026, 12, 15);
+    c.app = CLAIMS_APP_CHANGE;
+    c.wrk = CLAIMS_WRK_PREVIOUS;
+    c.has_prv = 0;
+    v = vec_add(
+        b, "card_superseded",
+        "The card of `superseded`: a decision was taken; the card carries the right to work under the "
+        "previous permit's conditions, not the application.",
+        AT, "superseded", "superseded");
+    att_sign_card(v, &c, k75.sk);
+
+    att_claims(&c, "FR-75", I_L, 0x20, "2026-09-14T08:00:00Z", 2026, 9, 15, 2026, 12, 15);
+    v_card_l = v =
+        vec_add(b, "card_revoked_later",
+                "The card of `revoked_later`: valid here; later bundles revoke it with its full code.", AT,
+                "valid", NULL);
+    att_sign_card(v, &c, k75.sk);
+
+    att_claims(&c, "FR-75", I_OLD, 0x48, "2026-09-14T08:00:00Z", 2026, 9, 15, 2026, 12, 15);
+    v = vec_add(
+        b, "card_retired_key_before",
+        "The card of `retired_key_before`: a card has no iat, its nbf (2026-09-14T22:00:00Z) is before "
+        "the key's retired_at.",
+        AT, "valid", NULL);
+    att_sign_card(v, &c, k75_old.sk);
+
+    att_claims(&c, "FR-75", 20015, 0x68, "2026-09-14T08:00:00Z", 2026, 10, 2, 2026, 12, 15);
+    v = vec_add(
+        b, "retired_key_validity_after_retirement",
+        "Signed by FR-75's retired key before retired_at (iat 2026-09-14), valid from 2026-10-02, after "
+        "retired_at: the full code is valid.",
+        AT, "valid", NULL);
+    att_sign(v, &c, k75_old.sk);
+    v = vec_add(b, "card_retired_key_validity_after_retirement",
+                "Its card: no iat, and its nbf is after retired_at: refused as issued after the retirement.",
+                AT, "untrusted_issuer", "issued_after_retirement");
+    att_sign_card(v, &c, k75_old.sk);
+
     /* ---- bundles whose FR-75 feed is refused, or complete without a snapshot ---- */
     b = bundle_add("no_snapshot", "No snapshot: the replica replays segments 1 to 3.", NULL,
                    "2026-11-20T06:01:00Z", bundle_json(gen, &tl1, NULL, segs123, 3, &cp));
@@ -826,6 +901,9 @@ static void build_bundles(void)
     bundle_expect(b, "FR-75", 1, 0, 0);
     bundle_expect(b, "FR-13", 0, 0, 0);
     vec_copy(b, v_l, AT2, "revoked", "revoked", "Revoked by segment 4.");
+    vec_copy(b, v_card_l, AT2, "revoked", "revoked",
+             "The card of `revoked_later`, revoked by segment 4 too.");
+    vec_copy(b, v_card_a, AT2, "valid", NULL, v_card_a->description);
     vec_copy(b, v_e, AT2, "valid", NULL, "Resumed by segment 4.");
     vec_copy(b, v_a, AT2, "valid", NULL, v_a->description);
     vec_copy(b, v_d, AT2, "revoked", "revoked", v_d->description);
@@ -1203,6 +1281,10 @@ static cJSON *explain_json(explain_lang l)
     for (unsigned i = 0; i < 4; i++) cJSON_AddItemToArray(app, cJSON_CreateString(explain_application(i, l)));
     cJSON_AddStringToObject(o, "about", explain_about(l));
     cJSON_AddStringToObject(o, "disclaimer", explain_disclaimer(l));
+    cJSON *pres = cJSON_AddObjectToObject(o, "presentation");
+    cJSON_AddStringToObject(pres, claims_presentation_code(CLAIMS_PRESENTATION_REDUCED),
+                            explain_presentation(CLAIMS_PRESENTATION_REDUCED, l));
+    CHECK(explain_presentation(CLAIMS_PRESENTATION_FULL, l) == NULL);
     static const char *const dates[] = {"2026-12-01", "2026-12-15", "2027-02-28", "1990-04", "not a date"};
     cJSON *d = cJSON_AddObjectToObject(o, "dates");
     for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {

@@ -33,6 +33,14 @@ static const uint64_t metrics_bounds_us[METRICS_BUCKETS - 1] = {
     100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000, 5000000,
 };
 
+/* Upper bounds of the PDF rendering buckets, in milliseconds (the last one is +Inf). */
+static const uint64_t metrics_render_bounds_ms[METRICS_RENDER_BUCKETS - 1] = {
+    50, 100, 250, 500, 1000, 2000, 5000, 10000, 30000, 60000,
+};
+
+static const char *const metrics_doc_names[METRICS_DOC_COUNT] = {"png", "jpeg", "pdf"};
+static const char *const metrics_render_names[METRICS_RENDER_COUNT] = {"ok", "refused", "failed", "timeout"};
+
 static const char *const metrics_route_names[METRICS_ROUTE_COUNT] = {
     "verify", "verify_batch", "trust_list", "bundle", "healthz", "metrics", "mirror", "web", "other",
 };
@@ -43,6 +51,9 @@ struct metrics {
     _Atomic uint64_t sum_us[METRICS_ROUTE_COUNT];
     _Atomic uint64_t verdicts[VERDICT_COUNT];
     _Atomic uint64_t rate_limited;
+    _Atomic uint64_t documents[METRICS_DOC_COUNT];
+    _Atomic uint64_t render_buckets[METRICS_RENDER_COUNT][METRICS_RENDER_BUCKETS];
+    _Atomic uint64_t render_sum_ms[METRICS_RENDER_COUNT];
 };
 
 metrics *metrics_new(void)
@@ -82,6 +93,23 @@ void metrics_verdict(metrics *m, verdict v, unsigned n)
 void metrics_rate_limited(metrics *m)
 {
     if (m) atomic_fetch_add_explicit(&m->rate_limited, 1, memory_order_relaxed);
+}
+
+void metrics_document(metrics *m, metrics_doc kind)
+{
+    if (m && (unsigned)kind < METRICS_DOC_COUNT)
+        atomic_fetch_add_explicit(&m->documents[kind], 1, memory_order_relaxed);
+}
+
+void metrics_render_time(metrics *m, metrics_render_outcome outcome, double seconds)
+{
+    if (!m) return;
+    if ((unsigned)outcome >= METRICS_RENDER_COUNT) outcome = METRICS_RENDER_FAILED;
+    uint64_t ms = seconds > 0 ? (uint64_t)(seconds * 1e3 + 0.5) : 0;
+    size_t b = 0;
+    while (b < METRICS_RENDER_BUCKETS - 1 && ms > metrics_render_bounds_ms[b]) b++;
+    atomic_fetch_add_explicit(&m->render_buckets[outcome][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->render_sum_ms[outcome], ms, memory_order_relaxed);
 }
 
 /* ---- exposition ---- */
@@ -158,6 +186,37 @@ char *metrics_render(metrics *m, const metrics_replica *rep, size_t *len)
                "# TYPE api_verifier_rate_limited_total counter\n"
                "api_verifier_rate_limited_total %llu\n",
                (unsigned long long)ld(&m->rate_limited));
+
+    buf_printf(&b,
+               "# HELP api_verifier_documents_total Documents read for the API (photos and PDF files), by "
+               "the kind their bytes are.\n"
+               "# TYPE api_verifier_documents_total counter\n");
+    for (int k = 0; k < METRICS_DOC_COUNT; k++)
+        buf_printf(&b, "api_verifier_documents_total{kind=\"%s\"} %llu\n", metrics_doc_names[k],
+                   (unsigned long long)ld(&m->documents[k]));
+
+    buf_printf(&b,
+               "# HELP api_verifier_pdf_render_seconds Time the PDF renderer ran for one document (all its "
+               "pages), by outcome: ok, refused (encrypted, too many pages, too large), failed (damaged, "
+               "crashed, out of a limit), timeout (killed at --render-timeout).\n"
+               "# TYPE api_verifier_pdf_render_seconds histogram\n");
+    for (int o = 0; o < METRICS_RENDER_COUNT; o++) {
+        uint64_t cum = 0;
+        for (int i = 0; i < METRICS_RENDER_BUCKETS; i++) {
+            cum += ld(&m->render_buckets[o][i]);
+            if (i < METRICS_RENDER_BUCKETS - 1)
+                buf_printf(&b, "api_verifier_pdf_render_seconds_bucket{outcome=\"%s\",le=\"%g\"} %llu\n",
+                           metrics_render_names[o], (double)metrics_render_bounds_ms[i] / 1e3,
+                           (unsigned long long)cum);
+            else
+                buf_printf(&b, "api_verifier_pdf_render_seconds_bucket{outcome=\"%s\",le=\"+Inf\"} %llu\n",
+                           metrics_render_names[o], (unsigned long long)cum);
+        }
+        buf_printf(&b, "api_verifier_pdf_render_seconds_sum{outcome=\"%s\"} %.3f\n", metrics_render_names[o],
+                   (double)ld(&m->render_sum_ms[o]) / 1e3);
+        buf_printf(&b, "api_verifier_pdf_render_seconds_count{outcome=\"%s\"} %llu\n",
+                   metrics_render_names[o], (unsigned long long)cum);
+    }
 
     if (rep && rep->http) {
         const httpd_stats *h = rep->http;

@@ -1,7 +1,8 @@
 /*
  * metrics.h: the service's counters and their Prometheus text exposition
  * (GET /metrics): requests by route and status, verdicts by result, a
- * latency histogram by route, rate-limited requests; and, given by the
+ * latency histogram by route, rate-limited requests, documents read by
+ * kind and the PDF renderer's time by outcome; and, given by the
  * caller when rendering, the replica's figures (trust-list seq, sync age of
  * each issuer, forks detected, rollbacks refused) and the server's (the
  * connections refused and dropped, bodies cut, requests the HTTP gate
@@ -45,6 +46,26 @@ const char *metrics_route_name(metrics_route r);
 void metrics_request(metrics *m, metrics_route r, int status, double seconds);
 void metrics_verdict(metrics *m, verdict v, unsigned n);
 void metrics_rate_limited(metrics *m);
+
+/* The kinds of documents the API reads (api_verifier_documents_total). */
+typedef enum { METRICS_DOC_PNG = 0, METRICS_DOC_JPEG, METRICS_DOC_PDF, METRICS_DOC_COUNT } metrics_doc;
+
+/* What drawing a PDF came to (api_verifier_pdf_render_seconds, by outcome). */
+typedef enum {
+    METRICS_RENDER_OK = 0,  /* drawn (its codes may still be missing) */
+    METRICS_RENDER_REFUSED, /* encrypted, too many pages, a page or the file too large */
+    METRICS_RENDER_FAILED,  /* damaged, or the renderer crashed or ran out of a limit */
+    METRICS_RENDER_TIMEOUT, /* killed at --render-timeout */
+    METRICS_RENDER_COUNT
+} metrics_render_outcome;
+
+#define METRICS_RENDER_BUCKETS 11
+
+/* One document read (its bytes were a PNG, a JPEG or a PDF). */
+void metrics_document(metrics *m, metrics_doc kind);
+
+/* The wall-clock time the renderer took for one PDF (both passes), and how it ended. */
+void metrics_render_time(metrics *m, metrics_render_outcome outcome, double seconds);
 
 /* One issuer's sync age for the exposition. */
 typedef struct {

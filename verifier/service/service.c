@@ -114,6 +114,8 @@ static int service_parts_make(service_parts *p, replica *r, const service_config
         .max_image = cfg->max_image,
         .anonymous_rate = cfg->anonymous_rate,
         .web_pages = cfg->web_root != NULL,
+        .pdf_renderer = cfg->pdf_renderer,
+        .render_timeout_ms = cfg->render_timeout_ms,
     };
     if (webapi_new(&p->api, &wc) != API_OK) {
         fprintf(stderr, "%s: out of memory\n", cli_program());

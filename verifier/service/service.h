@@ -34,6 +34,8 @@ typedef struct {
     long request_timeout;            /* seconds to receive a request's head, then as many for its body */
     int max_per_address;             /* connections of one address; 0: no limit; < 0: the default */
     const char *const *cors_origins; /* browser origins allowed to call the API (NULL-terminated), or NULL */
+    const char *pdf_renderer;        /* api-pdfrender (verifier/pdfread.h); NULL: PDF bodies are refused */
+    int render_timeout_ms;           /* for one PDF, all its pages; 0: the default (10 s) */
 } service_config;
 
 /*

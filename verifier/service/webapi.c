@@ -28,10 +28,20 @@
  * before routing and, after the answer, writes the access-log line and
  * counts the metrics, for every request of the server, whatever answered.
  *
+ * Documents. A PDF body (application/pdf, or a PDF part of a form) is
+ * read by document.h: drawn by the renderer in a confined child process
+ * under --render-timeout, at most WEBAPI_MAX_PDF_RENDERS at once (a flood
+ * of PDF files gets 503s while texts and images are still answered). A
+ * single verification answers the one attestation of the document; a
+ * batch answers one report per attestation, each with its "page". A PDF
+ * that crashes, hangs or bombs the renderer is a 422 unreadable-document,
+ * and only its own request knows of it.
+ *
  * Problem slugs of this file: unauthorized, rate-limited,
  * unsupported-media-type, body-too-large, batch-too-large, malformed-json,
  * json-too-deep, invalid-request, malformed-multipart, incomplete-body,
- * no-qr-code, unreadable-image, image-too-large, no-trust-list,
+ * no-qr-code, unreadable-image, image-too-large, unreadable-document,
+ * encrypted-document, too-many-pages, several-attestations, no-trust-list,
  * unavailable, internal-error (the server layer adds its own, httpd.h).
  *
  * This file must not log anything a client sent (no path, no header, no
@@ -51,6 +61,7 @@
 #include "common/time.h"
 #include "common/cli.h"
 #include "http/httpbody.h"
+#include "verifier/document.h"
 #include "verifier/image.h"
 #include "common/jsonscan.h"
 #include "qr/qrtext.h"
@@ -69,6 +80,7 @@ struct webapi {
     webapi_config cfg;
     httpd *server;
     _Atomic int image_decodes; /* images being read now */
+    _Atomic int pdf_renders;   /* PDF files being drawn now */
     httpd_budget images;       /* bytes held by image and form bodies */
     httpd_budget texts;        /* bytes held by JSON and text bodies */
 };
@@ -116,6 +128,7 @@ api_err webapi_new(webapi **out, const webapi_config *cfg)
     if (!w) return API_ERR_NOMEM;
     w->cfg = *cfg;
     atomic_init(&w->image_decodes, 0);
+    atomic_init(&w->pdf_renders, 0);
     atomic_init(&w->images.used, 0);
     atomic_init(&w->texts.used, 0);
     w->images.cap = (long long)cfg->max_image * WEBAPI_IMAGE_BODIES;
@@ -360,6 +373,12 @@ static void webapi_ctx(webapi *w, verify_ctx *ctx, const trust_list *tl)
     ctx->max_staleness = w->cfg.max_staleness;
 }
 
+/* The kind of a document, as the metrics count it. */
+static metrics_doc webapi_metrics_doc(document_kind k)
+{
+    return k == DOCUMENT_PNG ? METRICS_DOC_PNG : k == DOCUMENT_JPEG ? METRICS_DOC_JPEG : METRICS_DOC_PDF;
+}
+
 /*
  * Reads the QR code of an image; 0 with *text (malloc'd), or the status of
  * the problem sent. At most WEBAPI_MAX_IMAGE_DECODES images are read at
@@ -380,6 +399,8 @@ static int webapi_image_text(webapi *w, httpd_req *r, const uint8_t *data, size_
     *text = malloc(QRTEXT_MAX_TEXT + 1);
     api_err e = *text ? image_read_qr(*text, QRTEXT_MAX_TEXT + 1, tlen, data, len) : API_ERR_NOMEM;
     atomic_fetch_sub(&w->image_decodes, 1);
+    document_kind kind = document_kind_of(data, len);
+    if (kind == DOCUMENT_PNG || kind == DOCUMENT_JPEG) metrics_document(w->cfg.m, webapi_metrics_doc(kind));
     if (e == API_OK) return 0;
     free(*text);
     *text = NULL;
@@ -398,6 +419,183 @@ static int webapi_image_text(webapi *w, httpd_req *r, const uint8_t *data, size_
     }
 }
 
+/* ---- documents ---- */
+
+static metrics_render_outcome webapi_metrics_render(const document *doc)
+{
+    switch (doc->pdf) {
+    case PDFREAD_OK:
+        return METRICS_RENDER_OK;
+    case PDFREAD_TIMEOUT:
+        return METRICS_RENDER_TIMEOUT;
+    case PDFREAD_ENCRYPTED:
+    case PDFREAD_TOO_MANY_PAGES:
+    case PDFREAD_PAGE_TOO_LARGE:
+    case PDFREAD_TOO_LARGE:
+        return METRICS_RENDER_REFUSED;
+    default:
+        return METRICS_RENDER_FAILED;
+    }
+}
+
+/* The problem for a document that could not be read (doc->status is not DOCUMENT_OK). */
+static int webapi_document_problem(httpd_req *r, const document *doc)
+{
+    char detail[256];
+    document_describe(detail, sizeof detail, doc);
+    int pdf = doc->kind == DOCUMENT_PDF;
+    switch (doc->status) {
+    case DOCUMENT_NO_CODE:
+        return webapi_problem(
+            r, 422, "no-qr-code", "Unprocessable Content",
+            pdf ? "no QR code was found on the pages of the PDF"
+                : "no QR code was found in the image: take a sharper, closer photo of the code");
+    case DOCUMENT_ENCRYPTED:
+        return webapi_problem(r, 422, "encrypted-document", "Unprocessable Content", detail);
+    case DOCUMENT_TOO_MANY_PAGES:
+        return webapi_problem(r, 422, "too-many-pages", "Unprocessable Content", detail);
+    case DOCUMENT_TOO_LARGE:
+        if (pdf) return webapi_problem(r, 422, "unreadable-document", "Unprocessable Content", detail);
+        return webapi_problem(r, 413, "image-too-large", "Content Too Large",
+                              "the image has more pixels than this service decodes");
+    case DOCUMENT_NO_RENDERER:
+        return webapi_unavailable(r, "unavailable", "PDF files cannot be read by this service at the moment");
+    case DOCUMENT_NOMEM:
+        return webapi_problem(r, 500, "internal-error", "Internal Server Error", "out of memory");
+    case DOCUMENT_NOT_SUPPORTED:
+        return webapi_problem(r, 422, pdf ? "unreadable-document" : "unreadable-image",
+                              "Unprocessable Content", "the body is not a PNG, JPEG or PDF file");
+    default:
+        if (pdf) return webapi_problem(r, 422, "unreadable-document", "Unprocessable Content", detail);
+        return webapi_problem(r, 422, "unreadable-image", "Unprocessable Content",
+                              "the image is not a PNG or JPEG file that can be read");
+    }
+}
+
+/*
+ * Reads a document (a photo or a PDF) into doc; 0, or the status of the
+ * problem sent (doc is then freed). At most WEBAPI_MAX_PDF_RENDERS PDF
+ * files are drawn and WEBAPI_MAX_IMAGE_DECODES images decoded at once.
+ */
+static int webapi_read_document(webapi *w, httpd_req *r, const uint8_t *data, size_t len, document *doc)
+{
+    memset(doc, 0, sizeof *doc);
+    document_kind kind = document_kind_of(data, len);
+    if (kind == DOCUMENT_UNKNOWN) {
+        doc->status = DOCUMENT_NOT_SUPPORTED;
+        return webapi_document_problem(r, doc);
+    }
+    _Atomic int *slots = kind == DOCUMENT_PDF ? &w->pdf_renders : &w->image_decodes;
+    int max = kind == DOCUMENT_PDF ? WEBAPI_MAX_PDF_RENDERS : WEBAPI_MAX_IMAGE_DECODES;
+    if (atomic_fetch_add(slots, 1) >= max) {
+        atomic_fetch_sub(slots, 1);
+        return webapi_problem_with(r, 503, "unavailable", "Service Unavailable",
+                                   kind == DOCUMENT_PDF
+                                       ? "too many PDF files are being read at this moment; try again, or "
+                                         "send the QR text"
+                                       : "too many images are being read at this moment; try again, or send "
+                                         "the QR text",
+                                   "Retry-After", "1");
+    }
+    document_config dc = {.renderer = w->cfg.pdf_renderer, .timeout_ms = w->cfg.render_timeout_ms};
+    document_status st = document_read(doc, &dc, data, len);
+    atomic_fetch_sub(slots, 1);
+    metrics_document(w->cfg.m, webapi_metrics_doc(kind));
+    if (kind == DOCUMENT_PDF && st != DOCUMENT_NO_RENDERER)
+        metrics_render_time(w->cfg.m, webapi_metrics_render(doc), doc->info.seconds);
+    if (st == DOCUMENT_OK) return 0;
+    int status = webapi_document_problem(r, doc);
+    document_free(doc);
+    return status;
+}
+
+/* The attestations of a document, verified; 0 with *res (malloc'd), or the status of the problem sent. */
+static int webapi_document_results(webapi *w, httpd_req *r, const uint8_t *data, size_t len,
+                                   const verify_ctx *ctx, document_result **res, size_t *n)
+{
+    document doc;
+    int status = webapi_read_document(w, r, data, len, &doc);
+    if (status) return status;
+    api_err e = document_verify(res, n, &doc, ctx);
+    document_free(&doc);
+    if (e == API_ERR_NOT_FOUND)
+        return webapi_problem(r, 422, "no-qr-code", "Unprocessable Content", "no QR code was found");
+    if (e != API_OK)
+        return webapi_problem(r, 500, "internal-error", "Internal Server Error", "out of memory");
+    return 0;
+}
+
+/* A single verification of a PDF: its one attestation's report. */
+static int webapi_verify_pdf(webapi *w, httpd_req *r, const webapi_caller *c, const uint8_t *data, size_t len)
+{
+    fedview_trust *t = fedview_trust_get(w->cfg.fv);
+    if (!t) return webapi_no_trust_list(r);
+    verify_ctx ctx;
+    webapi_ctx(w, &ctx, &t->tl);
+    document_result *res = NULL;
+    size_t n = 0;
+    int status = webapi_document_results(w, r, data, len, &ctx, &res, &n);
+    if (status == 0 && n > 1) {
+        char detail[200];
+        snprintf(detail, sizeof detail,
+                 "the document holds %zu attestations: send it to /api/v1/verify/batch for a report on each",
+                 n);
+        status = webapi_problem(r, 422, "several-attestations", "Unprocessable Content", detail);
+    }
+    if (status) {
+        free(res);
+        fedview_trust_put(t);
+        return status;
+    }
+    webapi_cur.att = webapi_cur.att_one;
+    webapi_note(w, &res[0].res);
+    cJSON *j = report_json(&res[0].res, &ctx, c->profile);
+    free(res);
+    fedview_trust_put(t);
+    return webapi_send_json(r, 200, j);
+}
+
+/* A batch of the attestations of a document: one report each, with its page. */
+static int webapi_batch_document(webapi *w, httpd_req *r, const webapi_caller *c, const uint8_t *data,
+                                 size_t len)
+{
+    fedview_trust *t = fedview_trust_get(w->cfg.fv);
+    if (!t) return webapi_no_trust_list(r);
+    verify_ctx ctx;
+    webapi_ctx(w, &ctx, &t->tl);
+    document_result *res = NULL;
+    size_t n = 0;
+    int status = webapi_document_results(w, r, data, len, &ctx, &res, &n);
+    if (status) {
+        fedview_trust_put(t);
+        return status;
+    }
+    if (n > 1 && c->rate > 0) /* a batch of n costs n requests: one was taken already */
+        ratelimit_debit(w->cfg.rl, c->bucket, c->bucket_len, c->rate, c->burst, (double)(n - 1),
+                        webapi_monotonic_ms());
+    webapi_cur.batch = 1;
+    webapi_cur.att = calloc(n, sizeof *webapi_cur.att);
+    cJSON *out = cJSON_CreateObject();
+    cJSON *results = out ? cJSON_AddArrayToObject(out, "results") : NULL;
+    int failed = !results;
+    for (size_t i = 0; i < n && !failed; i++) {
+        webapi_note(w, &res[i].res);
+        cJSON *one = report_json(&res[i].res, &ctx, c->profile);
+        if (!one || !cJSON_AddNumberToObject(one, "page", res[i].page) ||
+            !cJSON_AddItemToArray(results, one)) {
+            cJSON_Delete(one);
+            failed = 1;
+        }
+    }
+    free(res);
+    fedview_trust_put(t);
+    if (failed) {
+        cJSON_Delete(out);
+        return webapi_problem(r, 500, "internal-error", "Internal Server Error", "out of memory");
+    }
+    return webapi_send_json(r, 200, out);
+}
+
 /*
  * The QR text of a single verification, from the body of the given kind:
  * *text is malloc'd. 0, or the status of the problem sent.
@@ -413,7 +611,7 @@ static int webapi_body_text(webapi *w, httpd_req *r, httpbody_type kind, const c
         api_err e = httpbody_multipart_find(&part, body, len, boundary);
         if (e == API_ERR_NOT_FOUND)
             return webapi_problem(r, 400, "invalid-request", "Bad Request",
-                                  "the form holds no image (PNG or JPEG) and no field named payload");
+                                  "the form holds no image (PNG or JPEG), no PDF and no field named payload");
         if (e != API_OK)
             return webapi_problem(r, 400, "malformed-multipart", "Bad Request",
                                   "the body is not well-formed multipart/form-data with the boundary given");
@@ -449,6 +647,12 @@ static int webapi_body_text(webapi *w, httpd_req *r, httpbody_type kind, const c
 static int webapi_verify_single(webapi *w, httpd_req *r, const webapi_caller *c, httpbody_type kind,
                                 const char *boundary, const uint8_t *body, size_t len)
 {
+    if (kind == HTTPBODY_PDF) return webapi_verify_pdf(w, r, c, body, len);
+    if (kind == HTTPBODY_MULTIPART) {
+        httpbody_part part;
+        if (httpbody_multipart_find(&part, body, len, boundary) == API_OK && part.is_pdf)
+            return webapi_verify_pdf(w, r, c, part.data, part.len);
+    }
     char *text;
     size_t tlen;
     int status = webapi_body_text(w, r, kind, boundary, body, len, &text, &tlen);
@@ -535,17 +739,35 @@ static int webapi_verify_batch(webapi *w, httpd_req *r, const webapi_caller *c, 
     return webapi_send_json(r, 200, out);
 }
 
+/* A batch sent as a document (a PDF, a photo, or a form holding one). */
+static int webapi_batch_body(webapi *w, httpd_req *r, const webapi_caller *c, httpbody_type kind,
+                             const char *boundary, const uint8_t *body, size_t len)
+{
+    if (kind != HTTPBODY_MULTIPART) return webapi_batch_document(w, r, c, body, len);
+    httpbody_part part;
+    api_err e = httpbody_multipart_find(&part, body, len, boundary);
+    if (e == API_OK && (part.is_pdf || part.is_image))
+        return webapi_batch_document(w, r, c, part.data, part.len);
+    if (e == API_OK || e == API_ERR_NOT_FOUND)
+        return webapi_problem(r, 400, "invalid-request", "Bad Request",
+                              "a batch form holds a document: a PDF, PNG or JPEG file");
+    return webapi_problem(r, 400, "malformed-multipart", "Bad Request",
+                          "the body is not well-formed multipart/form-data with the boundary given");
+}
+
 static int webapi_verify(webapi *w, httpd_req *r, const webapi_caller *c, int batch)
 {
     char boundary[HTTPBODY_BOUNDARY_MAX + 1];
     httpbody_type kind = httpbody_media_type(httpd_header_get(r, "Content-Type"), boundary);
-    int image = kind == HTTPBODY_PNG || kind == HTTPBODY_JPEG || kind == HTTPBODY_MULTIPART;
-    if (kind == HTTPBODY_NONE || kind == HTTPBODY_OTHER || (batch && kind != HTTPBODY_JSON))
+    int image =
+        kind == HTTPBODY_PNG || kind == HTTPBODY_JPEG || kind == HTTPBODY_MULTIPART || kind == HTTPBODY_PDF;
+    if (kind == HTTPBODY_NONE || kind == HTTPBODY_OTHER || (batch && kind == HTTPBODY_TEXT))
         return webapi_problem(r, 415, "unsupported-media-type", "Unsupported Media Type",
                               batch
-                                  ? "a batch is sent as application/json: {\"payloads\": [...]}"
+                                  ? "a batch is sent as application/json: {\"payloads\": [...]}, or as a "
+                                    "document: application/pdf, image/png, image/jpeg or multipart/form-data"
                                   : "send application/json ({\"payload\": \"API1:...\"}), text/plain (the QR "
-                                    "text), image/png, image/jpeg or multipart/form-data");
+                                    "text), image/png, image/jpeg, application/pdf or multipart/form-data");
     size_t max = image   ? w->cfg.max_image
                  : batch ? w->cfg.max_body * WEBAPI_BATCH_BODY_FACTOR
                          : w->cfg.max_body;
@@ -553,8 +775,9 @@ static int webapi_verify(webapi *w, httpd_req *r, const webapi_caller *c, int ba
     size_t len;
     httpd_body b = httpd_read_body(r, max, image ? &w->images : &w->texts, &body, &len);
     if (b != HTTPD_BODY_OK) return webapi_body_problem(r, b, max);
-    int status = batch ? webapi_verify_batch(w, r, c, body, len)
-                       : webapi_verify_single(w, r, c, kind, boundary, body, len);
+    int status = !batch                  ? webapi_verify_single(w, r, c, kind, boundary, body, len)
+                 : kind == HTTPBODY_JSON ? webapi_verify_batch(w, r, c, body, len)
+                                         : webapi_batch_body(w, r, c, kind, boundary, body, len);
     free(body);
     return status;
 }

@@ -2,9 +2,13 @@
  * webapi.h: the HTTP API of `api-verifier serve`, on a CivetWeb server:
  *
  *   POST /api/v1/verify          one attestation: JSON {"payload": "API1:..."},
- *                                the QR text (text/plain), or an image
- *                                (image/png, image/jpeg, multipart/form-data)
- *   POST /api/v1/verify/batch    {"payloads": [...]} (at most 1,000) -> {"results": [...]}
+ *                                the QR text (text/plain), or a document
+ *                                (image/png, image/jpeg, application/pdf,
+ *                                multipart/form-data)
+ *   POST /api/v1/verify/batch    {"payloads": [...]} (at most 1,000), or a
+ *                                document (a PDF of several attestations)
+ *                                -> {"results": [...]}, a document's each
+ *                                with its "page"
  *   GET  /api/v1/trust-list      the trust list held, as JSON, with its signed bytes
  *   GET  /api/v1/bundle          the offline bundle (docs/federation.md)
  *   GET  /healthz                {"status": "ok", ...}; 503 without a trust list
@@ -42,6 +46,7 @@
 /* A batch body may be 4 x --max-body: 1,000 texts of the usual size fit in 1 MiB. */
 #define WEBAPI_BATCH_BODY_FACTOR      4
 #define WEBAPI_DEFAULT_ANONYMOUS_RATE 20
+#define WEBAPI_MAX_PDF_RENDERS        2 /* PDF files drawn at once: each renderer may take 1 GiB */
 
 typedef struct {
     replica *r;
@@ -50,11 +55,13 @@ typedef struct {
     accesslog *log; /* NULL: no access log */
     ratelimit *rl;
     metrics *m;
-    int64_t max_staleness; /* seconds (--max-staleness) */
-    size_t max_body;       /* bytes of a JSON or text body */
-    size_t max_image;      /* bytes of an image or multipart body */
-    double anonymous_rate; /* requests a second per address, 0: no limit */
-    int web_pages;         /* the server serves web pages (a document root) */
+    int64_t max_staleness;    /* seconds (--max-staleness) */
+    size_t max_body;          /* bytes of a JSON or text body */
+    size_t max_image;         /* bytes of an image or multipart body */
+    double anonymous_rate;    /* requests a second per address, 0: no limit */
+    int web_pages;            /* the server serves web pages (a document root) */
+    const char *pdf_renderer; /* api-pdfrender (verifier/pdfread.h); NULL: PDF bodies are refused (503) */
+    int render_timeout_ms;    /* for one PDF, all its pages; 0: DOCUMENT_DEFAULT_TIMEOUT_MS */
 } webapi_config;
 
 typedef struct webapi webapi;

@@ -46,7 +46,8 @@ test('base64url without padding, strict', () => {
 test('the texts are the C texts', () => {
   for (const lang of ['fr', 'en']) {
     const c = file.explain[lang];
-    for (const k of ['verdict', 'next_step', 'reason', 'compare', 'work', 'application', 'about', 'disclaimer'])
+    for (const k of ['verdict', 'next_step', 'reason', 'compare', 'work', 'application', 'about', 'disclaimer',
+      'presentation'])
       assert.deepEqual(texts[lang][k], c[k], `${lang}.${k}`);
     for (const [ymd, want] of Object.entries(c.dates)) assert.equal(formatDate(lang, ymd), want);
     assert.equal(reasonText(lang, 'no_such_code'), 'no_such_code');
@@ -58,6 +59,11 @@ test('the texts are the C texts', () => {
   assert.equal(e.work, texts.fr.work[2]);
   assert.deepEqual(Object.keys(explanation('en', 'revoked', 'revoked', false, 1)),
     ['verdict', 'reason', 'next_step', 'about', 'disclaimer']);
+  // A reduced code (the holder's card) says so, after what to do next; the full code says nothing more.
+  const card = explanation('fr', 'valid', null, false, 1, 'reduced');
+  assert.deepEqual(Object.keys(card), ['verdict', 'next_step', 'presentation', 'compare', 'work', 'about', 'disclaimer']);
+  assert.match(card.presentation, /^Code réduit de la carte du titulaire : /);
+  assert.deepEqual(explanation('fr', 'valid', null, false, 1, 'full'), explanation('fr', 'valid', null, false, 1));
 });
 
 test('the QR text: malformed reasons before any CBOR', () => {

@@ -1,6 +1,10 @@
 /*
  * claims.js: the CWT claims of an attestation, decoded and checked as
- * qr/claims.c does (docs/format.md, "The claims").
+ * qr/claims.c does (docs/format.md, "The claims"), in both presentations:
+ * the full code and the reduced code of the holder's card ("The reduced
+ * presentation": iss, nbf, exp, cti, the status idx, v, fn, gn, dob, wrk;
+ * a card that carries nat, fnn, app, tit, fil or prv is refused, iat and
+ * the status uri are ignored when present).
  *
  * Decoding goes through the canonical-CBOR gate (depth 16), reads the keys
  * it knows, ignores the others, and checks every field with the rules of
@@ -70,28 +74,35 @@ function uriOk(s) {
   return true;
 }
 
-/** claims_validate: the name of the first bad claim, or null. */
-export function claimsInvalidField(c) {
+/**
+ * claims_validate (full) and claims_reduced_validate (reduced): the name of
+ * the first bad claim, or null. The card checks only the claims it carries.
+ */
+export function claimsInvalidField(c, presentation = 'full') {
+  const full = presentation !== 'reduced';
   if (!issuerIdOk(c.iss)) return 'iss';
-  if (c.iat < 0) return 'iat';
+  if (full && c.iat < 0) return 'iat';
   if (c.nbf < 0) return 'nbf';
   if (c.exp < c.nbf) return 'exp';
   if (c.statusIdx > STATUS_IDX_MAX) return 'status.idx';
-  if (!uriOk(c.statusUri)) return 'status.uri';
+  if (full && !uriOk(c.statusUri)) return 'status.uri';
   if (c.v !== 1) return 'v';
   if (!textOk(c.fn, 1, NAME_MAX)) return 'fn';
   if (!textOk(c.gn, 0, NAME_MAX)) return 'gn';
   if (!isPartialDate(c.dob)) return 'dob';
-  if (!upperOk(c.nat, 3)) return 'nat';
-  if (!digitsOk(c.fnn, 10)) return 'fnn';
-  if (c.app < APP_FIRST || c.app > APP_CHANGE) return 'app';
-  if (!textOk(c.tit, 1, TITLE_MAX)) return 'tit';
+  if (full && !upperOk(c.nat, 3)) return 'nat';
+  if (full && !digitsOk(c.fnn, 10)) return 'fnn';
+  if (full && (c.app < APP_FIRST || c.app > APP_CHANGE)) return 'app';
+  if (full && !textOk(c.tit, 1, TITLE_MAX)) return 'tit';
   if (c.wrk > WRK_PREVIOUS) return 'wrk';
-  if (!parseDate(c.fil)) return 'fil';
-  if (c.prv && !textOk(c.prv.no, 1, PRV_NO_MAX)) return 'prv.no';
-  if (c.prv && !parseDate(c.prv.exp)) return 'prv.exp';
+  if (full && !parseDate(c.fil)) return 'fil';
+  if (full && c.prv && !textOk(c.prv.no, 1, PRV_NO_MAX)) return 'prv.no';
+  if (full && c.prv && !parseDate(c.prv.exp)) return 'prv.exp';
   return null;
 }
+
+/* The claims a card leaves out on purpose: a card that carries one is no card. */
+const CARD_LEAVES_OUT = ['nat', 'fnn', 'app', 'tit', 'fil', 'prv'];
 
 /* A uint at most max, as a number; undefined otherwise. */
 function smallUint(v, max) {
@@ -105,15 +116,19 @@ function need(v, field) {
 }
 
 /**
- * claims_decode: the claims of a payload, or a thrown ClaimsError.
- * Times (iat, nbf, exp) are numbers, or BigInt beyond the safe range.
+ * claims_decode (presentation 'full') and claims_reduced_decode
+ * ('reduced'): the claims of a payload, or a thrown ClaimsError. Times
+ * (iat, nbf, exp) are numbers, or BigInt beyond the safe range. A reduced
+ * code's claims have the full code's shape, with what the card does not
+ * carry empty: iat 0, statusUri, nat, fnn, tit, fil '', app 0, prv null.
  */
-export function claimsDecode(payload) {
+export function claimsDecode(payload, presentation = 'full') {
+  const full = presentation !== 'reduced';
   const root = cborLoad(payload);
   if (!(root instanceof Map)) throw new ClaimsError('cbor');
   const c = {};
   c.iss = need(getText(root.get(CWT_ISS), ISS_MAX), 'iss');
-  c.iat = need(getInt64(root.get(CWT_IAT)), 'iat');
+  c.iat = full ? need(getInt64(root.get(CWT_IAT)), 'iat') : 0;
   c.nbf = need(getInt64(root.get(CWT_NBF)), 'nbf');
   c.exp = need(getInt64(root.get(CWT_EXP)), 'exp');
   const cti = getBytes(root.get(CWT_CTI));
@@ -125,7 +140,7 @@ export function claimsDecode(payload) {
   const idx = sl instanceof Map ? getUint(sl.get('idx')) : undefined;
   if (idx === undefined || idx > STATUS_IDX_MAX) throw new ClaimsError('status.idx');
   c.statusIdx = Number(idx);
-  c.statusUri = need(getText(sl.get('uri'), URI_MAX), 'status.uri');
+  c.statusUri = full ? need(getText(sl.get('uri'), URI_MAX), 'status.uri') : '';
 
   const a = root.get(CWT_ATTESTATION);
   if (!(a instanceof Map)) throw new ClaimsError('attestation');
@@ -133,22 +148,27 @@ export function claimsDecode(payload) {
   c.fn = need(getText(a.get('fn'), NAME_MAX), 'fn');
   c.gn = need(getText(a.get('gn'), NAME_MAX), 'gn');
   c.dob = need(getText(a.get('dob'), 11), 'dob');
-  c.nat = need(getText(a.get('nat'), 4), 'nat');
-  c.fnn = need(getText(a.get('fnn'), 11), 'fnn');
-  c.app = need(smallUint(a.get('app'), 1000), 'app');
-  c.tit = need(getText(a.get('tit'), TITLE_MAX), 'tit');
   c.wrk = need(smallUint(a.get('wrk'), 1000), 'wrk');
-  c.fil = need(getText(a.get('fil'), 11), 'fil');
   c.prv = null;
-  const prv = a.get('prv');
-  if (prv !== undefined) {
-    if (!(prv instanceof Map)) throw new ClaimsError('prv');
-    c.prv = {
-      no: need(getText(prv.get('no'), PRV_NO_MAX), 'prv.no'),
-      exp: need(getText(prv.get('exp'), 11), 'prv.exp'),
-    };
+  if (full) {
+    c.nat = need(getText(a.get('nat'), 4), 'nat');
+    c.fnn = need(getText(a.get('fnn'), 11), 'fnn');
+    c.app = need(smallUint(a.get('app'), 1000), 'app');
+    c.tit = need(getText(a.get('tit'), TITLE_MAX), 'tit');
+    c.fil = need(getText(a.get('fil'), 11), 'fil');
+    const prv = a.get('prv');
+    if (prv !== undefined) {
+      if (!(prv instanceof Map)) throw new ClaimsError('prv');
+      c.prv = {
+        no: need(getText(prv.get('no'), PRV_NO_MAX), 'prv.no'),
+        exp: need(getText(prv.get('exp'), 11), 'prv.exp'),
+      };
+    }
+  } else {
+    for (const k of CARD_LEAVES_OUT) if (a.has(k)) throw new ClaimsError(k);
+    Object.assign(c, { nat: '', fnn: '', app: 0, tit: '', fil: '' });
   }
-  const bad = claimsInvalidField(c);
+  const bad = claimsInvalidField(c, presentation);
   if (bad) throw new ClaimsError(bad);
   return c;
 }

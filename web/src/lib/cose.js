@@ -13,6 +13,7 @@ import { cborCheck, cborLoad, getBytes, getInt64, getText, CborReader, CBOR_MAX_
 import { ed25519Verify, sha256 } from './ed25519.js';
 
 export const TYP_ATTESTATION = 'api-attestation+cwt';
+export const TYP_CARD = 'api-card+cwt'; /* the reduced presentation of an attestation: the holder's card */
 export const TYP_TRUST_LIST = 'api-trust-list+cbor';
 export const TYP_CHECKPOINT = 'api-feed-checkpoint+cbor';
 export const TYP_SEGMENT = 'api-feed-segment+cbor';

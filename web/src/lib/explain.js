@@ -9,8 +9,9 @@
  * application or a renewal without a previous permit, [1] a renewal with
  * one), work (by wrk: 0 no, 1 yes, 2 previous conditions), about,
  * disclaimer; and application (by app: 0 unknown, 1 first, 2 renewal,
- * 3 change), which the text report uses. They say what the law says of an
- * API (docs/legal.md), never more.
+ * 3 change), which the text report uses; presentation (by presentation:
+ * only `reduced`, the holder's card, has a text). They say what the law
+ * says of an API (docs/legal.md), never more.
  */
 import { parseDate } from './paris.js';
 
@@ -85,6 +86,9 @@ export const texts = {
     ],
     about: "L'attestation de prolongation d'instruction (API) est remise par la préfecture quand l'examen d'une demande de titre de séjour dure au-delà de la fin du titre détenu (CESEDA, art. R. 431-15-1). Pendant sa validité, elle prouve que son titulaire est en séjour régulier : avec le titre expiré pour un renouvellement, seule pour une première demande. Elle a remplacé l'ancien récépissé papier et elle est renouvelée tant que la préfecture n'a pas décidé.",
     disclaimer: "Information, pas un conseil juridique.",
+    presentation: {
+      reduced: "Code réduit de la carte du titulaire : il présente les noms, la date de naissance, la validité et le droit au travail, mais ni la nationalité, ni le numéro d'étranger, ni la demande. Pour un renouvellement, l'attestation vaut avec le titre de séjour expiré : si vous en avez besoin, demandez l'attestation complète.",
+    },
   },
   en: {
     verdict: {
@@ -156,6 +160,9 @@ export const texts = {
     ],
     about: "The attestation de prolongation d'instruction (API) is given by the préfecture when the examination of a residence-permit application lasts beyond the end of the permit held (CESEDA, art. R. 431-15-1). While valid, it proves that its holder stays lawfully in France: together with the expired permit for a renewal, on its own for a first application. It replaced the old paper récépissé and is renewed as long as the préfecture has not decided.",
     disclaimer: "Information, not legal advice.",
+    presentation: {
+      reduced: "Reduced code of the holder's card: it presents the names, the birth date, the validity and the right to work, but not the nationality, the foreign-national number or the application. For a renewal, the attestation is valid together with the expired residence permit: if you need these, ask for the full attestation.",
+    },
   },
 };
 
@@ -184,15 +191,17 @@ export function formatDate(lang, ymd) {
 
 /**
  * The explanation object of a report in one language, as report.c builds
- * it: verdict, reason (only with a reason), next_step, compare and work
- * (only for `valid`), about, disclaimer.
+ * it: verdict, reason (only with a reason), next_step, presentation (only
+ * for a reduced code), compare and work (only for `valid`), about,
+ * disclaimer.
  */
-export function explanation(lang, verdict, reason, renewalWithPermit, wrk) {
+export function explanation(lang, verdict, reason, renewalWithPermit, wrk, presentation) {
   const t = texts[langOf(lang)];
   const v = Object.prototype.hasOwnProperty.call(t.verdict, verdict) ? verdict : 'malformed';
   const e = { verdict: t.verdict[v] };
   if (reason) e.reason = reasonText(lang, reason);
   e.next_step = t.next_step[v];
+  if (presentation === 'reduced') e.presentation = t.presentation.reduced;
   if (verdict === 'valid') {
     e.compare = t.compare[renewalWithPermit ? 1 : 0];
     e.work = t.work[wrk <= 2 ? wrk : 0];

@@ -3,6 +3,7 @@
  *
  *   const state = loadBundle(bundleJson, pinnedRootKeyB64url, nowSeconds[, previousState]);
  *   const report = verifyQr(qrText, state, nowSeconds, { maxStaleness: 86400 });
+ *   (either presentation: the full code or the holder's card; options.accept: 'full' or 'reduced' for one only)
  *
  * The report has the fields and values of `api-verifier verify --json`
  * (docs/format.md, "Verification report"); texts.fr / texts.en hold the
@@ -13,7 +14,7 @@ export { b45Decode, b45Encode } from './base45.js';
 export { inflateStrict } from './zlib.js';
 export { cborCheck, cborLoad, CborReader, CborTag } from './cbor.js';
 export { ed25519Verify, sha256, sha512 } from './ed25519.js';
-export { coseKid, coseParse, coseVerify, sigStructure, CoseError } from './cose.js';
+export { coseKid, coseParse, coseVerify, sigStructure, CoseError, TYP_ATTESTATION, TYP_CARD } from './cose.js';
 export { claimsDecode, ctiHex, ClaimsError } from './claims.js';
 export { trustDecode, trustFindKid, trustVerify, TrustError } from './trust.js';
 export { checkpointParse, feedChain, segmentParse, snapshotParse, FeedError } from './feed.js';

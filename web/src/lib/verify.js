@@ -4,13 +4,16 @@
  * object verifier/report.c prints with REPORT_FULL.
  *
  *   1. QR text -> COSE bytes              malformed (prefix, base45, zlib, too_large)
- *   2. COSE_Sign1 shape and headers        malformed (cbor, not_cose_sign1, alg, typ)
+ *   2. COSE_Sign1 shape and headers        malformed (cbor, not_cose_sign1, alg, typ);
+ *      the typ says which presentation:   api-attestation+cwt (full), api-card+cwt
+ *                                         (reduced: the holder's card)
  *   3. trust-list entry by kid             unknown_issuer (unknown_kid)
  *   4. entry compromised                   untrusted_issuer (key_compromised)
  *   5. signature                           invalid_signature (signature)
  *   6. claims                              malformed (claims)
  *   7. iss equals the entry's issuer id    untrusted_issuer (issuer_mismatch)
- *   8. retired key: iat before retired_at  untrusted_issuer (issued_after_retirement)
+ *   8. retired key: iat before retired_at  untrusted_issuer (issued_after_retirement);
+ *      (a card has no iat: its nbf)
  *   9. status: revoked, superseded         revoked, superseded
  *  10. dates (extensions included)         not_yet_valid, expired
  *  11. status: suspended                   suspended
@@ -19,12 +22,15 @@
  *
  * Nothing here reads a clock or the network: the state (bundle.js) and the
  * time come from the caller. Claims are decoded only after the signature
- * verified, and holder data appear in the report only then.
+ * verified, and holder data appear in the report only then. Both
+ * presentations of an attestation (the full code and the holder's card)
+ * go through the same order; the report says which was read
+ * (`presentation`) and names what a card does not carry (`not_presented`).
  */
 import { b45Decode } from './base45.js';
 import { isZeroInt } from './cbor.js';
 import { claimsDecode, ClaimsError, ctiHex, APP_RENEWAL, WRK_NO } from './claims.js';
-import { coseParse, coseVerify, CoseError, TYP_ATTESTATION } from './cose.js';
+import { coseParse, coseVerify, CoseError, TYP_ATTESTATION, TYP_CARD } from './cose.js';
 import { explanation } from './explain.js';
 import { formatUtc, parisDate } from './paris.js';
 import { statusOf } from './bundle.js';
@@ -98,13 +104,17 @@ function statusAndDates(r, state, now, maxStaleness) {
 /**
  * verify_qrtext: the result of verifying text against state at now
  * (seconds): {verdict, reason, hasIssuer, issuer, hasClaims, claims,
- * ctiHex, statusChecked, statusAsOf, status, effectiveExp, extended}.
+ * ctiHex, statusChecked, statusAsOf, status, effectiveExp, extended,
+ * presentation}. presentation is 'full', 'reduced', or null before the
+ * typ was read. options.accept: 'full' or 'reduced' for a reader of one
+ * kind only (the other is malformed, typ); both by default.
  */
-export function verifyResult(text, state, nowSeconds, { maxStaleness = DEFAULT_MAX_STALENESS } = {}) {
+export function verifyResult(text, state, nowSeconds, { maxStaleness = DEFAULT_MAX_STALENESS, accept } = {}) {
   const now = Math.floor(Number(nowSeconds));
   const r = {
     verdict: 'malformed',
     reason: null,
+    presentation: null,
     hasIssuer: false,
     issuer: null,
     hasClaims: false,
@@ -123,11 +133,14 @@ export function verifyResult(text, state, nowSeconds, { maxStaleness = DEFAULT_M
   };
   let msg;
   try {
-    msg = coseParse(qrDecode(text), TYP_ATTESTATION);
+    msg = coseParse(qrDecode(text));
   } catch (e) {
     if (e instanceof Malformed || e instanceof CoseError) return set('malformed', e.code);
     throw e;
   }
+  const presentation = msg.typ === TYP_ATTESTATION ? 'full' : msg.typ === TYP_CARD ? 'reduced' : null;
+  if (!presentation || (accept && accept !== presentation)) return set('malformed', 'typ');
+  r.presentation = presentation;
   const entry = trustFindKid(state.trust.list, msg.kid);
   if (!entry) return set('unknown_issuer', 'unknown_kid');
   r.hasIssuer = true;
@@ -135,7 +148,7 @@ export function verifyResult(text, state, nowSeconds, { maxStaleness = DEFAULT_M
   if (entry.state === 'compromised') return set('untrusted_issuer', 'key_compromised');
   if (!coseVerify(msg, entry.pub)) return set('invalid_signature', 'signature');
   try {
-    r.claims = claimsDecode(msg.payload);
+    r.claims = claimsDecode(msg.payload, presentation);
   } catch (e) {
     if (e instanceof ClaimsError) return set('malformed', 'claims');
     throw e;
@@ -143,13 +156,17 @@ export function verifyResult(text, state, nowSeconds, { maxStaleness = DEFAULT_M
   r.hasClaims = true;
   r.ctiHex = ctiHex(r.claims.cti);
   if (r.claims.iss !== entry.id) return set('untrusted_issuer', 'issuer_mismatch');
-  if (entry.state === 'retired' && r.claims.iat >= entry.retiredAt)
+  // A card has no iat: its nbf stands for it (docs/format.md, "The reduced presentation").
+  const issuedAt = presentation === 'reduced' ? r.claims.nbf : r.claims.iat;
+  if (entry.state === 'retired' && issuedAt >= entry.retiredAt)
     return set('untrusted_issuer', 'issued_after_retirement');
   statusAndDates(r, state, now, maxStaleness);
   return r;
 }
 
 const APP_CODES = ['unknown', 'first', 'renewal', 'change'];
+/* What the full profile's report would carry that a card does not (report.c, report_json_not_presented). */
+const NOT_PRESENTED = ['issued_at', 'holder.nationality', 'holder.foreign_national_number', 'application'];
 const WORK_CODES = ['no', 'yes', 'previous_conditions'];
 
 /** report_json with REPORT_FULL: the object `api-verifier verify --json` prints. */
@@ -163,25 +180,25 @@ export function reportJson(r, nowSeconds) {
     status_checked: r.statusChecked,
     status_as_of: r.statusChecked ? formatUtc(r.statusAsOf) : null,
   };
+  if (r.presentation) o.presentation = r.presentation;
   if (r.hasIssuer) o.issuer = { id: r.issuer.id, name: r.issuer.name };
+  const full = r.presentation !== 'reduced';
   if (r.hasClaims) {
     const c = r.claims;
     const eff = isZeroInt(r.effectiveExp) ? c.exp : r.effectiveExp;
     o.attestation_id = r.ctiHex;
-    o.issued_at = formatUtc(c.iat);
-    o.holder = {
-      family_name: c.fn,
-      given_names: c.gn,
-      birth_date: c.dob,
-      nationality: c.nat,
-      foreign_national_number: c.fnn,
-    };
-    o.application = {
-      type: APP_CODES[c.app <= 3 ? c.app : 0],
-      title_requested: c.tit,
-      filed_on: c.fil,
-    };
-    if (c.prv) o.application.previous_title = { number: c.prv.no, expires_on: c.prv.exp };
+    if (full) o.issued_at = formatUtc(c.iat);
+    o.holder = { family_name: c.fn, given_names: c.gn, birth_date: c.dob };
+    if (full) {
+      o.holder.nationality = c.nat;
+      o.holder.foreign_national_number = c.fnn;
+      o.application = {
+        type: APP_CODES[c.app <= 3 ? c.app : 0],
+        title_requested: c.tit,
+        filed_on: c.fil,
+      };
+      if (c.prv) o.application.previous_title = { number: c.prv.no, expires_on: c.prv.exp };
+    }
     o.rights = {
       stay_until: parisDate(eff),
       work_authorised: c.wrk !== WRK_NO,
@@ -195,12 +212,13 @@ export function reportJson(r, nowSeconds) {
       not_before: formatUtc(c.nbf),
       expires_at: formatUtc(eff),
     };
+    if (!full) o.not_presented = [...NOT_PRESENTED];
   }
   const renewalWithPermit = r.hasClaims && r.claims.app === APP_RENEWAL && r.claims.prv !== null;
   const wrk = r.hasClaims ? r.claims.wrk : 0;
   o.explanation = {
-    fr: explanation('fr', r.verdict, r.reason, renewalWithPermit, wrk),
-    en: explanation('en', r.verdict, r.reason, renewalWithPermit, wrk),
+    fr: explanation('fr', r.verdict, r.reason, renewalWithPermit, wrk, r.presentation),
+    en: explanation('en', r.verdict, r.reason, renewalWithPermit, wrk, r.presentation),
   };
   return o;
 }
@@ -209,8 +227,9 @@ export function reportJson(r, nowSeconds) {
  * Verifies a QR text against a state (loadBundle, or loadTrustList for no
  * status data) at nowSeconds and returns the report: the same fields and
  * values as the C verifier's JSON (result, reason, valid, checked_at,
- * status_checked, status_as_of, issuer, attestation_id, issued_at, holder,
- * application, rights, validity, explanation).
+ * status_checked, status_as_of, presentation, issuer, attestation_id,
+ * issued_at, holder, application, rights, validity, not_presented,
+ * explanation).
  */
 export function verifyQr(text, state, nowSeconds, options = {}) {
   return reportJson(verifyResult(text, state, nowSeconds, options), nowSeconds);
