@@ -2,15 +2,16 @@
 // library as in qr/claims.c and tests/unit/test_claims.c: the card's claims
 // decoded, every claim it needs required, the claims it leaves out on purpose
 // refused, unknown ones (and iat, the status uri) ignored; the typ decides the
-// decoder; and the checker's reading of a holder link (scanner.js, qrTextOf).
+// decoder; and the code of a holder link, scanned or pasted (scan.js, codeFromScan).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { claimsDecode, ClaimsError, coseParse, loadTrustList, qrDecode, verifyResult, TYP_CARD } from '../src/lib/index.js';
-import { qrTextOf } from '../src/common/scanner.js';
+import {
+  claimsDecode, ClaimsError, codeFromScan, coseParse, loadTrustList, qrDecode, verifyResult, TYP_CARD,
+} from '../src/lib/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const vectors = JSON.parse(fs.readFileSync(path.join(here, '../../docs/vectors/attestations.json'), 'utf8'));
@@ -127,14 +128,35 @@ test('the typ decides: a reader of one kind refuses the other at step 2', () => 
   assert.equal(verifyResult(byName('wrong_typ').qr, state, at).presentation, null);
 });
 
-test('the checker takes the code out of a holder link, scanned or pasted', () => {
+test('codeFromScan: the code of a holder link, scanned or pasted, or of a QR text', () => {
   const text = byName('card_valid').qr;
-  for (const link of [`https://verif.example/holder#${encodeURIComponent(text)}`,
-    `https://verif.example/holder/#${encodeURIComponent(text)}`, `  http://127.0.0.1:8080/holder#${encodeURIComponent(text)}\r\n`])
-    assert.equal(qrTextOf(link), text, link.slice(0, 40));
-  assert.equal(qrTextOf(text), text, 'a QR text as it is');
-  assert.equal(qrTextOf(`${text}\n`), text, 'a final line end dropped');
-  assert.equal(qrTextOf(' API1:A B'), 'API1:A B', 'spaces inside are Base45');
-  assert.equal(qrTextOf('https://verif.example/holder#%E0%A4%A'), 'https://verif.example/holder#%E0%A4%A',
-    'a fragment that is not percent-encoding: kept as read (and refused as malformed)');
+  const full = byName('valid').qr;
+  assert.match(text, /[ %+/:$]/, 'the card of the vectors has characters a URL must encode');
+  for (const code of [text, full]) {
+    for (const link of [`https://verif.example/holder#${encodeURIComponent(code)}`,
+      `https://verif.example/holder/#${encodeURIComponent(code)}`,
+      `HTTPS://verif.example/holder#${encodeURIComponent(code)}`,
+      `  http://127.0.0.1:8080/holder#${encodeURIComponent(code)}\r\n`])
+      assert.equal(codeFromScan(link), code, link.slice(0, 40));
+    assert.equal(codeFromScan(code), code, 'a QR text as it is');
+    assert.equal(codeFromScan(`${code}\r\n`), code, 'a final line end dropped');
+    assert.equal(codeFromScan(`\t ${code}`), code, 'white space before it dropped');
+  }
+  // A fragment left raw (as a person may paste it) still reads, '%' and spaces included.
+  assert.equal(codeFromScan(`https://verif.example/holder#${text}`), text, 'a raw fragment');
+  // Spaces inside a QR text are Base45, never trimmed.
+  assert.equal(codeFromScan(' API1:A B '), 'API1:A B ');
+  // What holds no code is returned as read, for the verification to refuse with its reason.
+  for (const s of ['', 'hello', 'https://verif.example/holder', 'https://verif.example/holder#nothing',
+    'ftp://x/holder#API1%3AAB', 'https://verif.example/holder#%E0%A4%A'])
+    assert.equal(codeFromScan(s), s, JSON.stringify(s));
+  assert.equal(codeFromScan(undefined), '');
+  assert.equal(codeFromScan(null), '');
+  // A fragment that percent-decodes to an API1: text that does not decode is still that text (its reason: base45).
+  assert.equal(codeFromScan('https://x/holder#API1%3AZZZ'), 'API1:ZZZ');
+  const state = loadTrustList(Buffer.from(vectors.trust_list_cose_hex, 'hex'), vectors.root_public_key);
+  const at = Math.floor(Date.parse('2026-10-01T10:00:00Z') / 1000);
+  const r = verifyResult(codeFromScan(`https://verif.example/holder#${encodeURIComponent(text)}`), state, at);
+  assert.deepEqual([r.verdict, r.presentation], ['valid', 'reduced']);
+  assert.equal(verifyResult(codeFromScan('https://x/holder#nothing'), state, at).reason, 'prefix');
 });

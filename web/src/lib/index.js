@@ -4,6 +4,7 @@
  *   const state = loadBundle(bundleJson, pinnedRootKeyB64url, nowSeconds[, previousState]);
  *   const report = verifyQr(qrText, state, nowSeconds, { maxStaleness: 86400 });
  *   (either presentation: the full code or the holder's card; options.accept: 'full' or 'reduced' for one only)
+ *   const code = codeFromScan(scannedOrPastedText);   (an API1: text, or the code in a holder link's fragment)
  *
  * The report has the fields and values of `api-verifier verify --json`
  * (docs/format.md, "Verification report"); texts.fr / texts.en hold the
@@ -19,6 +20,7 @@ export { claimsDecode, ctiHex, ClaimsError } from './claims.js';
 export { trustDecode, trustFindKid, trustVerify, TrustError } from './trust.js';
 export { checkpointParse, feedChain, segmentParse, snapshotParse, FeedError } from './feed.js';
 export { b64urlDecode, b64urlEncode, loadBundle, loadTrustList, statusOf, BundleError } from './bundle.js';
+export { codeFromScan } from './scan.js';
 export { qrDecode, reportJson, verifyQr, verifyResult, DEFAULT_MAX_STALENESS } from './verify.js';
 export { explanation, formatDate, reasonText, texts } from './explain.js';
 export { formatParis, formatUtc, parisDate, parisEndOfDay, parisOffset, parisStartOfDay, parseDate, parseInstant } from './paris.js';
