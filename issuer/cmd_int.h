@@ -68,6 +68,7 @@ typedef struct {
     const char *dir, *id, *name, *feed, *json, *csv, *out, *file, *png, *svg, *passphrase_file, *kdf,
         *formats;
     const char *replaces, *reason, *decision, *until, *within, *by, *status, *listen, *holder_base;
+    const char *verify_base, *pdf, *pdf_batch; /* the PDF attestation (cmd_issue.c) */
     render_opts render;
     int terminal, invert, json_out, holder_qr;
     long heartbeat, threads, request_timeout, max_per_address;

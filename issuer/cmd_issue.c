@@ -5,7 +5,15 @@
  * the holder's card (OUT/<id>-card.txt: the reduced presentation of the
  * same attestation, signed beside it, docs/format.md), and with
  * --holder-base the holder's link (OUT/<id>.url, carrying the card) and
- * its QR code; show draws a QR text again.
+ * its QR code, and the attestation as a document, OUT/<id>.pdf (issuer/pdf.h:
+ * drawn from the claims decoded out of the signed QR text, with the
+ * préfecture's name and verify address); --pdf-batch prints the whole batch
+ * into one PDF, in row order. show draws a QR text again, as images or as
+ * that PDF.
+ *
+ * A name that no installed font can print is refused with the row, before
+ * anything is registered, when a PDF is asked for: a page never shows a
+ * missing-glyph box.
  *
  * Order of issue: every row is checked first (a CSV row that fails is
  * reported with its line and field, and the others go on: exit
@@ -21,12 +29,15 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/b64url.h"
 #include "common/fs.h"
 #include "issuer/cmd_int.h"
 #include "issuer/holder.h"
 #include "issuer/issuer.h"
+#include "issuer/pdf.h"
 #include "issuer/registry.h"
 #include "qr/claims.h"
+#include "qr/cose.h"
 #include "qr/qrtext.h"
 #include "qr/render.h"
 
@@ -63,7 +74,28 @@ static void iss_batch_add(iss_batch *b, const api_claims *c)
     b->claims[b->n++] = *c;
 }
 
-static void iss_read_batch(iss_batch *b, const iss_opts *o)
+/*
+ * Whether the PDF can print c's texts (NULL pdf: no PDF asked for): 0, or
+ * -1 with the field named in err. A préfecture's name or verify address
+ * that cannot be printed stops the whole run.
+ */
+static int iss_pdf_printable(pdf_ctx *pdf, const api_claims *c, const char *issuer_name,
+                             const char *verify_url, char *err, size_t cap)
+{
+    if (!pdf) return 0;
+    const char *field = NULL;
+    pdf_page page = {.claims = c, .qr = "", .issuer_name = issuer_name, .verify_url = verify_url};
+    api_err e = pdf_check_text(pdf, &page, &field);
+    if (e == API_ERR_NOMEM) cli_fail(ISS_EXIT_IO, "out of memory");
+    if (e == API_OK) return 0;
+    if (field && (!strcmp(field, "issuer name") || !strcmp(field, "verify address")))
+        cli_fail(ISS_EXIT_USAGE, "the %s has a character that no installed font can print on the PDF", field);
+    snprintf(err, cap, "%s: a character that no installed font can print on the PDF attestation",
+             field ? field : "text");
+    return -1;
+}
+
+static void iss_read_batch(iss_batch *b, const iss_opts *o, pdf_ctx *pdf, const issuer_config *cfg)
 {
     char err[512];
     size_t len;
@@ -75,6 +107,8 @@ static void iss_read_batch(iss_batch *b, const iss_opts *o)
         sodium_memzero(data, len);
         free(data);
         if (e != API_OK) cli_fail(ISS_EXIT_USAGE, "%s: %s", o->json, err);
+        if (iss_pdf_printable(pdf, &c, cfg->name, cfg->verify_base, err, sizeof err) != 0)
+            cli_fail(ISS_EXIT_USAGE, "%s: %s", o->json, err);
         iss_batch_add(b, &c);
         return;
     }
@@ -87,6 +121,12 @@ static void iss_read_batch(iss_batch *b, const iss_opts *o)
         size_t line = 0;
         int rc = holder_csv_next(csv, &c, &line, err, sizeof err);
         if (rc == 0) break;
+        char why[400];
+        if (rc > 0 && iss_pdf_printable(pdf, &c, cfg->name, cfg->verify_base, why, sizeof why) != 0) {
+            snprintf(err, sizeof err, "line %zu: %s", line, why);
+            sodium_memzero(&c, sizeof c);
+            rc = -1;
+        }
         if (rc < 0) {
             fprintf(stderr, "%s: %s: rejected: %s\n", cli_program(), o->csv, err);
             b->rejected++;
@@ -116,8 +156,8 @@ static void iss_check_formats(const char *formats)
     for (const char *p = formats; *p;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (!((len == 3 && !strncmp(p, "png", 3)) || (len == 3 && !strncmp(p, "svg", 3))))
-            cli_fail(ISS_EXIT_USAGE, "--formats: expected a list of png and svg, such as png,svg");
+        if (!(len == 3 && (!strncmp(p, "png", 3) || !strncmp(p, "svg", 3) || !strncmp(p, "pdf", 3))))
+            cli_fail(ISS_EXIT_USAGE, "--formats: expected a list of png, svg and pdf, such as png,svg,pdf");
         p += len + (comma ? 1 : 0);
     }
 }
@@ -220,8 +260,13 @@ static int iss_output_card(char *card, size_t cap, int *version, const iss_opts 
     return rc;
 }
 
-/* Renders and writes the files of one attestation (the code is encoded once); -1 if a file failed. */
-static int iss_output(const iss_opts *o, const char *id, const char *qr, size_t qrlen, int *version)
+/*
+ * Renders and writes the files of one attestation (the code is encoded
+ * once, and kept in *keep for the PDF when keep is not NULL: the caller
+ * frees it); -1 if a file failed.
+ */
+static int iss_output(const iss_opts *o, const char *id, const char *qr, size_t qrlen, int *version,
+                      render_code **keep)
 {
     int rc = 0;
     char line[ISSUE_QR_MAX + 2];
@@ -261,12 +306,113 @@ static int iss_output(const iss_opts *o, const char *id, const char *qr, size_t 
             free(term);
         }
     }
-    render_code_free(code);
+    if (keep && e == API_OK)
+        *keep = code;
+    else
+        render_code_free(code);
     if (e != API_OK) {
         cli_warn("%s: cannot render: %s", id, api_strerror(e));
         return -1;
     }
     return rc;
+}
+
+/*
+ * The claims of a QR text, as signed; with pk, only when its signature
+ * verifies with that key (pk NULL: not checked, as right after signing).
+ */
+static api_err iss_claims_of(api_claims *c, const char *qr, const uint8_t *pk)
+{
+    uint8_t cose[QRTEXT_MAX_COSE];
+    size_t cose_len = sizeof cose;
+    cose_sign1 msg;
+    api_err e = qrtext_decode(cose, &cose_len, qr, strlen(qr));
+    if (e == API_OK) e = cose_sign1_parse(&msg, cose, cose_len, COSE_TYP_ATTESTATION);
+    if (e == API_OK && pk) e = cose_sign1_verify(&msg, pk);
+    if (e == API_OK) e = claims_decode(c, msg.payload, msg.payload_len);
+    sodium_memzero(cose, sizeof cose);
+    return e;
+}
+
+/* What the PDF attestations of a run share. */
+typedef struct {
+    pdf_ctx *ctx;        /* NULL: no PDF asked for */
+    int files;           /* OUT/<id>.pdf (--formats pdf) */
+    pdf_doc *batch;      /* --pdf-batch, or NULL */
+    const char *name;    /* the préfecture's display name */
+    const char *verify;  /* the verify base, or "" */
+    size_t batch_failed; /* pages that could not be added to the batch */
+} iss_pdf;
+
+/*
+ * Draws the PDF of one attestation from its signed QR text (code: the text
+ * encoded at level M, or NULL), writes OUT/<id>.pdf and adds the page to
+ * the batch; card is the holder's card, carried by the second code when
+ * there is a holder base. 0, or -1 after saying why.
+ */
+static int iss_output_pdf(iss_pdf *pdf, const iss_opts *o, const char *id, const char *qr,
+                          const render_code *code, const char *card)
+{
+    api_claims c;
+    api_err e = iss_claims_of(&c, qr, NULL);
+    if (e != API_OK) {
+        cli_warn("%s: cannot read back the signed claims: %s", id, api_strerror(e));
+        return -1;
+    }
+    char link[3 * ISSUE_QR_MAX + 600];
+    int has_link = o->holder_base && card && iss_holder_link(link, sizeof link, o->holder_base, card) == 0;
+    pdf_page page = {.claims = &c,
+                     .qr = qr,
+                     .code = code,
+                     .issuer_name = pdf->name,
+                     .verify_url = pdf->verify,
+                     .holder_link = has_link ? link : NULL};
+    const char *field = NULL;
+    int rc = 0;
+    if (pdf->files) {
+        uint8_t *doc;
+        size_t len;
+        e = pdf_render(pdf->ctx, &doc, &len, &page, &field);
+        if (e == API_OK) {
+            rc = iss_write(o->out, id, ".pdf", doc, len);
+            free(doc);
+        } else {
+            cli_warn("%s: cannot draw the PDF%s%s: %s", id, field ? ": " : "", field ? field : "",
+                     api_strerror(e));
+            rc = -1;
+        }
+    }
+    if (rc == 0 && pdf->batch) {
+        e = pdf_doc_add(pdf->batch, &page, &field);
+        if (e != API_OK) {
+            cli_warn("%s: cannot add the page to %s: %s", id, o->pdf_batch, api_strerror(e));
+            pdf->batch_failed++;
+            rc = -1;
+        }
+    }
+    sodium_memzero(&c, sizeof c);
+    return rc;
+}
+
+/* Finishes the batch PDF and writes it whole (fs_write_atomic) or not at all; 0, or -1 after saying why. */
+static int iss_write_batch(iss_pdf *pdf, const char *path, size_t pages)
+{
+    uint8_t *doc;
+    size_t len;
+    api_err e = pdf_doc_end(pdf->batch, &doc, &len);
+    pdf->batch = NULL;
+    if (e != API_OK) {
+        cli_warn("cannot make %s: %s", path, pages ? api_strerror(e) : "no page");
+        return -1;
+    }
+    e = fs_write_atomic(path, doc, len, 0640, 0);
+    free(doc);
+    if (e != API_OK) {
+        cli_warn("cannot write %s: %s", path, api_strerror(e));
+        return -1;
+    }
+    printf("%s  %zu page%s (the batch, in row order)\n", path, pages, pages == 1 ? "" : "s");
+    return 0;
 }
 
 int iss_cmd_issue(const void *opts)
@@ -281,11 +427,19 @@ int iss_cmd_issue(const void *opts)
         cli_fail(ISS_EXIT_USAGE, "--holder-base: expected an http:// or https:// URL");
     if (o->holder_base && (strchr(o->holder_base, '#') || strlen(o->holder_base) > 512))
         cli_fail(ISS_EXIT_USAGE, "--holder-base: a URL without '#', at most 512 characters");
+    if (o->verify_base && issuer_verify_base_problem(o->verify_base))
+        cli_fail(ISS_EXIT_USAGE, "--verify-base: %s", issuer_verify_base_problem(o->verify_base));
     issuer_config cfg;
     iss_load_config(&cfg, o->dir);
+    if (o->verify_base) strcpy(cfg.verify_base, o->verify_base); /* this issue's, over issuer.json's */
+    iss_pdf pdf = {.files = iss_want(o->formats, "pdf"), .name = cfg.name, .verify = cfg.verify_base};
+    if (pdf.files || o->pdf_batch) {
+        api_err pe = pdf_ctx_new(&pdf.ctx);
+        if (pe != API_OK) cli_fail(ISS_EXIT_IO, "cannot prepare the PDF attestations: %s", api_strerror(pe));
+    }
 
     iss_batch b;
-    iss_read_batch(&b, o);
+    iss_read_batch(&b, o, pdf.ctx, &cfg);
     if (b.n == 0) cli_fail(ISS_EXIT_USAGE, "nothing to issue: every row was rejected");
     if (fs_mkdirs(o->out, 0750) != API_OK) cli_fail(ISS_EXIT_IO, "cannot create %s", o->out);
 
@@ -323,6 +477,7 @@ int iss_cmd_issue(const void *opts)
                  strncmp(why, "--replaces: ", 12) ? why : why + 12);
     if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot register the attestations: %s", api_strerror(e));
     if (o->replaces) printf("%s  superseded (replaced)\n", o->replaces);
+    if (o->pdf_batch && pdf_doc_begin(&pdf.batch, pdf.ctx) != API_OK) cli_fail(ISS_EXIT_IO, "out of memory");
 
     size_t failed = 0, large = 0;
     for (size_t i = 0; i < b.n; i++) {
@@ -344,33 +499,116 @@ int iss_cmd_issue(const void *opts)
         }
         char card[ISSUE_QR_MAX];
         int card_version = 0;
-        if (iss_output(o, id, qr, qrlen, &version) != 0 ||
+        render_code *code = NULL; /* kept for the PDF when it is at level M */
+        if (iss_output(o, id, qr, qrlen, &version, pdf.ctx && o->render.level == 'M' ? &code : NULL) != 0 ||
             iss_output_card(card, sizeof card, &card_version, o, id, c, secret) != 0 ||
-            (o->holder_base && iss_output_holder(o, id, card) != 0)) {
+            (o->holder_base && iss_output_holder(o, id, card) != 0) ||
+            (pdf.ctx && iss_output_pdf(&pdf, o, id, qr, code, card) != 0)) {
+            render_code_free(code);
             failed++;
             continue;
         }
+        render_code_free(code);
         if (version > ISSUE_WARN_VERSION) large++;
         printf("%s  %s/%s.txt  QR version %d%s\n", id, o->out, id, version,
                version > ISSUE_WARN_VERSION ? " (large: shorten the title or names if it scans badly)" : "");
         printf("%s  %s/%s-card.txt  QR version %d (holder's card)%s\n", id, o->out, id, card_version,
                card_version > ISSUE_CARD_VERSION ? " (above 12: long names)" : "");
+        if (pdf.files) printf("%s  %s/%s.pdf  attestation, 1 page A4\n", id, o->out, id);
         sodium_memzero(c, sizeof *c);
     }
     sodium_memzero(secret, sizeof secret);
     free(entries);
     free(b.claims);
     if (fs_sync_folder(o->out) != API_OK) cli_fail(ISS_EXIT_IO, "cannot flush %s to disk", o->out);
+    int batch_failed = pdf.batch && iss_write_batch(&pdf, o->pdf_batch, b.n - failed) != 0;
+    pdf_ctx_free(pdf.ctx);
     printf("issued %zu, rejected %zu, failed %zu\n", b.n - failed, b.rejected, failed);
     if (large) cli_warn("%zu QR codes need a version above %d", large, ISSUE_WARN_VERSION);
-    if (failed) return ISS_EXIT_IO;
+    if (failed || batch_failed) return ISS_EXIT_IO;
     return b.rejected ? ISS_EXIT_PARTIAL : ISS_EXIT_OK;
+}
+
+/*
+ * The public key of ISS that signed msg: issuer.pub, or the issuer-<kid>.pub
+ * kept by rotate-key for a code signed before a rotation; or exits.
+ */
+static void iss_signer_key(uint8_t pk[COSE_PK_LEN], const char *dir, const issuer_config *cfg,
+                           const uint8_t kid[COSE_KID_LEN])
+{
+    uint8_t own[COSE_KID_LEN];
+    cose_kid(own, cfg->pk);
+    if (!memcmp(own, kid, COSE_KID_LEN)) {
+        memcpy(pk, cfg->pk, COSE_PK_LEN);
+        return;
+    }
+    char hex[2 * COSE_KID_LEN + 1], name[64], path[4096];
+    sodium_bin2hex(hex, sizeof hex, kid, COSE_KID_LEN);
+    snprintf(name, sizeof name, "issuer-%s.pub", hex);
+    iss_path(path, sizeof path, dir, name);
+    if (b64url_read_key_file(pk, path) != API_OK)
+        cli_fail(ISS_EXIT_USAGE, "the QR text was not signed by a key of %s", dir);
+    cose_kid(own, pk);
+    if (memcmp(own, kid, COSE_KID_LEN))
+        cli_fail(ISS_EXIT_USAGE, "the QR text was not signed by a key of %s", dir);
+}
+
+/*
+ * show --pdf FILE: the attestation drawn again from its QR text. With
+ * --dir, the signature is checked with the issuer's key and the page has
+ * its display name and verify address; without, the issuer id and no
+ * address.
+ */
+static void iss_show_pdf(const iss_opts *o, const char *qr)
+{
+    issuer_config cfg;
+    const uint8_t *pk = NULL;
+    uint8_t signer[COSE_PK_LEN];
+    api_claims c;
+    if (o->dir) {
+        iss_load_config(&cfg, o->dir);
+        uint8_t cose[QRTEXT_MAX_COSE];
+        size_t cose_len = sizeof cose;
+        cose_sign1 msg;
+        if (qrtext_decode(cose, &cose_len, qr, strlen(qr)) == API_OK &&
+            cose_sign1_parse(&msg, cose, cose_len, COSE_TYP_ATTESTATION) == API_OK) {
+            iss_signer_key(signer, o->dir, &cfg, msg.kid);
+            pk = signer;
+        }
+    }
+    api_err e = iss_claims_of(&c, qr, pk);
+    if (e != API_OK)
+        cli_fail(ISS_EXIT_USAGE, "%s: not an attestation this tool can draw: %s", o->file, api_strerror(e));
+    if (o->dir && strcmp(c.iss, cfg.id))
+        cli_fail(ISS_EXIT_USAGE, "%s: issued by %s, not by the issuer of %s", o->file, c.iss, o->dir);
+    pdf_ctx *ctx;
+    e = pdf_ctx_new(&ctx);
+    if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot prepare the PDF: %s", api_strerror(e));
+    pdf_page page = {.claims = &c,
+                     .qr = qr,
+                     .issuer_name = o->dir ? cfg.name : NULL,
+                     .verify_url = o->dir ? cfg.verify_base : NULL};
+    const char *field = NULL;
+    uint8_t *doc;
+    size_t len;
+    e = pdf_render(ctx, &doc, &len, &page, &field);
+    pdf_ctx_free(ctx);
+    sodium_memzero(&c, sizeof c);
+    if (e == API_ERR_ARG && field)
+        cli_fail(ISS_EXIT_USAGE, "%s: a character that no installed font can print on the PDF", field);
+    if (e != API_OK)
+        cli_fail(e == API_ERR_TOO_LARGE ? ISS_EXIT_USAGE : ISS_EXIT_IO, "cannot draw the PDF: %s",
+                 api_strerror(e));
+    e = fs_write_atomic(o->pdf, doc, len, 0640, 0);
+    free(doc);
+    if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot write %s: %s", o->pdf, api_strerror(e));
 }
 
 int iss_cmd_show(const void *opts)
 {
     const iss_opts *o = opts;
     iss_require(o->file, "--file");
+    if (o->dir && !o->pdf) cli_fail(ISS_EXIT_USAGE, "--dir goes with --pdf FILE");
     uint8_t *data;
     size_t len;
     if (fs_read_file(&data, &len, o->file, QRTEXT_MAX_TEXT + 2) != API_OK)
@@ -396,6 +634,10 @@ int iss_cmd_show(const void *opts)
         e = fs_write_atomic(o->svg, svg, n, 0640, 0);
         free(svg);
         if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot write %s", o->svg);
+        did = 1;
+    }
+    if (o->pdf) {
+        iss_show_pdf(o, qr);
         did = 1;
     }
     if (o->terminal || !did) iss_print_terminal(qr, &o->render, o->invert);

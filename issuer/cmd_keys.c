@@ -43,6 +43,11 @@ int iss_cmd_init(const void *opts)
     strcpy(cfg.id, o->id);
     strcpy(cfg.name, o->name);
     if (o->feed) strcpy(cfg.feed, o->feed);
+    if (o->verify_base) { /* printed on the PDF attestations (issuer.h) */
+        const char *why = issuer_verify_base_problem(o->verify_base);
+        if (why) cli_fail(ISS_EXIT_USAGE, "--verify-base: %s", why);
+        strcpy(cfg.verify_base, o->verify_base);
+    }
     if (!claims_iss_valid(cfg.id, strlen(cfg.id))) /* the grammar of the trust list */
         cli_fail(ISS_EXIT_USAGE, "--id: expected 2 to 31 characters A-Z, 0-9 and '-', such as FR-75");
 

@@ -17,6 +17,7 @@
 #include "common/b64url.h"
 #include "common/fs.h"
 #include "common/jsonfile.h"
+#include "common/text.h"
 #include "qr/qrtext.h"
 
 #define ISSUER_CONFIG_FILE "issuer.json"
@@ -32,6 +33,15 @@ static void issuer_status_uri(char *out, size_t cap, const char *id)
     snprintf(out, cap, "/feed/v1/%s/snapshot", id);
 }
 
+const char *issuer_verify_base_problem(const char *url)
+{
+    if (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))
+        return "expected an http:// or https:// URL";
+    if (!text_plain_ok(url, 1, ISSUER_URL_MAX)) return "at most 512 bytes of text";
+    if (strpbrk(url, " #")) return "a URL without spaces or '#'";
+    return NULL;
+}
+
 api_err issuer_config_save(const issuer_config *cfg, const char *dir)
 {
     char path[4096];
@@ -42,6 +52,7 @@ api_err issuer_config_save(const issuer_config *cfg, const char *dir)
     cJSON_AddStringToObject(o, "name", cfg->name);
     cJSON_AddStringToObject(o, "feed", cfg->feed);
     cJSON_AddNumberToObject(o, "epoch", (double)cfg->epoch);
+    if (cfg->verify_base[0]) cJSON_AddStringToObject(o, "verify_base", cfg->verify_base);
     api_err e = jsonfile_write(path, o, 0644, 1);
     cJSON_Delete(o);
     return e;
@@ -66,6 +77,14 @@ api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_
         return API_ERR_ARG;
     }
     if (jsonfile_uint(&cfg->epoch, o, "epoch") != 0) cfg->epoch = 0; /* an older file: epoch 0 */
+    /* Optional (older files have none); one that is there must be a verify base. */
+    if (cJSON_GetObjectItemCaseSensitive(o, "verify_base") &&
+        (jsonfile_text(cfg->verify_base, sizeof cfg->verify_base, o, "verify_base") ||
+         issuer_verify_base_problem(cfg->verify_base))) {
+        cJSON_Delete(o);
+        snprintf(err, errcap, "%s is damaged (verify_base)", path);
+        return API_ERR_ARG;
+    }
     cJSON_Delete(o);
     issuer_status_uri(cfg->status_uri, sizeof cfg->status_uri, cfg->id);
     if (fs_join(path, sizeof path, dir, "issuer.pub") != 0) return API_ERR_ARG;

@@ -1,7 +1,8 @@
 /*
  * issuer.h: an issuer folder (ISS/) and the signing of attestations.
  *
- * ISS/issuer.json   id, display name, feed base URL (public)
+ * ISS/issuer.json   id, display name, feed base URL, and the address where
+ *                   people verify the printed attestation (public)
  * ISS/issuer.pub    the public key, base64url (public)
  * ISS/issuer.key    the Ed25519 secret key and the status-index seed,
  *                   encrypted (keyfile.h), 0600
@@ -19,6 +20,7 @@
 #include "issuer/idxperm.h"
 
 #define ISSUER_SECRET_LEN (COSE_SK_LEN + IDXPERM_SEED_LEN)
+#define ISSUER_URL_MAX    513 /* a verify base: at most 512 bytes, as --holder-base */
 
 typedef struct {
     char id[CLAIMS_ISS_MAX];
@@ -26,13 +28,23 @@ typedef struct {
     char feed[256];
     char status_uri[CLAIMS_URI_MAX];
     uint64_t epoch; /* feed epoch, as in the trust list (0 until a restore needs a new one) */
+    char
+        verify_base[ISSUER_URL_MAX]; /* printed on the PDF attestation; "" when none (optional in the file) */
     uint8_t pk[COSE_PK_LEN];
 } issuer_config;
 
-/* Writes ISS/issuer.json (refuses to overwrite). */
+/*
+ * Whether url may be a verify base (init and issue --verify-base): an
+ * http:// or https:// URL of at most 512 bytes, printable text without
+ * spaces or '#'. NULL if it may, else what is wrong, for a message.
+ */
+const char *issuer_verify_base_problem(const char *url);
+
+/* Writes ISS/issuer.json (refuses to overwrite); verify_base only when set. */
 api_err issuer_config_save(const issuer_config *cfg, const char *dir);
 
-/* Reads ISS/issuer.json and ISS/issuer.pub; err says what is wrong. */
+/* Reads ISS/issuer.json and ISS/issuer.pub; err says what is wrong. A file without verify_base reads as none.
+ */
 api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_t errcap);
 
 /*

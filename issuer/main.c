@@ -38,7 +38,7 @@ static const char usage_tail[] =
     "\n"
     "Render options: --module PIXELS (1-64, default 4), --margin MODULES (0-64, default 4),\n"
     "  --level L|M|Q|H (error correction, default M), --invert (terminal view for\n"
-    "  light-on-dark terminals); issue only: --formats png,svg (default both).\n"
+    "  light-on-dark terminals); issue only: --formats png,svg,pdf (default all three).\n"
     "\n"
     "Passphrase of the issuer key: --passphrase-file FILE, else the environment variable\n"
     "API_PASSPHRASE, else a prompt on the terminal.\n"
@@ -52,19 +52,23 @@ static const char usage_tail[] =
 /* The commands, in the order of the usage text. */
 static const cli_command iss_commands[] = {
     {.name = "init",
-     .options = "dir id name feed passphrase-file kdf",
+     .options = "dir id name feed passphrase-file kdf verify-base",
      .run = iss_cmd_init,
      .usage = "  init   --dir ISS --id ID --name NAME [--feed URL] [--kdf interactive|moderate|sensitive]\n"
+              "         [--verify-base URL]\n"
               "         Creates the issuer: ISS/issuer.key (encrypted), ISS/issuer.pub (base64url),\n"
-              "         ISS/issuer.json and the registry ISS/registry/.\n"},
+              "         ISS/issuer.json and the registry ISS/registry/. --verify-base: the address\n"
+              "         printed on the PDF attestations for verifying them.\n"},
     {.name = "issue",
      .options = "dir json csv out passphrase-file module margin level formats terminal invert replaces "
-                "holder-base holder-qr",
+                "holder-base holder-qr verify-base pdf-batch",
      .run = iss_cmd_issue,
      .usage = "  issue  --dir ISS (--json FILE | --csv FILE) --out OUT [render options] [--terminal]\n"
               "         Signs one attestation (JSON) or one per CSV row, and writes for each\n"
-              "         OUT/<id>.txt (the QR text, one line), OUT/<id>.png and OUT/<id>.svg.\n"
-              "         FILE may be - for standard input.\n"
+              "         OUT/<id>.txt (the QR text, one line), OUT/<id>.png, OUT/<id>.svg and\n"
+              "         OUT/<id>.pdf (the attestation as an A4 document). FILE may be - for standard input.\n"
+              "         --verify-base URL: the verify address printed on the PDF (default: issuer.json's);\n"
+              "         --pdf-batch FILE: also one PDF of every attestation, in row order.\n"
               "         --replaces ID: the new attestation supersedes attestation ID.\n"
               "         --holder-base URL (e.g. https://verif.example/holder): also writes OUT/<id>.url,\n"
               "         the link that opens the holder's card on a phone; --holder-qr: and\n"
@@ -116,10 +120,12 @@ static const cli_command iss_commands[] = {
          "         --max-connections-per-address (default: a quarter of --threads, at most 32;\n"
          "         0: no limit), reverse proxies named by --trusted-proxy excepted.\n"},
     {.name = "show",
-     .options = "file png svg terminal invert module margin level",
+     .options = "file png svg terminal invert module margin level pdf dir",
      .run = iss_cmd_show,
      .usage = "  show   --file OUT/<id>.txt [--png FILE] [--svg FILE] [--terminal] [render options]\n"
-              "         Renders a QR text again.\n"},
+              "         [--pdf FILE [--dir ISS]]\n"
+              "         Renders a QR text again; --pdf: the attestation as a PDF (with --dir, checked\n"
+              "         with the issuer's key, with its name and verify address).\n"},
     {.name = "rotate-key",
      .options = "dir passphrase-file kdf",
      .run = iss_cmd_rotate_key,
@@ -169,6 +175,9 @@ static const struct option iss_longopts[] = {
     {"format", required_argument, 0, 'J'},
     {"holder-base", required_argument, 0, 'B'},
     {"holder-qr", no_argument, 0, 'Q'},
+    {"verify-base", required_argument, 0, 'V'},
+    {"pdf", required_argument, 0, 'G'},
+    {"pdf-batch", required_argument, 0, 'Y'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -186,7 +195,7 @@ static void iss_parse(iss_opts *o, cli_args *args)
     memset(o, 0, sizeof *o);
     render_opts_default(&o->render);
     o->kdf = "moderate";
-    o->formats = "png,svg";
+    o->formats = "png,svg,pdf";
     o->heartbeat = 60;
     o->threads = ISS_SERVE_THREADS;
     o->request_timeout = ISS_SERVE_REQUEST_TIMEOUT;
@@ -296,6 +305,15 @@ static void iss_parse(iss_opts *o, cli_args *args)
             break;
         case 'Q':
             o->holder_qr = 1;
+            break;
+        case 'V':
+            o->verify_base = optarg;
+            break;
+        case 'G':
+            o->pdf = optarg;
+            break;
+        case 'Y':
+            o->pdf_batch = optarg;
             break;
         case 'J':
             if (strcmp(optarg, "json") && strcmp(optarg, "text"))

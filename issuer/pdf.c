@@ -23,10 +23,9 @@
  * drawn.
  *
  * The QR codes are vectors: each row of modules a dashed stroke whose
- * dashes are its dark runs (pdf_draw_code says why); the main code is at least 46 mm wide and a module at least
- * 0.5 mm, quiet zone of four modules kept clear. The text is real text
- * with embedded font subsets; headings, paragraphs, the rows (a table)
- * and the codes (figures) are tagged in reading order with Cairo's
+ * dashes are its dark runs (pdf_draw_code says why); the main code is at least 46 mm wide and a module at
+ * least 0.5 mm, quiet zone of four modules kept clear. The text is real text with embedded font subsets;
+ * headings, paragraphs, the rows (a table) and the codes (figures) are tagged in reading order with Cairo's
  * structure tags, so the PDF is tagged for screen readers.
  *
  * Determinism: the document's metadata (a generic title and subject, no
@@ -56,7 +55,7 @@
 
 /* ---- geometry, in points (1 mm = 72 / 25.4 pt) ---- */
 
-#define PDF_MM(x)         ((x) * 72.0 / 25.4)
+#define PDF_MM(x)         ((x)*72.0 / 25.4)
 #define PDF_PAGE_W        PDF_MM(210.0)
 #define PDF_PAGE_H        PDF_MM(297.0)
 #define PDF_LEFT          PDF_MM(18.0)
@@ -70,13 +69,13 @@
 #define PDF_MODULE_MIN    PDF_MM(0.5)
 #define PDF_HOLDER_MIN    PDF_MM(30.0) /* the holder's card code */
 #define PDF_HOLDER_MODULE PDF_MM(0.42)
-#define PDF_QUIET         4 /* modules of quiet zone */
+#define PDF_QUIET         4   /* modules of quiet zone */
 #define PDF_GAP_FLOOR     0.2 /* the least share of its spacing the flow may keep */
 #define PDF_CODE_SIDE_MAX 177 /* modules of a version 40 code */
 
-#define PDF_TITLE   "Attestation de prolongation d'instruction"
-#define PDF_SUBJECT "Attestation délivrée par une préfecture (CESEDA, art. R. 431-15-1)"
-#define PDF_CREATOR "api-issuer"
+#define PDF_TITLE         "Attestation de prolongation d'instruction"
+#define PDF_SUBJECT       "Attestation délivrée par une préfecture (CESEDA, art. R. 431-15-1)"
+#define PDF_CREATOR       "api-issuer"
 
 /* ---- styles ---- */
 
@@ -167,7 +166,8 @@ api_err pdf_ctx_new(pdf_ctx **out)
     }
     /* Points as units, no hinting: a layout measures the same on any surface and at any size. */
     pango_cairo_context_set_resolution(ctx->pango, 72.0);
-    /* At 72 units an inch a rounded position is a whole point: uneven spacing, and a number per glyph in the PDF. */
+    /* At 72 units an inch a rounded position is a whole point: uneven spacing, and a number per glyph in the
+     * PDF. */
     pango_context_set_round_glyph_positions(ctx->pango, FALSE);
     cairo_font_options_t *fo = cairo_font_options_create();
     cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
@@ -247,7 +247,8 @@ static PangoLayout *pdf_layout_fixed(pdf_ctx *ctx, pdf_style st, const char *tex
     int w = width > 0 ? pdf_units(width) : -1;
     for (size_t i = 0; i < ctx->n_cache; i++) {
         const pdf_cached *c = &ctx->cache[i];
-        if (c->st == st && c->width == w && c->align == align && c->markup == markup && !strcmp(c->text, text))
+        if (c->st == st && c->width == w && c->align == align && c->markup == markup &&
+            !strcmp(c->text, text))
             return c->lay;
     }
     if (ctx->n_cache == PDF_CACHE_MAX) return NULL; /* the page keeps texts of its own elsewhere */
@@ -299,6 +300,10 @@ static PangoLayout *pdf_layout_fit(pdf_ctx *ctx, pdf_style st, const char *text,
     if (!lay) return NULL;
     double w = pdf_layout_width(lay);
     if (w <= width) return lay;
+    if (floor_size <= 0) { /* a style that does not shrink wraps at its size */
+        g_object_unref(lay);
+        return pdf_layout_new(ctx, st, size, text, width, align, 0);
+    }
     /* Text scales linearly with its size (no hinting): start from the size that should just fit. */
     size = floor(size * width / w * 4.0) / 4.0;
     while (size >= floor_size) {
@@ -354,11 +359,13 @@ static const char *pdf_issuer_name(const pdf_page *p)
     return pdf_has(p->issuer_name) ? p->issuer_name : p->claims->iss;
 }
 
-/* "Vérifiez ce document : ...", with the verify address when there is one. */
+/* "Vérifiez ce document : ...", with the verify address when there is one (on a line of its own: never broken
+ * after "https://" when it fits). */
 static void pdf_verify_sentence(buf *b, const pdf_page *p)
 {
     if (pdf_has(p->verify_url))
-        buf_printf(b, "Vérifiez ce document : scannez ce code avec un téléphone, ou allez sur %s", p->verify_url);
+        buf_printf(b, "Vérifiez ce document : scannez ce code avec un téléphone, ou allez sur\n%s",
+                   p->verify_url);
     else
         buf_puts(b, "Vérifiez ce document : scannez ce code avec un téléphone.");
 }
@@ -454,8 +461,8 @@ static pdf_block *pdf_block_add(pdf_doc *d, PangoLayout *lay, pdf_style st, doub
 
 static void pdf_heading(pdf_doc *d, const char *text)
 {
-    pdf_block *b =
-        pdf_block_add(d, pdf_fixed(d, ST_HEADING, text, PDF_WIDTH, PANGO_ALIGN_LEFT), ST_HEADING, PDF_MM(5.0), "H2");
+    pdf_block *b = pdf_block_add(d, pdf_fixed(d, ST_HEADING, text, PDF_WIDTH, PANGO_ALIGN_LEFT), ST_HEADING,
+                                 PDF_MM(5.0), "H2");
     if (b) {
         b->flags |= PDF_B_RULE;
         b->h += PDF_MM(1.6); /* the rule and the space under it */
@@ -533,9 +540,9 @@ static void pdf_flow_validity(pdf_doc *d, const api_claims *c)
     pdf_date_of(from, sizeof from, c->nbf);
     pdf_date_of(until, sizeof until, c->exp);
     snprintf(text, sizeof text, "Valable du %s au %s", from, until);
-    pdf_block *b = pdf_block_add(d, pdf_own(d, pdf_layout_fit(d->ctx, ST_VALIDITY, text, PDF_WIDTH - PDF_MM(8.0),
-                                                             PANGO_ALIGN_LEFT)),
-                                 ST_VALIDITY, PDF_MM(2.5), "P");
+    pdf_block *b = pdf_block_add(
+        d, pdf_own(d, pdf_layout_fit(d->ctx, ST_VALIDITY, text, PDF_WIDTH - PDF_MM(8.0), PANGO_ALIGN_LEFT)),
+        ST_VALIDITY, PDF_MM(2.5), "P");
     if (b) {
         b->x += PDF_MM(4.0);
         b->flags |= PDF_B_BOX_FIRST;
@@ -557,19 +564,19 @@ static void pdf_flow_meaning(pdf_doc *d, const api_claims *c)
     pdf_heading(d, "Ce que prouve cette attestation");
     pdf_paragraph(d, pdf_fixed(d, ST_BODY, words_about(WORDS_FR), PDF_WIDTH, PANGO_ALIGN_LEFT), ST_BODY,
                   PDF_MM(1.0));
-    pdf_paragraph(d, pdf_fixed(d, ST_WORK, words_work(c->wrk, WORDS_FR), PDF_WIDTH, PANGO_ALIGN_LEFT), ST_WORK,
-                  PDF_MM(1.8));
-    pdf_paragraph(d, pdf_fixed(d, ST_SMALL, words_disclaimer(WORDS_FR), PDF_WIDTH, PANGO_ALIGN_LEFT), ST_SMALL,
-                  PDF_MM(1.2));
+    pdf_paragraph(d, pdf_fixed(d, ST_WORK, words_work(c->wrk, WORDS_FR), PDF_WIDTH, PANGO_ALIGN_LEFT),
+                  ST_WORK, PDF_MM(1.8));
+    pdf_paragraph(d, pdf_fixed(d, ST_SMALL, words_disclaimer(WORDS_FR), PDF_WIDTH, PANGO_ALIGN_LEFT),
+                  ST_SMALL, PDF_MM(1.2));
 }
 
 /* The title, then the holder, the application, the validity and what it proves. */
 static void pdf_flow(pdf_doc *d, const api_claims *c)
 {
-    pdf_block_add(d,
-                  pdf_fixed(d, ST_TITLE, PDF_TITLE "\nd'une demande de titre de séjour", PDF_WIDTH,
-                            PANGO_ALIGN_CENTER),
-                  ST_TITLE, 0, "H1");
+    pdf_block_add(
+        d,
+        pdf_fixed(d, ST_TITLE, PDF_TITLE "\nd'une demande de titre de séjour", PDF_WIDTH, PANGO_ALIGN_CENTER),
+        ST_TITLE, 0, "H1");
     pdf_paragraph(d,
                   pdf_fixed(d, ST_SUBTITLE,
                             "Code de l'entrée et du séjour des étrangers et du droit d'asile (CESEDA), "
@@ -585,8 +592,8 @@ static void pdf_flow(pdf_doc *d, const api_claims *c)
 /* ---- the fixed parts: header, verification block, footer ---- */
 
 typedef struct {
-    PangoLayout *republic, *issuer;       /* header */
-    PangoLayout *verify_h, *verify_text;  /* verification block */
+    PangoLayout *republic, *issuer;      /* header */
+    PangoLayout *verify_h, *verify_text; /* verification block */
     PangoLayout *compare, *signed_text;
     PangoLayout *holder_caption;
     PangoLayout *footer;
@@ -640,10 +647,11 @@ static api_err pdf_parts_make(pdf_doc *d, pdf_parts *pt, const pdf_page *p)
     buf_free(&b);
     pt->compare = pdf_fixed(d, ST_BODY, words_compare(c->app == CLAIMS_APP_RENEWAL && c->has_prv, WORDS_FR),
                             text_w, PANGO_ALIGN_LEFT);
-    pt->signed_text = pdf_fixed(d, ST_BODY,
-                                "C'est un document officiel de la préfecture : la signature électronique "
-                                "contenue dans le code prouve qu'elle l'a délivré et qu'il n'a pas été modifié.",
-                                text_w, PANGO_ALIGN_LEFT);
+    pt->signed_text =
+        pdf_fixed(d, ST_BODY,
+                  "C'est un document officiel de la préfecture : la signature électronique "
+                  "contenue dans le code prouve qu'elle l'a délivré et qu'il n'a pas été modifié.",
+                  text_w, PANGO_ALIGN_LEFT);
     if (!pt->verify_h || !pt->verify_text || !pt->compare || !pt->signed_text) return API_ERR_NOMEM;
     double text_h = pdf_layout_height(pt->verify_h) + PDF_MM(2.0) + pdf_layout_height(pt->verify_text) +
                     PDF_MM(1.5) + pdf_layout_height(pt->compare) + PDF_MM(1.5) +
@@ -685,7 +693,8 @@ static void pdf_color(cairo_t *cr, unsigned rgb)
     cairo_set_source_rgb(cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0, (rgb & 0xff) / 255.0);
 }
 
-/* Draws lay with its top-left corner at (x, y), in style st's colour, inside a structure tag when tag is not NULL. */
+/* Draws lay with its top-left corner at (x, y), in style st's colour, inside a structure tag when tag is not
+ * NULL. */
 static void pdf_show(cairo_t *cr, PangoLayout *lay, pdf_style st, double x, double y, const char *tag)
 {
     if (tag) cairo_tag_begin(cr, tag, "");
@@ -734,7 +743,10 @@ static void pdf_draw_code(cairo_t *cr, const render_code *code, double x, double
 static void pdf_draw_header(cairo_t *cr, const pdf_parts *pt, double *y)
 {
     pdf_show(cr, pt->republic, ST_REPUBLIC, PDF_LEFT, *y, "P");
-    pdf_show(cr, pt->issuer, ST_ISSUER, PDF_RIGHT - PDF_MM(95.0), *y, "P");
+    /* Against the right margin: a line of its own width, or its wrapped lines right-aligned in their box. */
+    double ix = pango_layout_get_width(pt->issuer) < 0 ? PDF_RIGHT - pdf_layout_width(pt->issuer)
+                                                       : PDF_RIGHT - PDF_MM(95.0);
+    pdf_show(cr, pt->issuer, ST_ISSUER, ix, *y, "P");
     *y += pt->header_h + PDF_MM(3.0);
     cairo_set_source_rgb(cr, 0, 0, 0x91 / 255.0);
     cairo_set_line_width(cr, 0.8);
@@ -748,12 +760,11 @@ static void pdf_draw_header(cairo_t *cr, const pdf_parts *pt, double *y)
 static void pdf_draw_flow(pdf_doc *d, double y, double gap)
 {
     cairo_t *cr = d->cr;
-    double box_top = 0;
     for (size_t i = 0; i < d->n_blocks; i++) {
         const pdf_block *b = &d->blocks[i];
         y += b->before * gap;
         if (b->flags & PDF_B_BOX_FIRST) {
-            box_top = y - PDF_MM(2.0);
+            double box_top = y - PDF_MM(2.0);
             /* the box is drawn under its text: find its bottom first */
             double bottom = y;
             for (size_t j = i; j < d->n_blocks; j++) {
@@ -810,8 +821,8 @@ static void pdf_draw_verification(cairo_t *cr, const pdf_parts *pt, double y)
         int hn = render_code_width(pt->holder_code);
         double hbox = (hn + 2 * PDF_QUIET) * pt->holder_module, hx = PDF_RIGHT - hbox;
         cairo_tag_begin(cr, "Figure", "");
-        pdf_draw_code(cr, pt->holder_code, hx + PDF_QUIET * pt->holder_module, y + PDF_QUIET * pt->holder_module,
-                      pt->holder_module);
+        pdf_draw_code(cr, pt->holder_code, hx + PDF_QUIET * pt->holder_module,
+                      y + PDF_QUIET * pt->holder_module, pt->holder_module);
         cairo_tag_end(cr, "Figure");
         pdf_show(cr, pt->holder_caption, ST_SMALL, hx, y + hbox, "Caption");
     }
@@ -881,7 +892,8 @@ api_err pdf_doc_add(pdf_doc *d, const pdf_page *p, const char **field)
         if (field) *field = d->bad_field;
         e = API_ERR_ARG;
     }
-    /* Place: the header from the top, the footer and the verification block from the bottom, the flow between. */
+    /* Place: the header from the top, the footer and the verification block from the bottom, the flow
+     * between. */
     double top = PDF_TOP + pt.header_h + PDF_MM(8.0);
     double footer_y = PDF_BOTTOM - pt.footer_h;
     double block_y = footer_y - PDF_MM(4.0) - pt.block_h;
@@ -972,8 +984,8 @@ api_err pdf_check_text(pdf_ctx *ctx, const pdf_page *p, const char **field)
         {ST_BODY, pdf_has(p->verify_url) ? p->verify_url : "", "verify address"},
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        PangoLayout *lay =
-            pdf_layout_new(ctx, texts[i].st, pdf_styles[texts[i].st].size, texts[i].text, 0, PANGO_ALIGN_LEFT, 0);
+        PangoLayout *lay = pdf_layout_new(ctx, texts[i].st, pdf_styles[texts[i].st].size, texts[i].text, 0,
+                                          PANGO_ALIGN_LEFT, 0);
         if (!lay) return API_ERR_NOMEM;
         int unknown = pango_layout_get_unknown_glyphs_count(lay);
         g_object_unref(lay);
