@@ -43,6 +43,9 @@ expect_eq() {
 }
 
 # json_field FILE FIELD: a top-level string field of a JSON object.
+# The full QR texts an issue wrote in DIR: OUT/<id>.txt, not the holder's cards OUT/<id>-card.txt.
+full_texts() { ls "$1"/*.txt | grep -v -- '-card\.txt$'; }
+
 json_field() {
   python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(v.get(sys.argv[2]))' "$1" "$2" 2>/dev/null
 }

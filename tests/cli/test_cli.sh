@@ -50,7 +50,8 @@ expect_eq "${#ID1}" 24 "the attestation id is 24 hex characters"
 for ext in txt png svg; do
   if [ -s "out/$ID1.$ext" ]; then ok "OUT/<id>.$ext written"; else bad "OUT/<id>.$ext written"; fi
 done
-expect_eq "$(ls out | grep -c '\.txt$')" 1 "only the QR texts end in .txt"
+expect_eq "$(ls out | grep '\.txt$' | grep -vc -- '-card\.txt$')" 1 "only the QR texts end in .txt"
+expect_rc 0 "OUT/<id>-card.txt (the holder's card) written" test -s "out/$ID1-card.txt"
 expect_eq "$(wc -l <"out/$ID1.txt")" 1 "the QR text is one line"
 expect_grep '^API1:' "out/$ID1.txt" "the QR text starts with API1:"
 holder DIALLO Aminata 2026-09-15 2026-12-15 | "$I" issue --dir iss75 --json - --out out >"$TMP/.stdout" 2>"$TMP/.stderr"
@@ -79,7 +80,7 @@ expect_rc 1 "a CSV batch with bad rows exits 1" "$I" issue --dir iss13 --csv bat
 expect_grep "issued 3, rejected 2" "$TMP/.stdout" "three rows issued, two rejected"
 expect_grep "line 4.*foreign_national_number" "$TMP/.stderr" "the bad row is reported with its line and field"
 expect_grep "line 6.*work_authorised" "$TMP/.stderr" "the second bad row too"
-expect_eq "$(ls out13/*.txt | wc -l)" 3 "three QR texts written"
+expect_eq "$(full_texts out13 | wc -l)" 3 "three QR texts written"
 
 # zbarimg, the independent referee, reads every PNG back to the exact QR text.
 n=0; bad_png=0
@@ -97,7 +98,7 @@ expect_grep '<svg' again.svg "the SVG is an SVG"
 API_NOW=2026-09-14T08:00:00Z expect_rc 0 "issue with --holder-base" "$I" issue --dir iss75 --json h1.json --out outh --formats png --holder-base https://verif.example/holder --holder-qr
 IDH=$(awk 'NR==1 {print $1}' "$TMP/.stdout")
 if [ -s "outh/$IDH.url" ] && [ -s "outh/$IDH-holder.png" ]; then ok "OUT/<id>.url and the link's QR code written"; else bad "OUT/<id>.url and the link's QR code written"; fi
-expect_eq "$(node -e 'const fs=require("fs"); const t=fs.readFileSync(process.argv[1],"utf8").trim(); const u=fs.readFileSync(process.argv[2],"utf8").trim(); console.log(u === "https://verif.example/holder#" + encodeURIComponent(t))' "outh/$IDH.txt" "outh/$IDH.url")" true "the link is the QR text encoded as encodeURIComponent does"
+expect_eq "$(node -e 'const fs=require("fs"); const t=fs.readFileSync(process.argv[1],"utf8").trim(); const u=fs.readFileSync(process.argv[2],"utf8").trim(); console.log(u === "https://verif.example/holder#" + encodeURIComponent(t))' "outh/$IDH-card.txt" "outh/$IDH.url")" true "the link is the card's QR text encoded as encodeURIComponent does"
 expect_eq "$(zbarimg --raw -q "outh/$IDH-holder.png" 2>/dev/null)" "$(cat "outh/$IDH.url")" "zbarimg reads the link's QR code"
 expect_rc 2 "--holder-qr alone is refused" "$I" issue --dir iss75 --json h1.json --out outh --holder-qr
 expect_rc 2 "a holder base with a fragment is refused" "$I" issue --dir iss75 --json h1.json --out outh --holder-base "https://x/holder#y"
@@ -145,7 +146,7 @@ expect_grep '"reason":[[:space:]]*"too_large"' "$TMP/.stdout" "reason too_large"
 # Unknown issuer: signed by an issuer that is not in the trust list.
 expect_rc 0 "a third issuer, not admitted" "$I" init --dir iss99 --id FR-99 --name "Préfecture inconnue" --kdf interactive
 API_NOW=2026-09-14T08:00:00Z "$I" issue --dir iss99 --json h1.json --out out99 >"$TMP/.stdout" 2>&1
-T99=$(cat out99/*.txt)
+T99=$(cat $(full_texts out99))
 expect_rc 1 "unknown issuer" "$V" verify "${VR[@]}" --payload "$T99" --at 2026-10-01 --json
 expect_grep '"result":[[:space:]]*"unknown_issuer"' "$TMP/.stdout" "unknown_issuer verdict"
 
@@ -169,7 +170,7 @@ expect_rc 0 "retire FR-75's key" "$F" retire --dir fed --kid "$KID75" --at 2026-
 expect_rc 0 "publish" "$F" publish --dir fed --out tl-retired.cose --expires 60d
 expect_rc 0 "issued before retirement: still valid" "$V" verify --root fed/root.pub --trust tl-retired.cose --payload "$T1" --at 2026-10-01
 API_NOW=2026-09-21T08:00:00Z "$I" issue --dir iss75 --json h1.json --out out-late >"$TMP/.stdout" 2>&1
-expect_rc 1 "issued after retirement: untrusted" "$V" verify --root fed/root.pub --trust tl-retired.cose --payload "$(cat out-late/*.txt)" --at 2026-10-01 --json
+expect_rc 1 "issued after retirement: untrusted" "$V" verify --root fed/root.pub --trust tl-retired.cose --payload "$(cat $(full_texts out-late))" --at 2026-10-01 --json
 expect_grep '"reason":[[:space:]]*"issued_after_retirement"' "$TMP/.stdout" "reason issued_after_retirement"
 expect_rc 0 "compromise FR-75's key" "$F" compromise --dir fed --kid "$KID75"
 expect_rc 0 "publish" "$F" publish --dir fed --out tl-comp.cose --expires 60d
@@ -178,7 +179,7 @@ expect_grep '"result":[[:space:]]*"untrusted_issuer"' "$TMP/.stdout" "untrusted_
 expect_rc 2 "a compromised key stays compromised" "$F" retire --dir fed --kid "$KID75"
 
 # Key rotation: FR-13 gets a new key; what the old key signed before its retirement still verifies.
-T13=$(cat "$(ls out13/*.txt | head -1)")
+T13=$(cat "$(full_texts out13 | head -1)")
 OLDKID=$("$F" list --dir fed | awk '$1 == "FR-13" {print $2}')
 expect_rc 0 "rotate FR-13's key" "$I" rotate-key --dir iss13 --kdf interactive
 expect_grep "retire --kid $OLDKID" "$TMP/.stdout" "rotate-key says what the federation does next"
@@ -188,7 +189,7 @@ expect_rc 0 "and retires the old one" "$F" retire --dir fed --kid "$OLDKID" --at
 expect_rc 0 "publish" "$F" publish --dir fed --out tl-rot.cose --expires 60d
 API_NOW=2026-09-21T08:00:00Z expect_rc 0 "issue with the new key" "$I" issue --dir iss13 --json h1.json --out out13b
 expect_rc 0 "issued with the old key before its retirement: valid" "$V" verify --root fed/root.pub --trust tl-rot.cose --payload "$T13" --at 2026-10-01
-expect_rc 0 "issued with the new key: valid" "$V" verify --root fed/root.pub --trust tl-rot.cose --payload "$(cat out13b/*.txt)" --at 2026-10-01
+expect_rc 0 "issued with the new key: valid" "$V" verify --root fed/root.pub --trust tl-rot.cose --payload "$(cat $(full_texts out13b))" --at 2026-10-01
 expect_rc 0 "the registry carries on (same status list)" "$I" info --dir iss13
 expect_grep "attestations: 4" "$TMP/.stdout" "four attestations in the registry"
 
