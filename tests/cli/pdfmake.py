@@ -13,7 +13,8 @@ FlateDecode stream with the PNG predictors, which PDF readers undo).
   pdfmake.py huge OUT            a page of 100,000 x 100,000 points
   pdfmake.py endless OUT         a content stream that inflates to 256 MB of drawing
   pdfmake.py loop OUT            forms that draw forms: 10^9 rectangles from a few bytes
-  pdfmake.py bomb OUT            an image and its soft mask of 20,000 x 20,000 pixels each, from 800 KB
+  pdfmake.py bomb OUT            an image and its soft mask of 32,000 x 32,000 pixels each (1 GB of
+                                 gray each), from 2 MB
   pdfmake.py encrypted OUT       a page behind a user password (Standard security handler, R2)
   pdfmake.py truncate IN OUT N   the first N bytes of IN
 """
@@ -209,9 +210,9 @@ def cmd_loop(out, _):
 
 
 def cmd_bomb(out, _):
-    # An image and its soft mask, each 20,000 x 20,000 gray pixels inflated from 400 KB: a
+    # An image and its soft mask, each 32,000 x 32,000 gray pixels inflated from 1 MB: a
     # reader that draws the masked image holds both in memory at full size.
-    side = 20000
+    side = 32000
     z = zlib.compressobj(9)
     row = b"\x80" * side
     data = bytearray()
