@@ -182,6 +182,8 @@ api_err pdf_ctx_new(pdf_ctx **out)
      */
     ctx->attrs = pango_attr_list_new();
     pango_attr_list_insert(ctx->attrs, pango_attr_font_features_new("liga 0, clig 0"));
+    /* A name broken inside a word is broken without a hyphen: a hyphen would read as part of the name. */
+    pango_attr_list_insert(ctx->attrs, pango_attr_insert_hyphens_new(FALSE));
     for (int s = 0; s < ST_COUNT; s++) {
         ctx->font[s] = pango_font_description_from_string(pdf_styles[s].font);
         if (!ctx->font[s]) {
