@@ -24,6 +24,7 @@ wait_url() { for _ in $(seq 1 50); do curl -sf "$1" -o /dev/null && return 0; sl
 id_of() { # FAMILY-NAME: the id of that holder's API, read back from the signed QR texts
   local f
   for f in apis/*.txt; do
+    [ "${f%-card.txt}" = "$f" ] || continue # the holder's card: the same attestation
     if { "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$(cat "$f")" --json || true; } | grep -q "\"family_name\":.*\"$1\""; then
       basename "$f" .txt
       return 0
@@ -62,7 +63,7 @@ cat >diallo.json <<JSON
  "filed_on": "$filed", "valid_from": "$from", "valid_until": "$until",
  "previous_title": {"number": "7501234567", "expires_on": "$from"}}
 JSON
-run "$BIN/api-issuer" issue --dir fr-75 --json diallo.json --out apis --holder-base http://localhost:8080/holder/
+run "$BIN/api-issuer" issue --dir fr-75 --json diallo.json --out apis --holder-base http://localhost:8080/holder/ | tee -a issued.log
 
 step "5. The Préfecture des Bouches-du-Rhône issues a batch (from CSV)"
 cat >batch.csv <<CSV
@@ -71,12 +72,25 @@ MARTIN,Jean-Pierre,1985-02-03,HTI,1234567890,first,carte de séjour temporaire s
 NGUYEN THI,Minh Khai,1992,VNM,2345678901,change,carte de séjour temporaire vie privée et familiale,previous,$filed,$from,$until,,
 KONE,Awa,1979-11-30,CIV,3456789012,first,carte de séjour temporaire étudiant,false,$filed,$from,$until,,
 CSV
-run "$BIN/api-issuer" issue --dir fr-13 --csv batch.csv --out apis --holder-base http://localhost:8080/holder/
+run "$BIN/api-issuer" issue --dir fr-13 --csv batch.csv --out apis --holder-base http://localhost:8080/holder/ | tee -a issued.log
 
 step "6. The QR codes, as PNG files"
 ls -l apis/*.png
 
-first=$(ls apis/*.txt | head -1)
+step "6b. Each holder's card: a reduced code for the phone (names, birth date, right to work)"
+echo "Beside each full code, apis/<id>-card.txt: the same attestation, signed without the foreign-national"
+echo "number, nationality or application; the holder link (apis/<id>.url) carries it. QR versions at level M:"
+for f in apis/*-card.txt; do
+  id=$(basename "$f" -card.txt)
+  name=$("$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$(cat "$f")" --json 2>/dev/null |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); h=r.get("holder",{}); print(h.get("family_name","?"), "(" + r.get("presentation","?") + " code: " + r["result"] + ")")' || true)
+  full_v=$(awk -v f="apis/$id.txt" '$2 == f {print $5}' issued.log)
+  card_v=$(awk -v f="apis/$id-card.txt" '$2 == f {print $5}' issued.log)
+  printf '  %-32s full code: version %s, %s characters; card: version %s, %s characters\n' "$name" "$full_v" \
+    "$(tr -d '\n' <"apis/$id.txt" | wc -c)" "$card_v" "$(tr -d '\n' <"$f" | wc -c)"
+done
+
+first=$(ls apis/*.txt | grep -v -- '-card\.txt$' | head -1)
 step "7. A bank checks the first API from its QR text"
 run "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$(cat "$first")"
 
@@ -158,7 +172,8 @@ echo "Add  -H 'X-API-Key: $KEY'  to be the demo CAF (demo key only)."
 if [ ${#web[@]} -gt 0 ]; then
   echo
   echo "The checker, for employers, banks and landlords:  http://localhost:8080/check/"
-  echo "Each holder's card on a phone (the link the préfecture gives; the code stays in the '#' part):"
+  echo "Each holder's card on a phone (the link the préfecture gives, carrying the holder's reduced code"
+  echo "in the '#' part, which never reaches a server):"
   for u in apis/*.url; do
     name=$("$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$(cat "${u%.url}.txt")" --json 2>/dev/null |
       python3 -c 'import json,sys; h=json.load(sys.stdin).get("holder",{}); print(h.get("family_name","?"))' || true)
