@@ -3,7 +3,84 @@
 // The verdict sentences, next steps and legal texts come from the report's
 // `explanation` (verifier/explain.c), so the words are the same everywhere;
 // labels come from the language files.
+//
+// An attestation has two codes (docs/format.md, "The reduced presentation"):
+// the full one and the holder's card, a reduced code without the nationality,
+// the foreign-national number or the application. The report says which was
+// read (`presentation`) and names what a card does not carry
+// (`not_presented`); both are shown, the absent fields as not presented,
+// never as empty values.
 import { S, t, lang, formatDate, formatInstant } from './i18n/index.js';
+
+/*
+ * The words of the two codes, French and English; kept here, beside their
+ * only user, until the language files take them.
+ */
+const CODE_TEXTS = {
+  fr: {
+    codeLabel: 'Code lu',
+    full: 'code complet de l’attestation',
+    reduced: 'code réduit de la carte du titulaire',
+    notPresented: 'Non présenté par ce code',
+    fields: {
+      issued_at: 'date de délivrance',
+      'holder.nationality': 'nationalité',
+      'holder.foreign_national_number': 'numéro d’étranger',
+      application: 'demande (nature, titre demandé, date de dépôt, titre précédent)',
+    },
+  },
+  en: {
+    codeLabel: 'Code read',
+    full: 'full code of the attestation',
+    reduced: 'reduced code of the holder’s card',
+    notPresented: 'Not presented by this code',
+    fields: {
+      issued_at: 'date of issue',
+      'holder.nationality': 'nationality',
+      'holder.foreign_national_number': 'foreign-national number',
+      application: 'application (kind, permit requested, filing date, previous permit)',
+    },
+  },
+};
+
+/** The words of the codes in the page's language. */
+export function codeTexts() {
+  return CODE_TEXTS[lang()] || CODE_TEXTS.fr;
+}
+
+/** Which code a report read, in words ('code réduit de la carte du titulaire'), or '' before the typ was read. */
+export function presentationText(report) {
+  const p = report && report.presentation;
+  return p === 'full' || p === 'reduced' ? codeTexts()[p] : '';
+}
+
+/** The members a reduced code does not present, in words, in the report's order. */
+export function notPresentedTexts(report) {
+  const list = (report && Array.isArray(report.not_presented) && report.not_presented) || [];
+  const f = codeTexts().fields;
+  return list.map((k) => f[k] || k);
+}
+
+/**
+ * Rows of a facts list: which code was read (unless which is false: the
+ * checker says it above the details), and for a reduced one what it does
+ * not present; returns the explanation's sentence to put under the list,
+ * or null.
+ */
+export function presentationRows(dl, report, { which: sayWhich = true } = {}) {
+  const which = presentationText(report);
+  if (!which) return null;
+  const c = codeTexts();
+  if (sayWhich) row(dl, c.codeLabel, which);
+  const absent = notPresentedTexts(report);
+  if (absent.length) {
+    const dd = el('ul', { class: 'not-presented' });
+    for (const a of absent) dd.append(el('li', { text: a }));
+    dl.append(el('dt', { text: c.notPresented }), el('dd', { 'data-not-presented': report.not_presented.join(' ') }, dd));
+  }
+  const ex = explanationOf(report);
+  return ex.presentation ? el('p', { class: 'presentation', text: ex.presentation }) : null;
+}
 
 /** The three kinds of answer: 'ok' valid, 'unknown' cannot be confirmed, 'bad' not valid. */
 export function verdictKind(result) {
@@ -51,6 +128,8 @@ export function renderBand(status, report) {
   const ex = explanationOf(report);
   status.className = `band band-${kind}`;
   status.dataset.result = report.result;
+  if (report.presentation) status.dataset.presentation = report.presentation;
+  else delete status.dataset.presentation;
   status.innerHTML = iconSvg(kind);
   status.append(el('p', { class: 'verdict-sentence', text: ex.verdict || report.result }));
 }
@@ -59,6 +138,7 @@ export function clearBand(status) {
   status.className = 'band';
   status.textContent = '';
   delete status.dataset.result;
+  delete status.dataset.presentation;
 }
 
 function holderRows(dl, h) {
@@ -91,8 +171,12 @@ export function renderDetails(box, report, { where } = {}) {
   if (h) {
     const dl = el('dl', { class: 'facts big' });
     holderRows(dl, h);
+    const codeDl = el('dl', { class: 'facts code-read' });
+    const codeNote = presentationRows(codeDl, report, { which: false });
     card = el('section', { class: 'card', 'aria-labelledby': 'who-h' },
       el('h3', { id: 'who-h', text: valid ? t('compareHeading') : t('documentHeading') }), dl);
+    if (codeDl.childNodes.length) card.append(codeDl);
+    if (codeNote) card.append(codeNote);
     if (valid && ex.compare) card.append(el('p', { text: ex.compare }));
     if (valid && ex.next_step) card.append(el('p', { class: 'strong', text: ex.next_step }));
     box.append(card);
@@ -121,6 +205,7 @@ export function renderDetails(box, report, { where } = {}) {
   } else if (report.issuer) {
     const dl = el('dl', { class: 'facts' });
     row(dl, t('issuerLabel'), report.issuer.name);
+    presentationRows(dl, report, { which: false });
     box.append(el('section', { class: 'card' }, dl));
   }
 

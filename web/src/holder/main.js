@@ -5,11 +5,21 @@
 // summary. The summary is checked on the phone with the signed bundle (and by
 // the service only when the phone's data are too old), so extensions show once
 // the phone has been online; everything works offline after the first visit.
+//
+// The préfecture's link carries the holder's card, a reduced code (typ
+// api-card+cwt: the names, the birth date, the validity and the right to
+// work, not the nationality, the foreign-national number or the
+// application; docs/format.md, "The reduced presentation"): that is the code
+// shown. A full code scanned from the paper is kept as it is (only the
+// préfecture can sign a card); the page says which code it shows.
 import qrcode from 'qrcode-generator';
 import { t, S, formatDate, formatInstant } from '../common/i18n/index.js';
 import { Engine } from '../common/engine.js';
-import { Camera, readImageFile, qrTextOf } from '../common/scanner.js';
-import { explanationOf, verdictKind, iconSvg, el, row, holderRows } from '../common/verdict.js';
+import { Camera, readImageFile } from '../common/scanner.js';
+import { codeFromScan } from '../lib/index.js';
+import {
+  explanationOf, verdictKind, iconSvg, el, row, holderRows, presentationRows, presentationText,
+} from '../common/verdict.js';
 import { mark, setupLanguage, registerServiceWorker, show, perf } from '../common/page.js';
 
 const QR_KEY = 'api.holder.qr';
@@ -17,7 +27,7 @@ const REPORT_KEY = 'api.holder.report';
 const $ = (id) => document.getElementById(id);
 const ui = {
   status: $('status'), card: $('card'), add: $('add'), qr: $('qr'), summary: $('summary'), remove: $('remove'),
-  install: $('install'), viewfinder: $('viewfinder'), video: $('video'), cameraMsg: $('camera-msg'),
+  qrKind: $('qr-kind'), install: $('install'), viewfinder: $('viewfinder'), video: $('video'), cameraMsg: $('camera-msg'),
   cameraBtn: $('camera-btn'), pasteForm: $('paste-form'), paste: $('paste'), pasteMsg: $('paste-msg'),
   photo: $('photo'), photoMsg: $('photo-msg'),
 };
@@ -91,6 +101,24 @@ function drawQr(qr) {
     `<rect width="${s}" height="${s}" fill="#fff"/><path d="${d}" fill="#000"/></svg>`;
 }
 
+/*
+ * Which code the QR shows, once verified: said under it and in its
+ * accessible name ("Code QR de votre attestation : code réduit de la carte
+ * du titulaire"), so that a screen reader says it too.
+ */
+function renderKind() {
+  const which = qrText && report ? presentationText(report) : '';
+  const base = t('holderQrAlt');
+  ui.qr.setAttribute('aria-label', which ? `${base}${S().colon} ${which}` : base);
+  if (which) ui.qr.dataset.presentation = report.presentation;
+  else delete ui.qr.dataset.presentation;
+  if (ui.qrKind) {
+    const text = which ? which.charAt(0).toUpperCase() + which.slice(1) : '';
+    ui.qrKind.textContent = text;
+    show(ui.qrKind, !!text);
+  }
+}
+
 function setStatus(key) {
   statusKey = key;
   ui.status.textContent = key ? t(key) : '';
@@ -121,6 +149,7 @@ function renderSummary() {
     row(dl, report.result === 'valid' ? t('stayUntil') : t('validUntil'), formatDate(until), note);
   }
   if (ex.work) row(dl, t('workLabel'), ex.work);
+  const codeNote = presentationRows(dl, report);
   const app = report.application;
   if (app) {
     const kindText = (S().appType || {})[app.type] || app.type;
@@ -130,6 +159,7 @@ function renderSummary() {
   }
   if (report.issuer) row(dl, t('issuerLabel'), report.issuer.name);
   box.append(dl);
+  if (codeNote) box.append(codeNote);
   if (report.status_checked && report.status_as_of) box.append(el('p', { class: 'small', text: S().statusAsOf(formatInstant(report.status_as_of)) }));
 }
 
@@ -157,11 +187,13 @@ function render() {
       ui.qr.innerHTML = qrSvg(qrText);
       ui.qr.dataset.text = qrText;
     }
+    renderKind();
     renderSummary();
     keepScreenOn(true);
   } else {
     ui.qr.textContent = '';
     delete ui.qr.dataset.text;
+    renderKind();
     keepScreenOn(false);
   }
   if (statusKey) ui.status.textContent = t(statusKey);
@@ -201,7 +233,7 @@ async function verifyStored() {
 }
 
 function save(text, how) {
-  const clean = qrTextOf(text);
+  const clean = codeFromScan(text);
   if (!clean.startsWith('API1:')) {
     setStatus('holderBadCode');
     return false;
@@ -230,10 +262,7 @@ function forget() {
 function takeFragment() {
   const h = location.hash;
   if (!h || h.length < 2) return;
-  let text = h.slice(1);
-  try {
-    text = decodeURIComponent(text);
-  } catch {}
+  const text = codeFromScan(location.href);
   history.replaceState(null, '', location.pathname + location.search);
   save(text, 'link');
 }
