@@ -2,7 +2,7 @@
 """gen_photos.py: phone photos of a printed attestation page, seeded and reproducible.
 
     tests/photos/gen_photos.py --out DIR --count N --seed S --qr-text FILE [FILE...]
-                               [--start K] [--jobs J]
+                               [--start K] [--jobs J] [--size WxH]
 
 Each FILE is a QR text written by `api-issuer issue` (OUT/<id>.txt); the code
 drawn on the page is the PNG beside it (OUT/<id>.png, the issuer's own
@@ -10,7 +10,8 @@ rendering), so the photos carry real attestations. Photo i uses
 FILE[i % len(FILES)].
 
 It writes DIR/photo-NNN.jpg (NNN from 000; --start K numbers from K and draws
-the same photos as a larger set would) and DIR/manifest.json:
+the same photos as a larger set would; --size WxH makes every photo exactly
+that size, the scene scaled to fit, for timings) and DIR/manifest.json:
 
     {"seed": S, "photos": [{"file": "photo-000.jpg", "qr": "API1:...",
       "width": W, "height": H, "page_width": P, "rotation": deg,
@@ -141,7 +142,7 @@ def perspective_coeffs(dst, src):
     return np.linalg.solve(np.array(a, dtype=np.float64), np.array(b, dtype=np.float64)).tolist()
 
 
-def make_photo(seed, i, qr_png):
+def make_photo(seed, i, qr_png, size=None):
     rng = random.Random(seed * 1_000_003 + i)
     page_w = rng.randint(1000, 2500)
     qr_mm = rng.uniform(45.0, 50.0)
@@ -169,47 +170,55 @@ def make_photo(seed, i, qr_png):
     src = [(0, 0), (pw, 0), (pw, ph), (0, ph)]
     coeffs = perspective_coeffs(dst, src)
 
-    # The table under the page, then the page put on it.
+    # The page on the table.
     table = rng.randint(40, 150)
-    mask = Image.new("L", page.size, 255).transform((W, H), Image.PERSPECTIVE, coeffs, Image.BILINEAR)
     photo = page.transform((W, H), Image.PERSPECTIVE, coeffs, Image.BICUBIC, fillcolor=table)
-    photo = Image.composite(photo, Image.new("L", (W, H), table), mask)
+    if size:  # a photo of exactly this size: the scene scaled to fit, the table around it
+        f = min(size[0] / W, size[1] / H)
+        scene = photo.resize((max(1, round(W * f)), max(1, round(H * f))), Image.BICUBIC)
+        W, H = size
+        photo = Image.new("L", (W, H), table)
+        photo.paste(scene, ((W - scene.size[0]) // 2, (H - scene.size[1]) // 2))
+        pw, module_px = round(pw * f), module_px * f
 
     # Focus: a blur that stays below half a module (a code that is a gray smear is unreadable to anyone).
     blur = min(rng.uniform(0.0, 1.5), 0.45 * module_px)
     if blur > 0.05:
         photo = photo.filter(ImageFilter.GaussianBlur(blur))
 
-    # Light: a gain, a linear gradient in a random direction, a vignette; then noise and a colour cast.
+    # Light: a gain, a linear gradient in a random direction, a vignette (smooth: computed on a
+    # coarse grid and enlarged); then sensor noise and a colour cast.
     light = rng.uniform(0.35, 1.0)
     grad = rng.uniform(0.0, 0.55)
     ang = rng.uniform(0, 2 * math.pi)
+    vignette = rng.uniform(0.0, 0.3)
     noise = rng.uniform(1.5, 7.0)
+    gw, gh = W // 16 + 2, H // 16 + 2
+    yy, xx = np.mgrid[0:gh, 0:gw].astype(np.float32)
+    u = (xx / gw - 0.5) * math.cos(ang) + (yy / gh - 0.5) * math.sin(ang)  # -0.7..0.7
+    coarse = light * (1.0 - grad * (u + 0.7) / 1.4)
+    coarse *= 1.0 - vignette * ((xx / gw - 0.5) ** 2 + (yy / gh - 0.5) ** 2) / 0.5
+    gain = np.asarray(Image.fromarray(coarse.astype(np.float32), "F").resize((W, H), Image.BILINEAR))
     nrng = np.random.default_rng(seed * 1_000_003 + i)
-    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-    u = ((xx / W - 0.5) * math.cos(ang) + (yy / H - 0.5) * math.sin(ang))  # -0.7..0.7
-    gain = light * (1.0 - grad * (u + 0.7) / 1.4)
-    r2 = ((xx / W - 0.5) ** 2 + (yy / H - 0.5) ** 2) / 0.5
-    gain *= 1.0 - rng.uniform(0.0, 0.3) * r2
-    del xx, yy, u, r2
     g = np.asarray(photo, dtype=np.float32) * gain
-    g += nrng.normal(0.0, noise, size=g.shape).astype(np.float32)
+    g += nrng.standard_normal(size=g.shape, dtype=np.float32) * np.float32(noise)
+    gray = Image.fromarray(np.clip(g, 0, 255).astype(np.uint8), "L")
     cast = [rng.uniform(0.9, 1.08), 1.0, rng.uniform(0.82, 1.02)]
-    rgb = np.clip(np.stack([g * k for k in cast], axis=-1), 0, 255).astype(np.uint8)
+    rgb = Image.merge("RGB", [gray.point(lambda v, k=k: min(255, int(v * k + 0.5))) for k in cast])
     quality = rng.randint(40, 85)
     meta = {"width": W, "height": H, "page_width": pw, "rotation": round(rotation, 2),
             "perspective": round(persp, 4), "quality": quality, "blur": round(blur, 3),
             "light": round(light, 3), "gradient": round(grad, 3), "noise": round(noise, 2),
             "qr_mm": round(qr_mm, 2), "module_px": round(module_px, 3)}
-    return Image.fromarray(rgb, "RGB"), quality, meta
+    return rgb, quality, meta
 
 
 def one(job):
-    seed, i, out, txt = job
+    seed, i, out, txt, size = job
     with open(txt, encoding="ascii") as f:
         text = f.read().strip()
     png = os.path.splitext(txt)[0] + ".png"
-    img, quality, meta = make_photo(seed, i, png)
+    img, quality, meta = make_photo(seed, i, png, size)
     name = f"photo-{i:03d}.jpg"
     img.save(os.path.join(out, name), "JPEG", quality=quality)
     return dict({"file": name, "qr": text}, **meta)
@@ -222,13 +231,15 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--size", metavar="WxH", help="every photo exactly W x H px (the scene scaled to fit)")
     ap.add_argument("--qr-text", nargs="+", required=True, metavar="FILE")
     a = ap.parse_args()
     for t in a.qr_text:
         if not os.path.exists(os.path.splitext(t)[0] + ".png"):
             sys.exit(f"gen_photos.py: {t}: no PNG beside it (api-issuer issue --formats png)")
     os.makedirs(a.out, exist_ok=True)
-    jobs = [(a.seed, i, a.out, a.qr_text[i % len(a.qr_text)]) for i in range(a.start, a.start + a.count)]
+    size = tuple(int(v) for v in a.size.lower().split("x")) if a.size else None
+    jobs = [(a.seed, i, a.out, a.qr_text[i % len(a.qr_text)], size) for i in range(a.start, a.start + a.count)]
     if a.jobs > 1 and len(jobs) > 1:
         import multiprocessing
         with multiprocessing.Pool(a.jobs) as pool:
