@@ -6,7 +6,11 @@
 //   dist/holder/index.html   the holder's card, the same way
 //   dist/assets/lib-<hash>.js       the verification library (src/lib), loaded by
 //                                   both pages once they are usable
-//   dist/assets/scan-worker.js      jsQR, loaded only without BarcodeDetector
+//   dist/assets/scan-worker.js      the QR reader where BarcodeDetector does not read QR codes:
+//                                   zxing-cpp in WebAssembly (zxing-wasm), jsQR without WebAssembly
+//   dist/assets/zxing/zxing_reader.wasm  zxing-cpp's reader, fetched by the scan worker
+//   dist/assets/pdfjs/              pdf.js (pdfjs-dist, legacy build: older phones), its worker and
+//                                   its decoders' .wasm files, loaded only when a PDF is picked
 //   dist/assets/style.css           the style, for the home page
 //   dist/check|holder/manifest.json, dist/icons/   installable web apps
 //   dist/sw.js                      the service worker (scope /), listing every file
@@ -62,13 +66,24 @@ const libBuild = await build({
 const libFile = Object.keys(libBuild.metafile.outputs).find((f) => f.endsWith('.js'));
 const libUrl = `/${path.relative('dist', libFile).split(path.sep).join('/')}`;
 
-// 2. The QR reader, in a classic worker.
+// 2. The QR reader, in a classic worker, and the WebAssembly file it fetches (from this origin: the
+// library's default would be a CDN). pdf.js as published (already minified ES modules), copied.
+const nm = path.join(here, 'node_modules');
+const ZXING_WASM = '/assets/zxing/zxing_reader.wasm';
+fs.mkdirSync(path.join(dist, 'assets', 'zxing'), { recursive: true });
+fs.copyFileSync(path.join(nm, 'zxing-wasm/dist/reader/zxing_reader.wasm'), path.join(dist, ZXING_WASM));
 await build({
   ...common,
   format: 'iife',
   entryPoints: { 'assets/scan-worker': path.join(src, 'common/scan-worker.js') },
+  define: { __ZXING_WASM__: JSON.stringify(ZXING_WASM) },
   outdir: dist,
 });
+const pdfjsDir = path.join(dist, 'assets', 'pdfjs');
+fs.mkdirSync(path.join(pdfjsDir, 'wasm'), { recursive: true });
+for (const f of ['pdf.min.mjs', 'pdf.worker.min.mjs']) fs.copyFileSync(path.join(nm, 'pdfjs-dist/legacy/build', f), path.join(pdfjsDir, f));
+for (const f of fs.readdirSync(path.join(nm, 'pdfjs-dist/wasm')).filter((x) => x.endsWith('.wasm')))
+  fs.copyFileSync(path.join(nm, 'pdfjs-dist/wasm', f), path.join(pdfjsDir, 'wasm', f));
 
 // 3. The pages' code, inlined in their HTML with the style.
 const css = fs.readFileSync(path.join(pub, 'assets', 'style.css'), 'utf8');
@@ -141,9 +156,12 @@ fs.writeFileSync(path.join(dist, 'version.txt'), `${version}\n`);
 // sends it as a header). Written after the service worker's list: it is not a file of the pages.
 // - script-src, style-src: the page's own origin, and each inline block by its hash; never
 //   'unsafe-inline' nor 'unsafe-eval' (no eval, no new Function, no inline handler, no style="").
-// - worker-src 'self': the service worker /sw.js and the QR reader /assets/scan-worker.js (a classic
-//   worker from the same origin, no blob: worker). No WebAssembly anywhere (jsQR, the Ed25519 and
-//   SHA-2 code are plain JavaScript), so no 'wasm-unsafe-eval'.
+// - 'wasm-unsafe-eval' in script-src: compiling WebAssembly, which the QR reader (zxing-cpp, in the scan
+//   worker) and pdf.js's image decoders (JPEG 2000, JBIG2, colour profiles, in pdf.js's worker) need;
+//   it allows no eval and no new Function (pdf.js runs with isEvalSupported: false).
+// - worker-src 'self': the service worker /sw.js, the QR reader /assets/scan-worker.js (a classic
+//   worker) and pdf.js's /assets/pdfjs/pdf.worker.min.mjs (a module worker), all files of this origin;
+//   no blob: worker (pdf.js makes one only for a worker of another origin).
 // - img-src data: blob:: images the pages make themselves: a photo is read from a blob: URL where
 //   createImageBitmap is missing (scanner.js); data: for drawn images (none today).
 // - media-src 'self' blob:: the camera reaches the <video> through srcObject, which no directive
@@ -153,7 +171,7 @@ fs.writeFileSync(path.join(dist, 'version.txt'), `${version}\n`);
 //   form-action 'self': the text field's form is handled by the page and never sent anywhere else.
 const csp = [
   "default-src 'self'",
-  `script-src 'self' ${[...inline.script].join(' ')}`,
+  `script-src 'self' 'wasm-unsafe-eval' ${[...inline.script].join(' ')}`,
   `style-src 'self' ${[...inline.style].join(' ')}`,
   "img-src 'self' data: blob:",
   "media-src 'self' blob:",
@@ -183,7 +201,7 @@ files.length = 0;
 walk(dist);
 let pageBytes = 0;
 for (const f of files) {
-  if (!/\.(js|css|html|json|svg)$/.test(f)) continue;
+  if (!/\.(js|mjs|css|html|json|svg|wasm)$/.test(f)) continue;
   const gz = zlib.gzipSync(fs.readFileSync(f), { level: 9 });
   fs.writeFileSync(`${f}.gz`, gz);
   if (f.endsWith(`${path.sep}check${path.sep}index.html`)) pageBytes = gz.length;

@@ -1,6 +1,7 @@
 // The camera: Chromium's fake camera plays a video made by ffmpeg from an
-// issued QR code PNG; the checker opens it by itself, reads the code (jsQR in
-// a worker: Linux Chromium has no BarcodeDetector) and shows the verdict.
+// issued QR code PNG; the checker opens it by itself, reads the code (zxing-cpp
+// in WebAssembly, in a worker: Linux Chromium has no BarcodeDetector) and shows
+// the verdict.
 import { test, before, after } from 'node:test';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -28,7 +29,7 @@ async function scan(att, name) {
   try {
     const ctx = await phone(browser, { origin: fed.verifierUrl, camera: true });
     const page = await open(ctx, `${fed.verifierUrl}/check/`);
-    assert.equal(await page.evaluate(() => window.apiCheck.readerKind()), 'jsqr', 'Linux Chromium reads with jsQR');
+    assert.equal(await page.evaluate(() => window.apiCheck.readerKind()), 'zxing', 'Linux Chromium reads with zxing-wasm');
     const v = await verdict(page, 30000);
     const perf = await page.evaluate(() => window.apiCheck.perf);
     assert.equal(perf.source, 'camera');

@@ -1,10 +1,20 @@
-// The checker (/check): scan, paste or pick a photo; the verdict in a colour
-// band announced by a role="status" element, then what to compare, what the
-// document proves and what to do. Verification runs on the phone with the
-// signed bundle whenever it is fresh enough (engine.js).
-import { t, S, formatAgo } from '../common/i18n/index.js';
-import { Engine } from '../common/engine.js';
-import { Camera, readImageFile, qrTextOf, readerKind } from '../common/scanner.js';
+// The checker (/check): scan, paste, type with a handheld scanner, pick a
+// photo or a PDF, or share a file to the installed app; the verdict in a
+// colour band announced by a role="status" element, then what to compare,
+// what the document proves and what to do. Verification runs on the phone
+// with the signed bundle whenever it is fresh enough (engine.js); a photo or
+// a PDF is read on the phone too (scanner.js, pdfread.js): nothing about the
+// person leaves it.
+//
+// A document may carry several attestations (a batch, one per page) and one
+// attestation several codes (the full code, the holder's reduced code, the
+// holder link): each attestation is reported once, in page order, with its
+// page, from its full code when the page has it.
+import { t, S, formatAgo, lang, LANGS } from '../common/i18n/index.js';
+import { Engine, loadLib } from '../common/engine.js';
+import { Camera, readImageFileCodes, qrTextOf, isHolderLink, readerKind } from '../common/scanner.js';
+import { isPdf, readPdfCodes } from '../common/pdfread.js';
+import { listenForScanner, repairText, looksMangled, base45Shaped } from './keyscan.js';
 import { renderBand, clearBand, renderDetails } from '../common/verdict.js';
 import { perf, mark, setupLanguage, registerServiceWorker, show } from '../common/page.js';
 
@@ -15,9 +25,13 @@ const ui = {
   cameraBtn: $('camera-btn'), pasteForm: $('paste-form'), paste: $('paste'), pasteMsg: $('paste-msg'),
   photo: $('photo'), photoMsg: $('photo-msg'), dataAge: $('data-age'), privacy: $('data-privacy'),
   warning: $('data-warning'), keyAccept: $('key-accept'), refresh: $('refresh'),
+  doc: $('doc'), docSummary: $('doc-summary'), docList: $('doc-list'), readNote: $('read-note'),
+  cameraHint: $('camera-hint'), cameraTools: $('camera-tools'), torchBtn: $('torch-btn'), switchBtn: $('switch-btn'),
 };
 
-let shown = null; // {report, where} on screen
+let shown = null; // {report, where, page, link} on screen
+let found = []; // every attestation of the last document read, in page order (the shown one among them)
+let docNote = ''; // what the page says of the document (pages not read)
 let cameraState = 'stopped';
 let cameraWanted = true; // the camera should run while no verdict is shown
 let busy = false;
@@ -44,9 +58,30 @@ function renderCamera(state) {
   show(ui.cameraBtn, s !== 'insecure' && s !== 'none');
 }
 
+let cameraHint = null;
+function renderCameraHelp() {
+  ui.cameraHint.textContent = cameraHint === 'closer' ? t('cameraCloser') : '';
+  const running = cameraState === 'scanning';
+  const torch = running && camera.hasTorch();
+  const sw = running && camera.canSwitch();
+  show(ui.torchBtn, torch);
+  show(ui.switchBtn, sw);
+  show(ui.cameraTools, torch || sw);
+  ui.torchBtn.setAttribute('aria-pressed', camera.torchOn ? 'true' : 'false');
+  ui.torchBtn.textContent = camera.torchOn ? t('torchOff') : t('torchOn');
+}
+
 const camera = new Camera(ui.video, {
   onCode: (text) => check(text, 'camera'),
-  onState: renderCamera,
+  onState: (s) => {
+    renderCamera(s);
+    renderCameraHelp();
+  },
+  onHint: (h) => {
+    cameraHint = h;
+    renderCameraHelp();
+  },
+  onTools: renderCameraHelp,
 });
 
 function renderData() {
@@ -67,29 +102,157 @@ function renderData() {
   ui.refresh.textContent = engine.refreshing ? t('dataRefreshing') : t('dataRefresh');
 }
 
+const nameOf = (report) => (report.holder ? `${report.holder.family_name} ${report.holder.given_names}`.trim() : '—');
+
+function renderDoc() {
+  show(ui.doc, found.length > 1 || !!docNote);
+  ui.docSummary.textContent = [found.length > 1 ? S().docFound(found.length) : '', docNote].filter(Boolean).join(' ');
+  ui.docList.textContent = '';
+  if (found.length < 2) return;
+  found.forEach((f, i) => {
+    const li = document.createElement('li');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'button secondary wide';
+    const where = f.page ? S().docPage(f.page) : String(i + 1);
+    b.textContent = S().docItem(where, nameOf(f.report), f.report.explanation[lang()] ? f.report.explanation[lang()].verdict
+      : f.report.explanation.fr.verdict);
+    if (f === shown) b.setAttribute('aria-current', 'true');
+    b.addEventListener('click', () => {
+      shown = f;
+      renderResult();
+      ui.resultH.focus({ preventScroll: true });
+    });
+    li.appendChild(b);
+    ui.docList.appendChild(li);
+  });
+}
+
 function renderResult() {
   if (!shown) return;
   renderBand(ui.verdict, shown.report);
   renderDetails(ui.details, shown.report, { where: shown.where });
+  const notes = [];
+  if (shown.repaired) notes.push(t('scannerRepaired'));
+  if (shown.link) notes.push(t('readLink'));
+  if (shown.report.presentation === 'reduced') notes.push(t('readCard'));
+  ui.readNote.textContent = notes.join(' ');
+  show(ui.readNote, notes.length > 0);
+  renderDoc();
+}
+
+/**
+ * The QR text a scanned, pasted or typed text carries: {text, link, repaired}. A holder link gives its
+ * code (the library's reading of a scan where it has one); a code typed by a scanner through a
+ * keyboard-layout mismatch is repaired when the repair is Base45 that decodes; refused (mangled: true)
+ * when it looks like one and cannot be repaired.
+ */
+async function codeOf(raw) {
+  const link = isHolderLink(raw);
+  let s = String(raw ?? '');
+  // A holder link percent-encoded as a whole (copied from another link's parameter): decoded once.
+  if (/^\s*https?%3A%2F%2F/i.test(s)) {
+    try {
+      s = decodeURIComponent(s.trim());
+    } catch {}
+  }
+  let l = null;
+  try {
+    l = await loadLib();
+  } catch {}
+  // The library's reading of a scan (a raw API1: text, or the code in a link's fragment); the page's own
+  // where the library cannot be loaded (the verification then cannot run on the phone either).
+  const text = l && typeof l.codeFromScan === 'function' ? l.codeFromScan(s) : qrTextOf(s);
+  if (!text.startsWith('API1:') && looksMangled(text)) {
+    const r = repairText(text.trim());
+    let ok = !!r && base45Shaped(r);
+    if (ok && l && typeof l.qrDecode === 'function') {
+      try {
+        l.qrDecode(r);
+      } catch {
+        ok = false;
+      }
+    }
+    return ok ? { text: r, link, repaired: true } : { text, link, mangled: true };
+  }
+  return { text, link, repaired: false };
+}
+
+function showScannerRefusal(where) {
+  // The sentence in the page's language, then in the other: the scanner's settings may be read by someone else.
+  const el = where || ui.pasteMsg;
+  el.textContent = '';
+  el.classList.add('scanner-msg');
+  const cur = lang() === 'en' ? 'en' : 'fr';
+  for (const code of [cur, cur === 'fr' ? 'en' : 'fr']) {
+    const span = document.createElement('span');
+    span.lang = code;
+    span.textContent = code === cur ? t('scannerLayout') : LANGS[code].scannerLayout;
+    el.appendChild(span);
+  }
+}
+
+function serviceDown() {
+  shown = null;
+  found = [];
+  busy = false;
+  clearBand(ui.verdict);
+  ui.verdict.className = 'band band-unknown';
+  ui.verdict.textContent = t('serviceDown');
+}
+
+/**
+ * Verifies the codes read in a document: groups is [{page, texts}] in page order. Each attestation once
+ * per page (its full code rather than its reduced one); returns them in page order.
+ */
+async function verifyCodes(groups) {
+  const out = [];
+  for (const g of groups) {
+    const here = new Map(); // attestation id (or the text, when none) -> entry
+    for (const raw of g.texts) {
+      const c = await codeOf(raw);
+      const v = await engine.verify(c.text);
+      const entry = { ...v, page: g.page, link: c.link, repaired: c.repaired };
+      const key = v.report.attestation_id || c.text;
+      const had = here.get(key);
+      if (!had || (had.report.presentation === 'reduced' && v.report.presentation !== 'reduced')) here.set(key, entry);
+    }
+    out.push(...here.values());
+  }
+  return out;
+}
+
+function showFound(list, source) {
+  found = list;
+  shown = list[0];
+  renderResult();
+  afterVerdict(source);
 }
 
 async function check(raw, source) {
-  const text = qrTextOf(raw);
   if (busy) return;
+  const c = await codeOf(raw);
+  if (c.mangled) {
+    showScannerRefusal(source === 'scanner' || source === 'paste' ? ui.pasteMsg : ui.photoMsg);
+    return;
+  }
   busy = true;
   mark('read');
   camera.stop();
   try {
-    shown = await engine.verify(text);
+    const v = await engine.verify(c.text);
+    shown = { ...v, page: null, link: c.link, repaired: c.repaired };
   } catch (e) {
-    shown = null;
-    busy = false;
-    clearBand(ui.verdict);
-    ui.verdict.className = 'band band-unknown';
-    ui.verdict.textContent = t('serviceDown');
+    serviceDown();
     return;
   }
+  found = [shown];
+  docNote = '';
   renderResult();
+  afterVerdict(source);
+}
+
+function afterVerdict(source) {
   show(ui.scan, false);
   show(ui.result, true);
   mark('verdict');
@@ -113,6 +276,11 @@ function again() {
   ui.details.textContent = '';
   show(ui.result, false);
   show(ui.scan, true);
+  found = [];
+  docNote = '';
+  ui.readNote.textContent = '';
+  show(ui.readNote, false);
+  show(ui.doc, false);
   ui.paste.value = '';
   ui.pasteMsg.textContent = '';
   ui.photoMsg.textContent = '';
@@ -146,26 +314,107 @@ ui.pasteForm.addEventListener('submit', (ev) => {
   check(v, 'paste');
 });
 
+/** Reads a picked or shared file (an image or a PDF) on the phone and shows what it holds. */
+async function readFile(file, source) {
+  if (busy) return;
+  busy = true;
+  let groups = [];
+  let note = '';
+  try {
+    if (await isPdf(file)) {
+      ui.photoMsg.textContent = t('pdfLoading');
+      let r;
+      try {
+        r = await readPdfCodes(file, { onPage: (n, of) => (ui.photoMsg.textContent = S().pdfReading(n, of)) });
+      } catch (e) {
+        ui.photoMsg.textContent = e && e.reason === 'password' ? t('pdfPassword') : t('pdfError');
+        return;
+      }
+      groups = r.found;
+      if (r.pages > r.read) note = S().pdfMorePages(r.read, r.pages);
+      if (!groups.length) {
+        ui.photoMsg.textContent = [t('pdfNoCode'), note].filter(Boolean).join(' ');
+        return;
+      }
+    } else {
+      ui.photoMsg.textContent = t('photoReading');
+      let texts;
+      try {
+        texts = await readImageFileCodes(file);
+      } catch {
+        ui.photoMsg.textContent = t('photoError');
+        return;
+      }
+      if (!texts.length) {
+        ui.photoMsg.textContent = t('photoNoCode');
+        return;
+      }
+      groups = [{ page: null, texts }];
+    }
+    ui.photoMsg.textContent = '';
+    mark('read');
+    camera.stop();
+    let list;
+    try {
+      list = await verifyCodes(groups);
+    } catch {
+      serviceDown();
+      return;
+    }
+    docNote = note;
+    showFound(list, source);
+  } finally {
+    busy = false;
+  }
+}
+
 ui.photo.addEventListener('change', async () => {
   const file = ui.photo.files && ui.photo.files[0];
   if (!file) return;
-  ui.photoMsg.textContent = t('photoReading');
-  let text = null;
   try {
-    text = await readImageFile(file);
-  } catch {
-    ui.photoMsg.textContent = t('photoError');
+    await readFile(file, 'photo');
+  } finally {
     ui.photo.value = '';
-    return;
   }
-  ui.photo.value = '';
-  if (!text) {
-    ui.photoMsg.textContent = t('photoNoCode');
-    return;
-  }
-  ui.photoMsg.textContent = '';
-  check(text, 'photo');
 });
+
+ui.torchBtn.addEventListener('click', () => camera.setTorch(!camera.torchOn));
+ui.switchBtn.addEventListener('click', () => camera.switchCamera());
+
+// A handheld scanner types the code and Enter: taken wherever the focus is, unless a field has it (then the
+// field's own Enter submits it, through the same check).
+listenForScanner((text) => {
+  if (!ui.result.hidden) again();
+  check(text, 'scanner');
+});
+
+// A file shared to the installed app (Web Share Target): the service worker kept it and opened
+// /check/?shared=1; read it here, on the phone, then forget it.
+const SHARE_CACHE = 'api-share-v1';
+const SHARE_KEY = '/check/share/file';
+async function readShared() {
+  if (!new URLSearchParams(location.search).has('shared')) return;
+  history.replaceState(null, '', location.pathname);
+  let file = null;
+  try {
+    const cache = await caches.open(SHARE_CACHE);
+    const res = await cache.match(SHARE_KEY);
+    if (res) {
+      const blob = await res.blob();
+      const name = decodeURIComponent(res.headers.get('X-File-Name') || 'shared');
+      file = new File([blob], name, { type: blob.type || res.headers.get('Content-Type') || '' });
+      await cache.delete(SHARE_KEY);
+    }
+  } catch {
+    file = null;
+  }
+  if (!file) {
+    ui.photoMsg.textContent = t('sharedNone');
+    return;
+  }
+  ui.photoMsg.textContent = t('sharedReading');
+  await readFile(file, 'share');
+}
 
 ui.refresh.addEventListener('click', async () => {
   refreshNote = '';
@@ -201,9 +450,10 @@ renderData();
 renderCamera('stopped');
 camera.start();
 registerServiceWorker();
+readShared();
 mark('ready');
 window.apiCheck = {
-  engine, perf, readerKind, check,
+  engine, perf, readerKind, check, readFile, found: () => found,
   verify: (text, mode) => engine.verify(text, mode),
   show(report, where) {
     shown = { report, where };

@@ -1,7 +1,11 @@
 // scanner.js: the camera and the image reader. The rear camera is opened
 // with getUserMedia and read continuously, with the browser's BarcodeDetector
-// where it reads QR codes, otherwise with jsQR in a worker (bundled, loaded
-// only then). A picked photo is read the same way, at a few scales.
+// where it reads QR codes, otherwise with zxing-cpp built for WebAssembly in a
+// worker (scan-worker.js, loaded only then; jsQR where WebAssembly cannot
+// run). A picked photo or a rendered PDF page is read the same way, at a few
+// scales and, for a photo of a whole page, in overlapping crops, and every
+// code in it is returned (a page may carry the full code, the holder's reduced
+// code and the holder link).
 const WORKER_URL = '/assets/scan-worker.js';
 
 let worker = null;
@@ -15,20 +19,26 @@ function getWorker() {
       const p = pending.get(ev.data.id);
       if (p) {
         pending.delete(ev.data.id);
-        p(ev.data.text);
+        p(ev.data);
       }
     };
   }
   return worker;
 }
 
-function decodeInWorker(imageData, thorough) {
+function askWorker(msg, transfer) {
   return new Promise((resolve) => {
     const id = ++workerSeq;
     pending.set(id, resolve);
-    const { data, width, height } = imageData;
-    getWorker().postMessage({ id, data, width, height, thorough }, [data.buffer]);
+    getWorker().postMessage({ id, ...msg }, transfer || []);
   });
+}
+
+/** {texts, small} of an RGBA image read in the worker. */
+async function decodeInWorker(imageData, thorough) {
+  const { data, width, height } = imageData;
+  const r = await askWorker({ data, width, height, thorough }, [data.buffer]);
+  return { texts: r.texts || (r.text ? [r.text] : []), small: !!r.small };
 }
 
 let nativeDetector; // undefined: not tried yet; null: none
@@ -46,87 +56,139 @@ async function getNativeDetector() {
   return nativeDetector;
 }
 
-/** Which reader this browser uses: 'native' or 'jsqr'. */
+/** Which reader this browser uses: 'native' (BarcodeDetector), 'zxing' (WebAssembly) or 'jsqr'. */
 export async function readerKind() {
-  return (await getNativeDetector()) ? 'native' : 'jsqr';
+  if (await getNativeDetector()) return 'native';
+  return (await askWorker({ kind: true })).kind;
 }
 
-/** Reads a QR code in a drawable source (video, bitmap, canvas) scaled to at most maxSide. */
-async function readSource(source, sw, sh, maxSide, thorough, canvas) {
+// A code the native detector sees under this width (pixels of the frame) is too small to read reliably.
+const SMALL_CODE = 160;
+
+async function detectNative(det, source) {
+  const codes = await det.detect(source);
+  const texts = [];
+  let small = false;
+  for (const c of codes) {
+    if (c.rawValue) {
+      if (!texts.includes(c.rawValue)) texts.push(c.rawValue);
+    } else if (c.boundingBox && c.boundingBox.width < SMALL_CODE) small = true;
+  }
+  return { texts, small: !texts.length && small };
+}
+
+/**
+ * Reads the QR codes of a drawable source (video, bitmap, canvas), or of its part (crop: {x, y, w, h} in
+ * source pixels), scaled to at most maxSide: {texts, small}.
+ */
+async function readSource(source, sw, sh, maxSide, thorough, canvas, crop) {
   const det = await getNativeDetector();
-  if (det && maxSide >= Math.max(sw, sh)) {
+  const c = crop || { x: 0, y: 0, w: sw, h: sh };
+  if (det && !crop && maxSide >= Math.max(sw, sh)) {
     try {
-      const codes = await det.detect(source);
-      const c = codes.find((x) => x.rawValue);
-      return c ? c.rawValue : null;
+      return await detectNative(det, source);
     } catch {
       /* fall back to drawing */
     }
   }
-  const scale = Math.min(1, maxSide / Math.max(sw, sh));
-  const w = Math.max(1, Math.round(sw * scale));
-  const h = Math.max(1, Math.round(sh * scale));
+  const scale = Math.min(1, maxSide / Math.max(c.w, c.h));
+  const w = Math.max(1, Math.round(c.w * scale));
+  const h = Math.max(1, Math.round(c.h * scale));
   const cv = canvas || document.createElement('canvas');
   if (cv.width !== w) cv.width = w;
   if (cv.height !== h) cv.height = h;
   const ctx = cv.getContext('2d', { willReadFrequently: true });
-  ctx.drawImage(source, 0, 0, w, h);
+  ctx.drawImage(source, c.x, c.y, c.w, c.h, 0, 0, w, h);
   if (det) {
     try {
-      const codes = await det.detect(cv);
-      const c = codes.find((x) => x.rawValue);
-      return c ? c.rawValue : null;
+      return await detectNative(det, cv);
     } catch {}
   }
   return decodeInWorker(ctx.getImageData(0, 0, w, h), thorough);
 }
 
-/** Reads the QR code of an image file (photo, screenshot, image of a PDF page); null when none. */
-export async function readImageFile(file) {
-  let src;
-  let sw;
-  let sh;
+/**
+ * Every QR code of an image (a bitmap, canvas or image element of sw × sh pixels), for a photo of a
+ * whole page as phones take it: the whole image at a size that keeps a 45 mm code readable, then larger
+ * and smaller, then overlapping crops (a small code in a large photo). Texts in reading order, each once.
+ */
+export async function readImageCodes(src, sw, sh) {
+  const big = Math.max(sw, sh);
+  const sides = [1600, 2400, 1000].filter((s, i) => i === 0 || (s > 1600 ? big > 1600 * 1.15 : big > s));
+  for (const side of sides) {
+    const r = await readSource(src, sw, sh, side, true);
+    if (r.texts.length) return r.texts;
+  }
+  if (big <= 900) return [];
+  // A grid of overlapping crops, each two thirds of the image.
+  const cw = Math.round(sw * 2 / 3);
+  const ch = Math.round(sh * 2 / 3);
+  for (const [fx, fy] of [[0.5, 0.5], [0, 0], [1, 0], [0, 1], [1, 1]]) {
+    const crop = { x: Math.round((sw - cw) * fx), y: Math.round((sh - ch) * fy), w: cw, h: ch };
+    const r = await readSource(src, sw, sh, 1600, true, null, crop);
+    if (r.texts.length) return r.texts;
+  }
+  return [];
+}
+
+/** Opens an image file as something drawable: {src, sw, sh, close()}. */
+export async function openImage(file) {
   if ('createImageBitmap' in window) {
-    src = await createImageBitmap(file);
-    sw = src.width;
-    sh = src.height;
-  } else {
-    const url = URL.createObjectURL(file);
-    src = await new Promise((resolve, reject) => {
+    const src = await createImageBitmap(file);
+    return { src, sw: src.width, sh: src.height, close: () => src.close && src.close() };
+  }
+  const url = URL.createObjectURL(file);
+  try {
+    const src = await new Promise((resolve, reject) => {
       const img = new Image();
       img.onload = () => resolve(img);
       img.onerror = reject;
       img.src = url;
     });
-    sw = src.naturalWidth;
-    sh = src.naturalHeight;
-  }
-  try {
-    // Photos are large: try a reasonable size first, then larger and smaller ones.
-    for (const side of [1200, 2000, 800, 3200]) {
-      if (side > 1200 && Math.max(sw, sh) <= 1200) break;
-      const text = await readSource(src, sw, sh, side, true);
-      if (text) return text;
-    }
-    return null;
+    return { src, sw: src.naturalWidth, sh: src.naturalHeight, close: () => {} };
   } finally {
-    if (src.close) src.close();
+    setTimeout(() => URL.revokeObjectURL(url), 0);
   }
 }
 
+/** Every QR code of an image file (photo, screenshot, image of a PDF page): texts, possibly none. */
+export async function readImageFileCodes(file) {
+  const img = await openImage(file);
+  try {
+    return await readImageCodes(img.src, img.sw, img.sh);
+  } finally {
+    img.close();
+  }
+}
+
+/** The QR code of an image file (photo, screenshot, image of a PDF page); null when none. */
+export async function readImageFile(file) {
+  const texts = await readImageFileCodes(file);
+  return texts[0] || null;
+}
+
 /**
- * The camera: new Camera(videoElement, {onCode(text), onState(state, detail)}).
+ * The camera: new Camera(videoElement, {onCode(text), onState(state), onHint(hint), onTools()}).
  * States: 'starting', 'scanning', 'stopped', 'denied', 'none', 'insecure', 'error'.
+ * onHint('closer') when a code is seen but too small to read, onHint(null) when that is over.
+ * onTools() when what the camera offers changes: hasTorch(), torchOn, canSwitch() (several cameras).
  */
 export class Camera {
-  constructor(video, { onCode, onState }) {
+  constructor(video, { onCode, onState, onHint, onTools }) {
     this.video = video;
     this.onCode = onCode;
     this.onState = onState || (() => {});
+    this.onHint = onHint || (() => {});
+    this.onTools = onTools || (() => {});
     this.stream = null;
     this.running = false;
     this.canvas = document.createElement('canvas');
     this.timer = null;
+    this.torchOn = false;
+    this.hint = null;
+    this.smallSeen = 0; // frames in a row with a code too small to read
+    this.devices = []; // video inputs, once the camera was allowed
+    this.deviceId = null; // the chosen one, after a switch
   }
 
   async start() {
@@ -137,11 +199,11 @@ export class Camera {
     }
     this.running = true;
     this.onState('starting');
+    const video = { width: { ideal: 1280 }, height: { ideal: 720 } };
+    if (this.deviceId) video.deviceId = { exact: this.deviceId };
+    else video.facingMode = { ideal: 'environment' };
     try {
-      this.stream = await navigator.mediaDevices.getUserMedia({
-        audio: false,
-        video: { facingMode: { ideal: 'environment' }, width: { ideal: 1280 }, height: { ideal: 720 } },
-      });
+      this.stream = await navigator.mediaDevices.getUserMedia({ audio: false, video });
     } catch (e) {
       this.running = false;
       const name = e && e.name;
@@ -160,8 +222,71 @@ export class Camera {
     try {
       await v.play();
     } catch {}
+    this.torchOn = false;
+    this.setHint(null);
     this.onState('scanning');
     this.loop();
+    await this.listDevices();
+    this.onTools();
+  }
+
+  /** The video track being read, or null. */
+  track() {
+    return this.stream ? this.stream.getVideoTracks()[0] || null : null;
+  }
+
+  /** Whether the camera has a torch the page can switch (MediaTrackCapabilities.torch). */
+  hasTorch() {
+    const tr = this.track();
+    try {
+      return !!(tr && typeof tr.getCapabilities === 'function' && tr.getCapabilities().torch);
+    } catch {
+      return false;
+    }
+  }
+
+  async setTorch(on) {
+    const tr = this.track();
+    if (!tr) return false;
+    try {
+      await tr.applyConstraints({ advanced: [{ torch: !!on }] });
+      this.torchOn = !!on;
+    } catch {
+      this.torchOn = false;
+    }
+    this.onTools();
+    return this.torchOn;
+  }
+
+  async listDevices() {
+    try {
+      const all = await navigator.mediaDevices.enumerateDevices();
+      this.devices = all.filter((d) => d.kind === 'videoinput');
+    } catch {
+      this.devices = [];
+    }
+  }
+
+  /** Whether there are several cameras to switch between. */
+  canSwitch() {
+    return this.devices.length > 1;
+  }
+
+  /** Opens the next camera (the rear camera first, then the others in the browser's order). */
+  async switchCamera() {
+    if (!this.canSwitch()) return;
+    const tr = this.track();
+    const now = this.deviceId || (tr && tr.getSettings && tr.getSettings().deviceId) || '';
+    const i = this.devices.findIndex((d) => d.deviceId === now);
+    this.deviceId = this.devices[(i + 1) % this.devices.length].deviceId || null;
+    this.stop();
+    await this.start();
+  }
+
+  setHint(h) {
+    if (h === this.hint) return;
+    this.hint = h;
+    this.onHint(h);
   }
 
   loop() {
@@ -176,14 +301,19 @@ export class Camera {
     }
     const t0 = performance.now();
     readSource(v, v.videoWidth, v.videoHeight, 960, false, this.canvas).then(
-      (text) => {
+      (r) => {
         if (!this.running) return;
-        if (text) {
+        if (r.texts.length) {
           this.lastRead = performance.now();
+          this.setHint(null);
           this.stop();
-          this.onCode(text);
+          this.onCode(r.texts[0]);
           return;
         }
+        // "Move closer" once a code was seen too small in a few frames in a row; gone after a few without.
+        this.smallSeen = r.small ? Math.max(1, this.smallSeen + 1) : Math.min(0, this.smallSeen - 1);
+        if (this.smallSeen >= 2) this.setHint('closer');
+        else if (this.smallSeen <= -4) this.setHint(null);
         // Keep the phone cool: at most ~8 reads a second, never back to back.
         next(Math.max(40, 125 - (performance.now() - t0)));
       },
@@ -197,6 +327,7 @@ export class Camera {
       this.stream = null;
     }
     this.video.srcObject = null;
+    this.torchOn = false;
   }
 
   stop() {
@@ -204,13 +335,26 @@ export class Camera {
     this.running = false;
     clearTimeout(this.timer);
     this.release();
-    if (was) this.onState('stopped');
+    this.smallSeen = 0;
+    this.setHint(null);
+    if (was) {
+      this.onState('stopped');
+      this.onTools();
+    }
   }
 }
 
-/** The QR text of what was pasted or scanned: a holder link (…/holder#API1%3A…) gives its fragment. */
+/**
+ * The QR text of what was pasted or scanned: a holder link (…/holder#API1%3A…) gives its fragment, and
+ * so does a holder link itself percent-encoded (https%3A%2F%2F…%2Fholder%23API1%253A…).
+ */
 export function qrTextOf(input) {
   let s = String(input || '').replace(/^\s+/, '').replace(/[\r\n]+$/, '');
+  if (/^https?%3A%2F%2F/i.test(s)) {
+    try {
+      s = decodeURIComponent(s);
+    } catch {}
+  }
   const hash = s.indexOf('#');
   if (!s.startsWith('API1:') && hash >= 0 && /^https?:\/\//i.test(s)) {
     try {
@@ -218,4 +362,10 @@ export function qrTextOf(input) {
     } catch {}
   }
   return s;
+}
+
+/** Whether a text is a holder link (…/holder#…, possibly percent-encoded as a whole). */
+export function isHolderLink(input) {
+  const s = String(input || '').trim();
+  return /^https?:\/\/[^#]*\/holder\/?#/i.test(s) || /^https?%3A%2F%2F.*%2Fholder(%2F)?%23/i.test(s);
 }
