@@ -579,9 +579,10 @@ static void test_card_tamper_every_character(void **state)
     for (size_t i = 0; i < len; i++) {
         for (size_t k = 0; k < 3; k++) {
             memcpy(t, card, len + 1);
+            const char *at = strchr(alphabet, card[i]);
+            size_t pos = at ? (size_t)(at - alphabet) : 0;
             char repl =
-                alphabet[(strchr(alphabet, card[i]) ? (size_t)(strchr(alphabet, card[i]) - alphabet) : 0) +
-                         1 + k * 11 % 44];
+                alphabet[(pos + 1 + k * 11) % (sizeof alphabet - 1)]; /* another of the 45 characters */
             if (repl == card[i]) continue;
             t[i] = repl;
             verify_result r;
