@@ -8,7 +8,10 @@
  * however many it has. The first pass draws every page at DOCUMENT_DPI;
  * the pages where nothing was found are drawn again at DOCUMENT_RETRY_DPI
  * (down to DOCUMENT_DPI for a page too large for the pixel budget) in a
- * second pass, under the same deadline. Codes are kept in page order.
+ * second pass, under the same deadline. The deadline bounds the renderer:
+ * the time spent looking for codes in its pages moves it by as much
+ * (pdfread.h), so that a slow reader of many pages never makes a PDF look
+ * like one that hangs. Codes are kept in page order.
  *
  * The grouping of codes into attestations verifies each code once (a
  * holder link is first turned into the code it carries) and puts together
@@ -171,6 +174,7 @@ static document_status document_pdf(document *doc, const document_config *cfg, c
     if (st->max_pages > DOCUMENT_PAGES_CAP) st->max_pages = DOCUMENT_PAGES_CAP;
     pdfread_config rc = {.renderer = cfg->renderer, .max_pages = st->max_pages};
     int timeout = cfg->timeout_ms > 0 ? cfg->timeout_ms : DOCUMENT_DEFAULT_TIMEOUT_MS;
+    doc->timeout_ms = timeout;
     pdfread_pass pass = {.dpi = DOCUMENT_DPI, .deadline_ms = pdfread_now_ms() + timeout};
 
     doc->pdf = pdfread_render(&doc->info, &rc, &pass, data, len, document_on_page, st);
@@ -187,9 +191,10 @@ static document_status document_pdf(document *doc, const document_config *cfg, c
                                   .min_dpi = DOCUMENT_DPI,
                                   .pages = retry,
                                   .n_pages = n,
-                                  .deadline_ms = pass.deadline_ms};
+                                  .deadline_ms = pass.deadline_ms + (int64_t)(doc->info.page_seconds * 1000)};
             doc->pdf = pdfread_render(&second, &rc, &again, data, len, document_on_page, st);
             doc->info.seconds += second.seconds;
+            doc->info.page_seconds += second.page_seconds;
             doc->info.killed = second.killed;
             if (doc->pdf != PDFREAD_OK) {
                 doc->info.page = second.page;
@@ -237,8 +242,8 @@ void document_describe(char *out, size_t cap, const document *doc)
         if (doc->kind != DOCUMENT_PDF)
             snprintf(out, cap, "the image is not a PNG or JPEG file that can be read");
         else if (doc->pdf == PDFREAD_TIMEOUT)
-            snprintf(out, cap, "the PDF took longer to draw than the %.0f s allowed; it was given up",
-                     in->seconds);
+            snprintf(out, cap, "the PDF took longer to draw than the %g s allowed; it was given up",
+                     doc->timeout_ms / 1000.0);
         else
             snprintf(out, cap, "%s", pdfread_strerror(doc->pdf));
         break;

@@ -7,7 +7,8 @@
  * A PDF is drawn by the renderer in a child process (pdfread.h): every
  * page first at DOCUMENT_DPI, then the pages where no code was found again
  * at DOCUMENT_RETRY_DPI, within one wall-clock deadline for the whole
- * document. A PDF of more pages than are read is refused, never cut.
+ * document's drawing (the time spent reading codes is not counted). A PDF
+ * of more pages than are read is refused, never cut.
  *
  * The codes of one attestation (its full code, its reduced code, a holder
  * link .../holder#API1%3A... to it) are one attestation: grouped by the
@@ -69,6 +70,7 @@ typedef struct {
     document_status status;
     pdfread_status pdf; /* for a PDF: what the renderer came to (the last pass that ran) */
     pdfread_info info;  /* for a PDF: pages, the page or bound a failure is about; seconds of both passes */
+    int timeout_ms;     /* for a PDF: the deadline of its drawing */
     unsigned pages_read;
     document_code *codes; /* in page order */
     size_t n_codes;

@@ -14,7 +14,10 @@
  * number, and its exit is one more descriptor to poll.
  *
  * One poll loop sends the PDF, reads the frames and watches the deadline;
- * when it passes, the child gets SIGKILL through its pidfd. Every path
+ * when it passes, the child gets SIGKILL through its pidfd. The deadline
+ * bounds the renderer, not the caller: the time the page function takes
+ * (looking for QR codes, while the renderer waits on its full output) moves
+ * the deadline by as much. Every path
  * ends in waitpid, so no zombie is left (when the service ignores SIGCHLD,
  * the kernel reaps it and waitpid says ECHILD, which is as good).
  *
@@ -272,6 +275,7 @@ typedef struct {
     unsigned page, w, h;
     unsigned last_page;
     size_t next_asked; /* index in pass->pages of the next page expected */
+    int64_t fn_ms;     /* time spent in fn: the deadline moves by as much */
     int finished;      /* DONE or FAIL read */
     pdfread_status result;
 } pdfread_reader;
@@ -381,7 +385,9 @@ static int pdfread_feed(pdfread_reader *r, const uint8_t *p, size_t n)
             p += take;
             n -= take;
             if (r->pix_got == r->pix_len) {
+                int64_t t0 = pdfread_now_ms();
                 int go_on = r->fn ? r->fn(r->arg, r->page, r->w, r->h, r->pix) : 0;
+                r->fn_ms += pdfread_now_ms() - t0;
                 free(r->pix);
                 r->pix = NULL;
                 r->last_page = r->page;
@@ -438,7 +444,7 @@ pdfread_status pdfread_render(pdfread_info *info, const pdfread_config *cfg, con
     }
     if (len == 0) shutdown(c.in, SHUT_WR);
     while (!over) {
-        int64_t left = pass->deadline_ms - pdfread_now_ms();
+        int64_t left = pass->deadline_ms + r.fn_ms - pdfread_now_ms();
         if (left <= 0) {
             r.result = PDFREAD_TIMEOUT;
             info->killed = kill_it = 1;
@@ -480,8 +486,9 @@ pdfread_status pdfread_render(pdfread_info *info, const pdfread_config *cfg, con
     }
     free(chunk);
     free(r.pix);
-    int status = pdfread_reap(&c, kill_it, pass->deadline_ms);
-    info->seconds = (double)(pdfread_now_ms() - start) / 1000.0;
+    int status = pdfread_reap(&c, kill_it, pass->deadline_ms + r.fn_ms);
+    info->seconds = (double)(pdfread_now_ms() - start - r.fn_ms) / 1000.0;
+    info->page_seconds = (double)r.fn_ms / 1000.0;
     if (r.result == PDFREAD_OK && status != -1 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
         r.result = PDFREAD_CRASHED; /* DONE, then a failure on the way out: not trusted */
     return r.result;

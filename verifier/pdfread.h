@@ -55,8 +55,9 @@ typedef struct {
     unsigned page;            /* the page a failure is about, or 0 */
     unsigned long long limit; /* the bound a failure is about (pages, pixels, bytes), or 0 */
     unsigned pages_drawn;
-    double seconds; /* wall-clock time the renderer ran */
-    int killed;     /* the renderer was killed at the deadline */
+    double seconds;      /* wall-clock time the renderer ran, page_seconds left out */
+    double page_seconds; /* wall-clock time spent in the page function */
+    int killed;          /* the renderer was killed at the deadline */
 } pdfread_info;
 
 /*
@@ -69,7 +70,9 @@ typedef int (*pdfread_page_fn)(void *arg, unsigned page, unsigned w, unsigned h,
 /*
  * Draws the pages of the PDF in pdf[0..len) as pass says and hands each to
  * fn. The renderer is killed once pass->deadline_ms is reached (PDFREAD_TIMEOUT)
- * and reaped before this returns. info (may be NULL) tells what was learnt.
+ * and reaped before this returns; the deadline bounds the renderer, so it
+ * moves by the time fn takes (info->page_seconds). info (may be NULL) tells
+ * what was learnt.
  */
 pdfread_status pdfread_render(pdfread_info *info, const pdfread_config *cfg, const pdfread_pass *pass,
                               const uint8_t *pdf, size_t len, pdfread_page_fn fn, void *arg);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -99,6 +100,7 @@ typedef struct {
     unsigned page[8], w[8], h[8];
     int pixels_ok;
     int stop_after; /* return -1 after this many pages; 0: never */
+    int sleep_ms;   /* time each page takes to be looked at */
 } seen;
 
 static int on_page(void *arg, unsigned page, unsigned w, unsigned h, const uint8_t *gray)
@@ -110,6 +112,10 @@ static int on_page(void *arg, unsigned page, unsigned w, unsigned h, const uint8
         s->h[s->n] = h;
     }
     s->n++;
+    if (s->sleep_ms) {
+        struct timespec ts = {s->sleep_ms / 1000, (long)(s->sleep_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     for (unsigned i = 0; i < w * h; i++)
         if (gray[i] != (uint8_t)(page * 16 + i)) s->pixels_ok = 0;
     return s->stop_after && (int)s->n >= s->stop_after ? -1 : 0;
@@ -361,6 +367,33 @@ static void test_stopped_by_the_caller(void **state)
     assert_int_equal(s.n, 1);
 }
 
+/* The deadline bounds the renderer: a page function slower than it does not make a timeout. */
+static void test_slow_reader_is_not_a_timeout(void **state)
+{
+    (void)state;
+    buf b;
+    frames_start(&b);
+    frame_record(&b, PDFFRAME_DOC, 2, 0, 0);
+    frame_page(&b, 1, 2, 2, 16);
+    frame_page(&b, 2, 2, 2, 32);
+    frame_record(&b, PDFFRAME_DONE, 2, 0, 0);
+    const char *r = fake("slowreader", "cat >/dev/null", &b, "exit 0");
+    buf_free(&b);
+    pdfread_info info;
+    seen s;
+    pdfread_config cfg = {.renderer = r};
+    pdfread_pass pass = {.dpi = 150, .deadline_ms = pdfread_now_ms() + 1000};
+    memset(&s, 0, sizeof s);
+    s.pixels_ok = 1;
+    s.sleep_ms = 700; /* two pages: 1.4 s, past the deadline of 1 s */
+    assert_int_equal(pdfread_render(&info, &cfg, &pass, pdf_bytes, sizeof pdf_bytes - 1, on_page, &s),
+                     PDFREAD_OK);
+    assert_int_equal(s.n, 2);
+    assert_true(s.pixels_ok);
+    assert_true(info.page_seconds >= 1.3);
+    assert_false(info.killed);
+}
+
 static void test_input_not_read(void **state)
 {
     (void)state;
@@ -476,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_dies),
         cmocka_unit_test(test_hangs_killed_at_the_deadline),
         cmocka_unit_test(test_stopped_by_the_caller),
+        cmocka_unit_test(test_slow_reader_is_not_a_timeout),
         cmocka_unit_test(test_input_not_read),
         cmocka_unit_test(test_no_renderer),
         cmocka_unit_test(test_document_kind),
