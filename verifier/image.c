@@ -30,9 +30,14 @@
 #include <png.h>
 #include <zbar.h>
 
+#include "verifier/zxread.h"
+
 #define IMAGE_PREFIX          "API1:"
 #define IMAGE_JPEG_MAX_SCANS  256                  /* libjpeg-turbo's fuzzers use a few hundred */
 #define IMAGE_JPEG_MAX_MEMORY (512L * 1024 * 1024) /* progressive coefficient buffers */
+#define IMAGE_SMALL_SIDE      1600u                /* the long side of the copy read first */
+#define IMAGE_MAX_CANDIDATES  4     /* codes seen but not decoded that are cut out and read again */
+#define IMAGE_CROP_MAX_SIDE   2048u /* a larger box is no code of a page */
 
 /* A decoded picture: width * height bytes of gray, no padding. */
 typedef struct {
@@ -185,9 +190,19 @@ static api_err image_jpeg(image_gray *g, const uint8_t *data, size_t len)
     /* libjpeg converts everything to gray but CMYK: that one is done here. */
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
     cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_GRAYSCALE;
+    /* Over the photo budget, libjpeg shrinks while decoding (1/2, 1/4, 1/8 in its DCT): cheaper than after.
+     */
+    cinfo.scale_num = 1;
+    cinfo.scale_denom = 1;
+    while (cinfo.scale_denom < 8 &&
+           (unsigned long long)cinfo.image_width * cinfo.image_height >
+               IMAGE_PHOTO_MAX_PIXELS * (unsigned long long)cinfo.scale_denom * cinfo.scale_denom)
+        cinfo.scale_denom *= 2;
+    jpeg_calc_output_dimensions(&cinfo);
+    unsigned want_w = cinfo.output_width, want_h = cinfo.output_height;
     jpeg_start_decompress(&cinfo);
-    if (cinfo.output_width != cinfo.image_width || cinfo.output_height != cinfo.image_height ||
-        cinfo.output_components != (cmyk ? 4 : 1))
+    if (cinfo.output_width != want_w || cinfo.output_height != want_h || cinfo.output_width == 0 ||
+        cinfo.output_height == 0 || cinfo.output_components != (cmyk ? 4 : 1))
         image_jpeg_fail((j_common_ptr)&cinfo, API_ERR_IMAGE);
 
     g->w = cinfo.output_width;
@@ -208,15 +223,217 @@ static api_err image_jpeg(image_gray *g, const uint8_t *data, size_t len)
     return API_OK;
 }
 
-/* ---- zbar ---- */
+/* ---- copies of the picture ---- */
+
+/* A copy shrunk by k in both directions, each pixel the mean of a k x k block. */
+static api_err image_shrink(image_gray *dst, const image_gray *src, unsigned k)
+{
+    dst->w = src->w / k;
+    dst->h = src->h / k;
+    dst->row = NULL;
+    if (dst->w == 0 || dst->h == 0) return API_ERR_IMAGE;
+    dst->pix = malloc((size_t)dst->w * dst->h);
+    uint32_t *acc = calloc(dst->w, sizeof *acc);
+    if (!dst->pix || !acc) {
+        free(dst->pix);
+        free(acc);
+        dst->pix = NULL;
+        return API_ERR_NOMEM;
+    }
+    const uint32_t area = k * k, half = k * k / 2;
+    for (unsigned y = 0; y < dst->h; y++) {
+        memset(acc, 0, dst->w * sizeof *acc);
+        for (unsigned dy = 0; dy < k; dy++) {
+            const uint8_t *s = src->pix + (size_t)(y * k + dy) * src->w;
+            for (unsigned x = 0; x < dst->w; x++, s += k)
+                for (unsigned dx = 0; dx < k; dx++) acc[x] += s[dx];
+        }
+        uint8_t *d = dst->pix + (size_t)y * dst->w;
+        for (unsigned x = 0; x < dst->w; x++) d[x] = (uint8_t)((acc[x] + half) / area);
+    }
+    free(acc);
+    return API_OK;
+}
+
+/*
+ * A copy with the light made even: each pixel divided by the mean of the
+ * square around it (a side of an eighth of the picture, from a summed-area
+ * table), so that paper is the same light gray everywhere and ink dark.
+ */
+static api_err image_normalise(image_gray *dst, const image_gray *src)
+{
+    unsigned w = src->w, h = src->h;
+    size_t sw = (size_t)w + 1;
+    uint32_t *sum = malloc(sw * (h + 1) * sizeof *sum); /* w * h * 255 < 2^32: src is the small copy */
+    dst->w = w;
+    dst->h = h;
+    dst->row = NULL;
+    dst->pix = malloc((size_t)w * h);
+    if (!sum || !dst->pix) {
+        free(sum);
+        free(dst->pix);
+        dst->pix = NULL;
+        return API_ERR_NOMEM;
+    }
+    memset(sum, 0, sw * sizeof *sum);
+    for (unsigned y = 0; y < h; y++) {
+        uint32_t line = 0;
+        sum[(y + 1) * sw] = 0;
+        for (unsigned x = 0; x < w; x++) {
+            line += src->pix[(size_t)y * w + x];
+            sum[(y + 1) * sw + x + 1] = sum[y * sw + x + 1] + line;
+        }
+    }
+    unsigned r = (w > h ? w : h) / 16 + 1;
+    for (unsigned y = 0; y < h; y++) {
+        unsigned y0 = y > r ? y - r : 0, y1 = y + r + 1 < h ? y + r + 1 : h;
+        for (unsigned x = 0; x < w; x++) {
+            unsigned x0 = x > r ? x - r : 0, x1 = x + r + 1 < w ? x + r + 1 : w;
+            uint32_t s = sum[y1 * sw + x1] - sum[y0 * sw + x1] - sum[y1 * sw + x0] + sum[y0 * sw + x0];
+            uint32_t mean = s / ((y1 - y0) * (x1 - x0));
+            uint32_t v = (uint32_t)src->pix[(size_t)y * w + x] * 200 / (mean < 16 ? 16 : mean);
+            dst->pix[(size_t)y * w + x] = (uint8_t)(v > 255 ? 255 : v);
+        }
+    }
+    free(sum);
+    return API_OK;
+}
+
+/* A region of src, scaled up by 2 (bilinear) when up is set. */
+static api_err image_crop(image_gray *dst, const image_gray *src, unsigned x0, unsigned y0, unsigned w,
+                          unsigned h, int up)
+{
+    unsigned f = up ? 2 : 1;
+    dst->w = w * f;
+    dst->h = h * f;
+    dst->row = NULL;
+    dst->pix = malloc((size_t)dst->w * dst->h);
+    if (!dst->pix) return API_ERR_NOMEM;
+    for (unsigned y = 0; y < dst->h; y++) {
+        uint8_t *d = dst->pix + (size_t)y * dst->w;
+        if (!up) {
+            memcpy(d, src->pix + (size_t)(y0 + y) * src->w + x0, w);
+            continue;
+        }
+        unsigned sy = y0 + y / 2, sy1 = sy + 1 < src->h ? sy + 1 : sy, fy = y & 1;
+        const uint8_t *a = src->pix + (size_t)sy * src->w, *b = src->pix + (size_t)sy1 * src->w;
+        for (unsigned x = 0; x < dst->w; x++) {
+            unsigned sx = x0 + x / 2, sx1 = sx + 1 < src->w ? sx + 1 : sx, fx = x & 1;
+            unsigned top = fx ? (a[sx] + a[sx1] + 1) / 2 : a[sx];
+            unsigned bot = fx ? (b[sx] + b[sx1] + 1) / 2 : b[sx];
+            d[x] = (uint8_t)(fy ? (top + bot + 1) / 2 : top);
+        }
+    }
+    return API_OK;
+}
+
+/* ---- the attempts ---- */
 
 static int image_has_prefix(const char *s, size_t n)
 {
     return n >= sizeof IMAGE_PREFIX - 1 && memcmp(s, IMAGE_PREFIX, sizeof IMAGE_PREFIX - 1) == 0;
 }
 
-/* Every QR symbol of a gray picture into out (which the caller frees). */
-static api_err image_scan_all(image_codes *out, const image_gray *g)
+typedef enum { IMAGE_ZXING, IMAGE_ZBAR } image_engine;
+typedef enum { IMAGE_SMALL, IMAGE_FULL, IMAGE_NORMALISED, IMAGE_CROPS } image_copy;
+
+typedef struct {
+    const char *name;
+    image_engine engine;
+    image_copy copy;
+    zxread_binarizer binarizer;
+} image_attempt;
+
+/*
+ * The fixed list, cheapest and likeliest first; reading stops after the
+ * first attempt that decodes a code. Measured on tests/photos (make bench):
+ * see the essay above and docs/architecture.md.
+ */
+static const image_attempt image_attempts[] = {
+    {"zxing, small copy", IMAGE_ZXING, IMAGE_SMALL, ZXREAD_LOCAL_AVERAGE},
+    {"zxing, full size", IMAGE_ZXING, IMAGE_FULL, ZXREAD_LOCAL_AVERAGE},
+    {"zxing, crops around the codes seen", IMAGE_ZXING, IMAGE_CROPS, ZXREAD_LOCAL_AVERAGE},
+    {"zxing, crops, histogram", IMAGE_ZXING, IMAGE_CROPS, ZXREAD_GLOBAL_HISTOGRAM},
+    {"zxing, small copy, histogram", IMAGE_ZXING, IMAGE_SMALL, ZXREAD_GLOBAL_HISTOGRAM},
+    {"zxing, small copy, light evened", IMAGE_ZXING, IMAGE_NORMALISED, ZXREAD_LOCAL_AVERAGE},
+    {"zbar, small copy", IMAGE_ZBAR, IMAGE_SMALL, ZXREAD_LOCAL_AVERAGE},
+    {"zbar, full size", IMAGE_ZBAR, IMAGE_FULL, ZXREAD_LOCAL_AVERAGE},
+};
+#define IMAGE_N_ATTEMPTS (sizeof image_attempts / sizeof image_attempts[0])
+
+/* One reading: the copies made so far, the codes seen but not decoded, what was found. */
+typedef struct {
+    const image_gray *orig; /* as decoded (or as handed by image_read_gray) */
+    image_gray full;        /* orig within the photo budget: orig's pixels, or a shrunk copy */
+    image_gray small;       /* full with its long side at most IMAGE_SMALL_SIDE, or pix NULL: full is small */
+    image_gray norm;        /* small (or full) with the light evened, made when first needed */
+    unsigned full_k;        /* orig = full * full_k */
+    unsigned small_k;       /* full = small * small_k */
+    unsigned cand[IMAGE_MAX_CANDIDATES][4]; /* boxes (x0 y0 x1 y1) in orig's pixels */
+    size_t ncand;
+    image_codes *out;
+    api_err err;
+    /* The bitmap being read, to map its corners to orig: orig = off + corner * mul / div. */
+    unsigned mul, div, offx, offy;
+} image_reader;
+
+static void image_note_candidate(image_reader *r, const int c[8])
+{
+    long x0 = LONG_MAX, y0 = LONG_MAX, x1 = LONG_MIN, y1 = LONG_MIN;
+    for (int i = 0; i < 4; i++) {
+        long x = (long)r->offx + (long)c[2 * i] * (long)r->mul / (long)r->div;
+        long y = (long)r->offy + (long)c[2 * i + 1] * (long)r->mul / (long)r->div;
+        x0 = x < x0 ? x : x0;
+        y0 = y < y0 ? y : y0;
+        x1 = x > x1 ? x : x1;
+        y1 = y > y1 ? y : y1;
+    }
+    /* A quarter of the side as margin: the quiet zone, and corners that were only estimated. */
+    long m = ((x1 - x0) > (y1 - y0) ? (x1 - x0) : (y1 - y0)) / 4 + 8;
+    x0 = x0 - m < 0 ? 0 : x0 - m;
+    y0 = y0 - m < 0 ? 0 : y0 - m;
+    x1 = x1 + m > (long)r->orig->w ? (long)r->orig->w : x1 + m;
+    y1 = y1 + m > (long)r->orig->h ? (long)r->orig->h : y1 + m;
+    if (x1 - x0 < 32 || y1 - y0 < 32 || r->ncand >= IMAGE_MAX_CANDIDATES) return;
+    for (size_t i = 0; i < r->ncand; i++) /* the same code seen again: its centre inside a box kept */
+        if ((unsigned)((x0 + x1) / 2) >= r->cand[i][0] && (unsigned)((x0 + x1) / 2) < r->cand[i][2] &&
+            (unsigned)((y0 + y1) / 2) >= r->cand[i][1] && (unsigned)((y0 + y1) / 2) < r->cand[i][3])
+            return;
+    unsigned *b = r->cand[r->ncand++];
+    b[0] = (unsigned)x0;
+    b[1] = (unsigned)y0;
+    b[2] = (unsigned)x1;
+    b[3] = (unsigned)y1;
+}
+
+static void image_add_code(image_reader *r, const uint8_t *bytes, size_t n)
+{
+    image_codes *out = r->out;
+    if (n >= IMAGE_MAX_CODE_LEN || out->n >= IMAGE_MAX_CODES) return;
+    for (size_t i = 0; i < out->n; i++) /* the same code read twice (two crops) is one code */
+        if (out->len[i] == n && memcmp(out->text[i], bytes, n) == 0) return;
+    char *t = malloc(n + 1);
+    if (!t) {
+        r->err = API_ERR_NOMEM;
+        return;
+    }
+    if (n) memcpy(t, bytes, n);
+    t[n] = '\0';
+    out->text[out->n] = t;
+    out->len[out->n++] = n;
+}
+
+static int image_zxing_found(void *ctx, const uint8_t *bytes, size_t len, int ok, const int corners[8])
+{
+    image_reader *r = ctx;
+    if (ok)
+        image_add_code(r, bytes, len);
+    else
+        image_note_candidate(r, corners);
+    return r->err != API_OK;
+}
+
+static api_err image_zbar(image_reader *r, const image_gray *g)
 {
     api_err e = API_OK;
     zbar_image_scanner_t *scanner = zbar_image_scanner_create();
@@ -234,47 +451,132 @@ static api_err image_scan_all(image_codes *out, const image_gray *g)
         e = API_ERR_IMAGE;
         goto done;
     }
-    for (const zbar_symbol_t *s = zbar_image_first_symbol(zimg); s && out->n < IMAGE_MAX_CODES;
+    for (const zbar_symbol_t *s = zbar_image_first_symbol(zimg); s && r->err == API_OK;
          s = zbar_symbol_next(s)) {
         if (zbar_symbol_get_type(s) != ZBAR_QRCODE || !zbar_symbol_get_data(s)) continue;
-        size_t n = zbar_symbol_get_data_length(s);
-        if (n >= IMAGE_MAX_CODE_LEN) continue;
-        char *t = malloc(n + 1);
-        if (!t) {
-            e = API_ERR_NOMEM;
-            break;
-        }
-        memcpy(t, zbar_symbol_get_data(s), n);
-        t[n] = '\0';
-        out->text[out->n] = t;
-        out->len[out->n++] = n;
+        image_add_code(r, (const uint8_t *)zbar_symbol_get_data(s), zbar_symbol_get_data_length(s));
     }
+    e = r->err;
 done:
     if (zimg) zbar_image_destroy(zimg);
     if (scanner) zbar_image_scanner_destroy(scanner);
     return e;
 }
 
-/* The text of the first QR symbol that starts with "API1:", or of the first one. */
-static api_err image_scan(char *out, size_t outcap, size_t *outlen, const image_gray *g)
+/* One engine over one bitmap whose pixels map to orig as orig = off + p * mul / div. */
+static api_err image_read_one(image_reader *r, const image_attempt *a, const image_gray *g, unsigned mul,
+                              unsigned div, unsigned offx, unsigned offy)
 {
-    image_codes codes;
-    memset(&codes, 0, sizeof codes);
-    api_err e = image_scan_all(&codes, g);
+    if (a->engine == IMAGE_ZBAR) return image_zbar(r, g);
+    zxread_opts o = {a->binarizer, 1, 0, 0, a->copy != IMAGE_CROPS};
+    r->mul = mul;
+    r->div = div;
+    r->offx = offx;
+    r->offy = offy;
+    if (zxread_gray(g->pix, g->w, g->h, g->w, &o, image_zxing_found, r) < 0 && r->err == API_OK)
+        return API_ERR_IMAGE;
+    return r->err;
+}
+
+/* The codes seen but not decoded, each cut out of orig (doubled when its modules are small). */
+static api_err image_read_crops(image_reader *r, const image_attempt *a)
+{
+    for (size_t i = 0; i < r->ncand && r->out->n == 0; i++) {
+        const unsigned *b = r->cand[i];
+        unsigned w = b[2] - b[0], h = b[3] - b[1];
+        unsigned side = w > h ? w : h;
+        /* The box is about 130 modules across (the code and its margins): doubled below 4 pixels a module. */
+        int up = side < 512;
+        if (side > IMAGE_CROP_MAX_SIDE) continue; /* a box no code on a page fills */
+        image_gray c;
+        api_err e = image_crop(&c, r->orig, b[0], b[1], w, h, up);
+        if (e == API_OK) e = image_read_one(r, a, &c, 1, up ? 2 : 1, b[0], b[1]);
+        free(c.pix);
+        if (e != API_OK) return e;
+    }
+    return API_OK;
+}
+
+static api_err image_attempt_run(image_reader *r, const image_attempt *a)
+{
+    const image_gray *small = r->small.pix ? &r->small : &r->full;
+    unsigned small_mul = r->full_k * (r->small.pix ? r->small_k : 1);
+    switch (a->copy) {
+    case IMAGE_SMALL:
+        return image_read_one(r, a, small, small_mul, 1, 0, 0);
+    case IMAGE_FULL:
+        if (!r->small.pix) return API_OK; /* the small copy was the picture itself */
+        return image_read_one(r, a, &r->full, r->full_k, 1, 0, 0);
+    case IMAGE_NORMALISED:
+        if (!r->norm.pix) {
+            api_err e = image_normalise(&r->norm, small);
+            if (e != API_OK) return e;
+        }
+        return image_read_one(r, a, &r->norm, small_mul, 1, 0, 0);
+    case IMAGE_CROPS:
+        return image_read_crops(r, a);
+    }
+    return API_ERR_ARG;
+}
+
+static unsigned image_div_up(unsigned long long a, unsigned long long b)
+{
+    return (unsigned)((a + b - 1) / b);
+}
+
+/*
+ * Reads g with the attempts of image_attempts until one finds a code. Fills
+ * out (which the caller frees); *attempt is the index of that attempt, or
+ * IMAGE_N_ATTEMPTS when none found one.
+ */
+static api_err image_find(image_codes *out, const image_gray *g, unsigned *attempt)
+{
+    image_reader r;
+    memset(&r, 0, sizeof r);
+    r.orig = g;
+    r.out = out;
+    r.full = *g;
+    r.full_k = 1;
+    r.small_k = 1;
+    *attempt = IMAGE_N_ATTEMPTS;
+    api_err e = API_OK;
+
+    unsigned long long px = (unsigned long long)g->w * g->h;
+    if (px > IMAGE_PHOTO_MAX_PIXELS) { /* k * k * budget >= px */
+        unsigned k = 2;
+        while ((unsigned long long)k * k * IMAGE_PHOTO_MAX_PIXELS < px) k++;
+        r.full_k = k;
+        e = image_shrink(&r.full, g, k);
+    }
+    unsigned side = r.full.w > r.full.h ? r.full.w : r.full.h;
+    if (e == API_OK && side > IMAGE_SMALL_SIDE) {
+        r.small_k = image_div_up(side, IMAGE_SMALL_SIDE);
+        e = image_shrink(&r.small, &r.full, r.small_k);
+    }
+    for (unsigned i = 0; e == API_OK && i < IMAGE_N_ATTEMPTS && out->n == 0; i++) {
+        e = image_attempt_run(&r, &image_attempts[i]);
+        if (out->n > 0) *attempt = i;
+    }
+    if (r.full.pix != g->pix) free(r.full.pix);
+    free(r.small.pix);
+    free(r.norm.pix);
+    return e;
+}
+
+/* The text of the first code that starts with "API1:", or of the first one. */
+static api_err image_pick(char *out, size_t outcap, size_t *outlen, const image_codes *codes)
+{
     size_t pick = 0;
-    for (size_t i = 0; i < codes.n; i++)
-        if (image_has_prefix(codes.text[i], codes.len[i])) {
+    for (size_t i = 0; i < codes->n; i++)
+        if (image_has_prefix(codes->text[i], codes->len[i])) {
             pick = i;
             break;
         }
-    if (e == API_OK && codes.n == 0) e = API_ERR_NO_QR;
-    if (e == API_OK && codes.len[pick] >= outcap) e = API_ERR_TOO_LARGE;
-    if (e == API_OK) {
-        memcpy(out, codes.text[pick], codes.len[pick] + 1);
-        *outlen = codes.len[pick];
-    }
-    image_codes_free(&codes);
-    return e;
+    if (codes->n == 0) return API_ERR_NO_QR;
+    if (codes->len[pick] >= outcap) return API_ERR_TOO_LARGE;
+    memcpy(out, codes->text[pick], codes->len[pick] + 1);
+    *outlen = codes->len[pick];
+    return API_OK;
 }
 
 void image_codes_free(image_codes *c)
@@ -284,14 +586,19 @@ void image_codes_free(image_codes *c)
     memset(c, 0, sizeof *c);
 }
 
+const char *image_attempt_name(unsigned attempt)
+{
+    return attempt < IMAGE_N_ATTEMPTS ? image_attempts[attempt].name : "none";
+}
+
 api_err image_read_gray(image_codes *out, const uint8_t *gray, unsigned w, unsigned h)
 {
     if (!out) return API_ERR_ARG;
     memset(out, 0, sizeof *out);
     if (!gray || w == 0 || h == 0) return API_ERR_ARG;
     if (image_too_large(w, h)) return API_ERR_TOO_LARGE;
-    image_gray g = {(uint8_t *)(uintptr_t)gray, NULL, w, h}; /* zbar only reads it */
-    return image_scan_all(out, &g);
+    image_gray g = {(uint8_t *)(uintptr_t)gray, NULL, w, h}; /* only read */
+    return image_find(out, &g, &out->attempt);
 }
 
 /* ---- entry points ---- */
@@ -308,6 +615,21 @@ static api_err image_decode(image_gray *g, const uint8_t *data, size_t len)
     return API_ERR_IMAGE;
 }
 
+api_err image_decode_gray(uint8_t **gray, unsigned *w, unsigned *h, const uint8_t *data, size_t len)
+{
+    image_gray g = {0};
+    if (!gray || !w || !h) return API_ERR_ARG;
+    *gray = NULL;
+    *w = *h = 0;
+    if (!data && len) return API_ERR_ARG;
+    api_err e = image_decode(&g, data, len);
+    if (e != API_OK) return e;
+    *gray = g.pix;
+    *w = g.w;
+    *h = g.h;
+    return API_OK;
+}
+
 api_err image_read_codes(image_codes *out, const uint8_t *data, size_t len)
 {
     image_gray g = {0};
@@ -316,22 +638,20 @@ api_err image_read_codes(image_codes *out, const uint8_t *data, size_t len)
     if (!data && len) return API_ERR_ARG;
     api_err e = image_decode(&g, data, len);
     if (e != API_OK) return e;
-    e = image_scan_all(out, &g);
+    e = image_find(out, &g, &out->attempt);
     free(g.pix);
     return e;
 }
 
 api_err image_read_qr(char *out, size_t outcap, size_t *outlen, const uint8_t *data, size_t len)
 {
-    image_gray g = {0};
+    image_codes codes;
 
     if (!out || !outcap || !outlen || (!data && len)) return API_ERR_ARG;
     out[0] = '\0';
     *outlen = 0;
-    api_err e = image_decode(&g, data, len);
-    if (e != API_OK) return e;
-
-    e = image_scan(out, outcap, outlen, &g);
-    free(g.pix);
+    api_err e = image_read_codes(&codes, data, len);
+    if (e == API_OK) e = image_pick(out, outcap, outlen, &codes);
+    image_codes_free(&codes);
     return e;
 }

@@ -19,6 +19,8 @@
 #include "common/err.h"
 
 #define IMAGE_MAX_PIXELS 50000000u /* width * height bound, checked before decoding */
+/* The photo budget: a larger picture is shrunk to within it before it is read (a JPEG while decoding). */
+#define IMAGE_PHOTO_MAX_PIXELS 16000000u
 
 /*
  * Decodes the image in data (PNG or JPEG, told apart by their magic bytes),
@@ -39,11 +41,16 @@ api_err image_read_qr(char *out, size_t outcap, size_t *outlen, const uint8_t *d
 #define IMAGE_MAX_CODE_LEN                                                                                   \
     16384 /* bytes of one code's text (a QR code holds at most 7,089); longer are dropped */
 
-/* The QR codes found in one image, in zbar's order; each text malloc'd and NUL-terminated. */
+/*
+ * The QR codes found in one image, in the reader's order, each once; each
+ * text malloc'd and NUL-terminated. attempt: which of the reader's fixed
+ * attempts found them (image_attempt_name), for measurements.
+ */
 typedef struct {
     size_t n;
     char *text[IMAGE_MAX_CODES];
     size_t len[IMAGE_MAX_CODES];
+    unsigned attempt;
 } image_codes;
 
 /*
@@ -60,5 +67,15 @@ api_err image_read_gray(image_codes *out, const uint8_t *gray, unsigned w, unsig
 api_err image_read_codes(image_codes *out, const uint8_t *data, size_t len);
 
 void image_codes_free(image_codes *c);
+
+/* The name of attempt i of the reader ("zxing, small copy", ...), or "none" past the last. */
+const char *image_attempt_name(unsigned attempt);
+
+/*
+ * Decodes PNG or JPEG bytes to a gray bitmap (*gray malloc'd, w * h bytes,
+ * 0 black), as the reader sees them: a JPEG over IMAGE_PHOTO_MAX_PIXELS comes
+ * out shrunk by 2, 4 or 8. image_read_qr's errors but API_ERR_NO_QR.
+ */
+api_err image_decode_gray(uint8_t **gray, unsigned *w, unsigned *h, const uint8_t *data, size_t len);
 
 #endif
