@@ -97,14 +97,16 @@ static void draw_code(gray *page, const gray *m, double cx, double cy, double px
         for (int x = (int)(cx - half); x < (int)(cx + half); x++) {
             if (x < 0 || y < 0 || (unsigned)x >= page->w || (unsigned)y >= page->h) continue;
             double dx = x - cx, dy = y - cy;
-            double u = (dx * c + dy * s) / px + m->w / 2.0 - 0.5, v = (-dx * s + dy * c) / px + m->h / 2.0 - 0.5;
+            double u = (dx * c + dy * s) / px + m->w / 2.0 - 0.5,
+                   v = (-dx * s + dy * c) / px + m->h / 2.0 - 0.5;
             if (u < -0.5 || v < -0.5 || u > m->w - 0.5 || v > m->h - 0.5) continue;
             int u0 = (int)floor(u), v0 = (int)floor(v);
             double fu = u - u0, fv = v - v0, dark = 0;
             for (int k = 0; k < 4; k++) {
                 int uu = u0 + (k & 1), vv = v0 + (k >> 1);
                 double wgt = ((k & 1) ? fu : 1 - fu) * ((k >> 1) ? fv : 1 - fv);
-                if (uu >= 0 && vv >= 0 && (unsigned)uu < m->w && (unsigned)vv < m->h && m->pix[vv * m->w + uu] < 128)
+                if (uu >= 0 && vv >= 0 && (unsigned)uu < m->w && (unsigned)vv < m->h &&
+                    m->pix[vv * m->w + uu] < 128)
                     dark += wgt;
             }
             uint8_t *p = &page->pix[(size_t)y * page->w + x];
@@ -190,7 +192,8 @@ static gray phone_page(const char *text)
     gray m = code_modules(text);
     gray page = blank(1100, 1500, 235);
     for (unsigned y = 120; y < 700; y += 36) /* lines of text */
-        for (unsigned yy = y; yy < y + 10; yy++) memset(page.pix + (size_t)yy * page.w + 120, 60, page.w - 240);
+        for (unsigned yy = y; yy < y + 10; yy++)
+            memset(page.pix + (size_t)yy * page.w + 120, 60, page.w - 240);
     draw_code(&page, &m, 760, 1100, 3.5, 20);
     photo_light_and_blur(&page);
     free(m.pix);
