@@ -200,7 +200,7 @@ profile_view() { # NAME [KEY]: the members echoed, one line
   verify "p-$name" "$(text_of "$VALID")" "${args[@]}" >/dev/null
   jget "p-$name.b" '",".join(sorted(k for k in d if k not in ("checked_at","status_as_of","explanation")) + sorted("holder." + k for k in d.get("holder", {})) + sorted("rights." + k for k in d.get("rights", {})) + (["explanation.work"] if "work" in d["explanation"]["en"] else []))'
 }
-common="issued_at,issuer,reason,result,rights,status_checked,valid,validity"
+common="issued_at,issuer,presentation,reason,result,rights,status_checked,valid,validity"
 expect_eq "$(profile_view anonymous)" "holder,$common,holder.family_name,holder.given_names,rights.stay_until" \
   "anonymous: verdict, names and validity only"
 expect_eq "$(profile_view social "$K_SOCIAL")" \
