@@ -101,6 +101,13 @@ for png in apis/*.png; do
     python3 -c 'import json,sys; r=json.load(sys.stdin); h=r.get("holder",{}); print(r["result"], "-", h.get("family_name",""), "-", "work:", r.get("rights",{}).get("work","?"), "- until", r.get("rights",{}).get("stay_until","?"))'
 done
 
+step "8b. Every API checked from its PDF attestation, as the préfecture e-mails it (a confined renderer draws it)"
+for pdf in apis/*.pdf; do
+  printf '%s  ' "$(basename "$pdf")"
+  { "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --file "$pdf" --json || true; } |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); h=r.get("holder",{}); print(r["result"], "-", h.get("family_name",""), "-", r.get("presentation","?"), "code (its holder link on the page: the same attestation, reported once)")'
+done
+
 step "9. A forged code: one character changed"
 text=$(cat "$first")
 forged="${text:0:100}$( [ "${text:100:1}" = A ] && echo B || echo A )${text:101}"
@@ -162,6 +169,10 @@ printf 'With the CAF'"'"'s API key (profile social: every claim):\n'
 curl -s -H "X-API-Key: $KEY" -H 'Content-Type: text/plain' --data-binary @"apis/$martin.txt" http://127.0.0.1:8080/api/v1/verify | summary
 printf 'From the PNG image:\n'
 curl -s -H 'Content-Type: image/png' --data-binary @"apis/$martin.png" http://127.0.0.1:8080/api/v1/verify | summary
+if [ -s "apis/$martin.pdf" ]; then
+  printf 'From the PDF attachment:\n'
+  curl -s -H 'Content-Type: application/pdf' --data-binary @"apis/$martin.pdf" http://127.0.0.1:8080/api/v1/verify | summary
+fi
 echo
 echo "The service answers on http://localhost:8080 (health: /healthz, metrics: /metrics,"
 echo "offline bundle: /api/v1/bundle${web:+, web pages: /check}). Verify a demo attestation:"
