@@ -47,8 +47,8 @@ step "1. The ministry creates the federation root key"
 run "$BIN/api-federation" init --dir fed --kdf interactive
 
 step "2. Two préfectures create their signing keys"
-run "$BIN/api-issuer" init --dir fr-75 --id FR-75 --name "Préfecture de police" --kdf interactive
-run "$BIN/api-issuer" init --dir fr-13 --id FR-13 --name "Préfecture des Bouches-du-Rhône" --kdf interactive
+run "$BIN/api-issuer" init --dir fr-75 --id FR-75 --name "Préfecture de police" --kdf interactive --verify-base http://localhost:8080/check/
+run "$BIN/api-issuer" init --dir fr-13 --id FR-13 --name "Préfecture des Bouches-du-Rhône" --kdf interactive --verify-base http://localhost:8080/check/
 
 step "3. The ministry admits both keys and signs the trust list"
 run "$BIN/api-federation" add-issuer --dir fed --id FR-75 --name "Préfecture de police" --pub fr-75/issuer.pub --feed http://127.0.0.1:8075
@@ -72,10 +72,31 @@ MARTIN,Jean-Pierre,1985-02-03,HTI,1234567890,first,carte de séjour temporaire s
 NGUYEN THI,Minh Khai,1992,VNM,2345678901,change,carte de séjour temporaire vie privée et familiale,previous,$filed,$from,$until,,
 KONE,Awa,1979-11-30,CIV,3456789012,first,carte de séjour temporaire étudiant,false,$filed,$from,$until,,
 CSV
-run "$BIN/api-issuer" issue --dir fr-13 --csv batch.csv --out apis --holder-base http://localhost:8080/holder/ | tee -a issued.log
+run "$BIN/api-issuer" issue --dir fr-13 --csv batch.csv --out apis --holder-base http://localhost:8080/holder/ --pdf-batch batch-fr-13.pdf | tee -a issued.log
 
 step "6. The QR codes, as PNG files"
 ls -l apis/*.png
+
+step "6a. The attestations as documents: one A4 page in French each (apis/<id>.pdf), and the batch in one file to print"
+for pdf in apis/*.pdf batch-fr-13.pdf; do
+  size="$(( ($(stat -c %s "$pdf") + 1023) / 1024 )) KB"
+  if command -v pdftotext >/dev/null && command -v pdfinfo >/dev/null; then
+    pages=$(pdfinfo "$pdf" 2>/dev/null | awk '/^Pages:/ {print $2}')
+    pdftotext -layout "$pdf" - 2>/dev/null | python3 -c '
+import re, sys
+t = sys.stdin.read()
+def field(label):
+    m = re.findall(r"^\s*" + label + r"\s{2,}(.+)$", t, re.M)
+    return [v.strip() for v in m]
+names = [f"{a} {b}" for a, b in zip(field("Nom"), field("Prénoms"))]
+valid = re.findall(r"Valable du (.+?) au (.+?)$", t, re.M)
+first = f"{names[0]}, valable du {valid[0][0]} au {valid[0][1]}" if names and valid else "?"
+pages = sys.argv[2] + (" page" if sys.argv[2] == "1" else " pages")
+print(f"{sys.argv[1]}  {pages} A4, {sys.argv[3]}: " + (first if len(names) == 1 else f"{len(names)} holders in row order: " + "; ".join(names)))' "$pdf" "$pages" "$size"
+  else
+    echo "$pdf  $size (install poppler-utils for a summary)"
+  fi
+done
 
 step "6b. Each holder's card: a reduced code for the phone (names, birth date, right to work)"
 echo "Beside each full code, apis/<id>-card.txt: the same attestation, signed without the foreign-national"
