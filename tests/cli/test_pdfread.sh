@@ -211,6 +211,8 @@ expect_eq "$(pdf b-one one.pdf /api/v1/verify/batch)/$(jget b-one.b 'len(d["resu
 expect_eq "$(pdf b-issued issued2.pdf /api/v1/verify/batch)/$(jget b-issued.b '" ".join("%s@%d:%s" % (r["holder"]["family_name"], r["page"], r["result"]) for r in d["results"])')" \
   "200/SOW@1:valid FALL@2:valid" "batch: the issuer's PDF of two attestations"
 expect_eq "$(pdf s-issued "outpdf/$D.pdf")/$(jget s-issued.b 'd["result"]')" "200/valid" "the issuer's PDF attestation"
+expect_eq "$(req b-png POST /api/v1/verify/batch -H 'Content-Type: image/png' --data-binary @"out/$B.png")/$(jget b-png.b '" ".join("%s@%d" % (r["holder"]["family_name"], r["page"]) for r in d["results"])')" \
+  "200/KONE@1" "batch: a photo is a document of one page"
 expect_eq "$(req b-form POST /api/v1/verify/batch -F "file=@mixed.pdf;type=application/pdf")/$(jget b-form.b 'len(d["results"])')" "200/2" \
   "batch: a PDF in a form"
 expect_problem s-many 422 too-many-pages "$(pdf s-many many.pdf)" "10,000 pages"
@@ -267,7 +269,7 @@ expect_eq "$(req metrics GET /metrics)" 200 "GET /metrics"
 metric() { awk -v k="$1" '$1 == k {print $2}' metrics.b; }
 npdf=$(metric 'api_verifier_documents_total{kind="pdf"}')
 if [ "${npdf:-0}" -ge 20 ]; then ok "metrics: the PDF files read ($npdf)"; else bad "metrics: PDF files read: '${npdf:-}'"; fi
-expect_eq "$(metric 'api_verifier_documents_total{kind="png"}')" 1 "metrics: the photo read"
+expect_eq "$(metric 'api_verifier_documents_total{kind="png"}')" 2 "metrics: the photos read (one verified, one as a batch)"
 # two at least: the bomb may also reach the deadline on a slow machine
 nto=$(metric 'api_verifier_pdf_render_seconds_count{outcome="timeout"}')
 if [ "${nto:-0}" -ge 2 ]; then ok "metrics: the renderings killed at the deadline ($nto)"; else bad "metrics: timeouts: '${nto:-}'"; fi
