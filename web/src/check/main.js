@@ -454,6 +454,11 @@ readShared();
 mark('ready');
 window.apiCheck = {
   engine, perf, readerKind, check, readFile, found: () => found,
+  /** Every code of a file (an image or a PDF), read on the phone, not verified: for the tests and the bench. */
+  async readCodes(file) {
+    if (await isPdf(file)) return (await readPdfCodes(file)).found.flatMap((f) => f.texts);
+    return readImageFileCodes(file);
+  },
   verify: (text, mode) => engine.verify(text, mode),
   show(report, where) {
     shown = { report, where };

@@ -107,7 +107,7 @@ export async function readPdfCodes(file, { onPage } = {}) {
         } catch {
           break;
         }
-        const texts = await readImageCodes(r.canvas, r.canvas.width, r.canvas.height);
+        const texts = await readImageCodes(r.canvas, r.canvas.width, r.canvas.height, { rendered: true });
         r.canvas.width = 0;
         r.canvas.height = 0;
         if (texts.length) {

@@ -9,7 +9,8 @@
 // CDN, is never asked. Where WebAssembly cannot run (a browser without it, or
 // a policy without 'wasm-unsafe-eval'), jsQR, plain JavaScript, reads instead.
 //
-// Message in:  {id, data: Uint8ClampedArray RGBA, width, height, thorough}
+// Message in:  {id, data: Uint8ClampedArray RGBA, width, height, thorough, options}
+//              (options: zxing-cpp reader options for this read, e.g. another binarizer)
 //              or {id, kind: true} (which reader runs here).
 // Message out: {id, text, texts, small} where texts are the codes read (one
 //              per symbol, in reading order), text the first or null, and
@@ -43,7 +44,43 @@ function ready() {
 // under about 2 px for the codes of an attestation (version 10 to 15, 57 to 77 modules).
 const SMALL_CODE = 160;
 
-async function readZxing(imageData, thorough) {
+// Unsharp masking of an RGBA image, in place, as grey: g + amount × (g − the mean of its 5 × 5 box). A
+// slightly blurred photo of a code whose modules are about 3 pixels gets its edges back.
+function sharpen(img, amount) {
+  const { data, width: w, height: h } = img;
+  const g = new Float32Array(w * h);
+  for (let i = 0, j = 0; i < g.length; i++, j += 4) g[i] = 0.299 * data[j] + 0.587 * data[j + 1] + 0.114 * data[j + 2];
+  // The 5 × 5 box mean, by an integral image.
+  const W = w + 1;
+  const sum = new Float64Array(W * (h + 1));
+  for (let y = 0; y < h; y++) {
+    let row = 0;
+    for (let x = 0; x < w; x++) {
+      row += g[y * w + x];
+      sum[(y + 1) * W + x + 1] = sum[y * W + x + 1] + row;
+    }
+  }
+  const r = 2;
+  for (let y = 0; y < h; y++) {
+    const y0 = Math.max(0, y - r);
+    const y1 = Math.min(h, y + r + 1);
+    for (let x = 0; x < w; x++) {
+      const x0 = Math.max(0, x - r);
+      const x1 = Math.min(w, x + r + 1);
+      const mean = (sum[y1 * W + x1] - sum[y0 * W + x1] - sum[y1 * W + x0] + sum[y0 * W + x0]) / ((y1 - y0) * (x1 - x0));
+      const i = y * w + x;
+      const v = g[i] + amount * (g[i] - mean);
+      const c = v < 0 ? 0 : v > 255 ? 255 : v;
+      const j = i * 4;
+      data[j] = c;
+      data[j + 1] = c;
+      data[j + 2] = c;
+    }
+  }
+}
+
+async function readZxing(imageData, thorough, options) {
+  if (options.sharpen) sharpen(imageData, options.sharpen);
   const results = await readBarcodes(imageData, {
     formats: ['QRCode'],
     tryHarder: true,
@@ -52,6 +89,8 @@ async function readZxing(imageData, thorough) {
     tryDownscale: true,
     maxNumberOfSymbols: thorough ? 8 : 2,
     returnErrors: true,
+    ...options,
+    sharpen: undefined,
   });
   const texts = [];
   let small = false;
@@ -73,7 +112,7 @@ function readJsqr(imageData, thorough) {
 }
 
 self.onmessage = async (ev) => {
-  const { id, data, width, height, thorough, kind } = ev.data;
+  const { id, data, width, height, thorough, kind, options } = ev.data;
   const wasm = await ready();
   if (kind) {
     self.postMessage({ id, kind: wasm ? 'zxing' : 'jsqr' });
@@ -82,7 +121,7 @@ self.onmessage = async (ev) => {
   let out = { texts: [], small: false };
   try {
     const img = { data, width, height, colorSpace: 'srgb' };
-    out = wasm ? await readZxing(img, thorough) : readJsqr(img, thorough);
+    out = wasm ? await readZxing(img, thorough, options || {}) : readJsqr(img, thorough);
   } catch {
     out = { texts: [], small: false };
   }
