@@ -15,7 +15,7 @@ source "$(dirname "$0")/lib.sh"
 F="$BIN/api-federation"; I="$BIN/api-issuer"; V="$BIN/api-verifier"; R="$BIN/api-pdfrender"
 MK=(python3 "$ROOT_DIR/tests/cli/pdfmake.py")
 TIMEOUT=3  # --render-timeout of the command line here, in seconds
-STIMEOUT=5 # and of the service (room for the requests answered while two renderers hang)
+STIMEOUT=8 # and of the service (room for the requests answered while two renderers hang)
 
 today=$(date +%F)
 from=$(date -d "$today -10 days" +%F)
@@ -132,7 +132,8 @@ cli_refused() { # FILE MESSAGE WHAT
   expect_rc 2 "$3: exit 2" cli --file "$1" --render-timeout "$TIMEOUT"
   t1=$(now_ms)
   expect_grep "$2" "$TMP/.stderr" "$3: said"
-  if [ $((t1 - t0)) -le $(( (TIMEOUT + 3) * 1000 )) ]; then ok "$3: within the render timeout"; else bad "$3: took $((t1 - t0)) ms"; fi
+  # (the bound shows the renderer given up, not a speed: an endless stream would draw for minutes)
+  if [ $((t1 - t0)) -le $(( (TIMEOUT + 10) * 1000 )) ]; then ok "$3: given up in time ($((t1 - t0)) ms)"; else bad "$3: took $((t1 - t0)) ms"; fi
 }
 cli_refused huge.pdf "page 1 of the PDF is larger than is drawn" "a page of 100,000 x 100,000 points"
 cli_refused endless.pdf "took longer to draw than the $TIMEOUT s allowed" "a content stream that never ends"
@@ -231,7 +232,7 @@ esac
 
 # Two renderers that hang, and meanwhile everyone else is answered.
 for f in endless loop; do
-  ( t0=$(now_ms); s=$(pdf "h-$f" "$f.pdf"); echo "$s $(( $(now_ms) - t0 ))" >"h-$f.rc" ) &
+  ( t0=$(now_ms); s=$(pdf "h-$f" "$f.pdf"); t1=$(now_ms); echo "$s $((t1 - t0)) $t1" >"h-$f.rc" ) &
   hang_pids+=($!)
 done
 rpids=""
@@ -250,12 +251,11 @@ s3=$(req m-health GET /healthz)
 t1=$(now_ms)
 expect_eq "$s1/$(jget m-json.b 'd["result"]') $s2/$(jget m-png.b 'd["result"]') $s3" "200/valid 200/valid 200" \
   "meanwhile a QR text, a photo and /healthz are answered"
-if [ $((t1 - t0)) -lt 2000 ]; then ok "at once ($((t1 - t0)) ms)"; else bad "meanwhile answers took $((t1 - t0)) ms"; fi
-still=$(renderers_of "$PID_ver" | tr '\n' ' ')
-if [ -n "$still" ]; then ok "(the renderers were still drawing then)"; else bad "the renderers ended before the other requests were answered"; fi
 wait "${hang_pids[@]}"
 for f in endless loop; do
-  read -r st ms <"h-$f.rc"
+  read -r st ms end <"h-$f.rc"
+  if [ "$t1" -lt "$end" ]; then ok "the others answered before the $f PDF's renderer was given up ($((t1 - t0)) ms, $ms ms)"
+  else bad "the others were answered after the $f PDF ($((t1 - t0)) ms)"; fi
   expect_problem "h-$f" 422 unreadable-document "$st" "the $f PDF"
   if [ "$ms" -le $(( (STIMEOUT + 2) * 1000 )) ]; then ok "the $f PDF: answered at the deadline ($ms ms)"; else bad "the $f PDF: took $ms ms"; fi
 done
