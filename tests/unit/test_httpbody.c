@@ -195,12 +195,53 @@ static void test_looks_like_image(void **state)
     assert_false(httpbody_looks_like_image((const uint8_t *)"API1:", 5));
 }
 
+/* A PDF: application/pdf as the body's type, and a form's part found by its type or its first bytes. */
+static void test_pdf(void **state)
+{
+    (void)state;
+    char b[HTTPBODY_BOUNDARY_MAX + 1];
+    assert_int_equal(httpbody_media_type("application/pdf", b), HTTPBODY_PDF);
+    assert_int_equal(httpbody_media_type("Application/PDF; name=\"a.pdf\"", b), HTTPBODY_PDF);
+    assert_int_equal(httpbody_media_type("application/pdfx", b), HTTPBODY_OTHER);
+    assert_true(httpbody_looks_like_pdf((const uint8_t *)"%PDF-1.7\n", 9));
+    assert_false(httpbody_looks_like_pdf((const uint8_t *)"%PDF", 4));
+    assert_false(httpbody_looks_like_image((const uint8_t *)"%PDF-1.7\n", 9));
+
+    uint8_t body[2048];
+    static const char pdf[] = "%PDF-1.4\n%\xe2\xe3\n1 0 obj";
+    const char *h[] = {"Content-Disposition: form-data; name=\"payload\"\r\n",
+                       "Content-Disposition: form-data; name=\"file\"; filename=\"api.pdf\"\r\n"
+                       "Content-Type: application/pdf\r\n"};
+    const void *c[] = {"API1:X", pdf};
+    size_t l[] = {6, sizeof pdf - 1};
+    size_t len = form(body, sizeof body, "pdfb", 2, h, c, l);
+    httpbody_part p;
+    assert_int_equal(httpbody_multipart_find(&p, body, len, "pdfb"), API_OK);
+    assert_true(p.is_pdf);
+    assert_false(p.is_image);
+    assert_int_equal(p.len, sizeof pdf - 1);
+    assert_memory_equal(p.data, pdf, sizeof pdf - 1);
+
+    /* told by its first bytes under a type that says nothing useful */
+    const char *h2[] = {"Content-Disposition: form-data; name=\"upload\"; filename=\"scan\"\r\n"
+                        "Content-Type: application/octet-stream\r\n"};
+    const void *c2[] = {pdf};
+    size_t l2[] = {sizeof pdf - 1};
+    len = form(body, sizeof body, "b", 1, h2, c2, l2);
+    assert_int_equal(httpbody_multipart_find(&p, body, len, "b"), API_OK);
+    assert_true(p.is_pdf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_media_types),         cmocka_unit_test(test_boundaries),
-        cmocka_unit_test(test_multipart_image),     cmocka_unit_test(test_multipart_payload),
-        cmocka_unit_test(test_multipart_malformed), cmocka_unit_test(test_looks_like_image),
+        cmocka_unit_test(test_media_types),
+        cmocka_unit_test(test_boundaries),
+        cmocka_unit_test(test_multipart_image),
+        cmocka_unit_test(test_multipart_payload),
+        cmocka_unit_test(test_multipart_malformed),
+        cmocka_unit_test(test_looks_like_image),
+        cmocka_unit_test(test_pdf),
     };
     return cmocka_run_group_tests_name("httpbody", tests, NULL, NULL);
 }
