@@ -79,6 +79,100 @@ test('while the camera looks for a code: the viewfinder, the hint, axe-clean', a
   }
 });
 
+// Headless Chromium's fake camera has no torch and is the only camera: the tests give its track a torch
+// capability and the page a second camera (init scripts, before the page's code), and record what the page
+// asks of them.
+function stubCamera({ torch = false, cameras = 1 } = {}) {
+  window.__camera = { constraints: [], gum: [] };
+  const caps = MediaStreamTrack.prototype.getCapabilities;
+  if (torch) {
+    MediaStreamTrack.prototype.getCapabilities = function () {
+      return { ...(caps ? caps.call(this) : {}), torch: true };
+    };
+    MediaStreamTrack.prototype.applyConstraints = async function (c) {
+      window.__camera.constraints.push(JSON.parse(JSON.stringify(c)));
+    };
+  }
+  if (cameras > 1) {
+    const md = navigator.mediaDevices;
+    const enumerate = md.enumerateDevices.bind(md);
+    md.enumerateDevices = async () => {
+      const all = await enumerate();
+      const v = all.find((d) => d.kind === 'videoinput');
+      const extra = Array.from({ length: cameras - 1 }, (_, i) => ({ kind: 'videoinput', deviceId: `front-${i}`,
+        groupId: 'g', label: `Front ${i}`, toJSON() { return this; } }));
+      return [...all, ...(v ? extra : [])];
+    };
+    const gum = md.getUserMedia.bind(md);
+    md.getUserMedia = async (c) => {
+      window.__camera.gum.push(JSON.parse(JSON.stringify(c)));
+      const video = { ...c.video };
+      delete video.deviceId; // the fake camera is the only real one
+      return gum({ ...c, video });
+    };
+  }
+}
+
+test('camera help: a torch button where the camera has one, a switch where there are several cameras', async () => {
+  const video = path.join(fed.dir, 'blank2.y4m');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=0x707070:s=640x480', '-frames:v', '5',
+    '-r', '10', '-pix_fmt', 'yuv420p', video]);
+  const browser = await launch({ video });
+  try {
+    // Without a torch or a second camera: neither button.
+    let ctx = await phone(browser, { origin: fed.verifierUrl, camera: true });
+    let page = await open(ctx, `${fed.verifierUrl}/check/`);
+    await page.waitForSelector('#viewfinder:not([hidden])');
+    await page.waitForFunction(() => document.getElementById('camera-msg').textContent.includes('cadre'));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await page.isVisible('#torch-btn'), false);
+    assert.equal(await page.isVisible('#switch-btn'), false);
+    await ctx.close();
+
+    ctx = await phone(browser, { origin: fed.verifierUrl, camera: true });
+    await ctx.addInitScript(stubCamera, { torch: true, cameras: 2 });
+    page = await open(ctx, `${fed.verifierUrl}/check/`);
+    await page.waitForSelector('#torch-btn:not([hidden])');
+    await page.waitForSelector('#switch-btn:not([hidden])');
+    assert.equal(await page.textContent('#torch-btn'), 'Allumer la lampe');
+    assert.equal(await page.getAttribute('#torch-btn', 'aria-pressed'), 'false');
+    await page.click('#torch-btn');
+    await page.waitForFunction(() => document.getElementById('torch-btn').getAttribute('aria-pressed') === 'true');
+    assert.equal(await page.textContent('#torch-btn'), 'Éteindre la lampe');
+    assert.deepEqual(await page.evaluate(() => window.__camera.constraints), [{ advanced: [{ torch: true }] }]);
+    await expectNoAxeViolations(page, 'camera with a torch and two cameras');
+    await shot(page, 'check-camera-tools');
+    await page.click('#torch-btn');
+    await page.waitForFunction(() => document.getElementById('torch-btn').getAttribute('aria-pressed') === 'false');
+    // The switch opens the next camera by its id.
+    await page.click('#switch-btn');
+    await page.waitForFunction(() => window.__camera.gum.some((c) => c.video.deviceId));
+    const asked = await page.evaluate(() => window.__camera.gum.find((c) => c.video.deviceId).video.deviceId);
+    assert.deepEqual(asked, { exact: 'front-0' });
+    await page.waitForFunction(() => document.getElementById('camera-msg').textContent.includes('cadre'));
+    assert.equal(page.errors.length, 0, page.errors.join('\n'));
+  } finally {
+    await browser.close();
+  }
+});
+
+test('camera help: a code seen too small to read gets "Approchez le téléphone"', async () => {
+  // The code drawn 90 px wide in a 640 × 480 frame: seen, but under 1.5 px a module.
+  const video = cameraVideo(A.valid.png, path.join(fed.dir, 'small.y4m'), { qrSize: 90 });
+  const browser = await launch({ video });
+  try {
+    const ctx = await phone(browser, { origin: fed.verifierUrl, camera: true });
+    const page = await open(ctx, `${fed.verifierUrl}/check/`);
+    await page.waitForFunction(() => document.getElementById('camera-hint').textContent.includes('Approchez le téléphone'),
+      null, { timeout: 20000 });
+    assert.equal(await page.isVisible('#result'), false);
+    await expectNoAxeViolations(page, 'camera: move closer');
+    await shot(page, 'check-camera-closer');
+  } finally {
+    await browser.close();
+  }
+});
+
 // Last: the pages' Content-Security-Policy (web/dist/csp.txt) held everywhere above.
 test('no Content-Security-Policy violation on any page, worker or service worker opened above', async () => {
   await expectNoCspViolations();

@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { startFederation } from './federation.mjs';
 import { makePdf } from './pdfmake.mjs';
 import { launch, phone, open, paste, again, verdict, shot, expectNoAxeViolations, expectNoCspViolations, assert,
@@ -254,6 +255,30 @@ test('a file shared to the installed app: the service worker keeps it, the page 
     false, 'the shared file is forgotten once read');
   assert.ok(!fed.log('verifier').slice(server.length).includes('/check/share'), 'the service never saw the file');
   await again(page);
+});
+
+test('without the service worker, the service answers a share with a page saying what to do, and keeps nothing', () => {
+  // As a phone whose checker was never opened online posts it: multipart/form-data with the file.
+  const file = path.join(fed.dir, 'shared.pdf');
+  fs.writeFileSync(file, makePdf([[{ text: A.one.text, x: 30, y: 60, mm: 45 }]]));
+  const out = execFileSync('curl', ['-sS', '-i', '-F', `file=@${file};type=application/pdf`, '-F', 'title=Attestation',
+    `${fed.verifierUrl}/check/share`]).toString();
+  const [head, body] = out.split('\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.1 200 /);
+  assert.match(head, /\r\nContent-Type: text\/html; charset=utf-8/i);
+  assert.match(head, /\r\nCache-Control: no-store/i);
+  assert.ok(body.indexOf('Le fichier n’a pas été lu') >= 0 && body.indexOf('The file was not read') > body.indexOf('Le fichier'),
+    'French, then English');
+  assert.match(body, /href="\/check\/"/);
+  assert.ok(!body.includes('KONE') && !out.includes('API1:'), 'nothing of the file comes back');
+  // A file over the service's bound gets the same page, never an error.
+  const big = path.join(fed.dir, 'big.jpg');
+  fs.writeFileSync(big, Buffer.alloc(9 * 1024 * 1024, 0x41));
+  const code = execFileSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-F', `file=@${big};type=image/jpeg`,
+    `${fed.verifierUrl}/check/share`]).toString();
+  assert.equal(code, '200');
+  // Nothing of it in the service's log.
+  assert.ok(!fed.log('verifier').includes('API1:'));
 });
 
 test('no Content-Security-Policy violation on any page, worker or service worker opened above', async () => {

@@ -33,6 +33,7 @@
 #include "verifier/service/keystore.h"
 #include "verifier/service/metrics.h"
 #include "verifier/service/ratelimit.h"
+#include "verifier/service/share.h"
 #include "verifier/service/webapi.h"
 
 typedef struct {
@@ -160,6 +161,7 @@ int service_run(replica *r, const service_config *cfg)
     api_err e = httpd_new(&h, &hc, err, sizeof err);
     if (e == API_OK) e = webapi_register(parts.api, h);
     if (e == API_OK) e = feedsrv_register(h, &store);
+    if (e == API_OK) e = share_register(h, cfg->max_image);
     if (e != API_OK) {
         fprintf(stderr, "%s: %s\n", cli_program(), err[0] ? err : api_strerror(e));
         httpd_free(h);

@@ -15,7 +15,9 @@
 // Message out: {id, text, texts, small} where texts are the codes read (one
 //              per symbol, in reading order), text the first or null, and
 //              small tells that a code was seen but could not be read (found,
-//              not decoded, and small in the image: "move closer").
+//              not decoded, and small in the image; or, in a camera frame, its
+//              three finder patterns seen with modules of 2 pixels or less:
+//              "move closer").
 /* global __ZXING_WASM__ */
 import { prepareZXingModule, readBarcodes } from 'zxing-wasm/reader';
 import jsQR from 'jsqr';
@@ -111,6 +113,73 @@ function readJsqr(imageData, thorough) {
   return { texts: r && typeof r.data === 'string' && r.data.length ? [r.data] : [], small: false };
 }
 
+// Finder patterns too small to read. Where the reader found nothing in a camera frame, a quick look for the
+// three corner squares of a QR code (dark-light-dark-light-dark runs in the proportions 1:1:3:1:1, across
+// and down) whose modules are under SMALL_MODULE pixels: a code is in view but too far to be read.
+const SMALL_MODULE = 2.2;
+
+function runsAt(get, n) {
+  // Run lengths along a line, starting with the first dark run: [start, len, dark] triples flattened.
+  const runs = [];
+  let i = 0;
+  while (i < n) {
+    const d = get(i);
+    let j = i + 1;
+    while (j < n && get(j) === d) j++;
+    runs.push(i, j - i, d);
+    i = j;
+  }
+  return runs;
+}
+
+function finderAt(runs, k) {
+  // runs[k..] holds five runs dark, light, dark, light, dark in 1:1:3:1:1: the centre and module, or null.
+  if (!runs[k + 2]) return null;
+  const c = [runs[k + 1], runs[k + 4], runs[k + 7], runs[k + 10], runs[k + 13]];
+  const total = c[0] + c[1] + c[2] + c[3] + c[4];
+  const m = total / 7;
+  if (total < 5 || m > SMALL_MODULE) return null;
+  for (const i of [0, 1, 3, 4]) if (c[i] < 0.4 * m || c[i] > 2 * m + 1) return null;
+  if (c[2] < 2 * m - 1 || c[2] > 4.5 * m + 1) return null;
+  return { centre: runs[k + 6] + c[2] / 2, m };
+}
+
+function smallFinders(img) {
+  const { data, width: w, height: h } = img;
+  const g = new Uint8Array(w * h);
+  let sum = 0;
+  for (let i = 0, j = 0; i < g.length; i++, j += 4) {
+    g[i] = (77 * data[j] + 150 * data[j + 1] + 29 * data[j + 2]) >> 8;
+    sum += g[i];
+  }
+  const thr = (sum / g.length) * 0.75;
+  const dark = (x, y) => g[y * w + x] < thr;
+  const found = [];
+  for (let y = 0; y < h; y += 1) {
+    const runs = runsAt((x) => dark(x, y), w);
+    for (let k = 0; k + 14 < runs.length; k += 3) {
+      if (!runs[k + 2]) continue;
+      const f = finderAt(runs, k);
+      if (!f) continue;
+      const x = Math.round(f.centre);
+      // Down the column through its centre, the same pattern around this row.
+      const col = runsAt((yy) => dark(x, yy), h);
+      let ok = false;
+      for (let q = 0; q + 14 < col.length && !ok; q += 3) {
+        const v = col[q + 2] ? finderAt(col, q) : null;
+        if (v && Math.abs(v.centre - y) <= v.m * 1.5) ok = true;
+      }
+      if (ok && !found.some((p) => Math.abs(p.x - x) < 4 * f.m && Math.abs(p.y - y) < 4 * f.m)) found.push({ x, y, m: f.m });
+    }
+  }
+  // Three of them, close enough to be one code's corners.
+  for (const a of found) {
+    const near = found.filter((b) => Math.hypot(a.x - b.x, a.y - b.y) < 60 * a.m);
+    if (near.length >= 3) return true;
+  }
+  return false;
+}
+
 self.onmessage = async (ev) => {
   const { id, data, width, height, thorough, kind, options } = ev.data;
   const wasm = await ready();
@@ -122,6 +191,7 @@ self.onmessage = async (ev) => {
   try {
     const img = { data, width, height, colorSpace: 'srgb' };
     out = wasm ? await readZxing(img, thorough, options || {}) : readJsqr(img, thorough);
+    if (!thorough && !out.texts.length && !out.small) out.small = smallFinders(img);
   } catch {
     out = { texts: [], small: false };
   }
