@@ -37,7 +37,7 @@ const char *issuer_verify_base_problem(const char *url)
 {
     if (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))
         return "expected an http:// or https:// URL";
-    if (!text_plain_ok(url, 1, ISSUER_URL_MAX)) return "at most 512 bytes of text";
+    if (!text_plain_ok(url, 1, ISSUER_URL_MAX)) return "at most 120 bytes of text (an address people type)";
     if (strpbrk(url, " #")) return "a URL without spaces or '#'";
     return NULL;
 }

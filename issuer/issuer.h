@@ -20,7 +20,7 @@
 #include "issuer/idxperm.h"
 
 #define ISSUER_SECRET_LEN (COSE_SK_LEN + IDXPERM_SEED_LEN)
-#define ISSUER_URL_MAX    513 /* a verify base: at most 512 bytes, as --holder-base */
+#define ISSUER_URL_MAX    121 /* a verify base: at most 120 bytes, an address people type (and a page fits) */
 
 typedef struct {
     char id[CLAIMS_ISS_MAX];
@@ -35,7 +35,7 @@ typedef struct {
 
 /*
  * Whether url may be a verify base (init and issue --verify-base): an
- * http:// or https:// URL of at most 512 bytes, printable text without
+ * http:// or https:// URL of at most 120 bytes, printable text without
  * spaces or '#'. NULL if it may, else what is wrong, for a message.
  */
 const char *issuer_verify_base_problem(const char *url);

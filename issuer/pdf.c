@@ -648,7 +648,7 @@ static api_err pdf_parts_make(pdf_doc *d, pdf_parts *pt, const pdf_page *p)
     double code_box = (n + 2 * PDF_QUIET) * pt->module;
     double holder_box = 0;
     if (p->holder_link) {
-        api_err e = render_code_make(&pt->holder_code, p->holder_link, 'M');
+        api_err e = render_code_make(&pt->holder_code, p->holder_link, 'L');
         if (e != API_OK) return e;
         int hn = render_code_width(pt->holder_code);
         pt->holder_module = pdf_module_size(PDF_HOLDER_MIN / hn > PDF_HOLDER_MODULE ? PDF_HOLDER_MIN / hn

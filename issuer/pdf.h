@@ -25,8 +25,6 @@
 #include "qr/claims.h"
 #include "qr/render.h"
 
-#define PDF_URL_MAX 512 /* bytes of a verify address or holder link base, as --holder-base */
-
 /* One page: what it shows. Strings are UTF-8; the pointers are the caller's. */
 typedef struct {
     const api_claims *claims; /* decoded from qr (its signature checked by the caller) */
@@ -34,7 +32,8 @@ typedef struct {
     const render_code *code;  /* qr encoded at level M, or NULL: encoded here */
     const char *issuer_name;  /* the préfecture's display name; NULL or "": the issuer id */
     const char *verify_url;   /* where to verify, or NULL or "": the sentence stops after "téléphone" */
-    const char *holder_link;  /* the link to the holder's card, or NULL: no second code */
+    const char
+        *holder_link; /* the link to the holder's card, or NULL: no second code (level L: it is long) */
 } pdf_page;
 
 /*

@@ -118,6 +118,7 @@ expect_eq "$(grep -cxF "$(cat "outp/$IDP.url")" codes.txt)" 1 "zbarimg reads the
 expect_rc 2 "an unknown format is refused" "$I" issue --dir iss75 --json h1.json --out outx --formats pdf,jpg
 expect_grep "png, svg and pdf" "$TMP/.stderr" "the message lists the formats"
 expect_rc 2 "a bad --verify-base is refused" "$I" issue --dir iss75 --json h1.json --out outx --verify-base "javascript:alert(1)"
+expect_rc 2 "a verify base over 120 bytes is refused (an address people type)" "$I" issue --dir iss75 --json h1.json --out outx --verify-base "https://verif.example/$(printf 'a%.0s' {1..100})"
 if [ ! -e outx ]; then ok "nothing issued for a bad option"; else bad "nothing issued for a bad option"; fi
 
 # --- an older issuer.json (no verify base), a CSV batch, --pdf-batch in row order, names no font can print

@@ -349,6 +349,46 @@ static void test_page_layout(void **state)
     }
 }
 
+/*
+ * Everything at its longest at once: the widest names and title the claims
+ * allow, a préfecture's name of 127 bytes, a verify address of 120 bytes
+ * (issuer.h's bound), and a holder link as long as a 512-byte base and the
+ * card of the longest names make it (about 1,300 characters): the page
+ * still fits, every word inside the margins.
+ */
+static void test_page_longest(void **state)
+{
+    (void)state;
+    api_claims c;
+    testkit_claims(&c);
+    memset(c.fn, 'W', sizeof c.fn - 1);
+    c.fn[sizeof c.fn - 1] = '\0';
+    memset(c.gn, 'M', sizeof c.gn - 1);
+    c.gn[sizeof c.gn - 1] = '\0';
+    memset(c.tit, 'W', sizeof c.tit - 1);
+    c.tit[sizeof c.tit - 1] = '\0';
+    for (size_t i = 7; i < sizeof c.tit - 1; i += 8) c.tit[i] = ' ';
+    char issuer[128], verify[121], link[1401];
+    memset(issuer, 'W', sizeof issuer - 1);
+    issuer[sizeof issuer - 1] = '\0';
+    for (size_t i = 9; i < sizeof issuer - 1; i += 10) issuer[i] = ' ';
+    memcpy(verify, "https://", 8);
+    memset(verify + 8, 'w', sizeof verify - 9);
+    verify[sizeof verify - 1] = '\0';
+    memcpy(link, "https://", 8);
+    memset(link + 8, 'h', 512 - 8);
+    link[512] = '#';
+    for (size_t i = 513; i < sizeof link - 1; i++) link[i] = "API1%3A6BF%20Q"[i % 14];
+    link[sizeof link - 1] = '\0';
+    const char *field = NULL;
+    api_err e = render_file("longest", &c, issuer, verify, link, &field);
+    if (e != API_OK) fail_msg("the longest page: %s (%s)", api_strerror(e), field ? field : "");
+    assert_inside("longest", 1);
+    char *t = text_of("longest");
+    assert_non_null(strstr(t, verify));
+    free(t);
+}
+
 /* A character that no installed font has is refused, with its field, and never drawn as a box. */
 static void test_glyphs(void **state)
 {
@@ -478,8 +518,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_country_table), cmocka_unit_test(test_page_text),
-        cmocka_unit_test(test_page_layout),   cmocka_unit_test(test_glyphs),
-        cmocka_unit_test(test_deterministic), cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_page_layout),   cmocka_unit_test(test_page_longest),
+        cmocka_unit_test(test_glyphs),        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_batch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
