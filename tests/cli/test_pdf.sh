@@ -95,6 +95,10 @@ expect_no_grep "allez sur" bare.txt "and gives no address"
 expect_grep "DIALLO" bare.txt "the holder is there"
 expect_rc 2 "show --pdf --dir of another issuer is refused" "$I" show --file "out/$ID.txt" --pdf other.pdf --dir iss13
 if [ ! -e other.pdf ]; then ok "and writes nothing"; else bad "and writes nothing"; fi
+cp -r iss75 iss75r
+expect_rc 0 "rotate the key of a copy of FR-75" "$I" rotate-key --dir iss75r --kdf interactive
+expect_rc 0 "show --pdf --dir after a key rotation (the former key is kept)" "$I" show --file "out/$ID.txt" --pdf rotated.pdf --dir iss75r
+if cmp -s rotated.pdf "out/$ID.pdf"; then ok "the same page"; else bad "the same page"; fi
 expect_rc 2 "show --dir without --pdf" "$I" show --file "out/$ID.txt" --dir iss75
 echo "API1:NOTBASE45~~" >junk.txt
 expect_rc 2 "show --pdf of a text that is not an attestation" "$I" show --file junk.txt --pdf junk.pdf
