@@ -28,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cli.h"
 #include "common/b64url.h"
+#include "common/cli.h"
 #include "common/fs.h"
 #include "issuer/cmd_int.h"
 #include "issuer/holder.h"
