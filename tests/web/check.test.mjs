@@ -287,6 +287,10 @@ test('the pages\' Content-Security-Policy (web/dist/csp.txt): strict, with the h
   assert.deepEqual(directives['default-src'], ["'self'"]);
   assert.deepEqual(directives['object-src'], ["'none'"]);
   assert.deepEqual(directives['frame-ancestors'], ["'none'"]);
+  // WebAssembly (the QR reader zxing-cpp, pdf.js's decoders) and the workers of this origin, nothing more.
+  assert.deepEqual(directives['script-src'].filter((x) => !x.startsWith("'sha256-")), ["'self'", "'wasm-unsafe-eval'"]);
+  assert.deepEqual(directives['worker-src'], ["'self'"], 'workers from this origin only, no blob:');
+  assert.deepEqual(directives['connect-src'], ["'self'"]);
   for (const p of ['/check/', '/holder/']) {
     const res = await fetch(fed.verifierUrl + p);
     const html = await res.text();

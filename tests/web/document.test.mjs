@@ -5,7 +5,8 @@
 // BarcodeDetector), nothing sent anywhere while a PDF is read, holder links
 // typed or scanned, handheld scanners typing the code (with the right
 // keyboard layout and through the QWERTY-on-AZERTY mismatch), and a file
-// shared to the installed app (Web Share Target) through its service worker.
+// shared to the installed app (Web Share Target) through its service worker,
+// a PDF read offline, and the service's page for a share that reaches it.
 import { test, before, after } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -254,6 +255,18 @@ test('a file shared to the installed app: the service worker keeps it, the page 
   assert.equal(await page.evaluate(async () => !!(await (await caches.open('api-share-v1')).match('/check/share/file'))),
     false, 'the shared file is forgotten once read');
   assert.ok(!fed.log('verifier').slice(server.length).includes('/check/share'), 'the service never saw the file');
+  await again(page);
+  // pdf.js, its worker and the QR reader are kept offline by the service worker: a PDF is read offline too.
+  await ctx.setOffline(true);
+  try {
+    await page.reload({ waitUntil: 'load' });
+    await page.setInputFiles('#photo', pdfFile('offline.pdf', makePdf([[{ text: A.one.text, x: 30, y: 60, mm: 45 }]])));
+    const off = await verdict(page, 30000);
+    assert.equal(off.result, 'valid');
+    assert.ok((await page.textContent('#details')).includes('KONE'));
+  } finally {
+    await ctx.setOffline(false);
+  }
   await again(page);
 });
 
