@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startFederation } from './federation.mjs';
+import { startFederation, day, BIN } from './federation.mjs';
 import { makePdf } from './pdfmake.mjs';
 import { launch, phone, open, paste, again, verdict, shot, expectNoAxeViolations, expectNoCspViolations, assert,
   sentenceOf } from './helpers.mjs';
@@ -108,6 +108,30 @@ test('a PDF of a batch: one result per attestation in page order, the codes of o
   const revoked = items.findIndex((s) => s.includes('REVOQUE'));
   await page.click(`#doc-list li:nth-child(${revoked + 1}) button`);
   assert.equal((await verdict(page)).result, 'revoked');
+  await again(page);
+});
+
+test('the issuer\'s PDF attestation (the full code and the holder link on one page) is one attestation', async () => {
+  // api-issuer issue --formats pdf, as the préfecture does, with the holder link (it carries the reduced code).
+  const env = { ...process.env, API_PASSPHRASE: 'correct-horse-battery' }; // the federation's (federation.mjs)
+  const h = { family_name: 'SISSOKO', given_names: 'Awa', birth_date: '1991-02-03', nationality: 'MLI',
+    foreign_national_number: '7503123499', application: 'first', title_requested: 'carte de séjour temporaire salarié',
+    work_authorised: true, filed_on: day(-40), valid_from: day(-10), valid_until: day(60) };
+  fs.writeFileSync(path.join(fed.dir, 'pdf-holder.json'), JSON.stringify(h));
+  const out = execFileSync(path.join(BIN, 'api-issuer'), ['issue', '--dir', fed.issuers['FR-75'].dir, '--json',
+    'pdf-holder.json', '--out', 'pdf-out', '--formats', 'pdf', '--holder-base', `${fed.verifierUrl}/holder`],
+  { cwd: fed.dir, env }).toString();
+  const id = out.trim().split(/\s+/)[0];
+  const pdf = fs.readFileSync(path.join(fed.dir, 'pdf-out', `${id}.pdf`));
+  await fed.waitReport(fs.readFileSync(path.join(fed.dir, 'pdf-out', `${id}.txt`), 'utf8').trim(),
+    (r) => r.result === 'valid', 'the new attestation in the replica');
+  await page.evaluate(() => window.apiCheck.engine.refresh());
+  await page.setInputFiles('#photo', pdfFile(`${id}.pdf`, pdf));
+  const v = await verdict(page, 30000);
+  assert.equal(v.result, 'valid');
+  assert.deepEqual(await foundList(), [{ page: 1, result: 'valid', name: 'SISSOKO', presentation: 'full' }]);
+  assert.equal(await page.isVisible('#doc'), false, 'one attestation: no list');
+  await shot(page, 'check-issuer-pdf');
   await again(page);
 });
 
