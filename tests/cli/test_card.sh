@@ -4,7 +4,8 @@
 # holder link carries the card; the verifier reads either code, says which,
 # and leaves out (naming them) the claims a card does not carry; a status
 # change reaches both codes of an attestation through a replica synced from
-# the issuer's feed; a CSV batch gets a card per row.
+# the issuer's feed; the service reports the card for every profile as
+# docs/openapi.yaml says; a CSV batch gets a card per row.
 source "$(dirname "$0")/lib.sh"
 F="$BIN/api-federation"; I="$BIN/api-issuer"; V="$BIN/api-verifier"
 
@@ -94,6 +95,38 @@ for kind in card full; do
   expect_rc 0 "$kind: valid with status" "$V" verify "${VD[@]}" --payload "$code" --json
   expect_grep '"status_checked":[[:space:]]*true' "$TMP/.stdout" "$kind: status checked"
 done
+# --- the service: the card for every profile, against the OpenAPI schemas
+K_SOCIAL=$("$V" keys add --data data --org "CAF" --profile social 2>/dev/null)
+K_EMPLOYER=$("$V" keys add --data data --org "Employeur" --profile employer 2>/dev/null)
+K_BANK=$("$V" keys add --data data --org "Banque" --profile bank 2>/dev/null)
+PV=$(free_port)
+start ver "$V" serve --root fed/root.pub --data data --trust tl.cose --listen "127.0.0.1:$PV" --sync-interval 1
+if wait_for 15 curl -sf "http://127.0.0.1:$PV/healthz" -o /dev/null; then ok "the service answers"; else bad "the service answers"; fi
+printf '%s' "$CARD" >card.txt
+for prof in anonymous bank employer social; do
+  key=(); case $prof in bank) key=(-H "X-API-Key: $K_BANK");; employer) key=(-H "X-API-Key: $K_EMPLOYER");; social) key=(-H "X-API-Key: $K_SOCIAL");; esac
+  curl -s "${key[@]}" -H 'Content-Type: text/plain' --data-binary @card.txt "http://127.0.0.1:$PV/api/v1/verify" >"svc-$prof.json"
+done
+python3 - "$ROOT_DIR" <<'PY' >svc.out
+import json, sys
+sys.path.insert(0, sys.argv[1] + "/tests/cli")
+import openapi_check as oc
+doc = oc.Document(sys.argv[1] + "/docs/openapi.yaml")
+want = {"anonymous": ("ReportAnonymous", ["issued_at"]), "bank": ("ReportIdentity", ["issued_at"]),
+        "employer": ("ReportEmployer", ["issued_at"]),
+        "social": ("ReportFull", ["issued_at", "holder.nationality", "holder.foreign_national_number", "application"])}
+for prof, (schema, absent) in want.items():
+    r = json.load(open("svc-%s.json" % prof))
+    err = oc.schema_errors(doc.schema(schema), r)
+    print("%s %s %s %s %s" % (prof, r.get("result"), r.get("presentation"), r.get("not_presented") == absent,
+                             "schema-ok" if not err else "schema: " + err))
+PY
+for prof in anonymous bank employer social; do
+  expect_grep "^$prof valid reduced True schema-ok$" svc.out "the service, profile $prof: the card is valid, reduced, not_presented as documented, and its report fits the OpenAPI schema"
+done
+expect_no_grep '7503123456|"nationality"|""' svc-social.json "the social profile gets no number, no nationality, no empty value from a card"
+stop ver
+
 expect_rc 0 "extend" "$I" extend --dir iss --id "$ID" --until "$later"
 expect_rc 0 "publish the extension" "$I" publish --dir iss
 expect_rc 0 "sync" "$V" sync "${VD[@]}" --trust tl.cose
