@@ -167,6 +167,15 @@ test('a holder link, pasted as it is or percent-encoded, verifies the code it ca
   assert.equal(v.result, 'valid');
   assert.ok((await page.textContent('#details')).includes('KONE'));
   await again(page);
+  // The link the issuer writes carries the holder's card (the reduced code): the page says it read the card.
+  const card = fs.readFileSync(path.join(fed.dir, 'out', `${A.two.id}-card.txt`), 'utf8').trim();
+  v = await paste(page, holderLink(card));
+  assert.equal(v.result, 'valid');
+  assert.equal(await page.evaluate(() => window.apiCheck.found()[0].report.presentation), 'reduced');
+  assert.match(await page.textContent('#read-note'), /la carte du titulaire \(code réduit\)/);
+  await expectNoAxeViolations(page, 'holder card from a link');
+  await shot(page, 'check-holder-card');
+  await again(page);
 });
 
 /** Types text as a scanner does: every key a few ms apart, then Enter, with no field focused. */
