@@ -33,8 +33,16 @@ issue() {
     --holder-qr 2>>issue.log | awk 'NR==1 {print $1}'
 }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# children_of PID: "pid comm state" of each child of PID, read from /proc (no procps needed).
+children_of() {
+  local f pid comm state ppid rest
+  for f in /proc/[0-9]*/stat; do
+    read -r pid comm state ppid rest <"$f" 2>/dev/null || continue
+    [ "$ppid" = "$1" ] && echo "$pid $comm $state"
+  done
+}
 # renderers_of PID: the pids of the api-pdfrender children of PID.
-renderers_of() { ps -o pid=,comm= --ppid "$1" 2>/dev/null | awk '$2 == "api-pdfrender" {print $1}'; }
+renderers_of() { children_of "$1" | awk '$2 == "(api-pdfrender)" {print $1}'; }
 # gone PID...: none of the processes exists any more (a zombie still exists).
 gone() { local p; for p in "$@"; do [ -e "/proc/$p" ] && return 1; done; return 0; }
 # wait_renderer PID: waits (5 s at most) until PID has a renderer child, and prints its pid.
@@ -261,7 +269,7 @@ for f in endless loop; do
 done
 expect_grep "took longer to draw" h-endless.b "the problem says it took too long"
 if [ -n "$rpids" ] && gone $rpids; then ok "their renderers are gone (killed by pid and reaped)"; else bad "renderers left: $rpids"; fi
-expect_eq "$(ps -o stat= --ppid "$PID_ver" | grep -c Z)" 0 "no zombie child of the service"
+expect_eq "$(children_of "$PID_ver" | awk '$3 == "Z"' | wc -l)" 0 "no zombie child of the service"
 expect_eq "$(pdf s-again one.pdf)/$(jget s-again.b 'd["result"]')" "200/valid" "the next PDF is read as before"
 
 # --- metrics
