@@ -128,6 +128,11 @@ for pdf in apis/*.pdf; do
   { "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --file "$pdf" --json || true; } |
     python3 -c 'import json,sys; r=json.load(sys.stdin); h=r.get("holder",{}); print(r["result"], "-", h.get("family_name",""), "-", r.get("presentation","?"), "code (its holder link on the page: the same attestation, reported once)")'
 done
+if [ -s batch-fr-13.pdf ]; then
+  echo "batch-fr-13.pdf, one file of several attestations: each one reported with its page"
+  { "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --file batch-fr-13.pdf --json || true; } |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); [print("  page", a["page"], a["result"], "-", a.get("holder",{}).get("family_name","")) for a in (r if isinstance(r, list) else [dict(r, page=1)])]'
+fi
 
 step "9. A forged code: one character changed"
 text=$(cat "$first")
