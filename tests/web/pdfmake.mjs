@@ -3,6 +3,8 @@
 // (Helvetica, not embedded) and QR codes drawn as vector squares, as a PDF
 // writer draws them. A code is {text, x, y, mm} (x, y of its top left corner
 // in mm from the top left of the page; mm its width without the quiet zone).
+// An item {jpeg: Buffer, width, height} instead is a photo filling the page,
+// as a scanner or a phone app makes a PDF of a photographed page.
 //
 //   makePdf([[{text: 'API1:…', x: 20, y: 40, mm: 45}], [...]], {title}) -> Buffer
 import path from 'node:path';
@@ -52,7 +54,7 @@ function codeOps({ text, x, y, mm }) {
 
 /** A PDF of pages, each a list of codes, with "Page N" and the title written on it. */
 export function makePdf(pages, { title = 'Attestation' } = {}) {
-  const objs = []; // bodies, object n at index n - 1
+  const objs = []; // bodies (strings, or Buffers for binary streams), object n at index n - 1
   const add = (body) => {
     objs.push(body);
     return objs.length;
@@ -61,25 +63,44 @@ export function makePdf(pages, { title = 'Attestation' } = {}) {
   const pagesObj = add(null);
   const font = add('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>');
   const kids = [];
-  pages.forEach((codes, i) => {
+  pages.forEach((items, i) => {
     const esc = (s) => s.replace(/[\\()]/g, (c) => `\\${c}`);
-    const content = [`BT /F1 14 Tf 56 ${(A4[1] - 56).toFixed(2)} Td (${esc(title)} - Page ${i + 1}) Tj ET`,
-      ...codes.map(codeOps)].join('\n');
+    const images = [];
+    const ops = items.map((it) => {
+      if (!it.jpeg) return codeOps(it);
+      const head = `<< /Type /XObject /Subtype /Image /Width ${it.width} /Height ${it.height} /ColorSpace /DeviceRGB ` +
+        `/BitsPerComponent 8 /Filter /DCTDecode /Length ${it.jpeg.length} >>\nstream\n`;
+      const n = add(Buffer.concat([Buffer.from(head, 'latin1'), it.jpeg, Buffer.from('\nendstream', 'latin1')]));
+      images.push(`/Im${n} ${n} 0 R`);
+      const scale = Math.min(A4[0] / it.width, A4[1] / it.height);
+      return `q ${(it.width * scale).toFixed(2)} 0 0 ${(it.height * scale).toFixed(2)} 0 ${(A4[1] - it.height * scale).toFixed(2)} cm /Im${n} Do Q`;
+    });
+    const content = [...ops, `BT /F1 14 Tf 56 ${(A4[1] - 56).toFixed(2)} Td (${esc(title)} - Page ${i + 1}) Tj ET`].join('\n');
     const stream = add(`<< /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`);
+    const xo = images.length ? ` /XObject << ${images.join(' ')} >>` : '';
     kids.push(add(`<< /Type /Page /Parent ${pagesObj} 0 R /MediaBox [0 0 ${A4[0]} ${A4[1]}] ` +
-      `/Resources << /Font << /F1 ${font} 0 R >> >> /Contents ${stream} 0 R >>`));
+      `/Resources << /Font << /F1 ${font} 0 R >>${xo} >> /Contents ${stream} 0 R >>`));
   });
   objs[catalog - 1] = `<< /Type /Catalog /Pages ${pagesObj} 0 R >>`;
   objs[pagesObj - 1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
-  let out = '%PDF-1.7\n%\xe2\xe3\xcf\xd3\n';
+  const parts = [Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1')];
+  let size = parts[0].length;
+  const put = (b) => {
+    const buf = Buffer.isBuffer(b) ? b : Buffer.from(b, 'latin1');
+    parts.push(buf);
+    size += buf.length;
+  };
   const offsets = [];
   objs.forEach((body, i) => {
-    offsets.push(Buffer.byteLength(out, 'latin1'));
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+    offsets.push(size);
+    put(`${i + 1} 0 obj\n`);
+    put(body);
+    put('\nendobj\n');
   });
-  const xref = Buffer.byteLength(out, 'latin1');
-  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
-  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<< /Size ${objs.length + 1} /Root ${catalog} 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
+  const xref = size;
+  let tail = `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) tail += `${String(o).padStart(10, '0')} 00000 n \n`;
+  tail += `trailer\n<< /Size ${objs.length + 1} /Root ${catalog} 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  put(tail);
+  return Buffer.concat(parts);
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { startFederation } from './federation.mjs';
 import { launch, phone, open, verdict, expectNoCspViolations, assert } from './helpers.mjs';
 import { makePhotos, readPhotos, median } from './photos.mjs';
+import { makePdf } from './pdfmake.mjs';
 
 const COUNT = Number(process.env.PHOTOS || 8);
 const SEED = 20261202;
@@ -50,6 +51,21 @@ test('a photo picked on the page is read and verified (the attestation of anothe
   assert.notEqual(v.result, 'valid');
   const report = await page.evaluate(() => window.apiCheck.found()[0].report);
   assert.equal(report.result, fed.cliVerdict(photos[0].qr).result, 'the same verdict as the command line for its text');
+});
+
+test('a photo of the page made into a PDF (a scan) is read as a photo is', async () => {
+  const p = photos[0];
+  const pdf = makePdf([[{ jpeg: fs.readFileSync(p.path), width: p.width, height: p.height }]], { title: 'Scan' });
+  await page.click('#again').catch(() => {});
+  await page.setInputFiles('#photo', { name: 'scan.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await verdict(page, 60000);
+  const found = await page.evaluate(() => window.apiCheck.found().map((f) => f.page));
+  assert.deepEqual(found, [1]);
+  const texts = await page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    return window.apiCheck.readCodes(new File([bytes], 'scan.pdf', { type: 'application/pdf' }));
+  }, pdf.toString('base64'));
+  assert.ok(texts.includes(p.qr), 'the code of the photo, read from the PDF');
 });
 
 test('no Content-Security-Policy violation on any page, worker or service worker opened above', async () => {

@@ -11,6 +11,11 @@
 //   rendered again at 300 dpi.
 // - At most the first PDF_MAX_PAGES pages are read; the result says how many
 //   the document has, so that the page can say what was not read.
+// - A rendered page is sharp and straight, so it is read at its size and a
+//   smaller one; but a document of one or two pages may be a photo of the
+//   page made into a PDF: its 300 dpi rendering is then read as a photo is
+//   (enlarged, sharpened, in crops: scanner.js), which a document of many
+//   empty pages would pay for on each one.
 // - pdf.js runs without eval (isEvalSupported: false) and draws glyphs as paths
 //   (disableFontFace: true, no font loaded into the page): the pages'
 //   Content-Security-Policy allows no 'unsafe-eval' and no font from data.
@@ -107,7 +112,8 @@ export async function readPdfCodes(file, { onPage } = {}) {
         } catch {
           break;
         }
-        const texts = await readImageCodes(r.canvas, r.canvas.width, r.canvas.height, { rendered: true });
+        const asPhoto = dpi === DPI[DPI.length - 1] && read <= 2;
+        const texts = await readImageCodes(r.canvas, r.canvas.width, r.canvas.height, { rendered: !asPhoto });
         r.canvas.width = 0;
         r.canvas.height = 0;
         if (texts.length) {
