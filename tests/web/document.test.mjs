@@ -289,6 +289,16 @@ test('a file shared to the installed app: the service worker keeps it, the page 
     false, 'the shared file is forgotten once read');
   assert.ok(!fed.log('verifier').slice(server.length).includes('/check/share'), 'the service never saw the file');
   await again(page);
+  // A link shared (the holder's link, from a message): its code is verified.
+  await page.evaluate(async (link) => {
+    const form = new FormData();
+    form.append('url', link);
+    await fetch('/check/share', { method: 'POST', body: form, redirect: 'manual' });
+  }, holderLink(A.one.text));
+  await page.goto(`${fed.verifierUrl}/check/?shared=1`, { waitUntil: 'load' });
+  assert.equal((await verdict(page, 30000)).result, 'valid');
+  assert.ok((await page.textContent('#details')).includes('KONE'));
+  await again(page);
   // pdf.js, its worker and the QR reader are kept offline by the service worker: a PDF is read offline too.
   await ctx.setOffline(true);
   try {

@@ -7,7 +7,8 @@
 // It is also the Web Share Target of the installed checker (manifest
 // /check/manifest.json: "Partager → Vérifier une API" from a mail
 // attachment): the browser POSTs the shared file to /check/share as
-// multipart/form-data; this worker keeps the file on the phone (cache
+// multipart/form-data (or a link or a text: the holder's link shared from a
+// message); this worker keeps the file on the phone (cache
 // api-share-v1, one entry, the last file shared) and sends the browser to
 // /check/?shared=1, whose page reads and verifies it there, then deletes it.
 // The file never reaches the service. (Before this worker is installed, the
@@ -78,10 +79,15 @@ async function shared(request) {
     }
     const cache = await caches.open(SHARE_CACHE);
     await cache.delete(SHARE_KEY);
+    // No file: a link or a text shared (the holder's link, a code's text), kept as text.
+    const text = file ? null : [form.get('url'), form.get('text')].find((v) => typeof v === 'string' && v.trim());
     if (file) {
       const headers = { 'Content-Type': file.type || 'application/octet-stream',
         'X-File-Name': encodeURIComponent(file.name || 'shared') };
       await cache.put(SHARE_KEY, new Response(file, { headers }));
+    } else if (text) {
+      await cache.put(SHARE_KEY, new Response(text.trim().slice(0, 16384),
+        { headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Shared-Text': '1' } }));
     }
   } catch {
     /* the page says that no shared file was found */

@@ -399,6 +399,13 @@ async function readShared() {
   try {
     const cache = await caches.open(SHARE_CACHE);
     const res = await cache.match(SHARE_KEY);
+    if (res && res.headers.get('X-Shared-Text')) {
+      // A link or a text was shared: the holder's link or a code's text.
+      const text = await res.text();
+      await cache.delete(SHARE_KEY);
+      check(text, 'share');
+      return;
+    }
     if (res) {
       const blob = await res.blob();
       const name = decodeURIComponent(res.headers.get('X-File-Name') || 'shared');
