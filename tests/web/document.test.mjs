@@ -157,6 +157,34 @@ test('a PDF of more pages than are read says so; a broken PDF and one without a 
   assert.equal(page.errors.length, 0, page.errors.join('\n'));
 });
 
+test('crafted PDFs: a huge page, 10,000 pages, garbage after the header: the page answers and says so', async () => {
+  // A page of 100,000 × 100,000 points with a code (drawn within the pixel bound, too small to read then).
+  const huge = makePdf([[{ text: A.one.text, x: 20, y: 40, mm: 45 }]]).toString('latin1')
+    .replace(/\/MediaBox \[0 0 [0-9.]+ [0-9.]+\]/, '/MediaBox [0 0 100000 100000]');
+  await page.setInputFiles('#photo', pdfFile('huge.pdf', Buffer.from(huge, 'latin1')));
+  await page.waitForFunction(() => /PDF/.test(document.getElementById('photo-msg').textContent) &&
+    !/Lecture|Ouverture/.test(document.getElementById('photo-msg').textContent) || document.getElementById('verdict').dataset.result,
+  null, { timeout: 60000 });
+  if (await page.isVisible('#result')) await again(page);
+  // 10,000 pages: the first 10 are read, the page says so.
+  const many = Array.from({ length: 10000 }, () => []);
+  many[3] = [{ text: A.two.text, x: 20, y: 40, mm: 45 }];
+  await page.setInputFiles('#photo', pdfFile('many.pdf', makePdf(many)));
+  await verdict(page, 60000);
+  assert.deepEqual((await foundList()).map((f) => f.page), [4]);
+  assert.match(await page.textContent('#doc-summary'), /Seules les 10 premières pages sur 10000 ont été lues/);
+  await again(page);
+  // Random bytes after a PDF header.
+  const junk = Buffer.concat([Buffer.from('%PDF-1.7\n', 'latin1'), Buffer.from(Array.from({ length: 50000 }, (_, i) => (i * 7919) % 251))]);
+  await page.setInputFiles('#photo', pdfFile('junk.pdf', junk));
+  await page.waitForFunction(() => /Impossible d’ouvrir ce PDF|Aucun code QR lisible dans ce PDF/.test(
+    document.getElementById('photo-msg').textContent), null, { timeout: 30000 });
+  // The page still works.
+  assert.equal((await paste(page, A.one.text)).result, 'valid');
+  await again(page);
+  assert.equal(page.errors.length, 0, page.errors.join('\n'));
+});
+
 test('a holder link, pasted as it is or percent-encoded, verifies the code it carries', async () => {
   let v = await paste(page, holderLink(A.two.text));
   assert.equal(v.result, 'valid');

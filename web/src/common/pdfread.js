@@ -16,6 +16,9 @@
 //   page made into a PDF: its 300 dpi rendering is then read as a photo is
 //   (enlarged, sharpened, in crops: scanner.js), which a document of many
 //   empty pages would pay for on each one.
+// - A page is drawn within PAGE_TIMEOUT_MS and at most MAX_PIXELS pixels (a
+//   page of 100,000 points a side is drawn smaller): a crafted page is given
+//   up and the next one read.
 // - pdf.js runs without eval (isEvalSupported: false) and draws glyphs as paths
 //   (disableFontFace: true, no font loaded into the page): the pages'
 //   Content-Security-Policy allows no 'unsafe-eval' and no font from data.
@@ -27,6 +30,7 @@ const PDFJS_WORKER = '/assets/pdfjs/pdf.worker.min.mjs';
 const PDFJS_WASM = '/assets/pdfjs/wasm/';
 const DPI = [150, 300];
 const MAX_PIXELS = 24e6; // one rendered page at most (a huge page is rendered smaller)
+const PAGE_TIMEOUT_MS = 15000; // a page that takes longer to draw (a crafted content stream) is given up
 
 let pdfjs = null;
 function loadPdfjs() {
@@ -62,7 +66,20 @@ async function renderPage(page, dpi) {
   const ctx = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
-  await page.render({ canvasContext: ctx, canvas, viewport, background: 'rgb(255,255,255)' }).promise;
+  const task = page.render({ canvasContext: ctx, canvas, viewport, background: 'rgb(255,255,255)' });
+  let timer;
+  try {
+    await Promise.race([task.promise, new Promise((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('the page takes too long to draw')), PAGE_TIMEOUT_MS);
+    })]);
+  } catch (e) {
+    task.cancel();
+    canvas.width = 0;
+    canvas.height = 0;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
   return { canvas, scale };
 }
 
