@@ -46,9 +46,10 @@ function ready() {
 // under about 2 px for the codes of an attestation (version 10 to 15, 57 to 77 modules).
 const SMALL_CODE = 160;
 
-// Unsharp masking of an RGBA image, in place, as grey: g + amount × (g − the mean of its 5 × 5 box). A
-// slightly blurred photo of a code whose modules are about 3 pixels gets its edges back.
-function sharpen(img, amount) {
+// Unsharp masking of an RGBA image, in place, as grey: g + amount × (g − the mean of its box of
+// (2r + 1)² pixels, 5 × 5 by default). A slightly blurred photo of a code whose modules are about 3
+// pixels gets its edges back.
+function sharpen(img, amount, r = 2) {
   const { data, width: w, height: h } = img;
   const g = new Float32Array(w * h);
   for (let i = 0, j = 0; i < g.length; i++, j += 4) g[i] = 0.299 * data[j] + 0.587 * data[j + 1] + 0.114 * data[j + 2];
@@ -62,7 +63,6 @@ function sharpen(img, amount) {
       sum[(y + 1) * W + x + 1] = sum[y * W + x + 1] + row;
     }
   }
-  const r = 2;
   for (let y = 0; y < h; y++) {
     const y0 = Math.max(0, y - r);
     const y1 = Math.min(h, y + r + 1);
@@ -82,7 +82,7 @@ function sharpen(img, amount) {
 }
 
 async function readZxing(imageData, thorough, options) {
-  if (options.sharpen) sharpen(imageData, options.sharpen);
+  if (options.sharpen) sharpen(imageData, options.sharpen, options.sharpenRadius);
   const results = await readBarcodes(imageData, {
     formats: ['QRCode'],
     tryHarder: true,
@@ -93,6 +93,7 @@ async function readZxing(imageData, thorough, options) {
     returnErrors: true,
     ...options,
     sharpen: undefined,
+    sharpenRadius: undefined,
   });
   const texts = [];
   let small = false;

@@ -112,7 +112,8 @@ async function readSource(source, sw, sh, maxSide, thorough, canvas, crop, optio
  * Every QR code of an image (a bitmap, canvas or image element of sw × sh pixels), for a photo of a
  * whole page as phones take it: the whole image at a size that keeps a 45 mm code readable, then larger
  * and smaller; then, for a slightly blurred photo whose modules are about 3 pixels, enlarged and
- * sharpened (measured on generated photos: it reads most of what the plain passes miss); then
+ * sharpened, or enlarged and denoised (measured on generated photos: it reads most of what the plain
+ * passes miss); then
  * overlapping crops (a small code in a large photo). Texts in reading order, each once. A page rendered
  * from a PDF (rendered: true) is read at its own size and a smaller one only.
  */
@@ -132,7 +133,9 @@ export async function readImageCodes(src, sw, sh, { rendered = false } = {}) {
   // Enlarged (at most 4,000 pixels a side) and sharpened.
   const up = (f) => Math.min(4000, Math.round(Math.min(big, 2400) * f));
   passes.push({ side: up(2), upscale: true, zxing: { sharpen: 2 } }, { side: up(1.5), upscale: true, zxing: { sharpen: 1 } },
-    { side: up(2), upscale: true, zxing: { sharpen: 3 } });
+    { side: up(2), upscale: true, zxing: { sharpen: 3 } },
+    // More blurred (a wider mask), or dim and noisy (zxing-cpp's denoising: a morphological closing).
+    { side: up(2), upscale: true, zxing: { sharpen: 3, sharpenRadius: 4 } }, { side: up(2), upscale: true, zxing: { tryDenoise: true } });
   for (const p of passes) {
     const r = await readSource(src, sw, sh, p.side, true, null, null, p);
     if (r.texts.length) return r.texts;
