@@ -22,10 +22,12 @@
  * an unknown glyph in the layout, which is refused before anything is
  * drawn.
  *
- * The QR codes are vectors: each row of modules a dashed stroke whose
- * dashes are its dark runs (pdf_draw_code says why); the main code is at least 46 mm wide and a module at
- * least 0.5 mm, quiet zone of four modules kept clear. The text is real text with embedded font subsets;
- * headings, paragraphs, the rows (a table) and the codes (figures) are tagged in reading order with Cairo's
+ * The QR codes are 1-bit images, one pixel a module, painted as stencil
+ * masks scaled up without interpolation (pdf_draw_code): sharp squares at
+ * any zoom and in print. The main code is at least 46 mm wide and a module
+ * at least 0.5 mm, quiet zone of four modules kept clear. The text is real
+ * text with embedded font subsets; headings, paragraphs, the rows (a
+ * table) and the codes (figures) are tagged in reading order with Cairo's
  * structure tags, so the PDF is tagged for screen readers.
  *
  * Determinism: the document's metadata (a generic title and subject, no
@@ -35,11 +37,9 @@
  *
  * Speed: a pdf_ctx keeps the fonts, one Pango context, and the layouts of
  * the texts every page says (labels, headings, the sentences), so a page
- * shapes only what is its own. What is left is Cairo's (1.16): about half
- * of a page's time draws the code (Cairo strokes each dashed row again to
- * measure it, then prints every number through printf), the rest embeds
- * the text and two font subsets and deflates them; modules of a whole
- * number of quarter points keep the code's numbers short. This file must not read files, decide
+ * shapes only what is its own; the codes cost a few hundred bytes of
+ * image each. What is left is Cairo's (1.16): it embeds the text and two
+ * font subsets and deflates them. This file must not read files, decide
  * what is valid, or sign: it draws what it is handed.
  */
 #include "issuer/pdf.h"
@@ -87,7 +87,6 @@ const char *__lsan_default_suppressions(void)
 #define PDF_HOLDER_MODULE PDF_MM(0.42)
 #define PDF_QUIET         4   /* modules of quiet zone */
 #define PDF_GAP_FLOOR     0.2 /* the least share of its spacing the flow may keep */
-#define PDF_CODE_SIDE_MAX 177 /* modules of a version 40 code */
 
 #define PDF_TITLE         "Attestation de prolongation d'instruction"
 #define PDF_SUBJECT       "Attestation délivrée par une préfecture (CESEDA, art. R. 431-15-1)"
@@ -623,10 +622,10 @@ typedef struct {
 } pdf_parts;
 
 /*
- * A module's side, at least min, rounded up to a quarter of a point: the
- * code's numbers (a dash per run of modules) are then short, exact
- * decimals ("3.5" rather than "3.386849"), which Cairo prints and deflates
- * faster; the code grows by at most 0.25 pt a module.
+ * A module's side, at least min, rounded up to a quarter of a point: a
+ * code's scale is then a short, exact number in the page ("1.75"), and
+ * the page keeps the geometry it had when its codes were vector rows; the
+ * code grows by at most 0.25 pt a module.
  */
 static double pdf_module_size(double min)
 {
@@ -735,39 +734,52 @@ static void pdf_show(cairo_t *cr, PangoLayout *lay, pdf_style st, double x, doub
 }
 
 /*
- * A QR code's dark modules, (x, y) the matrix's corner. Each row is one
- * stroke of a line one module thick, butt-capped and dashed so that its
- * dashes are the row's runs of dark modules: what it marks is exactly the
- * modules' rectangles. Cairo writes a path of rectangles as four points
- * each through a slow number printer (about 7 ms for a version 14 code);
- * a dashed row costs one number per run edge, five times less.
+ * A QR code's dark modules, (x, y) the matrix's corner: a 1-bit image of
+ * one pixel per module, painted as a stencil mask in black and scaled up
+ * to module points with the nearest-pixel filter. Cairo writes it as an
+ * /ImageMask of n * n bits with /Interpolate false, so a viewer or a
+ * printer draws each module as a sharp square at any zoom, and the page
+ * carries a few hundred bytes instead of a number per run of modules
+ * (vector rows cost half a page's time: Cairo strokes each one twice and
+ * prints every number). API_OK, or API_ERR_NOMEM.
  */
-static void pdf_draw_code(cairo_t *cr, const render_code *code, double x, double y, double module)
+static api_err pdf_draw_code(cairo_t *cr, const render_code *code, double x, double y, double module)
 {
-    double dash[2 * PDF_CODE_SIDE_MAX + 2];
     int n = render_code_width(code);
-    cairo_save(cr);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    cairo_set_line_width(cr, module);
-    cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
-    for (int my = 0; my < n; my++) {
-        int first = 0, end = n, nd = 0;
-        while (first < n && !render_code_dark(code, first, my)) first++;
-        while (end > first && !render_code_dark(code, end - 1, my)) end--;
-        if (first == end) continue;
-        for (int mx = first; mx < end;) {
-            int dark = render_code_dark(code, mx, my), run = 1;
-            while (mx + run < end && render_code_dark(code, mx + run, my) == dark) run++;
-            dash[nd++] = run * module;
-            mx += run;
-        }
-        if (nd % 2) dash[nd++] = module; /* the gap after the last dash, past the line's end */
-        cairo_set_dash(cr, dash, nd, 0);
-        cairo_move_to(cr, x + first * module, y + (my + 0.5) * module);
-        cairo_line_to(cr, x + end * module, y + (my + 0.5) * module);
-        cairo_stroke(cr);
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_A1, n, n);
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(img);
+        return API_ERR_NOMEM;
     }
+    /* A1 packs 32 pixels a native-endian word, the first pixel in its lowest bit on a little-endian host. */
+    unsigned char *data = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
+    const union {
+        uint16_t u;
+        uint8_t b[2];
+    } probe = {.u = 1};
+    int little = probe.b[0] == 1;
+    cairo_surface_flush(img);
+    for (int my = 0; my < n; my++) {
+        uint32_t *row = (uint32_t *)(void *)(data + (size_t)my * (size_t)stride);
+        memset(row, 0, (size_t)stride);
+        for (int mx = 0; mx < n; mx++)
+            if (render_code_dark(code, mx, my))
+                row[mx / 32] |= little ? (uint32_t)1 << (mx % 32) : (uint32_t)1 << (31 - mx % 32);
+    }
+    cairo_surface_mark_dirty(img);
+    cairo_pattern_t *mask = cairo_pattern_create_for_surface(img);
+    cairo_surface_destroy(img);
+    cairo_pattern_set_filter(mask, CAIRO_FILTER_NEAREST);
+    cairo_save(cr);
+    cairo_translate(cr, x, y);
+    cairo_scale(cr, module, module);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_mask(cr, mask);
     cairo_restore(cr);
+    api_err e = cairo_pattern_status(mask) == CAIRO_STATUS_SUCCESS ? API_OK : API_ERR_NOMEM;
+    cairo_pattern_destroy(mask);
+    return e;
 }
 
 static void pdf_draw_header(cairo_t *cr, const pdf_parts *pt, double *y)
@@ -830,12 +842,14 @@ static void pdf_draw_flow(pdf_doc *d, double y, double gap)
     }
 }
 
-static void pdf_draw_verification(cairo_t *cr, const pdf_parts *pt, double y)
+/* The codes and how to verify them, from y down; API_OK, or API_ERR_NOMEM (the page drawn without a code). */
+static api_err pdf_draw_verification(cairo_t *cr, const pdf_parts *pt, double y)
 {
     int n = render_code_width(pt->code);
     double box = (n + 2 * PDF_QUIET) * pt->module;
     cairo_tag_begin(cr, "Figure", "");
-    pdf_draw_code(cr, pt->code, PDF_LEFT + PDF_QUIET * pt->module, y + PDF_QUIET * pt->module, pt->module);
+    api_err e = pdf_draw_code(cr, pt->code, PDF_LEFT + PDF_QUIET * pt->module, y + PDF_QUIET * pt->module,
+                              pt->module);
     cairo_tag_end(cr, "Figure");
 
     double x = PDF_LEFT + box + PDF_GAP, ty = y + PDF_QUIET * pt->module;
@@ -851,11 +865,13 @@ static void pdf_draw_verification(cairo_t *cr, const pdf_parts *pt, double y)
         int hn = render_code_width(pt->holder_code);
         double hbox = (hn + 2 * PDF_QUIET) * pt->holder_module, hx = PDF_RIGHT - hbox;
         cairo_tag_begin(cr, "Figure", "");
-        pdf_draw_code(cr, pt->holder_code, hx + PDF_QUIET * pt->holder_module,
-                      y + PDF_QUIET * pt->holder_module, pt->holder_module);
+        api_err he = pdf_draw_code(cr, pt->holder_code, hx + PDF_QUIET * pt->holder_module,
+                                   y + PDF_QUIET * pt->holder_module, pt->holder_module);
         cairo_tag_end(cr, "Figure");
         pdf_show(cr, pt->holder_caption, ST_SMALL, hx, y + hbox, "Caption");
+        if (e == API_OK) e = he;
     }
+    return e;
 }
 
 /* ---- pages and documents ---- */
@@ -943,12 +959,13 @@ api_err pdf_doc_add(pdf_doc *d, const pdf_page *p, const char **field)
         cairo_tag_begin(d->cr, "Sect", "");
         pdf_draw_header(d->cr, &pt, &y);
         pdf_draw_flow(d, top, gap);
-        pdf_draw_verification(d->cr, &pt, block_y);
+        e = pdf_draw_verification(d->cr, &pt, block_y);
         pdf_show(d->cr, pt.footer, ST_SMALL, PDF_LEFT, footer_y, "P");
         cairo_tag_end(d->cr, "Sect");
         cairo_show_page(d->cr);
         d->pages++;
-        if (cairo_status(d->cr) != CAIRO_STATUS_SUCCESS) e = d->out.failed ? API_ERR_NOMEM : API_ERR_IO;
+        if (e == API_OK && cairo_status(d->cr) != CAIRO_STATUS_SUCCESS)
+            e = d->out.failed ? API_ERR_NOMEM : API_ERR_IO;
     }
     pdf_parts_free(&pt);
     pdf_release(d);
