@@ -2,20 +2,41 @@
  * image.c: reads the QR text out of a photo or scan (PNG or JPEG bytes).
  *
  * It owns three steps: telling the format from the magic bytes (never from
- * a file name), decoding to 8-bit gray ("Y800") with libpng's simplified
- * API or libjpeg, and scanning that with a zbar scanner restricted to QR
- * codes (one scan gives every code of the picture; image_read_qr picks
- * one of them, image_read_codes and image_read_gray keep them all). It must not interpret the text (prefix,
- * Base45, signature are the verifier's business) and must not trust anything in the file: the input comes
- * from HTTP uploads and is fuzzed.
+ * a file name), decoding to 8-bit gray with libpng's simplified API or
+ * libjpeg, and reading that with a fixed list of attempts until one finds a
+ * code (every code that attempt finds is kept, each once; image_read_qr
+ * picks one). It must not interpret the text (prefix, Base45, signature are
+ * the verifier's business) and must not trust anything in the file: the
+ * input comes from HTTP uploads and is fuzzed.
+ *
+ * The reading is made for phone photos of a whole printed page (the code
+ * 45-50 mm wide, so 2.5 to 6.5 pixels a module), measured on the photos of
+ * tests/photos (make bench). zxing-cpp (verifier/zxread.cpp, try harder) at
+ * the picture's size reads about nine photos in ten; then a half-size copy
+ * (large noisy pictures), then, for pictures of at most
+ * IMAGE_DOUBLE_MAX_PIXELS, a copy doubled after an unsharp mask and a
+ * doubled one (small, blurred modules: the most reads added), zxing-cpp's
+ * global-histogram binarizer, and last zbar, which still reads a few
+ * photos zxing-cpp misses in every form (about 1.5 %). Contrast
+ * normalisation and crops around the codes zxing-cpp sees but cannot decode
+ * were measured and dropped: the first added no read, and zxing-cpp 1.4
+ * reports no position for a code it fails to decode. EXIF orientation is
+ * not read: a QR code reads the same turned, and both engines find it at
+ * any angle.
  *
  * Defences, in order: the pixel count is checked against IMAGE_MAX_PIXELS
- * from the header, before any pixel buffer exists; libjpeg's fatal errors
- * longjmp back here (it must never call exit()) and its messages are
- * silenced; a truncated JPEG (libjpeg's "premature end" warning) is an
- * error rather than a gray-padded picture; progressive JPEGs are bounded
- * in scans and in memory. Every call creates and destroys its own decoder
- * and scanner, so calls on different threads share nothing.
+ * from the header, before any pixel buffer exists; a JPEG over the photo
+ * budget (IMAGE_PHOTO_MAX_PIXELS) is decoded shrunk by libjpeg's DCT
+ * scaling, a PNG is shrunk after decoding; libjpeg's fatal errors longjmp
+ * back here (it must never call exit()) and its messages are silenced; a
+ * truncated JPEG (libjpeg's "premature end" warning) is an error rather
+ * than a gray-padded picture; progressive JPEGs are bounded in scans and in
+ * memory. The attempts are a fixed list, each on at most 16 MP (a doubled
+ * copy at most 24 MP, zbar at most 6 MP). Not bounded: zxing-cpp 1.4 on a
+ * picture tiled with thousands of finder patterns tries their combinations
+ * for minutes (a known limit of that version). Every call creates and
+ * destroys its own decoders and copies, so calls on different threads
+ * share nothing.
  */
 #include "verifier/image.h"
 
@@ -32,12 +53,12 @@
 
 #include "verifier/zxread.h"
 
-#define IMAGE_PREFIX          "API1:"
-#define IMAGE_JPEG_MAX_SCANS  256                  /* libjpeg-turbo's fuzzers use a few hundred */
-#define IMAGE_JPEG_MAX_MEMORY (512L * 1024 * 1024) /* progressive coefficient buffers */
-#define IMAGE_SMALL_SIDE      1600u                /* the long side of the copy read first */
-#define IMAGE_MAX_CANDIDATES  4     /* codes seen but not decoded that are cut out and read again */
-#define IMAGE_CROP_MAX_SIDE   2048u /* a larger box is no code of a page */
+#define IMAGE_PREFIX            "API1:"
+#define IMAGE_JPEG_MAX_SCANS    256                  /* libjpeg-turbo's fuzzers use a few hundred */
+#define IMAGE_JPEG_MAX_MEMORY   (512L * 1024 * 1024) /* progressive coefficient buffers */
+#define IMAGE_HALF_MIN_SIDE     2000u    /* a half-size copy is read when the long side is this or more */
+#define IMAGE_DOUBLE_MAX_PIXELS 6000000u /* a doubled copy is read when the picture is this or less */
+#define IMAGE_ZBAR_MAX_PIXELS   6000000u /* zbar reads a larger picture at half size */
 
 /* A decoded picture: width * height bytes of gray, no padding. */
 typedef struct {
@@ -231,6 +252,7 @@ static api_err image_shrink(image_gray *dst, const image_gray *src, unsigned k)
     dst->w = src->w / k;
     dst->h = src->h / k;
     dst->row = NULL;
+    dst->pix = NULL;
     if (dst->w == 0 || dst->h == 0) return API_ERR_IMAGE;
     dst->pix = malloc((size_t)dst->w * dst->h);
     uint32_t *acc = calloc(dst->w, sizeof *acc);
@@ -255,75 +277,55 @@ static api_err image_shrink(image_gray *dst, const image_gray *src, unsigned k)
     return API_OK;
 }
 
+static uint8_t image_clamp(int v)
+{
+    return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
 /*
- * A copy with the light made even: each pixel divided by the mean of the
- * square around it (a side of an eighth of the picture, from a summed-area
- * table), so that paper is the same light gray everywhere and ink dark.
+ * A copy twice as large (bilinear), sharpened first when sharpen is set
+ * (the pixel plus its difference to its four neighbours: an unsharp mask
+ * against the blur of a photo out of focus). For small pictures, whose
+ * modules are 2 or 3 pixels: zxing-cpp samples a module better at 5.
  */
-static api_err image_normalise(image_gray *dst, const image_gray *src)
+static api_err image_double(image_gray *dst, const image_gray *src, int sharpen)
 {
     unsigned w = src->w, h = src->h;
-    size_t sw = (size_t)w + 1;
-    uint32_t *sum = malloc(sw * (h + 1) * sizeof *sum); /* w * h * 255 < 2^32: src is the small copy */
-    dst->w = w;
-    dst->h = h;
+    const uint8_t *s = src->pix;
+    uint8_t *sharp = NULL;
+    dst->w = 2 * w;
+    dst->h = 2 * h;
     dst->row = NULL;
-    dst->pix = malloc((size_t)w * h);
-    if (!sum || !dst->pix) {
-        free(sum);
+    dst->pix = malloc((size_t)dst->w * dst->h);
+    if (sharpen) sharp = malloc((size_t)w * h);
+    if (!dst->pix || (sharpen && !sharp)) {
         free(dst->pix);
+        free(sharp);
         dst->pix = NULL;
         return API_ERR_NOMEM;
     }
-    memset(sum, 0, sw * sizeof *sum);
-    for (unsigned y = 0; y < h; y++) {
-        uint32_t line = 0;
-        sum[(y + 1) * sw] = 0;
-        for (unsigned x = 0; x < w; x++) {
-            line += src->pix[(size_t)y * w + x];
-            sum[(y + 1) * sw + x + 1] = sum[y * sw + x + 1] + line;
-        }
+    if (sharpen) {
+        memcpy(sharp, s, (size_t)w * h);
+        for (unsigned y = 1; y + 1 < h; y++)
+            for (unsigned x = 1; x + 1 < w; x++) {
+                size_t i = (size_t)y * w + x;
+                int c = s[i], around = s[i - w] + s[i + w] + s[i - 1] + s[i + 1];
+                sharp[i] = image_clamp(c + (4 * c - around));
+            }
+        s = sharp;
     }
-    unsigned r = (w > h ? w : h) / 16 + 1;
-    for (unsigned y = 0; y < h; y++) {
-        unsigned y0 = y > r ? y - r : 0, y1 = y + r + 1 < h ? y + r + 1 : h;
-        for (unsigned x = 0; x < w; x++) {
-            unsigned x0 = x > r ? x - r : 0, x1 = x + r + 1 < w ? x + r + 1 : w;
-            uint32_t s = sum[y1 * sw + x1] - sum[y0 * sw + x1] - sum[y1 * sw + x0] + sum[y0 * sw + x0];
-            uint32_t mean = s / ((y1 - y0) * (x1 - x0));
-            uint32_t v = (uint32_t)src->pix[(size_t)y * w + x] * 200 / (mean < 16 ? 16 : mean);
-            dst->pix[(size_t)y * w + x] = (uint8_t)(v > 255 ? 255 : v);
-        }
-    }
-    free(sum);
-    return API_OK;
-}
-
-/* A region of src, scaled up by 2 (bilinear) when up is set. */
-static api_err image_crop(image_gray *dst, const image_gray *src, unsigned x0, unsigned y0, unsigned w,
-                          unsigned h, int up)
-{
-    unsigned f = up ? 2 : 1;
-    dst->w = w * f;
-    dst->h = h * f;
-    dst->row = NULL;
-    dst->pix = malloc((size_t)dst->w * dst->h);
-    if (!dst->pix) return API_ERR_NOMEM;
     for (unsigned y = 0; y < dst->h; y++) {
+        unsigned sy = y / 2, sy1 = sy + 1 < h ? sy + 1 : sy;
+        const uint8_t *a = s + (size_t)sy * w, *b = s + (size_t)sy1 * w;
         uint8_t *d = dst->pix + (size_t)y * dst->w;
-        if (!up) {
-            memcpy(d, src->pix + (size_t)(y0 + y) * src->w + x0, w);
-            continue;
-        }
-        unsigned sy = y0 + y / 2, sy1 = sy + 1 < src->h ? sy + 1 : sy, fy = y & 1;
-        const uint8_t *a = src->pix + (size_t)sy * src->w, *b = src->pix + (size_t)sy1 * src->w;
         for (unsigned x = 0; x < dst->w; x++) {
-            unsigned sx = x0 + x / 2, sx1 = sx + 1 < src->w ? sx + 1 : sx, fx = x & 1;
-            unsigned top = fx ? (a[sx] + a[sx1] + 1) / 2 : a[sx];
-            unsigned bot = fx ? (b[sx] + b[sx1] + 1) / 2 : b[sx];
-            d[x] = (uint8_t)(fy ? (top + bot + 1) / 2 : top);
+            unsigned sx = x / 2, sx1 = sx + 1 < w ? sx + 1 : sx;
+            unsigned top = (x & 1) ? (a[sx] + a[sx1] + 1) / 2 : a[sx];
+            unsigned bot = (x & 1) ? (b[sx] + b[sx1] + 1) / 2 : b[sx];
+            d[x] = (uint8_t)((y & 1) ? (top + bot + 1) / 2 : top);
         }
     }
+    free(sharp);
     return API_OK;
 }
 
@@ -335,7 +337,7 @@ static int image_has_prefix(const char *s, size_t n)
 }
 
 typedef enum { IMAGE_ZXING, IMAGE_ZBAR } image_engine;
-typedef enum { IMAGE_SMALL, IMAGE_FULL, IMAGE_NORMALISED, IMAGE_CROPS } image_copy;
+typedef enum { IMAGE_FULL, IMAGE_HALF, IMAGE_DOUBLE_SHARP, IMAGE_DOUBLE } image_copy;
 
 typedef struct {
     const char *name;
@@ -345,72 +347,34 @@ typedef struct {
 } image_attempt;
 
 /*
- * The fixed list, cheapest and likeliest first; reading stops after the
- * first attempt that decodes a code. Measured on tests/photos (make bench):
- * see the essay above and docs/architecture.md.
+ * The fixed list; reading stops after the first attempt that decodes a
+ * code. Each one was kept because it reads photos the ones before it miss
+ * on the generated set (make bench prints which attempt read each photo).
  */
 static const image_attempt image_attempts[] = {
-    {"zxing, small copy", IMAGE_ZXING, IMAGE_SMALL, ZXREAD_LOCAL_AVERAGE},
-    {"zxing, full size", IMAGE_ZXING, IMAGE_FULL, ZXREAD_LOCAL_AVERAGE},
-    {"zxing, crops around the codes seen", IMAGE_ZXING, IMAGE_CROPS, ZXREAD_LOCAL_AVERAGE},
-    {"zxing, crops, histogram", IMAGE_ZXING, IMAGE_CROPS, ZXREAD_GLOBAL_HISTOGRAM},
-    {"zxing, small copy, histogram", IMAGE_ZXING, IMAGE_SMALL, ZXREAD_GLOBAL_HISTOGRAM},
-    {"zxing, small copy, light evened", IMAGE_ZXING, IMAGE_NORMALISED, ZXREAD_LOCAL_AVERAGE},
-    {"zbar, small copy", IMAGE_ZBAR, IMAGE_SMALL, ZXREAD_LOCAL_AVERAGE},
-    {"zbar, full size", IMAGE_ZBAR, IMAGE_FULL, ZXREAD_LOCAL_AVERAGE},
+    {"zxing", IMAGE_ZXING, IMAGE_FULL, ZXREAD_LOCAL_AVERAGE},
+    {"zxing, half size", IMAGE_ZXING, IMAGE_HALF, ZXREAD_LOCAL_AVERAGE},
+    {"zxing, sharpened and doubled", IMAGE_ZXING, IMAGE_DOUBLE_SHARP, ZXREAD_LOCAL_AVERAGE},
+    {"zxing, doubled", IMAGE_ZXING, IMAGE_DOUBLE, ZXREAD_LOCAL_AVERAGE},
+    {"zxing, global histogram", IMAGE_ZXING, IMAGE_FULL, ZXREAD_GLOBAL_HISTOGRAM},
+    {"zbar", IMAGE_ZBAR, IMAGE_FULL, ZXREAD_LOCAL_AVERAGE},
 };
 #define IMAGE_N_ATTEMPTS (sizeof image_attempts / sizeof image_attempts[0])
 
-/* One reading: the copies made so far, the codes seen but not decoded, what was found. */
+/* One reading: the picture within the photo budget, the copies made so far, what was found. */
 typedef struct {
-    const image_gray *orig; /* as decoded (or as handed by image_read_gray) */
-    image_gray full;        /* orig within the photo budget: orig's pixels, or a shrunk copy */
-    image_gray small;       /* full with its long side at most IMAGE_SMALL_SIDE, or pix NULL: full is small */
-    image_gray norm;        /* small (or full) with the light evened, made when first needed */
-    unsigned full_k;        /* orig = full * full_k */
-    unsigned small_k;       /* full = small * small_k */
-    unsigned cand[IMAGE_MAX_CANDIDATES][4]; /* boxes (x0 y0 x1 y1) in orig's pixels */
-    size_t ncand;
+    image_gray full;    /* the picture, or a shrunk copy of it over IMAGE_PHOTO_MAX_PIXELS */
+    image_gray half;    /* made when first needed */
+    image_gray doubled; /* the last doubled copy */
     image_codes *out;
     api_err err;
-    /* The bitmap being read, to map its corners to orig: orig = off + corner * mul / div. */
-    unsigned mul, div, offx, offy;
 } image_reader;
-
-static void image_note_candidate(image_reader *r, const int c[8])
-{
-    long x0 = LONG_MAX, y0 = LONG_MAX, x1 = LONG_MIN, y1 = LONG_MIN;
-    for (int i = 0; i < 4; i++) {
-        long x = (long)r->offx + (long)c[2 * i] * (long)r->mul / (long)r->div;
-        long y = (long)r->offy + (long)c[2 * i + 1] * (long)r->mul / (long)r->div;
-        x0 = x < x0 ? x : x0;
-        y0 = y < y0 ? y : y0;
-        x1 = x > x1 ? x : x1;
-        y1 = y > y1 ? y : y1;
-    }
-    /* A quarter of the side as margin: the quiet zone, and corners that were only estimated. */
-    long m = ((x1 - x0) > (y1 - y0) ? (x1 - x0) : (y1 - y0)) / 4 + 8;
-    x0 = x0 - m < 0 ? 0 : x0 - m;
-    y0 = y0 - m < 0 ? 0 : y0 - m;
-    x1 = x1 + m > (long)r->orig->w ? (long)r->orig->w : x1 + m;
-    y1 = y1 + m > (long)r->orig->h ? (long)r->orig->h : y1 + m;
-    if (x1 - x0 < 32 || y1 - y0 < 32 || r->ncand >= IMAGE_MAX_CANDIDATES) return;
-    for (size_t i = 0; i < r->ncand; i++) /* the same code seen again: its centre inside a box kept */
-        if ((unsigned)((x0 + x1) / 2) >= r->cand[i][0] && (unsigned)((x0 + x1) / 2) < r->cand[i][2] &&
-            (unsigned)((y0 + y1) / 2) >= r->cand[i][1] && (unsigned)((y0 + y1) / 2) < r->cand[i][3])
-            return;
-    unsigned *b = r->cand[r->ncand++];
-    b[0] = (unsigned)x0;
-    b[1] = (unsigned)y0;
-    b[2] = (unsigned)x1;
-    b[3] = (unsigned)y1;
-}
 
 static void image_add_code(image_reader *r, const uint8_t *bytes, size_t n)
 {
     image_codes *out = r->out;
     if (n >= IMAGE_MAX_CODE_LEN || out->n >= IMAGE_MAX_CODES) return;
-    for (size_t i = 0; i < out->n; i++) /* the same code read twice (two crops) is one code */
+    for (size_t i = 0; i < out->n; i++) /* the same code seen twice (one page, two copies) is one code */
         if (out->len[i] == n && memcmp(out->text[i], bytes, n) == 0) return;
     char *t = malloc(n + 1);
     if (!t) {
@@ -423,13 +387,11 @@ static void image_add_code(image_reader *r, const uint8_t *bytes, size_t n)
     out->len[out->n++] = n;
 }
 
-static int image_zxing_found(void *ctx, const uint8_t *bytes, size_t len, int ok, const int corners[8])
+static int image_zxing_found(void *ctx, const uint8_t *bytes, size_t len, const int corners[8])
 {
     image_reader *r = ctx;
-    if (ok)
-        image_add_code(r, bytes, len);
-    else
-        image_note_candidate(r, corners);
+    (void)corners;
+    image_add_code(r, bytes, len);
     return r->err != API_OK;
 }
 
@@ -463,65 +425,50 @@ done:
     return e;
 }
 
-/* One engine over one bitmap whose pixels map to orig as orig = off + p * mul / div. */
-static api_err image_read_one(image_reader *r, const image_attempt *a, const image_gray *g, unsigned mul,
-                              unsigned div, unsigned offx, unsigned offy)
+static api_err image_read_with(image_reader *r, const image_attempt *a, const image_gray *g)
 {
     if (a->engine == IMAGE_ZBAR) return image_zbar(r, g);
-    zxread_opts o = {a->binarizer, 1, 0, 0, a->copy != IMAGE_CROPS};
-    r->mul = mul;
-    r->div = div;
-    r->offx = offx;
-    r->offy = offy;
+    zxread_opts o = {a->binarizer, 1, 0, 0};
     if (zxread_gray(g->pix, g->w, g->h, g->w, &o, image_zxing_found, r) < 0 && r->err == API_OK)
         return API_ERR_IMAGE;
     return r->err;
 }
 
-/* The codes seen but not decoded, each cut out of orig (doubled when its modules are small). */
-static api_err image_read_crops(image_reader *r, const image_attempt *a)
+static api_err image_half(image_reader *r)
 {
-    for (size_t i = 0; i < r->ncand && r->out->n == 0; i++) {
-        const unsigned *b = r->cand[i];
-        unsigned w = b[2] - b[0], h = b[3] - b[1];
-        unsigned side = w > h ? w : h;
-        /* The box is about 130 modules across (the code and its margins): doubled below 4 pixels a module. */
-        int up = side < 512;
-        if (side > IMAGE_CROP_MAX_SIDE) continue; /* a box no code on a page fills */
-        image_gray c;
-        api_err e = image_crop(&c, r->orig, b[0], b[1], w, h, up);
-        if (e == API_OK) e = image_read_one(r, a, &c, 1, up ? 2 : 1, b[0], b[1]);
-        free(c.pix);
-        if (e != API_OK) return e;
-    }
-    return API_OK;
+    return r->half.pix ? API_OK : image_shrink(&r->half, &r->full, 2);
 }
 
+/* One attempt; an attempt that does not apply to this picture's size reads nothing. */
 static api_err image_attempt_run(image_reader *r, const image_attempt *a)
 {
-    const image_gray *small = r->small.pix ? &r->small : &r->full;
-    unsigned small_mul = r->full_k * (r->small.pix ? r->small_k : 1);
+    const image_gray *g = &r->full;
+    unsigned long long px = (unsigned long long)r->full.w * r->full.h;
+    unsigned side = r->full.w > r->full.h ? r->full.w : r->full.h;
+    api_err e = API_OK;
     switch (a->copy) {
-    case IMAGE_SMALL:
-        return image_read_one(r, a, small, small_mul, 1, 0, 0);
     case IMAGE_FULL:
-        if (!r->small.pix) return API_OK; /* the small copy was the picture itself */
-        return image_read_one(r, a, &r->full, r->full_k, 1, 0, 0);
-    case IMAGE_NORMALISED:
-        if (!r->norm.pix) {
-            api_err e = image_normalise(&r->norm, small);
-            if (e != API_OK) return e;
+        /* zbar's time grows faster with the pixels than zxing's: a large picture it reads at half size. */
+        if (a->engine == IMAGE_ZBAR && px > IMAGE_ZBAR_MAX_PIXELS) {
+            e = image_half(r);
+            g = &r->half;
         }
-        return image_read_one(r, a, &r->norm, small_mul, 1, 0, 0);
-    case IMAGE_CROPS:
-        return image_read_crops(r, a);
+        break;
+    case IMAGE_HALF:
+        if (side < IMAGE_HALF_MIN_SIDE) return API_OK;
+        e = image_half(r);
+        g = &r->half;
+        break;
+    case IMAGE_DOUBLE_SHARP:
+    case IMAGE_DOUBLE:
+        if (px > IMAGE_DOUBLE_MAX_PIXELS) return API_OK;
+        free(r->doubled.pix);
+        r->doubled.pix = NULL;
+        e = image_double(&r->doubled, &r->full, a->copy == IMAGE_DOUBLE_SHARP);
+        g = &r->doubled;
+        break;
     }
-    return API_ERR_ARG;
-}
-
-static unsigned image_div_up(unsigned long long a, unsigned long long b)
-{
-    return (unsigned)((a + b - 1) / b);
+    return e == API_OK ? image_read_with(r, a, g) : e;
 }
 
 /*
@@ -533,33 +480,24 @@ static api_err image_find(image_codes *out, const image_gray *g, unsigned *attem
 {
     image_reader r;
     memset(&r, 0, sizeof r);
-    r.orig = g;
     r.out = out;
     r.full = *g;
-    r.full_k = 1;
-    r.small_k = 1;
     *attempt = IMAGE_N_ATTEMPTS;
     api_err e = API_OK;
 
     unsigned long long px = (unsigned long long)g->w * g->h;
-    if (px > IMAGE_PHOTO_MAX_PIXELS) { /* k * k * budget >= px */
+    if (px > IMAGE_PHOTO_MAX_PIXELS) { /* the smallest k with px / (k * k) within the budget */
         unsigned k = 2;
         while ((unsigned long long)k * k * IMAGE_PHOTO_MAX_PIXELS < px) k++;
-        r.full_k = k;
         e = image_shrink(&r.full, g, k);
-    }
-    unsigned side = r.full.w > r.full.h ? r.full.w : r.full.h;
-    if (e == API_OK && side > IMAGE_SMALL_SIDE) {
-        r.small_k = image_div_up(side, IMAGE_SMALL_SIDE);
-        e = image_shrink(&r.small, &r.full, r.small_k);
     }
     for (unsigned i = 0; e == API_OK && i < IMAGE_N_ATTEMPTS && out->n == 0; i++) {
         e = image_attempt_run(&r, &image_attempts[i]);
         if (out->n > 0) *attempt = i;
     }
     if (r.full.pix != g->pix) free(r.full.pix);
-    free(r.small.pix);
-    free(r.norm.pix);
+    free(r.half.pix);
+    free(r.doubled.pix);
     return e;
 }
 

@@ -1,6 +1,6 @@
 /*
  * image.h: finds the QR text in a photo or scan of a document (PNG or
- * JPEG), with libzbar.
+ * JPEG), with zxing-cpp (verifier/zxread.h) and libzbar.
  *
  * Safe on hostile input (HTTP uploads): bounded in pixels, never exits,
  * returns an error code; thread-safe (all state is per call).
@@ -27,7 +27,7 @@
  * scans it for QR codes and copies into out (capacity outcap, always
  * NUL-terminated when outcap > 0) the text of the first QR symbol that
  * starts with "API1:", or failing that of the first QR symbol. *outlen is
- * the text's length without the NUL. The text is zbar's: bytes from a
+ * the text's length without the NUL. The text is the symbol's bytes: a
  * byte-mode symbol may contain a NUL; an API text is ASCII.
  *
  * Errors: API_ERR_ARG (NULL out, outlen, or data with len > 0; outcap 0),
@@ -58,7 +58,7 @@ typedef struct {
  * for QR codes and fills out with every one found (out->n may be 0: no
  * code is not an error here). Free with image_codes_free, also after an
  * error. Errors: API_ERR_ARG (NULL out, or a bitmap of no pixels),
- * API_ERR_TOO_LARGE (over IMAGE_MAX_PIXELS), API_ERR_IMAGE (zbar failed),
+ * API_ERR_TOO_LARGE (over IMAGE_MAX_PIXELS), API_ERR_IMAGE (a reader failed),
  * API_ERR_NOMEM.
  */
 api_err image_read_gray(image_codes *out, const uint8_t *gray, unsigned w, unsigned h);

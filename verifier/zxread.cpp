@@ -48,21 +48,18 @@ extern "C" int zxread_gray(const uint8_t *gray, unsigned w, unsigned h, size_t s
         hints.setTryHarder(o->try_harder != 0);
         hints.setTryRotate(o->try_rotate != 0);
         hints.setTryDownscale(o->try_downscale != 0);
-        hints.setReturnErrors(o->with_errors != 0);
         hints.setMaxNumberOfSymbols(16);
         ZXing::ImageView view(gray, (int)w, (int)h, ZXing::ImageFormat::Lum, (int)stride, 1);
         ZXing::Results results = ZXing::ReadBarcodes(view, hints);
         int n = 0;
         for (const ZXing::Result &r : results) {
-            if (r.format() != ZXing::BarcodeFormat::QRCode) continue;
-            int ok = r.isValid() ? 1 : 0;
-            if (!ok && !o->with_errors) continue;
+            if (r.format() != ZXing::BarcodeFormat::QRCode || !r.isValid()) continue;
             const ZXing::Position &p = r.position();
             int corners[8] = {p.topLeft().x,     p.topLeft().y,     p.topRight().x,   p.topRight().y,
                               p.bottomRight().x, p.bottomRight().y, p.bottomLeft().x, p.bottomLeft().y};
             const ZXing::ByteArray &b = r.bytes();
             n++;
-            if (found(ctx, ok ? b.data() : nullptr, ok ? b.size() : 0, ok, corners)) break;
+            if (found(ctx, b.data(), b.size(), corners)) break;
         }
         return n;
     } catch (...) {

@@ -28,16 +28,14 @@ typedef struct {
     int try_harder;    /* every line and more finder candidates: slower, reads more */
     int try_rotate;    /* also the picture turned by 90 degrees (the lines' direction) */
     int try_downscale; /* also zxing-cpp's own smaller copies, for large codes */
-    int with_errors;   /* also report codes found but not decoded (ok == 0): where to look closer */
 } zxread_opts;
 
 /*
- * Called once per code: its bytes (not NUL-terminated; len 0 when ok == 0),
- * ok (1 when decoded, 0 when only found), and its corners in the bitmap's
- * pixels (x0 y0 .. x3 y3, clockwise from the top left of the symbol).
- * A non-zero return stops the reading.
+ * Called once per code decoded: its bytes (not NUL-terminated) and its
+ * corners in the bitmap's pixels (x0 y0 .. x3 y3, clockwise from the top
+ * left of the symbol). A non-zero return stops the reading.
  */
-typedef int (*zxread_found)(void *ctx, const uint8_t *bytes, size_t len, int ok, const int corners[8]);
+typedef int (*zxread_found)(void *ctx, const uint8_t *bytes, size_t len, const int corners[8]);
 
 /*
  * Reads the gray bitmap gray (w * h bytes reachable as rows of stride

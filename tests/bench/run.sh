@@ -45,6 +45,20 @@ done
 echo "   reference: at least 300 attestations/s per core with the PDF (issue 10)"
 
 echo
+echo "== $BUILD/bench/bench_photos (phone photos of a printed attestation page, tests/photos; one core)"
+# 200 photos of four attestations issued here (seed 1), then 40 of exactly 2,000 x 2,800 px (seed 2).
+BIN="$BIN" tests/photos/make_set.sh "$TMP/photos" 200 1
+ONE_CORE=""
+command -v taskset >/dev/null && ONE_CORE="taskset -c 0"
+$ONE_CORE "$BUILD/bench/bench_photos" "$TMP/photos/photos" "200 photos, page 1,000-2,500 px wide"
+# shellcheck disable=SC2046
+tests/photos/gen_photos.py --out "$TMP/photos/2000x2800" --count 40 --seed 2 --size 2000x2800 \
+  --qr-text $(ls "$TMP/photos/out/"*.txt | grep -v -- '-card\.txt$') >/dev/null
+$ONE_CORE "$BUILD/bench/bench_photos" "$TMP/photos/2000x2800" "40 photos of 2,000 x 2,800 px"
+echo "   reference: at least 98 % read; median under 150 ms for a 2,000 x 2,800 photo on one core (issue 11);"
+echo "   before: zbar alone, one scan (the server's reader until then)"
+
+echo
 echo "== tests/bench/bench_http.sh (the service under load with wrk)"
 tests/bench/bench_http.sh "$BUILD"
 
