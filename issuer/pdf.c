@@ -143,6 +143,24 @@ typedef struct {
     PangoLayout *lay;
 } pdf_cached;
 
+/*
+ * The fitted texts of recent pages (pdf_layout_fit), the least recently
+ * used one dropped for a new one: in a batch the préfecture's name and the
+ * verify sentence are on every page, and the dates, the nationality, the
+ * kind of application and the permit requested often repeat. A page holds
+ * its own reference to each layout it draws, so dropping one is safe.
+ */
+#define PDF_FITTED_MAX 32
+
+typedef struct {
+    pdf_style st;
+    int width; /* Pango units */
+    PangoAlignment align;
+    char *text;
+    PangoLayout *lay;
+    unsigned long used; /* the context's clock when last handed out */
+} pdf_fitted;
+
 struct pdf_ctx {
     PangoFontMap *fontmap;
     PangoContext *pango;
@@ -150,6 +168,9 @@ struct pdf_ctx {
     PangoFontDescription *font[ST_COUNT];
     pdf_cached cache[PDF_CACHE_MAX];
     size_t n_cache;
+    pdf_fitted fitted[PDF_FITTED_MAX];
+    size_t n_fitted;
+    unsigned long clock;
 };
 
 void pdf_ctx_free(pdf_ctx *ctx)
@@ -158,6 +179,10 @@ void pdf_ctx_free(pdf_ctx *ctx)
     for (size_t i = 0; i < ctx->n_cache; i++) {
         g_object_unref(ctx->cache[i].lay);
         free(ctx->cache[i].text);
+    }
+    for (size_t i = 0; i < ctx->n_fitted; i++) {
+        g_object_unref(ctx->fitted[i].lay);
+        free(ctx->fitted[i].text);
     }
     for (int s = 0; s < ST_COUNT; s++)
         if (ctx->font[s]) pango_font_description_free(ctx->font[s]);
@@ -309,8 +334,8 @@ static double pdf_layout_baseline(PangoLayout *lay)
  * the style's floor; else wrapped at the floor. Never cut. NULL when out
  * of memory.
  */
-static PangoLayout *pdf_layout_fit(pdf_ctx *ctx, pdf_style st, const char *text, double width,
-                                   PangoAlignment align)
+static PangoLayout *pdf_layout_fit_new(pdf_ctx *ctx, pdf_style st, const char *text, double width,
+                                       PangoAlignment align)
 {
     double size = pdf_styles[st].size, floor_size = pdf_styles[st].min;
     PangoLayout *lay = pdf_layout_new(ctx, st, size, text, 0, align, 0);
@@ -333,6 +358,34 @@ static PangoLayout *pdf_layout_fit(pdf_ctx *ctx, pdf_style st, const char *text,
     }
     g_object_unref(lay);
     lay = pdf_layout_new(ctx, st, floor_size, text, width, align, 0);
+    return lay;
+}
+
+/* pdf_layout_fit_new's layout, from the context's fitted texts when it is there: a new reference, or NULL. */
+static PangoLayout *pdf_layout_fit(pdf_ctx *ctx, pdf_style st, const char *text, double width,
+                                   PangoAlignment align)
+{
+    int w = pdf_units(width);
+    size_t victim = 0;
+    for (size_t i = 0; i < ctx->n_fitted; i++) {
+        pdf_fitted *f = &ctx->fitted[i];
+        if (f->st == st && f->width == w && f->align == align && !strcmp(f->text, text)) {
+            f->used = ++ctx->clock;
+            return g_object_ref(f->lay);
+        }
+        if (f->used < ctx->fitted[victim].used) victim = i;
+    }
+    PangoLayout *lay = pdf_layout_fit_new(ctx, st, text, width, align);
+    char *copy = lay ? strdup(text) : NULL;
+    if (!copy) return lay; /* drawn all the same, not kept */
+    if (ctx->n_fitted < PDF_FITTED_MAX) {
+        victim = ctx->n_fitted++;
+    } else {
+        g_object_unref(ctx->fitted[victim].lay);
+        free(ctx->fitted[victim].text);
+    }
+    ctx->fitted[victim] = (pdf_fitted){
+        .st = st, .width = w, .align = align, .text = copy, .lay = g_object_ref(lay), .used = ++ctx->clock};
     return lay;
 }
 
