@@ -65,8 +65,10 @@ static const cli_command iss_commands[] = {
      .run = iss_cmd_issue,
      .usage = "  issue  --dir ISS (--json FILE | --csv FILE) --out OUT [render options] [--terminal]\n"
               "         Signs one attestation (JSON) or one per CSV row, and writes for each\n"
-              "         OUT/<id>.txt (the QR text, one line), OUT/<id>.png, OUT/<id>.svg and\n"
-              "         OUT/<id>.pdf (the attestation as an A4 document). FILE may be - for standard input.\n"
+              "         OUT/<id>.txt (the QR text, one line), OUT/<id>.png, OUT/<id>.svg,\n"
+              "         OUT/<id>.pdf (the attestation as an A4 document) and OUT/<id>-card.txt (the\n"
+              "         holder's card: the reduced code, one line, that the holder's link carries).\n"
+              "         FILE may be - for standard input.\n"
               "         --verify-base URL: the verify address printed on the PDF (default: issuer.json's);\n"
               "         --pdf-batch FILE: also one PDF of every attestation, in row order.\n"
               "         --replaces ID: the new attestation supersedes attestation ID.\n"
