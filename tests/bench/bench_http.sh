@@ -34,7 +34,9 @@ for i in range(10000):
 open(sys.argv[1], "w").write("\n".join(rows) + "\n")
 PY
 "$B/api-issuer" issue --dir iss --csv batch.csv --out out --formats "" >/dev/null
-cat out/*.txt >payloads.txt
+# The full codes only, as relying parties post them (a holder's card, OUT/<id>-card.txt, is shown at a
+# counter): every payload is a full code of about 560 characters, as the figures below say.
+ls out/*.txt | grep -v -- '-card\.txt$' | xargs cat >payloads.txt
 "$B/api-issuer" revoke --dir iss --id "$(ls out | head -1 | cut -c1-24)" --reason error >/dev/null
 "$B/api-issuer" publish --dir iss >/dev/null
 "$B/api-issuer" serve --dir iss --listen "127.0.0.1:$PI" >/dev/null 2>&1 & PIDS+=("$!")
