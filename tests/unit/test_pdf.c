@@ -455,6 +455,24 @@ static void test_deterministic(void **state)
     assert_memory_equal(a, b, alen);
     assert_int_equal(alen, dlen);
     assert_memory_equal(a, d, alen);
+    free(b);
+    /* The same bytes again after more pages than the context keeps fitted texts of. */
+    for (int i = 0; i < 40; i++) {
+        api_claims o = c;
+        snprintf(o.fn, sizeof o.fn, "NOM%d", i);
+        snprintf(o.gn, sizeof o.gn, "Prénom%d", i);
+        o.cti[0] = (uint8_t)i;
+        char oqr[TESTKIT_QR_MAX];
+        sign(oqr, &o);
+        pdf_page op = page;
+        op.claims = &o;
+        op.qr = oqr;
+        assert_int_equal(pdf_render(ctx, &b, &blen, &op, NULL), API_OK);
+        free(b);
+    }
+    assert_int_equal(pdf_render(ctx, &b, &blen, &page, NULL), API_OK);
+    assert_int_equal(alen, blen);
+    assert_memory_equal(a, b, alen);
     /* The dates of the file are the attestation's iat, 2026-09-14T08:00:00Z = 10:00 in Paris (Cairo 1.16
      * writes them without "D:"). */
     assert_true(has_bytes(a, alen, "20260914100000+02'00)"));
@@ -466,6 +484,45 @@ static void test_deterministic(void **state)
     free(a);
     free(b);
     free(d);
+}
+
+/* How many times needle (a C string) occurs in the n bytes at hay. */
+static int count_bytes(const uint8_t *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    int count = 0;
+    for (size_t i = 0; i + k <= n; i++)
+        if (!memcmp(hay + i, needle, k)) count++;
+    return count;
+}
+
+/*
+ * Each code is a 1-bit image mask, one pixel a module, that viewers scale
+ * up without interpolation (its edges stay sharp; test_pdf.sh reads it
+ * back with two decoders at three resolutions): one with no holder link,
+ * two with one.
+ */
+static void test_codes_are_masks(void **state)
+{
+    (void)state;
+    api_claims c;
+    testkit_claims(&c);
+    char qr[TESTKIT_QR_MAX];
+    sign(qr, &c);
+    pdf_page page = {.claims = &c, .qr = qr, .issuer_name = "Préfecture de police"};
+    uint8_t *pdf;
+    size_t len;
+    assert_int_equal(pdf_render(ctx, &pdf, &len, &page, NULL), API_OK);
+    assert_int_equal(count_bytes(pdf, len, "/ImageMask true"), 1);
+    assert_int_equal(count_bytes(pdf, len, "/Interpolate false"), 1);
+    assert_int_equal(count_bytes(pdf, len, "/Interpolate true"), 0);
+    free(pdf);
+    page.holder_link = "https://verif.example/holder#API1%3A6BF%20ABCDEFGH";
+    assert_int_equal(pdf_render(ctx, &pdf, &len, &page, NULL), API_OK);
+    assert_int_equal(count_bytes(pdf, len, "/ImageMask true"), 2);
+    assert_int_equal(count_bytes(pdf, len, "/Interpolate false"), 2);
+    assert_int_equal(count_bytes(pdf, len, "/BitsPerComponent 1"), 2);
+    free(pdf);
 }
 
 /* A document of several pages, in the order they were added; a refused page leaves it usable. */
@@ -517,10 +574,10 @@ static void test_batch(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_country_table), cmocka_unit_test(test_page_text),
-        cmocka_unit_test(test_page_layout),   cmocka_unit_test(test_page_longest),
-        cmocka_unit_test(test_glyphs),        cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_country_table),   cmocka_unit_test(test_page_text),
+        cmocka_unit_test(test_page_layout),     cmocka_unit_test(test_page_longest),
+        cmocka_unit_test(test_glyphs),          cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_codes_are_masks), cmocka_unit_test(test_batch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
