@@ -6,7 +6,9 @@
 # ours: pdfinfo (one A4 page, metadata without personal data), pdffonts
 # (every font embedded), pdftotext (names, dates, the sentences), and the
 # page drawn by pdftoppm at 150 dpi read back by zbarimg to the exact QR
-# text, and to the holder's link with --holder-base.
+# text, and to the holder's link with --holder-base; the codes, 1-bit
+# images, read by zbarimg and ZXingReader at 100, 150 and 300 dpi, and
+# their modules sharp at 300 dpi.
 source "$(dirname "$0")/lib.sh"
 I="$BIN/api-issuer"
 
@@ -119,6 +121,28 @@ expect_grep "Carte du titulaire" p.txt "the holder's card code is captioned"
 qr_of "outp/$IDP.pdf" >codes.txt
 expect_eq "$(grep -cxF "$(cat "outp/$IDP.txt")" codes.txt)" 1 "zbarimg reads the full code"
 expect_eq "$(grep -cxF "$(cat "outp/$IDP.url")" codes.txt)" 1 "zbarimg reads the holder's link"
+
+# --- the codes are 1-bit images drawn without interpolation: two decoders read them at 100, 150 and 300 dpi,
+# and at 300 dpi the main code's modules are pure black and white, with no pixel blurred between them
+expect_eq "$(grep -ac '/ImageMask true' "outp/$IDP.pdf")" 2 "both codes are 1-bit image masks"
+expect_eq "$(grep -ac '/Interpolate false' "outp/$IDP.pdf")" 2 "both say /Interpolate false"
+for dpi in 100 150 300; do
+  rm -f "$TMP"/res-*.png
+  pdftoppm -r "$dpi" -png "outp/$IDP.pdf" "$TMP/res" 2>/dev/null
+  zbarimg --raw -q "$TMP"/res-*.png >codes.txt 2>/dev/null
+  expect_eq "$(grep -cxF "$(cat "outp/$IDP.txt")" codes.txt)" 1 "zbarimg reads the full code at $dpi dpi"
+  expect_eq "$(grep -cxF "$(cat "outp/$IDP.url")" codes.txt)" 1 "zbarimg reads the holder's link at $dpi dpi"
+  ZXingReader -format QRCode -1 "$TMP"/res-*.png 2>/dev/null | sed -n 's/^[^ ]* QRCode "\(.*\)"$/\1/p' >codes.txt
+  expect_eq "$(grep -cxF "$(cat "outp/$IDP.txt")" codes.txt)" 1 "ZXingReader reads the full code at $dpi dpi"
+  expect_eq "$(grep -cxF "$(cat "outp/$IDP.url")" codes.txt)" 1 "ZXingReader reads the holder's link at $dpi dpi"
+done
+# The main code's corners as ZXing found them at 300 dpi, then the gray pixels inside them.
+box=$(ZXingReader -format QRCode "$TMP"/res-1.png 2>/dev/null | awk '/^Text:/ {full = index($0, "\"API1:") > 0} /^Position:/ && full {print; exit}' |
+  grep -oE '[0-9]+x[0-9]+' | tr 'x' ' ' | awk '{x[NR]=$1; y[NR]=$2} END {print x[1], y[1], x[3]-x[1], y[3]-y[1]}')
+read -r bx by bw bh <<<"$box"
+pdftoppm -r 300 -gray -x "$bx" -y "$by" -W "$bw" -H "$bh" "outp/$IDP.pdf" "$TMP/sharp" 2>/dev/null
+gray=$(python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); w,h,m,px=d.split(maxsplit=4)[1:]; print(sum(1 for b in px if 0<b<255) if int(w)*int(h) > 400*400 else "no box")' "$TMP"/sharp-1.pgm 2>/dev/null)
+expect_eq "$gray" 0 "at 300 dpi the main code is pure black and white (its edges sharp, no interpolation)"
 expect_rc 2 "an unknown format is refused" "$I" issue --dir iss75 --json h1.json --out outx --formats pdf,jpg
 expect_grep "png, svg and pdf" "$TMP/.stderr" "the message lists the formats"
 expect_rc 2 "a bad --verify-base is refused" "$I" issue --dir iss75 --json h1.json --out outx --verify-base "javascript:alert(1)"
