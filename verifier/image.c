@@ -32,11 +32,12 @@
  * truncated JPEG (libjpeg's "premature end" warning) is an error rather
  * than a gray-padded picture; progressive JPEGs are bounded in scans and in
  * memory. The attempts are a fixed list, each on at most 16 MP (a doubled
- * copy at most 24 MP, zbar at most 6 MP). Not bounded: zxing-cpp 1.4 on a
- * picture tiled with thousands of finder patterns tries their combinations
- * for minutes (a known limit of that version). Every call creates and
+ * copy at most 24 MP, zbar at most 6 MP). zxing-cpp 1.4 on a picture tiled
+ * with thousands of finder patterns tries their combinations for minutes:
+ * each of its readings has a deadline (zxread.h), past which the attempts
+ * left are zbar's. Every call creates and
  * destroys its own decoders and copies, so calls on different threads
- * share nothing.
+ * share nothing but zxread's count of readings past their deadline.
  */
 #include "verifier/image.h"
 
@@ -368,6 +369,7 @@ typedef struct {
     image_gray doubled; /* the last doubled copy */
     image_codes *out;
     api_err err;
+    int zxing_late; /* zxing-cpp overran its deadline (zxread.h): the attempts left are zbar's */
 } image_reader;
 
 static void image_add_code(image_reader *r, const uint8_t *bytes, size_t n)
@@ -428,9 +430,11 @@ done:
 static api_err image_read_with(image_reader *r, const image_attempt *a, const image_gray *g)
 {
     if (a->engine == IMAGE_ZBAR) return image_zbar(r, g);
+    if (r->zxing_late) return API_OK;
     zxread_opts o = {a->binarizer, 1, 0, 0};
-    if (zxread_gray(g->pix, g->w, g->h, g->w, &o, image_zxing_found, r) < 0 && r->err == API_OK)
-        return API_ERR_IMAGE;
+    int n = zxread_gray(g->pix, g->w, g->h, g->w, &o, image_zxing_found, r);
+    if (n == ZXREAD_TIMEOUT) r->zxing_late = 1;
+    if (n == -1 && r->err == API_OK) return API_ERR_IMAGE;
     return r->err;
 }
 
@@ -442,6 +446,7 @@ static api_err image_half(image_reader *r)
 /* One attempt; an attempt that does not apply to this picture's size reads nothing. */
 static api_err image_attempt_run(image_reader *r, const image_attempt *a)
 {
+    if (a->engine == IMAGE_ZXING && r->zxing_late) return API_OK;
     const image_gray *g = &r->full;
     unsigned long long px = (unsigned long long)r->full.w * r->full.h;
     unsigned side = r->full.w > r->full.h ? r->full.w : r->full.h;

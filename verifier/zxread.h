@@ -37,11 +37,23 @@ typedef struct {
  */
 typedef int (*zxread_found)(void *ctx, const uint8_t *bytes, size_t len, const int corners[8]);
 
+#define ZXREAD_TIMEOUT        (-2)
+#define ZXREAD_DEADLINE_MS    3000 /* one reading's wall-clock bound (a photo takes well under 0.5 s) */
+#define ZXREAD_MAX_STRAGGLERS 2    /* readings past their deadline still running: over it, none starts */
+
 /*
  * Reads the gray bitmap gray (w * h bytes reachable as rows of stride
  * bytes, 0 black) with o, and calls found for each QR code. Returns the
- * number of codes handed to found, or -1 when zxing-cpp failed (an
- * exception, out of memory, a bitmap over 2^31 pixels).
+ * number of codes handed to found, -1 when zxing-cpp failed (an exception,
+ * out of memory, a bitmap over 2^31 pixels), or ZXREAD_TIMEOUT.
+ *
+ * zxing-cpp cannot be interrupted, and a picture tiled with thousands of
+ * finder patterns keeps it busy for minutes. So the reading runs on a
+ * thread of its own, on a copy of the pixels, and the call waits for it at
+ * most ZXREAD_DEADLINE_MS: past that it answers ZXREAD_TIMEOUT and leaves
+ * the thread to end alone (a straggler). While ZXREAD_MAX_STRAGGLERS are
+ * running, every call answers ZXREAD_TIMEOUT at once: hostile pictures
+ * take at most that many cores, for as long as zxing-cpp needs.
  */
 int zxread_gray(const uint8_t *gray, unsigned w, unsigned h, size_t stride, const zxread_opts *o,
                 zxread_found found, void *ctx);

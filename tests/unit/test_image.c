@@ -9,7 +9,8 @@
  * over IMAGE_PHOTO_MAX_PIXELS, the JPEG shrunk while decoding), two codes
  * of one page and one code seen twice, zxread's argument checks and its
  * callback's stop, and hostile headers (20,000 x 20,000 PNG, a JPEG bomb
- * of 65,000 x 65,000), refused before any pixel is decoded. The generated
+ * of 65,000 x 65,000), refused before any pixel is decoded, and a picture
+ * tiled with finder patterns, where zxing-cpp's deadline ends the reading. The generated
  * photo set (tests/photos) is read in tests/cli/test_photos.sh.
  */
 #include <stdarg.h>
@@ -407,12 +408,43 @@ static void test_hostile_headers(void **state)
     assert_string_equal(image_attempt_name(1000), "none");
 }
 
+/*
+ * A picture tiled with finder patterns, which keeps zxing-cpp 1.4 busy for
+ * minutes: the reading gives up on zxing-cpp at its deadline and answers
+ * (zbar finds nothing either). The stragglers it leaves make the next
+ * zxing-cpp readings answer ZXREAD_TIMEOUT at once: this test runs last.
+ */
+static void test_finder_tiling(void **state)
+{
+    (void)state;
+    static const char *finder[9] = {"000000000", "011111110", "010000010", "010111010", "010111010",
+                                    "010111010", "010000010", "011111110", "000000000"};
+    gray g = blank(1000, 1000, 255);
+    for (unsigned y = 0; y < g.h; y++)
+        for (unsigned x = 0; x < g.w; x++)
+            if (finder[(y / 3) % 9][(x / 3) % 9] == '1') g.pix[(size_t)y * g.w + x] = 0;
+    image_codes c;
+    assert_int_equal(image_read_gray(&c, g.pix, g.w, g.h), API_OK);
+    assert_int_equal(c.n, 0);
+    image_codes_free(&c);
+    /* One straggler now; a second call makes two, and the limit is reached. */
+    zxread_opts o = {ZXREAD_LOCAL_AVERAGE, 1, 0, 0};
+    found_count f = {0, 99};
+    for (int i = 1; i < ZXREAD_MAX_STRAGGLERS; i++)
+        assert_int_equal(zxread_gray(g.pix, g.w, g.h, g.w, &o, count_found, &f), ZXREAD_TIMEOUT);
+    uint8_t one[4 * 4];
+    memset(one, 255, sizeof one);
+    assert_int_equal(zxread_gray(one, 4, 4, 4, &o, count_found, &f), ZXREAD_TIMEOUT); /* at once */
+    free(g.pix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_phone_photo),  cmocka_unit_test(test_several_codes),
-        cmocka_unit_test(test_photo_budget), cmocka_unit_test(test_no_code),
-        cmocka_unit_test(test_zxread),       cmocka_unit_test(test_hostile_headers),
+        cmocka_unit_test(test_phone_photo),   cmocka_unit_test(test_several_codes),
+        cmocka_unit_test(test_photo_budget),  cmocka_unit_test(test_no_code),
+        cmocka_unit_test(test_zxread),        cmocka_unit_test(test_hostile_headers),
+        cmocka_unit_test(test_finder_tiling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
