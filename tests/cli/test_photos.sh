@@ -22,18 +22,8 @@ COUNT=40
 SEED=11
 PHOTOS_MIN=37   # the set reads 38 of 40 at every run (the two pages about 1,000 px wide, blurred, are missed); one of margin
 
-# The set: the vector's root key, trust list and code (its PNG drawn by api-issuer show), then the photos.
-mkdir -p set/fed set/out
-python3 -c 'import json,sys
-d = json.load(open(sys.argv[1]))
-v = next(x for x in d["vectors"] if x["name"] == "valid")
-open("set/fed/root.pub", "w").write(d["root_public_key"] + "\n")
-open("set/tl.cose", "wb").write(bytes.fromhex(d["trust_list_cose_hex"]))
-open("set/out/valid.txt", "w").write(v["qr"] + "\n")
-print(v["at"])' "$ROOT_DIR/docs/vectors/attestations.json" >vector_at.txt
-"$BIN/api-issuer" show --file set/out/valid.txt --png set/out/valid.png >/dev/null
-"$ROOT_DIR/tests/photos/gen_photos.py" --out set/photos --count "$COUNT" --seed "$SEED" --qr-text set/out/valid.txt >set.log 2>&1
-expect_eq "$?/$(ls set/photos/*.jpg 2>/dev/null | wc -l)" "0/$COUNT" "$COUNT photos drawn (tests/photos/gen_photos.py, seed $SEED, the vector valid)"
+BIN="$BIN" "$ROOT_DIR/tests/photos/make_set.sh" set "$COUNT" "$SEED" --vector >set.log 2>&1
+expect_eq "$?/$(ls set/photos/*.jpg 2>/dev/null | wc -l)" "0/$COUNT" "$COUNT photos drawn (tests/photos/make_set.sh --vector, seed $SEED)"
 
 # The manifest as lines "file<TAB>page width<TAB>QR text".
 python3 -c 'import json,sys
@@ -41,7 +31,7 @@ for p in json.load(open(sys.argv[1]))["photos"]: print(p["file"], p["page_width"
   set/photos/manifest.json >photos.tsv
 
 # --- the command line
-VR=(--root set/fed/root.pub --trust set/tl.cose --at "$(cat vector_at.txt)")
+VR=(--root set/fed/root.pub --trust set/tl.cose --at "$(cat set/vector_at.txt)")
 read_cli=0
 missed_cli=""
 while IFS=$'\t' read -r file width _; do

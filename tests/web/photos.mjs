@@ -8,9 +8,15 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ROOT, BIN } from './federation.mjs';
 
-/** Makes COUNT photos with SEED in DIR (make_set.sh); returns the manifest's photos with their paths. */
-export function makePhotos(dir, count, seed) {
-  execFileSync('bash', [path.join(ROOT, 'tests/photos/make_set.sh'), dir, String(count), String(seed)],
+/**
+ * Makes COUNT photos with SEED in DIR (make_set.sh); returns the manifest's photos with their paths.
+ * With vector, every photo carries the published vector `valid` (make_set.sh --vector): the same
+ * photos at every run; without, attestations issued for the occasion.
+ */
+export function makePhotos(dir, count, seed, vector = false) {
+  const args = [path.join(ROOT, 'tests/photos/make_set.sh'), dir, String(count), String(seed)];
+  if (vector) args.push('--vector');
+  execFileSync('bash', args,
     { env: { ...process.env, BIN }, stdio: ['ignore', 'ignore', 'pipe'] });
   const m = JSON.parse(fs.readFileSync(path.join(dir, 'photos', 'manifest.json'), 'utf8'));
   return m.photos.map((p) => ({ ...p, path: path.join(dir, 'photos', p.file) }));
