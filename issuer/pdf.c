@@ -35,12 +35,17 @@
  * dates, and nothing else in the file depends on the time or the machine's
  * state; hinting is off, so layouts are the same at any resolution.
  *
- * Speed: a pdf_ctx keeps the fonts, one Pango context, and the layouts of
- * the texts every page says (labels, headings, the sentences), so a page
- * shapes only what is its own; the codes cost a few hundred bytes of
- * image each. What is left is Cairo's (1.16): it embeds the text and two
- * font subsets and deflates them. This file must not read files, decide
- * what is valid, or sign: it draws what it is handed.
+ * Speed: a pdf_ctx keeps the fonts, one Pango context, the layouts of
+ * the texts every page says (labels, headings, the sentences) and the
+ * fitted texts of recent pages (the préfecture's name and the verify
+ * sentence are on every page of a batch, dates and kinds often repeat),
+ * so a page shapes only what is new; a code is a few hundred bytes of
+ * image. What is left is Cairo's (1.16), about 1.6 ms a page on the bench
+ * machine: it writes the text glyph by glyph and deflates the page, then
+ * subsets the two fonts and deflates them (zlib is near half of a page's
+ * time, at the default level, which Cairo does not let a caller choose). This
+ * file must not read files, decide what is valid, or sign: it draws what
+ * it is handed.
  */
 #include "issuer/pdf.h"
 
@@ -670,9 +675,56 @@ typedef struct {
     render_code *own_code; /* the main code when the caller gave none */
     const render_code *code;
     render_code *holder_code;
+    cairo_pattern_t *code_mask, *holder_mask; /* pdf_code_mask */
     double module, holder_module;
     double header_h, block_h, footer_h;
 } pdf_parts;
+
+/*
+ * A QR code's dark modules as a 1-bit image of one pixel per module, to
+ * paint as a stencil mask scaled up with the nearest-pixel filter: Cairo
+ * writes it as an /ImageMask of n * n bits with /Interpolate false, so a
+ * viewer or a printer draws each module as a sharp square at any zoom,
+ * and the page carries a few hundred bytes instead of a number per run of
+ * modules (vector rows cost half a page's time: Cairo strokes each one
+ * twice and prints every number). Made before anything of the page is
+ * drawn, so that running out of memory leaves no page half drawn. NULL
+ * when out of memory.
+ */
+static cairo_pattern_t *pdf_code_mask(const render_code *code)
+{
+    int n = render_code_width(code);
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_A1, n, n);
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(img);
+        return NULL;
+    }
+    /* A1 packs 32 pixels a native-endian word, the first pixel in its lowest bit on a little-endian host. */
+    const union {
+        uint16_t u;
+        uint8_t b[2];
+    } probe = {.u = 1};
+    int little = probe.b[0] == 1;
+    unsigned char *data = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
+    cairo_surface_flush(img);
+    for (int my = 0; my < n; my++) {
+        uint32_t *row = (uint32_t *)(void *)(data + (size_t)my * (size_t)stride);
+        memset(row, 0, (size_t)stride);
+        for (int mx = 0; mx < n; mx++)
+            if (render_code_dark(code, mx, my))
+                row[mx / 32] |= little ? (uint32_t)1 << (mx % 32) : (uint32_t)1 << (31 - mx % 32);
+    }
+    cairo_surface_mark_dirty(img);
+    cairo_pattern_t *mask = cairo_pattern_create_for_surface(img);
+    cairo_surface_destroy(img); /* the pattern holds it */
+    if (cairo_pattern_status(mask) != CAIRO_STATUS_SUCCESS) {
+        cairo_pattern_destroy(mask);
+        return NULL;
+    }
+    cairo_pattern_set_filter(mask, CAIRO_FILTER_NEAREST);
+    return mask;
+}
 
 /*
  * A module's side, at least min, rounded up to a quarter of a point: a
@@ -695,6 +747,8 @@ static api_err pdf_parts_make(pdf_doc *d, pdf_parts *pt, const pdf_page *p)
         if (e != API_OK) return e;
         pt->code = pt->own_code;
     }
+    pt->code_mask = pdf_code_mask(pt->code);
+    if (!pt->code_mask) return API_ERR_NOMEM;
     int n = render_code_width(pt->code);
     pt->module = pdf_module_size(PDF_CODE_MIN / n > PDF_MODULE_MIN ? PDF_CODE_MIN / n : PDF_MODULE_MIN);
     double code_box = (n + 2 * PDF_QUIET) * pt->module;
@@ -702,6 +756,8 @@ static api_err pdf_parts_make(pdf_doc *d, pdf_parts *pt, const pdf_page *p)
     if (p->holder_link) {
         api_err e = render_code_make(&pt->holder_code, p->holder_link, 'L');
         if (e != API_OK) return e;
+        pt->holder_mask = pdf_code_mask(pt->holder_code);
+        if (!pt->holder_mask) return API_ERR_NOMEM;
         int hn = render_code_width(pt->holder_code);
         pt->holder_module = pdf_module_size(PDF_HOLDER_MIN / hn > PDF_HOLDER_MODULE ? PDF_HOLDER_MIN / hn
                                                                                     : PDF_HOLDER_MODULE);
@@ -766,6 +822,8 @@ static void pdf_parts_free(pdf_parts *pt)
 {
     render_code_free(pt->own_code);
     render_code_free(pt->holder_code);
+    if (pt->code_mask) cairo_pattern_destroy(pt->code_mask);
+    if (pt->holder_mask) cairo_pattern_destroy(pt->holder_mask);
 }
 
 /* ---- drawing ---- */
@@ -786,53 +844,15 @@ static void pdf_show(cairo_t *cr, PangoLayout *lay, pdf_style st, double x, doub
     if (tag) cairo_tag_end(cr, tag);
 }
 
-/*
- * A QR code's dark modules, (x, y) the matrix's corner: a 1-bit image of
- * one pixel per module, painted as a stencil mask in black and scaled up
- * to module points with the nearest-pixel filter. Cairo writes it as an
- * /ImageMask of n * n bits with /Interpolate false, so a viewer or a
- * printer draws each module as a sharp square at any zoom, and the page
- * carries a few hundred bytes instead of a number per run of modules
- * (vector rows cost half a page's time: Cairo strokes each one twice and
- * prints every number). API_OK, or API_ERR_NOMEM.
- */
-static api_err pdf_draw_code(cairo_t *cr, const render_code *code, double x, double y, double module)
+/* A code's mask painted in black, (x, y) the matrix's corner, module points a module. */
+static void pdf_draw_code(cairo_t *cr, cairo_pattern_t *mask, double x, double y, double module)
 {
-    int n = render_code_width(code);
-    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_A1, n, n);
-    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(img);
-        return API_ERR_NOMEM;
-    }
-    /* A1 packs 32 pixels a native-endian word, the first pixel in its lowest bit on a little-endian host. */
-    unsigned char *data = cairo_image_surface_get_data(img);
-    int stride = cairo_image_surface_get_stride(img);
-    const union {
-        uint16_t u;
-        uint8_t b[2];
-    } probe = {.u = 1};
-    int little = probe.b[0] == 1;
-    cairo_surface_flush(img);
-    for (int my = 0; my < n; my++) {
-        uint32_t *row = (uint32_t *)(void *)(data + (size_t)my * (size_t)stride);
-        memset(row, 0, (size_t)stride);
-        for (int mx = 0; mx < n; mx++)
-            if (render_code_dark(code, mx, my))
-                row[mx / 32] |= little ? (uint32_t)1 << (mx % 32) : (uint32_t)1 << (31 - mx % 32);
-    }
-    cairo_surface_mark_dirty(img);
-    cairo_pattern_t *mask = cairo_pattern_create_for_surface(img);
-    cairo_surface_destroy(img);
-    cairo_pattern_set_filter(mask, CAIRO_FILTER_NEAREST);
     cairo_save(cr);
     cairo_translate(cr, x, y);
     cairo_scale(cr, module, module);
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_mask(cr, mask);
     cairo_restore(cr);
-    api_err e = cairo_pattern_status(mask) == CAIRO_STATUS_SUCCESS ? API_OK : API_ERR_NOMEM;
-    cairo_pattern_destroy(mask);
-    return e;
 }
 
 static void pdf_draw_header(cairo_t *cr, const pdf_parts *pt, double *y)
@@ -895,14 +915,13 @@ static void pdf_draw_flow(pdf_doc *d, double y, double gap)
     }
 }
 
-/* The codes and how to verify them, from y down; API_OK, or API_ERR_NOMEM (the page drawn without a code). */
-static api_err pdf_draw_verification(cairo_t *cr, const pdf_parts *pt, double y)
+static void pdf_draw_verification(cairo_t *cr, const pdf_parts *pt, double y)
 {
     int n = render_code_width(pt->code);
     double box = (n + 2 * PDF_QUIET) * pt->module;
     cairo_tag_begin(cr, "Figure", "");
-    api_err e = pdf_draw_code(cr, pt->code, PDF_LEFT + PDF_QUIET * pt->module, y + PDF_QUIET * pt->module,
-                              pt->module);
+    pdf_draw_code(cr, pt->code_mask, PDF_LEFT + PDF_QUIET * pt->module, y + PDF_QUIET * pt->module,
+                  pt->module);
     cairo_tag_end(cr, "Figure");
 
     double x = PDF_LEFT + box + PDF_GAP, ty = y + PDF_QUIET * pt->module;
@@ -918,13 +937,11 @@ static api_err pdf_draw_verification(cairo_t *cr, const pdf_parts *pt, double y)
         int hn = render_code_width(pt->holder_code);
         double hbox = (hn + 2 * PDF_QUIET) * pt->holder_module, hx = PDF_RIGHT - hbox;
         cairo_tag_begin(cr, "Figure", "");
-        api_err he = pdf_draw_code(cr, pt->holder_code, hx + PDF_QUIET * pt->holder_module,
-                                   y + PDF_QUIET * pt->holder_module, pt->holder_module);
+        pdf_draw_code(cr, pt->holder_mask, hx + PDF_QUIET * pt->holder_module,
+                      y + PDF_QUIET * pt->holder_module, pt->holder_module);
         cairo_tag_end(cr, "Figure");
         pdf_show(cr, pt->holder_caption, ST_SMALL, hx, y + hbox, "Caption");
-        if (e == API_OK) e = he;
     }
-    return e;
 }
 
 /* ---- pages and documents ---- */
@@ -1012,13 +1029,12 @@ api_err pdf_doc_add(pdf_doc *d, const pdf_page *p, const char **field)
         cairo_tag_begin(d->cr, "Sect", "");
         pdf_draw_header(d->cr, &pt, &y);
         pdf_draw_flow(d, top, gap);
-        e = pdf_draw_verification(d->cr, &pt, block_y);
+        pdf_draw_verification(d->cr, &pt, block_y);
         pdf_show(d->cr, pt.footer, ST_SMALL, PDF_LEFT, footer_y, "P");
         cairo_tag_end(d->cr, "Sect");
         cairo_show_page(d->cr);
         d->pages++;
-        if (e == API_OK && cairo_status(d->cr) != CAIRO_STATUS_SUCCESS)
-            e = d->out.failed ? API_ERR_NOMEM : API_ERR_IO;
+        if (cairo_status(d->cr) != CAIRO_STATUS_SUCCESS) e = d->out.failed ? API_ERR_NOMEM : API_ERR_IO;
     }
     pdf_parts_free(&pt);
     pdf_release(d);
