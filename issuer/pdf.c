@@ -700,11 +700,11 @@ static cairo_pattern_t *pdf_code_mask(const render_code *code)
         return NULL;
     }
     /* A1 packs 32 pixels a native-endian word, the first pixel in its lowest bit on a little-endian host. */
-    const union {
-        uint16_t u;
-        uint8_t b[2];
-    } probe = {.u = 1};
-    int little = probe.b[0] == 1;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    const int little = 0;
+#else
+    const int little = 1;
+#endif
     unsigned char *data = cairo_image_surface_get_data(img);
     int stride = cairo_image_surface_get_stride(img);
     cairo_surface_flush(img);
