@@ -16,8 +16,12 @@
  * (large noisy pictures), then, for pictures of at most
  * IMAGE_DOUBLE_MAX_PIXELS, a copy doubled after an unsharp mask and a
  * doubled one (small, blurred modules: the most reads added), zxing-cpp's
- * global-histogram binarizer, and last zbar, which still reads a few
- * photos zxing-cpp misses in every form (about 1.5 %). Contrast
+ * global-histogram binarizer, zbar, which still reads a few photos
+ * zxing-cpp misses in every form (about 1.5 %), and for small pictures
+ * again: the overlapping quarters of the picture, each sharpened and
+ * doubled, and a doubled copy smoothed before it is sharpened (dim photos,
+ * whose noise the plain unsharp mask amplifies). On 400 photos of two
+ * generated sets these last two added 9 reads (from 382 to 391). Contrast
  * normalisation and crops around the codes zxing-cpp sees but cannot decode
  * were measured and dropped: the first added no read, and zxing-cpp 1.4
  * reports no position for a code it fails to decode. EXIF orientation is
@@ -284,9 +288,11 @@ static uint8_t image_clamp(int v)
 }
 
 /*
- * A copy twice as large (bilinear), sharpened first when sharpen is set
- * (the pixel plus its difference to its four neighbours: an unsharp mask
- * against the blur of a photo out of focus). For small pictures, whose
+ * A copy twice as large (bilinear), sharpened first when sharpen is 1 (the
+ * pixel plus its difference to its four neighbours: an unsharp mask against
+ * the blur of a photo out of focus), or smoothed then sharpened more gently
+ * when it is 2 (for a dim photo, whose sensor noise the first would
+ * amplify). For small pictures, whose
  * modules are 2 or 3 pixels: zxing-cpp samples a module better at 5.
  */
 static api_err image_double(image_gray *dst, const image_gray *src, int sharpen)
@@ -305,7 +311,7 @@ static api_err image_double(image_gray *dst, const image_gray *src, int sharpen)
         dst->pix = NULL;
         return API_ERR_NOMEM;
     }
-    if (sharpen) {
+    if (sharpen == 1) {
         memcpy(sharp, s, (size_t)w * h);
         for (unsigned y = 1; y + 1 < h; y++)
             for (unsigned x = 1; x + 1 < w; x++) {
@@ -313,6 +319,37 @@ static api_err image_double(image_gray *dst, const image_gray *src, int sharpen)
                 int c = s[i], around = s[i - w] + s[i + w] + s[i - 1] + s[i + 1];
                 sharp[i] = image_clamp(c + (4 * c - around));
             }
+        s = sharp;
+    } else if (sharpen == 2) {
+        /* Noise first: each pixel smoothed over its 3 x 3 neighbours (1 2 1), then the smoothed
+         * picture given back the half of its difference to a wider blur (5 x 5 box). */
+        memcpy(sharp, s, (size_t)w * h);
+        for (unsigned y = 1; y + 1 < h; y++)
+            for (unsigned x = 1; x + 1 < w; x++) {
+                size_t i = (size_t)y * w + x;
+                int v = 4 * s[i] + 2 * (s[i - w] + s[i + w] + s[i - 1] + s[i + 1]) + s[i - w - 1] +
+                        s[i - w + 1] + s[i + w - 1] + s[i + w + 1];
+                sharp[i] = (uint8_t)((v + 8) / 16);
+            }
+        uint8_t *out = malloc((size_t)w * h);
+        if (!out) {
+            free(dst->pix);
+            free(sharp);
+            dst->pix = NULL;
+            return API_ERR_NOMEM;
+        }
+        memcpy(out, sharp, (size_t)w * h);
+        for (unsigned y = 2; y + 2 < h; y++)
+            for (unsigned x = 2; x + 2 < w; x++) {
+                int sum = 0;
+                for (int dy = -2; dy <= 2; dy++)
+                    for (int dx = -2; dx <= 2; dx++)
+                        sum += sharp[(size_t)((int)y + dy) * w + (unsigned)((int)x + dx)];
+                int c = sharp[(size_t)y * w + x];
+                out[(size_t)y * w + x] = image_clamp(c + (3 * (25 * c - sum)) / 50);
+            }
+        free(sharp);
+        sharp = out;
         s = sharp;
     }
     for (unsigned y = 0; y < dst->h; y++) {
@@ -338,7 +375,14 @@ static int image_has_prefix(const char *s, size_t n)
 }
 
 typedef enum { IMAGE_ZXING, IMAGE_ZBAR } image_engine;
-typedef enum { IMAGE_FULL, IMAGE_HALF, IMAGE_DOUBLE_SHARP, IMAGE_DOUBLE } image_copy;
+typedef enum {
+    IMAGE_FULL,
+    IMAGE_HALF,
+    IMAGE_DOUBLE_SHARP,
+    IMAGE_DOUBLE,
+    IMAGE_CROPS,
+    IMAGE_DOUBLE_SMOOTH
+} image_copy;
 
 typedef struct {
     const char *name;
@@ -359,6 +403,8 @@ static const image_attempt image_attempts[] = {
     {"zxing, doubled", IMAGE_ZXING, IMAGE_DOUBLE, ZXREAD_LOCAL_AVERAGE},
     {"zxing, global histogram", IMAGE_ZXING, IMAGE_FULL, ZXREAD_GLOBAL_HISTOGRAM},
     {"zbar", IMAGE_ZBAR, IMAGE_FULL, ZXREAD_LOCAL_AVERAGE},
+    {"zxing, quarters sharpened and doubled", IMAGE_ZXING, IMAGE_CROPS, ZXREAD_LOCAL_AVERAGE},
+    {"zxing, smoothed, sharpened and doubled", IMAGE_ZXING, IMAGE_DOUBLE_SMOOTH, ZXREAD_LOCAL_AVERAGE},
 };
 #define IMAGE_N_ATTEMPTS (sizeof image_attempts / sizeof image_attempts[0])
 
@@ -443,6 +489,34 @@ static api_err image_half(image_reader *r)
     return r->half.pix ? API_OK : image_shrink(&r->half, &r->full, 2);
 }
 
+/*
+ * The picture's quarters, overlapping (a 3 x 3 grid of half-width,
+ * half-height windows, a quarter apart), each sharpened and doubled, until
+ * one reads: in a small photo of a whole page the code is a few hundred
+ * pixels across, and zxing-cpp finds its finder patterns in a window where
+ * the text of the page no longer outnumbers them.
+ */
+static api_err image_crops(image_reader *r, const image_attempt *a)
+{
+    const image_gray *f = &r->full;
+    image_gray crop = {NULL, NULL, f->w / 2, f->h / 2};
+    api_err e = API_OK;
+    if (crop.w < 64 || crop.h < 64) return API_OK;
+    crop.pix = malloc((size_t)crop.w * crop.h);
+    if (!crop.pix) return API_ERR_NOMEM;
+    for (unsigned t = 0; t < 9 && e == API_OK && r->out->n == 0 && !r->zxing_late; t++) {
+        unsigned x0 = (t % 3) * (f->w / 4), y0 = (t / 3) * (f->h / 4);
+        for (unsigned y = 0; y < crop.h; y++)
+            memcpy(crop.pix + (size_t)y * crop.w, f->pix + (size_t)(y0 + y) * f->w + x0, crop.w);
+        free(r->doubled.pix);
+        r->doubled.pix = NULL;
+        e = image_double(&r->doubled, &crop, 1);
+        if (e == API_OK) e = image_read_with(r, a, &r->doubled);
+    }
+    free(crop.pix);
+    return e;
+}
+
 /* One attempt; an attempt that does not apply to this picture's size reads nothing. */
 static api_err image_attempt_run(image_reader *r, const image_attempt *a)
 {
@@ -466,12 +540,18 @@ static api_err image_attempt_run(image_reader *r, const image_attempt *a)
         break;
     case IMAGE_DOUBLE_SHARP:
     case IMAGE_DOUBLE:
+    case IMAGE_DOUBLE_SMOOTH:
         if (px > IMAGE_DOUBLE_MAX_PIXELS) return API_OK;
         free(r->doubled.pix);
         r->doubled.pix = NULL;
-        e = image_double(&r->doubled, &r->full, a->copy == IMAGE_DOUBLE_SHARP);
+        e = image_double(&r->doubled, &r->full,
+                         a->copy == IMAGE_DOUBLE_SHARP    ? 1
+                         : a->copy == IMAGE_DOUBLE_SMOOTH ? 2
+                                                          : 0);
         g = &r->doubled;
         break;
+    case IMAGE_CROPS:
+        return px > IMAGE_DOUBLE_MAX_PIXELS ? API_OK : image_crops(r, a);
     }
     return e == API_OK ? image_read_with(r, a, g) : e;
 }

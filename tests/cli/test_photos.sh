@@ -20,7 +20,7 @@ source "$(dirname "$0")/lib.sh"
 V="$BIN/api-verifier"
 COUNT=40
 SEED=11
-PHOTOS_MIN=37   # the set reads 38 of 40 at every run (the two pages about 1,000 px wide, blurred, are missed); one of margin
+PHOTOS_MIN=38   # the set reads 40 of 40 at every run; two of margin (a reading past its deadline under load)
 
 BIN="$BIN" "$ROOT_DIR/tests/photos/make_set.sh" set "$COUNT" "$SEED" --vector >set.log 2>&1
 expect_eq "$?/$(ls set/photos/*.jpg 2>/dev/null | wc -l)" "0/$COUNT" "$COUNT photos drawn (tests/photos/make_set.sh --vector, seed $SEED)"
