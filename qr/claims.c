@@ -152,103 +152,87 @@ api_err claims_reduced_validate(const api_claims *c, const char **field)
     return claims_check(c, 0, field);
 }
 
-api_err claims_encode(uint8_t *out, size_t *outlen, const api_claims *c)
+/*
+ * One writer for both presentations, in the deterministic order of the
+ * keys. The full code's map: {1 iss, 4 exp, 5 nbf, 6 iat, 7 cti, 65535
+ * {"status_list": {"idx", "uri"}}, -65537 {"v", "fn", "gn", "app", "dob",
+ * "fil", "fnn", "nat", ["prv"], "tit", "wrk"}}. The card's is the same
+ * without iat, the status uri, and app, fil, fnn, nat, prv and tit.
+ */
+static api_err claims_write(uint8_t *out, size_t *outlen, const api_claims *c, int full)
 {
-    api_err e = claims_validate(c, NULL);
+    api_err e = claims_check(c, full, NULL);
     if (e != API_OK) return e;
     cbw w;
     cbw_init(&w, out, *outlen);
-    cbw_map(&w, 7);
+    cbw_map(&w, full ? 7 : 6);
     cbw_uint(&w, CWT_ISS);
     cbw_text(&w, c->iss);
     cbw_uint(&w, CWT_EXP);
     cbw_int(&w, c->exp);
     cbw_uint(&w, CWT_NBF);
     cbw_int(&w, c->nbf);
-    cbw_uint(&w, CWT_IAT);
-    cbw_int(&w, c->iat);
+    if (full) {
+        cbw_uint(&w, CWT_IAT);
+        cbw_int(&w, c->iat);
+    }
     cbw_uint(&w, CWT_CTI);
     cbw_bytes(&w, c->cti, CLAIMS_CTI_LEN);
     cbw_uint(&w, CWT_STATUS);
     cbw_map(&w, 1);
     cbw_text(&w, "status_list");
-    cbw_map(&w, 2);
+    cbw_map(&w, full ? 2 : 1);
     cbw_text(&w, "idx");
     cbw_uint(&w, c->status_idx);
-    cbw_text(&w, "uri");
-    cbw_text(&w, c->status_uri);
+    if (full) {
+        cbw_text(&w, "uri");
+        cbw_text(&w, c->status_uri);
+    }
     cbw_int(&w, CWT_ATTESTATION);
-    cbw_map(&w, c->has_prv ? 11 : 10);
+    cbw_map(&w, !full ? 5 : c->has_prv ? 11 : 10);
     cbw_text(&w, "v");
     cbw_uint(&w, c->v);
     cbw_text(&w, "fn");
     cbw_text(&w, c->fn);
     cbw_text(&w, "gn");
     cbw_text(&w, c->gn);
-    cbw_text(&w, "app");
-    cbw_uint(&w, c->app);
+    if (full) {
+        cbw_text(&w, "app");
+        cbw_uint(&w, c->app);
+    }
     cbw_text(&w, "dob");
     cbw_text(&w, c->dob);
-    cbw_text(&w, "fil");
-    cbw_text(&w, c->fil);
-    cbw_text(&w, "fnn");
-    cbw_text(&w, c->fnn);
-    cbw_text(&w, "nat");
-    cbw_text(&w, c->nat);
-    if (c->has_prv) {
-        cbw_text(&w, "prv");
-        cbw_map(&w, 2);
-        cbw_text(&w, "no");
-        cbw_text(&w, c->prv_no);
-        cbw_text(&w, "exp");
-        cbw_text(&w, c->prv_exp);
+    if (full) {
+        cbw_text(&w, "fil");
+        cbw_text(&w, c->fil);
+        cbw_text(&w, "fnn");
+        cbw_text(&w, c->fnn);
+        cbw_text(&w, "nat");
+        cbw_text(&w, c->nat);
+        if (c->has_prv) {
+            cbw_text(&w, "prv");
+            cbw_map(&w, 2);
+            cbw_text(&w, "no");
+            cbw_text(&w, c->prv_no);
+            cbw_text(&w, "exp");
+            cbw_text(&w, c->prv_exp);
+        }
+        cbw_text(&w, "tit");
+        cbw_text(&w, c->tit);
     }
-    cbw_text(&w, "tit");
-    cbw_text(&w, c->tit);
     cbw_text(&w, "wrk");
     cbw_uint(&w, c->wrk);
     return cbw_finish(&w, outlen);
 }
 
-/*
- * The card's map: {1 iss, 4 exp, 5 nbf, 7 cti, 65535 {"status_list":
- * {"idx"}}, -65537 {"v", "fn", "gn", "dob", "wrk"}}, in the same
- * deterministic order as the full code's.
- */
+api_err claims_encode(uint8_t *out, size_t *outlen, const api_claims *c)
+{
+    return claims_write(out, outlen, c, 1);
+}
+
 api_err claims_reduced_encode(uint8_t *out, size_t *outlen, const api_claims *c)
 {
-    api_err e = claims_reduced_validate(c, NULL);
-    if (e != API_OK) return e;
-    cbw w;
-    cbw_init(&w, out, *outlen);
-    cbw_map(&w, 6);
-    cbw_uint(&w, CWT_ISS);
-    cbw_text(&w, c->iss);
-    cbw_uint(&w, CWT_EXP);
-    cbw_int(&w, c->exp);
-    cbw_uint(&w, CWT_NBF);
-    cbw_int(&w, c->nbf);
-    cbw_uint(&w, CWT_CTI);
-    cbw_bytes(&w, c->cti, CLAIMS_CTI_LEN);
-    cbw_uint(&w, CWT_STATUS);
-    cbw_map(&w, 1);
-    cbw_text(&w, "status_list");
-    cbw_map(&w, 1);
-    cbw_text(&w, "idx");
-    cbw_uint(&w, c->status_idx);
-    cbw_int(&w, CWT_ATTESTATION);
-    cbw_map(&w, 5);
-    cbw_text(&w, "v");
-    cbw_uint(&w, c->v);
-    cbw_text(&w, "fn");
-    cbw_text(&w, c->fn);
-    cbw_text(&w, "gn");
-    cbw_text(&w, c->gn);
-    cbw_text(&w, "dob");
-    cbw_text(&w, c->dob);
-    cbw_text(&w, "wrk");
-    cbw_uint(&w, c->wrk);
-    return cbw_finish(&w, outlen);
+    return claims_write(out, outlen, c, 0);
 }
 
 /*
