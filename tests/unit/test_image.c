@@ -30,6 +30,7 @@
 
 #include "common/bytes.h"
 #include "qr/render.h"
+#include "tests/unit/testkit.h"
 #include "verifier/image.h"
 #include "verifier/zxread.h"
 
@@ -51,10 +52,7 @@ static char *make_text(size_t total, uint32_t seed)
     return t;
 }
 
-typedef struct {
-    uint8_t *pix;
-    unsigned w, h;
-} gray;
+typedef testkit_gray gray;
 
 /* The code of text as modules: one pixel a module, quiet zone included. */
 static gray code_modules(const char *text)
@@ -65,14 +63,8 @@ static gray code_modules(const char *text)
     uint8_t *png;
     size_t len;
     assert_int_equal(render_png(&png, &len, NULL, text, &o), API_OK);
-    png_image img;
-    memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    assert_true(png_image_begin_read_from_memory(&img, png, len));
-    img.format = PNG_FORMAT_GRAY;
-    gray g = {malloc(PNG_IMAGE_SIZE(img)), img.width, img.height};
+    gray g = testkit_gray_from_png(png, len);
     assert_non_null(g.pix);
-    assert_true(png_image_finish_read(&img, NULL, g.pix, 0, NULL));
     free(png);
     return g;
 }
@@ -165,18 +157,8 @@ static uint8_t *gray_to_jpeg(size_t *len, const gray *g, int quality)
 
 static uint8_t *gray_to_png(size_t *len, const gray *g)
 {
-    png_image img;
-    memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    img.width = g->w;
-    img.height = g->h;
-    img.format = PNG_FORMAT_GRAY;
-    png_alloc_size_t n = 0;
-    assert_true(png_image_write_to_memory(&img, NULL, &n, 0, g->pix, 0, NULL));
-    uint8_t *out = malloc(n);
+    uint8_t *out = testkit_gray_to_png(len, g);
     assert_non_null(out);
-    assert_true(png_image_write_to_memory(&img, out, &n, 0, g->pix, 0, NULL));
-    *len = n;
     return out;
 }
 

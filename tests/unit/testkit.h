@@ -404,4 +404,18 @@ int testkit_vectors_write(const char *path, const struct cJSON *file);
  */
 int testkit_bundle_run(struct cJSON *file, int fill, char *err, size_t errcap);
 
+/* ---- gray pictures (testkit_image.c, libpng) ---- */
+
+/* w * h bytes of gray, 0 black, row after row, no padding. */
+typedef struct {
+    uint8_t *pix;
+    unsigned w, h;
+} testkit_gray;
+
+/* A PNG decoded to gray; pix NULL when it cannot be. Free pix. */
+testkit_gray testkit_gray_from_png(const uint8_t *png, size_t len);
+
+/* g as a PNG (*len bytes), or NULL. Free the result. */
+uint8_t *testkit_gray_to_png(size_t *len, const testkit_gray *g);
+
 #endif
