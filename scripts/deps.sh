@@ -9,10 +9,11 @@ set -eu
 
 BUILD_PKGS="gcc make pkg-config libsodium-dev libqrencode-dev libpng-dev libjpeg62-turbo-dev \
 liblmdb-dev libcivetweb-dev libcbor-dev libcjson-dev zlib1g-dev libzbar-dev \
-libcairo2-dev libpango1.0-dev fonts-dejavu-core libpoppler-glib-dev libseccomp-dev libzxing-dev g++"
+libcairo2-dev libpango1.0-dev fonts-dejavu-core libpoppler-glib-dev libseccomp-dev libzxing-dev g++ libp11-kit-dev"
 TEST_PKGS="libcmocka-dev zbar-tools clang libclang-rt-14-dev clang-format cppcheck lmdb-utils curl python3 python3-yaml python3-jsonschema \
-nginx-light openssl wrk chromium ffmpeg poppler-utils zxing-cpp-tools python3-pil python3-numpy"
-DEMO_PKGS="curl zbar-tools"
+nginx-light openssl wrk chromium ffmpeg poppler-utils zxing-cpp-tools python3-pil python3-numpy \
+softhsm2 debhelper dpkg-dev fakeroot lintian"
+DEMO_PKGS="curl zbar-tools softhsm2"
 
 mode=${1:-check}
 set_name=${2:-build}
