@@ -26,6 +26,7 @@
  * This file must not log what a client sent, and must not answer anything
  * on its own but the fixed refusals above: routes answer.
  */
+#include "common/bytes.h"
 #include "http/httpd_int.h"
 
 #include <signal.h>
@@ -600,6 +601,41 @@ const char *httpd_path(const httpd_req *r)
 const char *httpd_header_get(const httpd_req *r, const char *name)
 {
     return r->conn ? mg_get_header(r->conn, name) : NULL;
+}
+
+int httpd_query_get(const httpd_req *r, const char *name, char *out, size_t cap)
+{
+    if (!cap) return -1;
+    out[0] = '\0';
+    const char *q = r->ri ? r->ri->query_string : NULL;
+    size_t nlen = strlen(name);
+    while (q && *q) {
+        const char *end = strchr(q, '&');
+        size_t len = end ? (size_t)(end - q) : strlen(q);
+        if (len >= nlen && memcmp(q, name, nlen) == 0 && (len == nlen || q[nlen] == '=')) {
+            const char *v = len == nlen ? q + len : q + nlen + 1;
+            size_t vlen = (size_t)(q + len - v), o = 0;
+            for (size_t i = 0; i < vlen; i++) {
+                int c = (unsigned char)v[i];
+                if (c == '+') {
+                    c = ' ';
+                } else if (c == '%') {
+                    int hi, lo;
+                    if (i + 2 >= vlen || (hi = bytes_hex_digit((unsigned char)v[i + 1])) < 0 ||
+                        (lo = bytes_hex_digit((unsigned char)v[i + 2])) < 0)
+                        return -1;
+                    c = hi << 4 | lo;
+                    i += 2;
+                }
+                if (c < 0x20 || c == 0x7f || o + 1 >= cap) return -1;
+                out[o++] = (char)c;
+            }
+            out[o] = '\0';
+            return 1;
+        }
+        q = end ? end + 1 : NULL;
+    }
+    return 0;
 }
 
 const uint8_t *httpd_client(const httpd_req *r)

@@ -150,6 +150,15 @@ const char *httpd_path(const httpd_req *r);
 const char *httpd_header_get(const httpd_req *r, const char *name);
 /* The client's address: the TCP peer, or what a trusted proxy says in X-Forwarded-For. */
 const uint8_t *httpd_client(const httpd_req *r);
+/*
+ * A query-string parameter (the first of that name), percent-decoded into
+ * out (capacity cap, NUL-terminated): 1 when present, 0 when absent, -1
+ * when its value does not fit or decodes to a control character (a bad
+ * request: answer 400 or 422 naming the parameter). "?a" and "?a=" give
+ * an empty value. The server already refuses a query longer than
+ * HTTPD_QUERY_MAX or holding a byte that is not printable ASCII.
+ */
+int httpd_query_get(const httpd_req *r, const char *name, char *out, size_t cap);
 
 /* ---- answers ---- */
 

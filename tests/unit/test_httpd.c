@@ -25,8 +25,49 @@
 
 #include "http/connguard.h"
 #include "http/httpd.h"
+#include "http/httpd_int.h"
 
 /* ---- the pure parts ---- */
+
+/* httpd_query_get over a request that holds only a query string. */
+static int query(const char *qs, const char *name, char *out, size_t cap)
+{
+    struct mg_request_info ri;
+    memset(&ri, 0, sizeof ri);
+    ri.query_string = qs;
+    httpd_req r;
+    memset(&r, 0, sizeof r);
+    r.ri = &ri;
+    return httpd_query_get(&r, name, out, cap);
+}
+
+static void test_query(void **state)
+{
+    (void)state;
+    char v[16];
+    assert_int_equal(query(NULL, "lang", v, sizeof v), 0);
+    assert_int_equal(query("", "lang", v, sizeof v), 0);
+    assert_int_equal(query("lang=fr", "lang", v, sizeof v), 1);
+    assert_string_equal(v, "fr");
+    assert_int_equal(query("explain=false&lang=en&lang=fr", "lang", v, sizeof v), 1);
+    assert_string_equal(v, "en"); /* the first of that name */
+    assert_int_equal(query("language=fr", "lang", v, sizeof v), 0);
+    assert_int_equal(query("xlang=fr", "lang", v, sizeof v), 0);
+    assert_int_equal(query("receipt", "receipt", v, sizeof v), 1);
+    assert_string_equal(v, "");
+    assert_int_equal(query("a=1&receipt=&b=2", "receipt", v, sizeof v), 1);
+    assert_string_equal(v, "");
+    assert_int_equal(query("since=%41B%2bc+d", "since", v, sizeof v), 1);
+    assert_string_equal(v, "AB+c d");
+    assert_int_equal(query("since=%4", "since", v, sizeof v), -1);               /* cut escape */
+    assert_int_equal(query("since=%zz", "since", v, sizeof v), -1);              /* not hex */
+    assert_int_equal(query("since=%00", "since", v, sizeof v), -1);              /* NUL */
+    assert_int_equal(query("since=%0a", "since", v, sizeof v), -1);              /* control */
+    assert_int_equal(query("since=%7F", "since", v, sizeof v), -1);              /* DEL */
+    assert_int_equal(query("since=0123456789abcdef", "since", v, sizeof v), -1); /* does not fit */
+    assert_int_equal(query("since=0123456789abcde", "since", v, sizeof v), 1);   /* fits exactly */
+    assert_int_equal(query("since=1", "since", v, 0), -1);
+}
 
 static void test_decode_path(void **state)
 {
@@ -556,6 +597,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decode_path),
+        cmocka_unit_test(test_query),
         cmocka_unit_test(test_lengths_and_tokens),
         cmocka_unit_test(test_etags),
         cmocka_unit_test(test_ranges_and_gzip),
