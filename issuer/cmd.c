@@ -39,13 +39,26 @@ registry *iss_open_registry(const iss_opts *o)
     return reg;
 }
 
-void iss_load_secret(uint8_t secret[ISSUER_SECRET_LEN], const iss_opts *o, const issuer_config *cfg)
+issuer_key *iss_unlock(const iss_opts *o, const issuer_config *cfg)
 {
+    issuer_key *k = sodium_malloc(sizeof *k); /* locked, guarded */
+    if (!k) cli_fail(ISS_EXIT_IO, "out of memory");
+    memset(k, 0, sizeof *k);
     char key_path[4096];
     iss_path(key_path, sizeof key_path, o->dir, "issuer.key");
-    cli_read_secret(secret, ISSUER_SECRET_LEN, key_path, o->passphrase_file);
-    if (memcmp(secret + 32, cfg->pk, COSE_PK_LEN) != 0) { /* an Ed25519 secret key ends with its public key */
-        sodium_memzero(secret, ISSUER_SECRET_LEN);
+    cli_read_secret(k->secret, ISSUER_SECRET_LEN, key_path, o->passphrase_file);
+    if (memcmp(k->secret + 32, cfg->pk, COSE_PK_LEN) !=
+        0) { /* an Ed25519 secret key ends with its public key */
+        iss_lock(k);
         cli_fail(ISS_EXIT_KEY, "issuer.key does not match issuer.pub");
     }
+    signer_init_key(&k->sign, k->secret);
+    memcpy(k->seed, k->secret + COSE_SK_LEN, IDXPERM_SEED_LEN);
+    return k;
+}
+
+void iss_lock(issuer_key *k)
+{
+    if (!k) return;
+    sodium_free(k); /* wipes */
 }

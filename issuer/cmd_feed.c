@@ -28,12 +28,11 @@ int iss_cmd_publish(const void *opts)
     iss_require(o->dir, "--dir");
     issuer_config cfg;
     iss_load_config(&cfg, o->dir);
-    uint8_t secret[ISSUER_SECRET_LEN];
-    iss_load_secret(secret, o, &cfg);
+    issuer_key *key = iss_unlock(o, &cfg);
     registry *reg = iss_open_registry(o);
     size_t cut = 0;
-    api_err e = registry_feed_publish(reg, cfg.id, cfg.epoch, secret, cli_now(), &cut);
-    sodium_memzero(secret, sizeof secret);
+    api_err e = registry_feed_publish(reg, cfg.id, cfg.epoch, &key->sign, cli_now(), &cut);
+    iss_lock(key);
     uint64_t last = 0, published = 0;
     registry_feed_counts(reg, &last, &published);
     registry_close(reg);
@@ -47,7 +46,7 @@ int iss_cmd_publish(const void *opts)
 typedef struct {
     registry *reg;
     const issuer_config *cfg;
-    const uint8_t *secret;
+    const api_signer *by;
     long heartbeat;
     time_t last;
 } iss_serving;
@@ -62,7 +61,7 @@ static void iss_serve_tick(void *arg, int reopen)
     time_t now = time(NULL);
     if (now - s->last < s->heartbeat && events - published < FEED_SEGMENT_MAX_EVENTS) return;
     size_t cut = 0;
-    api_err e = registry_feed_publish(s->reg, s->cfg->id, s->cfg->epoch, s->secret, cli_now(), &cut);
+    api_err e = registry_feed_publish(s->reg, s->cfg->id, s->cfg->epoch, s->by, cli_now(), &cut);
     if (e != API_OK)
         fprintf(stderr, "%s: publishing failed: %s\n", cli_program(), api_strerror(e));
     else if (cut)
@@ -82,12 +81,10 @@ int iss_cmd_serve(const void *opts)
             cli_fail(ISS_EXIT_USAGE, "--trusted-proxy: not an IP address: '%s'", o->proxies[i]);
     issuer_config cfg;
     iss_load_config(&cfg, o->dir);
-    static uint8_t secret[ISSUER_SECRET_LEN];
-    iss_load_secret(secret, o, &cfg);
-    sodium_mlock(secret, sizeof secret);
+    issuer_key *key = iss_unlock(o, &cfg); /* locked memory, for as long as serve runs */
     registry *reg = iss_open_registry(o);
     size_t cut = 0;
-    api_err e = registry_feed_publish(reg, cfg.id, cfg.epoch, secret, cli_now(), &cut);
+    api_err e = registry_feed_publish(reg, cfg.id, cfg.epoch, &key->sign, cli_now(), &cut);
     if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot publish the feed: %s", api_strerror(e));
 
     static registry_feed_source src;
@@ -117,11 +114,11 @@ int iss_cmd_serve(const void *opts)
     fprintf(stderr, "%s: feed of %s on http://%s/feed/v1/%s/ (heartbeat %ld s)\n", cli_program(), cfg.id,
             o->listen, cfg.id, o->heartbeat);
     iss_serving st = {
-        .reg = reg, .cfg = &cfg, .secret = secret, .heartbeat = o->heartbeat, .last = time(NULL)};
+        .reg = reg, .cfg = &cfg, .by = &key->sign, .heartbeat = o->heartbeat, .last = time(NULL)};
     httpd_run(h, iss_serve_tick, &st, 200);
     httpd_free(h);
     registry_close(reg);
-    sodium_munlock(secret, sizeof secret);
+    iss_lock(key);
     fprintf(stderr, "%s: stopped\n", cli_program());
     return ISS_EXIT_OK;
 }

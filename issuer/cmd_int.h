@@ -104,7 +104,15 @@ void iss_load_config(issuer_config *cfg, const char *dir);
 /* Opens the registry of o->dir (a folder with its configuration) or exits. */
 registry *iss_open_registry(const iss_opts *o);
 
-/* The issuer's signing secret, checked against issuer.pub, or exits. */
-void iss_load_secret(uint8_t secret[ISSUER_SECRET_LEN], const iss_opts *o, const issuer_config *cfg);
+/*
+ * The issuer's key unlocked (issuer.h: a file key read with the passphrase,
+ * or a key in a security module opened with its PIN), checked against
+ * issuer.pub, in locked memory; or exits (ISS_EXIT_KEY). Any thread may
+ * sign with k->sign once it is made.
+ */
+issuer_key *iss_unlock(const iss_opts *o, const issuer_config *cfg);
+
+/* Wipes and frees what iss_unlock made (NULL is fine). */
+void iss_lock(issuer_key *k);
 
 #endif

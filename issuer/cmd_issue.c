@@ -245,10 +245,10 @@ static int iss_output_holder(const iss_opts *o, const char *id, const char *qr)
  * the QR version of the card at the issue's level. 0, or -1 after saying why.
  */
 static int iss_output_card(char *card, size_t cap, int *version, const iss_opts *o, const char *id,
-                           const api_claims *c, const uint8_t *sk)
+                           const api_claims *c, const api_signer *by)
 {
     size_t len = cap - 1;
-    api_err e = issuer_sign_card(card, &len, c, sk);
+    api_err e = issuer_sign_card(card, &len, c, by);
     if (e != API_OK) {
         cli_warn("%s: cannot sign the holder's card: %s", id, api_strerror(e));
         return -1;
@@ -443,8 +443,7 @@ int iss_cmd_issue(const void *opts)
     if (b.n == 0) cli_fail(ISS_EXIT_USAGE, "nothing to issue: every row was rejected");
     if (fs_mkdirs(o->out, 0750) != API_OK) cli_fail(ISS_EXIT_IO, "cannot create %s", o->out);
 
-    uint8_t secret[ISSUER_SECRET_LEN];
-    iss_load_secret(secret, o, &cfg);
+    issuer_key *key = iss_unlock(o, &cfg); /* before anything is registered */
 
     registry *reg;
     api_err e = registry_open(&reg, o->dir);
@@ -466,8 +465,7 @@ int iss_cmd_issue(const void *opts)
     /* Registered first, in one transaction: a crash later leaves ids without files, never files without ids.
      */
     char why[256] = "";
-    e = registry_allocate(reg, secret + COSE_SK_LEN, entries, b.n, o->replaces ? replaces : NULL, why,
-                          sizeof why);
+    e = registry_allocate(reg, key->seed, entries, b.n, o->replaces ? replaces : NULL, why, sizeof why);
     registry_close(reg);
     if (e == API_ERR_FULL)
         cli_fail(ISS_EXIT_IO, "the status list of this issuer is full (2^21 attestations)");
@@ -491,7 +489,7 @@ int iss_cmd_issue(const void *opts)
         claims_cti_hex(id, c->cti);
         size_t qrlen = sizeof qr;
         int version = 0;
-        e = issuer_sign(qr, &qrlen, c, secret);
+        e = issuer_sign(qr, &qrlen, c, &key->sign);
         if (e != API_OK) {
             cli_warn("%s: cannot sign: %s", id, api_strerror(e));
             failed++;
@@ -501,7 +499,7 @@ int iss_cmd_issue(const void *opts)
         int card_version = 0;
         render_code *code = NULL; /* kept for the PDF when it is at level M */
         if (iss_output(o, id, qr, qrlen, &version, pdf.ctx && o->render.level == 'M' ? &code : NULL) != 0 ||
-            iss_output_card(card, sizeof card, &card_version, o, id, c, secret) != 0 ||
+            iss_output_card(card, sizeof card, &card_version, o, id, c, &key->sign) != 0 ||
             (o->holder_base && iss_output_holder(o, id, card) != 0) ||
             (pdf.ctx && iss_output_pdf(&pdf, o, id, qr, code, card) != 0)) {
             render_code_free(code);
@@ -517,7 +515,7 @@ int iss_cmd_issue(const void *opts)
         if (pdf.files) printf("%s  %s/%s.pdf  attestation, 1 page A4\n", id, o->out, id);
         sodium_memzero(c, sizeof *c);
     }
-    sodium_memzero(secret, sizeof secret);
+    iss_lock(key);
     free(entries);
     free(b.claims);
     if (fs_sync_folder(o->out) != API_OK) cli_fail(ISS_EXIT_IO, "cannot flush %s to disk", o->out);

@@ -97,11 +97,11 @@ int iss_cmd_rotate_key(const void *opts)
         cli_fail(ISS_EXIT_USAGE, "--kdf: expected interactive, moderate or sensitive");
     issuer_config cfg;
     iss_load_config(&cfg, o->dir);
-    uint8_t secret[ISSUER_SECRET_LEN], fresh[ISSUER_SECRET_LEN], pk[COSE_PK_LEN];
-    iss_load_secret(secret, o, &cfg);
+    uint8_t fresh[ISSUER_SECRET_LEN], pk[COSE_PK_LEN];
+    issuer_key *key = iss_unlock(o, &cfg);
     crypto_sign_keypair(pk, fresh);
-    memcpy(fresh + COSE_SK_LEN, secret + COSE_SK_LEN, IDXPERM_SEED_LEN); /* the same index seed */
-    sodium_memzero(secret, sizeof secret);
+    memcpy(fresh + COSE_SK_LEN, key->seed, IDXPERM_SEED_LEN); /* the same index seed */
+    iss_lock(key);
 
     uint8_t old_kid[COSE_KID_LEN], new_kid[COSE_KID_LEN];
     char old_hex[17], new_hex[17], key_path[4096], key_new[4096], pub_path[4096], pub_new[4096],

@@ -4,8 +4,8 @@
  * (claims -> COSE_Sign1 -> QR text), in both presentations: the full code
  * and the holder's card.
  *
- * Secrets never pass through here except the signing key given to
- * issuer_sign, which is not copied.
+ * Secrets never pass through here: issuer_sign is given a signer
+ * (common/signer.h), whose key it neither sees nor copies.
  */
 #include "issuer/issuer.h"
 
@@ -96,22 +96,23 @@ api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_
     return API_OK;
 }
 
-api_err issuer_sign(char *qr, size_t *qrlen, const api_claims *c, const uint8_t sk[COSE_SK_LEN])
+api_err issuer_sign(char *qr, size_t *qrlen, const api_claims *c, const api_signer *by)
 {
     uint8_t payload[2048], cose[QRTEXT_MAX_COSE];
     size_t payload_len = sizeof payload, cose_len = sizeof cose;
     api_err e = claims_encode(payload, &payload_len, c);
-    if (e == API_OK) e = cose_sign1_sign(cose, &cose_len, COSE_TYP_ATTESTATION, payload, payload_len, sk);
+    if (e == API_OK)
+        e = cose_sign1_sign_with(cose, &cose_len, COSE_TYP_ATTESTATION, payload, payload_len, by);
     if (e == API_OK) e = qrtext_encode(qr, qrlen, cose, cose_len);
     return e;
 }
 
-api_err issuer_sign_card(char *qr, size_t *qrlen, const api_claims *c, const uint8_t sk[COSE_SK_LEN])
+api_err issuer_sign_card(char *qr, size_t *qrlen, const api_claims *c, const api_signer *by)
 {
     uint8_t payload[1024], cose[QRTEXT_MAX_COSE];
     size_t payload_len = sizeof payload, cose_len = sizeof cose;
     api_err e = claims_reduced_encode(payload, &payload_len, c);
-    if (e == API_OK) e = cose_sign1_sign(cose, &cose_len, COSE_TYP_CARD, payload, payload_len, sk);
+    if (e == API_OK) e = cose_sign1_sign_with(cose, &cose_len, COSE_TYP_CARD, payload, payload_len, by);
     if (e == API_OK) e = qrtext_encode_shortest(qr, qrlen, cose, cose_len); /* mostly uncompressed: shorter */
     return e;
 }

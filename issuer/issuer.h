@@ -17,6 +17,7 @@
 #include "qr/claims.h"
 #include "qr/cose.h"
 #include "common/err.h"
+#include "common/signer.h"
 #include "issuer/idxperm.h"
 
 #define ISSUER_SECRET_LEN (COSE_SK_LEN + IDXPERM_SEED_LEN)
@@ -34,6 +35,21 @@ typedef struct {
 } issuer_config;
 
 /*
+ * The issuer's key, unlocked: what signs (a file key held in sign.sk's
+ * bytes, secret, or a key in a security module behind sign's device call)
+ * and the status-index seed that registry_allocate takes. It lives in
+ * locked, guarded memory (iss_unlock in cmd_int.h makes one, iss_lock
+ * wipes and frees it) and is never copied. For a token key, seed is
+ * derived once by the token (docs/deploy/hsm.md) and secret is unused.
+ */
+typedef struct issuer_key {
+    api_signer sign;
+    uint8_t seed[IDXPERM_SEED_LEN];
+    uint8_t secret[ISSUER_SECRET_LEN]; /* a file key: issuer.key's bytes */
+    void *token;                       /* a token key: its session (common/p11.h), else NULL */
+} issuer_key;
+
+/*
  * Whether url may be a verify base (init and issue --verify-base): an
  * http:// or https:// URL of at most 120 bytes, printable text without
  * spaces or '#'. NULL if it may, else what is wrong, for a message.
@@ -48,10 +64,11 @@ api_err issuer_config_save(const issuer_config *cfg, const char *dir);
 api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_t errcap);
 
 /*
- * Signs claims as an attestation and writes the QR text into qr (capacity
+ * Signs claims as an attestation with by (common/signer.h: a file key or a
+ * key in a security module) and writes the QR text into qr (capacity
  * *qrlen, NUL-terminated) and sets *qrlen.
  */
-api_err issuer_sign(char *qr, size_t *qrlen, const api_claims *c, const uint8_t sk[COSE_SK_LEN]);
+api_err issuer_sign(char *qr, size_t *qrlen, const api_claims *c, const api_signer *by);
 
 /*
  * Signs the reduced presentation of the same claims, the holder's card
@@ -59,6 +76,6 @@ api_err issuer_sign(char *qr, size_t *qrlen, const api_claims *c, const uint8_t 
  * presentation"), and writes its QR text in the shorter of the zlib and
  * uncompressed forms (qrtext_encode_shortest).
  */
-api_err issuer_sign_card(char *qr, size_t *qrlen, const api_claims *c, const uint8_t sk[COSE_SK_LEN]);
+api_err issuer_sign_card(char *qr, size_t *qrlen, const api_claims *c, const api_signer *by);
 
 #endif

@@ -578,9 +578,8 @@ static int registry_build_snapshot(registry *reg, MDB_txn *txn, feed_snapshot *s
 }
 
 /* Cuts the events published+1..last into segments; advances *published and head. */
-static int registry_cut(registry *reg, MDB_txn *txn, const char *iss, uint64_t epoch,
-                        const uint8_t sk[COSE_SK_LEN], uint64_t last, uint64_t *published,
-                        uint8_t head[FEED_HEAD_LEN], size_t *cut)
+static int registry_cut(registry *reg, MDB_txn *txn, const char *iss, uint64_t epoch, const api_signer *by,
+                        uint64_t last, uint64_t *published, uint8_t head[FEED_HEAD_LEN], size_t *cut)
 {
     feed_segment s;
     memset(&s, 0, sizeof s);
@@ -598,7 +597,7 @@ static int registry_cut(registry *reg, MDB_txn *txn, const char *iss, uint64_t e
         if (rc != 0) break;
         uint8_t *cose = NULL, next[FEED_HEAD_LEN];
         size_t cose_len;
-        if (feed_segment_sign(&cose, &cose_len, next, &s, head, sk) != API_OK) {
+        if (feed_segment_sign_with(&cose, &cose_len, next, &s, head, by) != API_OK) {
             rc = EINVAL;
             break;
         }
@@ -619,7 +618,7 @@ static int registry_cut(registry *reg, MDB_txn *txn, const char *iss, uint64_t e
     return rc;
 }
 
-api_err registry_feed_publish(registry *reg, const char *iss, uint64_t epoch, const uint8_t sk[COSE_SK_LEN],
+api_err registry_feed_publish(registry *reg, const char *iss, uint64_t epoch, const api_signer *by,
                               int64_t now, size_t *cut)
 {
     *cut = 0;
@@ -640,7 +639,7 @@ api_err registry_feed_publish(registry *reg, const char *iss, uint64_t epoch, co
         else if (rc == MDB_NOTFOUND)
             rc = 0;
     }
-    if (rc == 0) rc = registry_cut(reg, txn, iss, epoch, sk, last, &published, head, cut);
+    if (rc == 0) rc = registry_cut(reg, txn, iss, epoch, by, last, &published, head, cut);
     feed_checkpoint at;
     memset(&at, 0, sizeof at);
     snprintf(at.iss, sizeof at.iss, "%s", iss);
@@ -660,13 +659,13 @@ api_err registry_feed_publish(registry *reg, const char *iss, uint64_t epoch, co
         memset(&snap, 0, sizeof snap);
         snap.at = at;
         rc = registry_build_snapshot(reg, txn, &snap);
-        if (rc == 0 && feed_snapshot_sign(&cose, &cose_len, &snap, sk) != API_OK) rc = EINVAL;
+        if (rc == 0 && feed_snapshot_sign_with(&cose, &cose_len, &snap, by) != API_OK) rc = EINVAL;
         if (rc == 0) rc = registry_put_blob(txn, reg->meta, "snapshot", cose, cose_len);
         free(cose);
         cose = NULL;
         feed_snapshot_free(&snap);
     }
-    if (rc == 0 && feed_checkpoint_sign(&cose, &cose_len, &at, sk) != API_OK) rc = EINVAL;
+    if (rc == 0 && feed_checkpoint_sign_with(&cose, &cose_len, &at, by) != API_OK) rc = EINVAL;
     if (rc == 0) rc = registry_put_blob(txn, reg->meta, "checkpoint", cose, cose_len);
     free(cose);
     if (rc == 0) rc = registry_put_blob(txn, reg->meta, "head", head, FEED_HEAD_LEN);

@@ -114,7 +114,7 @@ api_err registry_feed_counts(registry *reg, uint64_t *last_event, uint64_t *publ
  * (always: the heartbeat), all in one transaction, so the feed never shows
  * a state the registry does not hold. *cut counts the segments made.
  */
-api_err registry_feed_publish(registry *reg, const char *iss, uint64_t epoch, const uint8_t sk[COSE_SK_LEN],
+api_err registry_feed_publish(registry *reg, const char *iss, uint64_t epoch, const api_signer *by,
                               int64_t now, size_t *cut);
 
 /* A feedsrv_get_fn over the published feed; arg is a registry_feed_source. */

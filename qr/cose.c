@@ -6,6 +6,9 @@
  * read with cbc_reader straight from the bytes, with pointers into the
  * input and no copy of the payload. Only the small protected header goes
  * through libcbor.
+ * Signing goes through a signer (common/signer.h): a file key or a key in
+ * a security module; the functions taking a bare secret key make a file
+ * signer of it, so their bytes are what they always were.
  * This file never decides trust: it checks shape and, on request, a
  * signature against a key it is given.
  */
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/signer.h"
 #include "qr/cbc.h"
 #include "qr/cbw.h"
 
@@ -32,10 +36,10 @@ void cose_kid(uint8_t kid[COSE_KID_LEN], const uint8_t pk[COSE_PK_LEN])
 }
 
 /* The serialized protected header {1: -8, 4: kid, 16: typ}. */
-static api_err cose_protected(uint8_t *out, size_t *outlen, const char *typ, const uint8_t sk[COSE_SK_LEN])
+static api_err cose_protected(uint8_t *out, size_t *outlen, const char *typ, const uint8_t pk[COSE_PK_LEN])
 {
     uint8_t kid[COSE_KID_LEN];
-    cose_kid(kid, sk + 32);
+    cose_kid(kid, pk);
     cbw w;
     cbw_init(&w, out, *outlen);
     cbw_map(&w, 3);
@@ -61,12 +65,12 @@ static void cose_sig_structure(cbw *w, const uint8_t *prot, size_t prot_len, con
 
 /* Signs and writes the message with w (fixed or dynamic). */
 static api_err cose_sign_into(cbw *out, const char *typ, const uint8_t *payload, size_t payload_len,
-                              const uint8_t sk[COSE_SK_LEN])
+                              const api_signer *by)
 {
-    if (!typ || strlen(typ) >= COSE_TYP_MAX) return API_ERR_ARG;
+    if (!typ || strlen(typ) >= COSE_TYP_MAX || !by) return API_ERR_ARG;
     uint8_t prot[COSE_TYP_MAX + 32];
     size_t prot_len = sizeof prot;
-    api_err e = cose_protected(prot, &prot_len, typ, sk);
+    api_err e = cose_protected(prot, &prot_len, typ, by->pk);
     if (e != API_OK) return e;
 
     cbw tbs;
@@ -75,7 +79,7 @@ static api_err cose_sign_into(cbw *out, const char *typ, const uint8_t *payload,
     size_t tbs_len;
     e = cbw_finish(&tbs, &tbs_len);
     uint8_t sig[COSE_SIG_LEN];
-    if (e == API_OK && crypto_sign_detached(sig, NULL, tbs.buf, tbs_len, sk) != 0) e = API_ERR_CRYPTO;
+    if (e == API_OK) e = signer_sign(by, sig, tbs.buf, tbs_len);
     cbw_free(&tbs);
     if (e != API_OK) return e;
 
@@ -88,22 +92,22 @@ static api_err cose_sign_into(cbw *out, const char *typ, const uint8_t *payload,
     return out->err;
 }
 
-api_err cose_sign1_sign(uint8_t *out, size_t *outlen, const char *typ, const uint8_t *payload,
-                        size_t payload_len, const uint8_t sk[COSE_SK_LEN])
+api_err cose_sign1_sign_with(uint8_t *out, size_t *outlen, const char *typ, const uint8_t *payload,
+                             size_t payload_len, const api_signer *by)
 {
     cbw w;
     cbw_init(&w, out, *outlen);
-    api_err e = cose_sign_into(&w, typ, payload, payload_len, sk);
+    api_err e = cose_sign_into(&w, typ, payload, payload_len, by);
     if (e != API_OK) return e;
     return cbw_finish(&w, outlen);
 }
 
-api_err cose_sign1_sign_alloc(uint8_t **out, size_t *outlen, const char *typ, const uint8_t *payload,
-                              size_t payload_len, const uint8_t sk[COSE_SK_LEN])
+api_err cose_sign1_sign_alloc_with(uint8_t **out, size_t *outlen, const char *typ, const uint8_t *payload,
+                                   size_t payload_len, const api_signer *by)
 {
     cbw w;
     cbw_init_dynamic(&w, payload_len + 256);
-    api_err e = cose_sign_into(&w, typ, payload, payload_len, sk);
+    api_err e = cose_sign_into(&w, typ, payload, payload_len, by);
     if (e == API_OK) e = cbw_finish(&w, outlen);
     if (e != API_OK) {
         cbw_free(&w);
@@ -111,6 +115,22 @@ api_err cose_sign1_sign_alloc(uint8_t **out, size_t *outlen, const char *typ, co
     }
     *out = w.buf;
     return API_OK;
+}
+
+api_err cose_sign1_sign(uint8_t *out, size_t *outlen, const char *typ, const uint8_t *payload,
+                        size_t payload_len, const uint8_t sk[COSE_SK_LEN])
+{
+    api_signer s;
+    signer_init_key(&s, sk);
+    return cose_sign1_sign_with(out, outlen, typ, payload, payload_len, &s);
+}
+
+api_err cose_sign1_sign_alloc(uint8_t **out, size_t *outlen, const char *typ, const uint8_t *payload,
+                              size_t payload_len, const uint8_t sk[COSE_SK_LEN])
+{
+    api_signer s;
+    signer_init_key(&s, sk);
+    return cose_sign1_sign_alloc_with(out, outlen, typ, payload, payload_len, &s);
 }
 
 static api_err cose_parse_protected(cose_sign1 *msg)

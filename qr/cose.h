@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/signer.h"
 
 #define COSE_KID_LEN         8
 #define COSE_SIG_LEN         64
@@ -57,6 +58,16 @@ api_err cose_sign1_sign(uint8_t *out, size_t *outlen, const char *typ, const uin
 /* The same into a malloc'd buffer, for large payloads (feeds). */
 api_err cose_sign1_sign_alloc(uint8_t **out, size_t *outlen, const char *typ, const uint8_t *payload,
                               size_t payload_len, const uint8_t sk[COSE_SK_LEN]);
+
+/*
+ * The same two with any signer (common/signer.h): a file key or a key in a
+ * security module, whose signature is checked before it is written. The
+ * kid is that of by->pk.
+ */
+api_err cose_sign1_sign_with(uint8_t *out, size_t *outlen, const char *typ, const uint8_t *payload,
+                             size_t payload_len, const api_signer *by);
+api_err cose_sign1_sign_alloc_with(uint8_t **out, size_t *outlen, const char *typ, const uint8_t *payload,
+                                   size_t payload_len, const api_signer *by);
 
 /*
  * Parses in as a canonical, tagged COSE_Sign1 and checks its headers. When

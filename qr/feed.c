@@ -44,17 +44,17 @@ void feed_bits_set(uint8_t *bits, uint32_t idx, unsigned status)
 }
 
 static api_err feed_sign_payload(uint8_t **cose, size_t *cose_len, cbw *w, const char *typ,
-                                 const uint8_t sk[COSE_SK_LEN])
+                                 const api_signer *by)
 {
     size_t len;
     api_err e = cbw_finish(w, &len);
-    if (e == API_OK) e = cose_sign1_sign_alloc(cose, cose_len, typ, w->buf, len, sk);
+    if (e == API_OK) e = cose_sign1_sign_alloc_with(cose, cose_len, typ, w->buf, len, by);
     cbw_free(w);
     return e;
 }
 
-api_err feed_checkpoint_sign(uint8_t **cose, size_t *cose_len, const feed_checkpoint *c,
-                             const uint8_t sk[COSE_SK_LEN])
+api_err feed_checkpoint_sign_with(uint8_t **cose, size_t *cose_len, const feed_checkpoint *c,
+                                  const api_signer *by)
 {
     cbw w;
     cbw_init_dynamic(&w, FEED_MAX_CHECKPOINT_COSE);
@@ -69,12 +69,12 @@ api_err feed_checkpoint_sign(uint8_t **cose, size_t *cose_len, const feed_checkp
     cbw_uint(&w, c->epoch);
     cbw_text(&w, "signed_at");
     cbw_int(&w, c->signed_at);
-    return feed_sign_payload(cose, cose_len, &w, COSE_TYP_CHECKPOINT, sk);
+    return feed_sign_payload(cose, cose_len, &w, COSE_TYP_CHECKPOINT, by);
 }
 
-api_err feed_segment_sign(uint8_t **cose, size_t *cose_len, uint8_t head[FEED_HEAD_LEN],
-                          const feed_segment *s, const uint8_t prev_head[FEED_HEAD_LEN],
-                          const uint8_t sk[COSE_SK_LEN])
+api_err feed_segment_sign_with(uint8_t **cose, size_t *cose_len, uint8_t head[FEED_HEAD_LEN],
+                               const feed_segment *s, const uint8_t prev_head[FEED_HEAD_LEN],
+                               const api_signer *by)
 {
     if (s->n == 0 || s->n > FEED_SEGMENT_MAX_EVENTS) return API_ERR_ARG;
     cbw w;
@@ -101,14 +101,14 @@ api_err feed_segment_sign(uint8_t **cose, size_t *cose_len, uint8_t head[FEED_HE
     api_err e = cbw_finish(&w, &len);
     if (e == API_OK) {
         feed_chain(head, prev_head, w.buf, len);
-        e = cose_sign1_sign_alloc(cose, cose_len, COSE_TYP_SEGMENT, w.buf, len, sk);
+        e = cose_sign1_sign_alloc_with(cose, cose_len, COSE_TYP_SEGMENT, w.buf, len, by);
     }
     cbw_free(&w);
     return e;
 }
 
-api_err feed_snapshot_sign(uint8_t **cose, size_t *cose_len, const feed_snapshot *s,
-                           const uint8_t sk[COSE_SK_LEN])
+api_err feed_snapshot_sign_with(uint8_t **cose, size_t *cose_len, const feed_snapshot *s,
+                                const api_signer *by)
 {
     size_t zcap = compressBound(FEED_LIST_BYTES);
     uint8_t *z = malloc(zcap);
@@ -144,7 +144,33 @@ api_err feed_snapshot_sign(uint8_t **cose, size_t *cose_len, const feed_snapshot
         cbw_int(&w, s->ext[i].until);
     }
     free(z);
-    return feed_sign_payload(cose, cose_len, &w, COSE_TYP_SNAPSHOT, sk);
+    return feed_sign_payload(cose, cose_len, &w, COSE_TYP_SNAPSHOT, by);
+}
+
+/* The same three with a file key, as a file signer (the bytes of the signer path). */
+api_err feed_checkpoint_sign(uint8_t **cose, size_t *cose_len, const feed_checkpoint *c,
+                             const uint8_t sk[COSE_SK_LEN])
+{
+    api_signer by;
+    signer_init_key(&by, sk);
+    return feed_checkpoint_sign_with(cose, cose_len, c, &by);
+}
+
+api_err feed_segment_sign(uint8_t **cose, size_t *cose_len, uint8_t head[FEED_HEAD_LEN],
+                          const feed_segment *s, const uint8_t prev_head[FEED_HEAD_LEN],
+                          const uint8_t sk[COSE_SK_LEN])
+{
+    api_signer by;
+    signer_init_key(&by, sk);
+    return feed_segment_sign_with(cose, cose_len, head, s, prev_head, &by);
+}
+
+api_err feed_snapshot_sign(uint8_t **cose, size_t *cose_len, const feed_snapshot *s,
+                           const uint8_t sk[COSE_SK_LEN])
+{
+    api_signer by;
+    signer_init_key(&by, sk);
+    return feed_snapshot_sign_with(cose, cose_len, s, &by);
 }
 
 /* iss, epoch (and for checkpoints seq, head, signed_at) of a payload map. */

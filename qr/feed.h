@@ -98,6 +98,15 @@ api_err feed_checkpoint_sign(uint8_t **cose, size_t *cose_len, const feed_checkp
 api_err feed_snapshot_sign(uint8_t **cose, size_t *cose_len, const feed_snapshot *s,
                            const uint8_t sk[COSE_SK_LEN]);
 
+/* The same three with any signer (common/signer.h: a file key or a key in a security module). */
+api_err feed_segment_sign_with(uint8_t **cose, size_t *cose_len, uint8_t head[FEED_HEAD_LEN],
+                               const feed_segment *s, const uint8_t prev_head[FEED_HEAD_LEN],
+                               const api_signer *by);
+api_err feed_checkpoint_sign_with(uint8_t **cose, size_t *cose_len, const feed_checkpoint *c,
+                                  const api_signer *by);
+api_err feed_snapshot_sign_with(uint8_t **cose, size_t *cose_len, const feed_snapshot *s,
+                                const api_signer *by);
+
 /*
  * Parsing checks shape and canonical form and returns the signer's kid;
  * the caller finds the key (trust list) and calls cose_sign1_verify on msg.

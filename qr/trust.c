@@ -191,15 +191,22 @@ done:
     return e;
 }
 
-api_err trust_sign(uint8_t **cose, size_t *cose_len, const trust_list *tl, const uint8_t root_sk[COSE_SK_LEN])
+api_err trust_sign_with(uint8_t **cose, size_t *cose_len, const trust_list *tl, const api_signer *root)
 {
     uint8_t *payload;
     size_t payload_len;
     api_err e = trust_encode(&payload, &payload_len, tl);
     if (e != API_OK) return e;
-    e = cose_sign1_sign_alloc(cose, cose_len, COSE_TYP_TRUST_LIST, payload, payload_len, root_sk);
+    e = cose_sign1_sign_alloc_with(cose, cose_len, COSE_TYP_TRUST_LIST, payload, payload_len, root);
     free(payload);
     return e;
+}
+
+api_err trust_sign(uint8_t **cose, size_t *cose_len, const trust_list *tl, const uint8_t root_sk[COSE_SK_LEN])
+{
+    api_signer root;
+    signer_init_key(&root, root_sk);
+    return trust_sign_with(cose, cose_len, tl, &root);
 }
 
 api_err trust_verify(trust_list *tl, char *err, size_t errcap, const uint8_t *cose, size_t cose_len,

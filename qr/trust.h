@@ -75,6 +75,9 @@ api_err trust_decode(trust_list *tl, const uint8_t *in, size_t len);
 api_err trust_sign(uint8_t **cose, size_t *cose_len, const trust_list *tl,
                    const uint8_t root_sk[COSE_SK_LEN]);
 
+/* The same with any signer (common/signer.h): the root key in a file or in a security module. */
+api_err trust_sign_with(uint8_t **cose, size_t *cose_len, const trust_list *tl, const api_signer *root);
+
 /*
  * Verifies a signed trust list against a root public key and decodes it.
  * API_ERR_TRUST_LIST covers every failure (damaged, wrong typ, wrong key,

@@ -83,7 +83,9 @@ int main(int argc, char **argv)
 
     testkit_key fr75;
     testkit_fr75(&fr75);
-    const uint8_t *pk = fr75.pk, *sk = fr75.sk;
+    const uint8_t *pk = fr75.pk;
+    api_signer sk;
+    signer_init_key(&sk, fr75.sk);
     trust_entry e;
     testkit_entry(&e, "FR-75", &fr75, TRUST_ACTIVE, 0);
     trust_list tl = {.seq = 1, .iat = 0, .exp = 4102444800, .n = 1, .entries = &e};
@@ -94,7 +96,7 @@ int main(int argc, char **argv)
         api_claims c;
         bench_claims(&c, i);
         items[i].len = sizeof items[i].text;
-        if (issuer_sign(items[i].text, &items[i].len, &c, sk) != API_OK) return 1;
+        if (issuer_sign(items[i].text, &items[i].len, &c, &sk) != API_OK) return 1;
         bench_tbs(&items[i]);
     }
 
@@ -148,7 +150,7 @@ int main(int argc, char **argv)
         render_code *code;
         uint8_t *png;
         size_t png_len;
-        if (issuer_sign(text, &len, &c, sk) != API_OK || render_code_make(&code, text, 'M') != API_OK ||
+        if (issuer_sign(text, &len, &c, &sk) != API_OK || render_code_make(&code, text, 'M') != API_OK ||
             render_code_png(&png, &png_len, code, &ro) != API_OK)
             return 1;
         if (render_code_version(code) > max_version) max_version = render_code_version(code);

@@ -785,7 +785,9 @@ static void test_card_issuer_sign(void **state)
     testkit_claims(&c);
     char card[1024], zl[1024];
     size_t n = sizeof card;
-    assert_int_equal(issuer_sign_card(card, &n, &c, g_k75.sk), API_OK);
+    api_signer by;
+    signer_init_key(&by, g_k75.sk);
+    assert_int_equal(issuer_sign_card(card, &n, &c, &by), API_OK);
     assert_int_equal(strlen(card), n);
     verify_result r;
     verify_at(&r, &g_tl, "2026-10-01T12:00:00Z", 0, NULL, card, n);
@@ -807,7 +809,7 @@ static void test_card_issuer_sign(void **state)
     /* the full code stays compressed: zlib is shorter there */
     char fullq[2048];
     size_t fn = sizeof fullq, fz = sizeof zl;
-    assert_int_equal(issuer_sign(fullq, &fn, &c, g_k75.sk), API_OK);
+    assert_int_equal(issuer_sign(fullq, &fn, &c, &by), API_OK);
     uint8_t fcose[2048];
     size_t fcl = sizeof fcose;
     assert_int_equal(qrtext_decode(fcose, &fcl, fullq, fn), API_OK);
@@ -816,11 +818,11 @@ static void test_card_issuer_sign(void **state)
     assert_string_equal(zl, fullq);
     /* a buffer too small for either form */
     n = 100;
-    assert_int_not_equal(issuer_sign_card(card, &n, &c, g_k75.sk), API_OK);
+    assert_int_not_equal(issuer_sign_card(card, &n, &c, &by), API_OK);
     /* bad claims are not signed */
     c.fn[0] = '\0';
     n = sizeof card;
-    assert_int_equal(issuer_sign_card(card, &n, &c, g_k75.sk), API_ERR_CLAIMS);
+    assert_int_equal(issuer_sign_card(card, &n, &c, &by), API_ERR_CLAIMS);
 }
 
 int main(void)
