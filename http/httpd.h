@@ -237,6 +237,14 @@ int httpd_has_token(const char *value, const char *token);
 int httpd_accepts_gzip(const char *accept_encoding);
 
 /*
+ * The language of offered (count codes such as "fr", "en") that an
+ * Accept-Language value prefers: the one named with the highest weight
+ * ("fr-FR" names "fr"; q=0 refuses; the first listed wins a tie), or -1
+ * when it names none of them ("*" names none: the caller keeps its default).
+ */
+int httpd_pick_language(const char *accept_language, const char *const *offered, int count);
+
+/*
  * A Range header for a file of size bytes: 1 with the single range
  * [*from, *to] (inclusive), 0 to ignore it (absent, not "bytes=", malformed,
  * or several ranges), -1 when it cannot be satisfied (416).

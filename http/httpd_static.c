@@ -146,39 +146,82 @@ static int httpd_hashed_name(const char *path)
 }
 
 /* Whether Accept-Encoding allows gzip (a q of 0 refuses it; "*" stands for it when not named). */
+/*
+ * The next element of a weighted list header (Accept-Encoding,
+ * Accept-Language: `name;q=0.8, other`): its name and its weight in
+ * thousandths (1000 without q=). 0 at the end of the list.
+ */
+static int httpd_list_next(const char **pp, const char **name, size_t *namelen, int *q)
+{
+    const char *p = *pp;
+    while (*p == ' ' || *p == '\t' || *p == ',') p++;
+    if (!*p) return 0;
+    size_t n = strcspn(p, ",");
+    size_t nl = strcspn(p, ";, \t");
+    if (nl > n) nl = n;
+    *name = p;
+    *namelen = nl;
+    *q = 1000;
+    const char *a = p + nl, *end = p + n;
+    while (a < end) {
+        while (a < end && (*a == ';' || *a == ' ' || *a == '\t')) a++;
+        /* cppcheck-suppress knownConditionTrueFalse ; taken by "gzip;q=0" (test_httpd) */
+        if (end - a >= 2 && (a[0] == 'q' || a[0] == 'Q') && a[1] == '=') {
+            a += 2;
+            int w = 0, frac = -1;
+            for (; a < end && ((*a >= '0' && *a <= '9') || *a == '.'); a++) {
+                if (*a == '.') {
+                    if (frac < 0) frac = 0;
+                } else if (frac < 0) {
+                    w = w * 10 + (*a - '0') * 1000;
+                    if (w > 1000) w = 1000;
+                } else if (frac < 3) {
+                    static const int place[] = {100, 10, 1};
+                    w += (*a - '0') * place[frac++];
+                }
+            }
+            *q = w > 1000 ? 1000 : w;
+        } else {
+            a += strcspn(a, ";");
+            if (a > end) a = end;
+        }
+    }
+    *pp = p + n;
+    return 1;
+}
+
 int httpd_accepts_gzip(const char *ae)
 {
     if (!ae) return 0;
-    int gzip = -1, star = -1;
-    const char *p = ae;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',') p++;
-        size_t n = strcspn(p, ",");
-        size_t name = strcspn(p, ";, \t");
-        if (name > n) name = n;
-        int ok = 1;
-        const char *q = p + name;
-        const char *end = p + n;
-        while (q < end) {
-            while (q < end && (*q == ';' || *q == ' ' || *q == '\t')) q++;
-            /* cppcheck-suppress knownConditionTrueFalse ; taken by "gzip;q=0" (test_httpd) */
-            if (end - q >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
-                q += 2;
-                int zero = 1;
-                for (; q < end && ((*q >= '0' && *q <= '9') || *q == '.'); q++)
-                    if (*q >= '1' && *q <= '9') zero = 0;
-                ok = !zero;
-            } else {
-                q += strcspn(q, ";");
-                if (q > end) q = end;
-            }
-        }
-        if (name == 4 && strncasecmp(p, "gzip", 4) == 0) gzip = ok;
-        if (name == 6 && strncasecmp(p, "x-gzip", 6) == 0 && gzip < 0) gzip = ok;
-        if (name == 1 && *p == '*') star = ok;
-        p += n;
+    int gzip = -1, star = -1, q;
+    const char *p = ae, *name;
+    size_t n;
+    while (httpd_list_next(&p, &name, &n, &q)) {
+        int ok = q > 0;
+        if (n == 4 && strncasecmp(name, "gzip", 4) == 0) gzip = ok;
+        if (n == 6 && strncasecmp(name, "x-gzip", 6) == 0 && gzip < 0) gzip = ok;
+        if (n == 1 && *name == '*') star = ok;
     }
     return gzip >= 0 ? gzip : star > 0;
+}
+
+int httpd_pick_language(const char *al, const char *const *offered, int count)
+{
+    if (!al) return -1;
+    int best = -1, best_q = 0, q;
+    const char *p = al, *name;
+    size_t n;
+    while (httpd_list_next(&p, &name, &n, &q)) {
+        for (int i = 0; i < count; i++) {
+            size_t ol = strlen(offered[i]);
+            if (n >= ol && strncasecmp(name, offered[i], ol) == 0 && (n == ol || name[ol] == '-') &&
+                q > best_q) {
+                best = i;
+                best_q = q;
+            }
+        }
+    }
+    return best;
 }
 
 int httpd_parse_range(const char *v, long long size, long long *from, long long *to)

@@ -120,6 +120,11 @@ static void report_json_not_presented(cJSON *o, report_profile p)
 
 cJSON *report_json(const verify_result *r, const verify_ctx *ctx, report_profile p)
 {
+    return report_json_lang(r, ctx, p, REPORT_LANG_FR | REPORT_LANG_EN);
+}
+
+cJSON *report_json_lang(const verify_result *r, const verify_ctx *ctx, report_profile p, unsigned langs)
+{
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
     cJSON_AddStringToObject(o, "result", verdict_code(r->verdict));
@@ -157,9 +162,11 @@ cJSON *report_json(const verify_result *r, const verify_ctx *ctx, report_profile
         report_json_validity(o, r);
         if (!full) report_json_not_presented(o, p);
     }
-    cJSON *ex = cJSON_AddObjectToObject(o, "explanation");
-    cJSON_AddItemToObject(ex, "fr", report_explanation(r, LANG_FR, p));
-    cJSON_AddItemToObject(ex, "en", report_explanation(r, LANG_EN, p));
+    if (langs) {
+        cJSON *ex = cJSON_AddObjectToObject(o, "explanation");
+        if (langs & REPORT_LANG_FR) cJSON_AddItemToObject(ex, "fr", report_explanation(r, LANG_FR, p));
+        if (langs & REPORT_LANG_EN) cJSON_AddItemToObject(ex, "en", report_explanation(r, LANG_EN, p));
+    }
     return o;
 }
 

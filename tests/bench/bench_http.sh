@@ -4,7 +4,8 @@
 # attestations, beside two reference handlers on the same CivetWeb settings
 # (bench_httpref: a trivial handler, and one crypto_sign_verify_detached per
 # request), all measured in this run. Prints verifications per second at 64
-# connections, p50/p99 latency at 16, both ratios, errors, the time of one
+# connections (the full answer, and the compact ones of ?lang=fr and
+# ?explain=false), p50/p99 latency at 16, both ratios, errors, the time of one
 # verification while 200 idle or half-sent connections are open beside the
 # same with none (tests/cli/test_service.sh checks only that it is answered),
 # and the service's RSS after a 60-second run.
@@ -71,24 +72,27 @@ curl -s -X POST -H 'Content-Type: application/json' -H "X-API-Key: $KEY" \
 ROUNDS=${BENCH_HTTP_ROUNDS:-5}
 SECONDS_PER_RUN=${BENCH_HTTP_ROUND_SECONDS:-2}
 declare -A sum err
-for t in svc triv one; do sum[$t]=0; err[$t]=0; done
+for t in svc fr cmp triv one; do sum[$t]=0; err[$t]=0; done
 for r in $(seq "$ROUNDS"); do
-  for t in svc triv one; do
-    case $t in svc) url="http://127.0.0.1:$PV/api/v1/verify" ;; triv) url="http://127.0.0.1:$PR/trivial" ;; one) url="http://127.0.0.1:$PR/verify1" ;; esac
+  for t in svc fr cmp triv one; do
+    case $t in svc) url="http://127.0.0.1:$PV/api/v1/verify" ;; fr) url="http://127.0.0.1:$PV/api/v1/verify?lang=fr" ;;
+      cmp) url="http://127.0.0.1:$PV/api/v1/verify?explain=false" ;; triv) url="http://127.0.0.1:$PR/trivial" ;; one) url="http://127.0.0.1:$PR/verify1" ;; esac
     read -r rps e _ _ < <(rate "$url" 64)
     sum[$t]=$(( ${sum[$t]} + rps )); err[$t]=$(( ${err[$t]} + e ))
   done
 done
-v64=$(( ${sum[svc]} / ROUNDS )); t64=$(( ${sum[triv]} / ROUNDS )); s64=$(( ${sum[one]} / ROUNDS ))
+v64=$(( ${sum[svc]} / ROUNDS )); f64=$(( ${sum[fr]} / ROUNDS )); c64=$(( ${sum[cmp]} / ROUNDS )); t64=$(( ${sum[triv]} / ROUNDS )); s64=$(( ${sum[one]} / ROUNDS ))
 ve64=${err[svc]}; te64=${err[triv]}; se64=${err[one]}
 SECONDS_PER_RUN=5
 read -r _ _ p50 p99 < <(rate "http://127.0.0.1:$PV/api/v1/verify" 16)
 read -r _ _ tp50 tp99 < <(rate "http://127.0.0.1:$PR/verify1" 16)
 echo "wrk -t2 -c64, $ROUNDS alternating rounds of ${BENCH_HTTP_ROUND_SECONDS:-2} s each, POST with a 560-character QR text:"
 printf '  POST /api/v1/verify (real service):      %6s /s  errors %s\n' "$v64" "$ve64"
+printf '  the same, ?lang=fr (one language):        %6s /s  errors %s\n' "$f64" "${err[fr]}"
+printf '  the same, ?explain=false (compact):       %6s /s  errors %s\n' "$c64" "${err[cmp]}"
 printf '  reference, trivial handler:              %6s /s  errors %s\n' "$t64" "$te64"
 printf '  reference, one crypto_sign_verify:       %6s /s  errors %s\n' "$s64" "$se64"
-python3 -c "import sys; v,t,s=map(float,sys.argv[1:]); print(f'  ratio to the single-verify handler: {v/s:.2f} (target 0.7 or more); to the trivial handler: {v/t:.2f}')" "$v64" "$t64" "$s64"
+python3 -c "import sys; v,t,s,f,c=map(float,sys.argv[1:]); print(f'  ratio to the single-verify handler: {v/s:.2f} (target 0.7 or more); to the trivial handler: {v/t:.2f}'); print(f'  compact answers to the single-verify handler: explain=false {c/s:.2f} (target 0.85 or more), lang=fr {f/s:.2f}')" "$v64" "$t64" "$s64" "$f64" "$c64"
 echo "wrk -t2 -c16 -d5s --latency: POST /api/v1/verify p50 $p50, p99 $p99 (target p99 under 5 ms); single-verify handler p50 $tp50, p99 $tp99"
 python3 - "$PV" "$KEY" "$(sed -n 3p payloads.txt)" <<'PY'
 import socket, statistics, sys, time

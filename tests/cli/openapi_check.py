@@ -463,6 +463,51 @@ def check_verify(c, fx):
             a = c.call("verify: profile %s, %s (%s)" % (profile, pname, PROFILE_SCHEMA.get(profile)), "POST",
                        "/api/v1/verify", json.dumps({"payload": p[pname]}).encode(),
                        {"Content-Type": "application/json", "X-API-Key": key}, want=200, profile=profile)
+    # Compact answers: one language, none, the keyed caller's Accept-Language; a request without a
+    # key keeps both languages whatever its Accept-Language says.
+    social = fx.get("keys", {}).get("social")
+    if social:
+        kh = {"Content-Type": "application/json", "X-API-Key": social}
+        body = json.dumps({"payload": p["valid"]}).encode()
+        for query, headers, langs, what in (
+                ("?lang=fr", kh, ["fr"], "lang=fr: French only"),
+                ("?lang=en", kh, ["en"], "lang=en: English only"),
+                ("?explain=false", kh, None, "explain=false: no explanation"),
+                ("?explain=true", kh, ["en", "fr"], "explain=true: both languages"),
+                ("?explain=false&lang=fr", kh, None, "explain=false wins over lang"),
+                ("", dict(kh, **{"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"}), ["en"],
+                 "a keyed Accept-Language en-GB: English only"),
+                ("", dict(kh, **{"Accept-Language": "de-DE,de;q=0.9"}), ["en", "fr"],
+                 "a keyed Accept-Language naming neither: both"),
+                ("?lang=fr", dict(kh, **{"Accept-Language": "en"}), ["fr"], "lang wins over Accept-Language"),
+                ("", dict(anon, **{"Accept-Language": "en"}), ["en", "fr"],
+                 "no key: Accept-Language leaves both languages"),
+                ("?lang=en", anon, ["en"], "no key, lang=en: English only")):
+            prof = "social" if "X-API-Key" in headers else "anonymous"
+            a = c.call("verify, compact: " + what, "POST", "/api/v1/verify" + query, body, headers, want=200,
+                       profile=prof)
+            if a and a.status == 200:
+                r = a.json()
+                got = sorted(r["explanation"]) if "explanation" in r else None
+                if got != langs or r.get("result") != "valid" or b"\n" in a.body:
+                    bad("verify, compact: " + what + " (members)",
+                        "explanation %r, result %r" % (got, r.get("result")))
+                else:
+                    ok("verify, compact: " + what + " (members)")
+        a = c.call("verify/batch, compact: lang=fr", "POST", "/api/v1/verify/batch?lang=fr",
+                   json.dumps({"payloads": [p["valid"], p["revoked"]]}).encode(), kh, want=200, profile="social")
+        if a and a.status == 200:
+            rs = a.json().get("results", [])
+            if len(rs) == 2 and all(sorted(x.get("explanation", {})) == ["fr"] for x in rs):
+                ok("verify/batch, compact: every report in French only")
+            else:
+                bad("verify/batch, compact: every report in French only", a.body[:200].decode("utf-8", "replace"))
+        for query, what in (("?lang=de", "lang=de"), ("?lang=", "an empty lang"), ("?explain=no", "explain=no"),
+                            ("?lang=%00", "lang with a NUL")):
+            c.call("verify, compact: %s is 400" % what, "POST", "/api/v1/verify" + query, body, kh, want=400,
+                   slug="invalid-parameter")
+    else:
+        bad("verify, compact", "no social key in the fixture")
     c.call("verify: an unknown API key is refused", "POST", "/api/v1/verify",
            json.dumps({"payload": p["valid"]}).encode(),
            {"Content-Type": "application/json", "X-API-Key": "no-such-key-0000"}, want=401, slug="unauthorized")

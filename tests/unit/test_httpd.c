@@ -192,6 +192,21 @@ static void test_ranges_and_gzip(void **state)
     assert_false(httpd_accepts_gzip("gzip;q=0.000, *"));
     assert_false(httpd_accepts_gzip("identity"));
     assert_false(httpd_accepts_gzip("*;q=0"));
+
+    static const char *const langs[] = {"fr", "en"};
+    assert_int_equal(httpd_pick_language(NULL, langs, 2), -1);
+    assert_int_equal(httpd_pick_language("", langs, 2), -1);
+    assert_int_equal(httpd_pick_language("*", langs, 2), -1);
+    assert_int_equal(httpd_pick_language("de-DE, de;q=0.9", langs, 2), -1);
+    assert_int_equal(httpd_pick_language("fr", langs, 2), 0);
+    assert_int_equal(httpd_pick_language("EN-gb", langs, 2), 1);
+    assert_int_equal(httpd_pick_language("fr-FR,fr;q=0.9,en-US;q=0.8,en;q=0.7", langs, 2), 0);
+    assert_int_equal(httpd_pick_language("de, en;q=0.5, fr;q=0.4", langs, 2), 1);
+    assert_int_equal(httpd_pick_language("fr;q=0.3, en;q=0.300", langs, 2), 0); /* a tie: the first listed */
+    assert_int_equal(httpd_pick_language("fr;q=0, en;q=0.001", langs, 2), 1);
+    assert_int_equal(httpd_pick_language("fr;q=0", langs, 2), -1);
+    assert_int_equal(httpd_pick_language("french, eng", langs, 2), -1); /* a prefix is not a language */
+    assert_int_equal(httpd_pick_language("en;q=1.0, fr;q=0.99", langs, 2), 1);
     assert_false(httpd_accepts_gzip("gzipx"));
     assert_false(httpd_accepts_gzip(""));
     assert_false(httpd_accepts_gzip(NULL));

@@ -91,6 +91,7 @@ typedef struct {
     keystore_record rec;
     report_profile profile;
     const char *profile_name;
+    unsigned langs;     /* the explanation's languages (REPORT_LANG_*): webapi_langs */
     double rate, burst; /* the bucket's */
     uint8_t bucket[1 + KEYSTORE_ID_LEN > 9 ? 1 + KEYSTORE_ID_LEN : 9];
     size_t bucket_len;
@@ -549,7 +550,7 @@ static int webapi_verify_pdf(webapi *w, httpd_req *r, const webapi_caller *c, co
     }
     webapi_cur.att = webapi_cur.att_one;
     webapi_note(w, &res[0].res);
-    cJSON *j = report_json(&res[0].res, &ctx, c->profile);
+    cJSON *j = report_json_lang(&res[0].res, &ctx, c->profile, c->langs);
     free(res);
     fedview_trust_put(t);
     return webapi_send_json(r, 200, j);
@@ -580,7 +581,7 @@ static int webapi_batch_document(webapi *w, httpd_req *r, const webapi_caller *c
     int failed = !results;
     for (size_t i = 0; i < n && !failed; i++) {
         webapi_note(w, &res[i].res);
-        cJSON *one = report_json(&res[i].res, &ctx, c->profile);
+        cJSON *one = report_json_lang(&res[i].res, &ctx, c->profile, c->langs);
         if (!one || !cJSON_AddNumberToObject(one, "page", res[i].page) ||
             !cJSON_AddItemToArray(results, one)) {
             cJSON_Delete(one);
@@ -669,7 +670,7 @@ static int webapi_verify_single(webapi *w, httpd_req *r, const webapi_caller *c,
     free(text);
     webapi_cur.att = webapi_cur.att_one;
     webapi_note(w, &res);
-    cJSON *j = report_json(&res, &ctx, c->profile);
+    cJSON *j = report_json_lang(&res, &ctx, c->profile, c->langs);
     fedview_trust_put(t);
     return webapi_send_json(r, 200, j);
 }
@@ -723,7 +724,7 @@ static int webapi_verify_batch(webapi *w, httpd_req *r, const webapi_caller *c, 
     for (const cJSON *p = list->child; p && !failed; p = p->next) {
         verify_qrtext(res, &ctx, p->valuestring, strlen(p->valuestring));
         webapi_note(w, res);
-        cJSON *one = report_json(res, &ctx, c->profile);
+        cJSON *one = report_json_lang(res, &ctx, c->profile, c->langs);
         if (!one || !cJSON_AddItemToArray(results, one)) {
             cJSON_Delete(one);
             failed = 1;
@@ -755,8 +756,45 @@ static int webapi_batch_body(webapi *w, httpd_req *r, const webapi_caller *c, ht
                           "the body is not well-formed multipart/form-data with the boundary given");
 }
 
-static int webapi_verify(webapi *w, httpd_req *r, const webapi_caller *c, int batch)
+/*
+ * The languages of the reports' explanations (docs/openapi.yaml, "Compact
+ * answers"): `explain=false` none, `lang=fr|en` one; without either, a
+ * keyed caller's Accept-Language may choose one, and a request without a
+ * key gets both, as it always did. 0, or 400 sent for a bad value.
+ */
+static int webapi_langs(httpd_req *r, webapi_caller *c)
 {
+    static const char *const names[] = {"fr", "en"};
+    static const unsigned sets[] = {REPORT_LANG_FR, REPORT_LANG_EN};
+    char v[8];
+    c->langs = REPORT_LANG_FR | REPORT_LANG_EN;
+    int has = httpd_query_get(r, "explain", v, sizeof v);
+    if (has && (has < 0 || (strcmp(v, "false") != 0 && strcmp(v, "true") != 0)))
+        return webapi_problem(r, 400, "invalid-parameter", "Bad Request", "explain must be true or false");
+    if (has > 0 && strcmp(v, "false") == 0) {
+        c->langs = REPORT_LANG_NONE;
+        return 0;
+    }
+    has = httpd_query_get(r, "lang", v, sizeof v);
+    if (has) {
+        for (int i = 0; has > 0 && i < 2; i++)
+            if (strcmp(v, names[i]) == 0) {
+                c->langs = sets[i];
+                return 0;
+            }
+        return webapi_problem(r, 400, "invalid-parameter", "Bad Request", "lang must be fr or en");
+    }
+    if (c->keyed) {
+        int i = httpd_pick_language(httpd_header_get(r, "Accept-Language"), names, 2);
+        if (i >= 0) c->langs = sets[i];
+    }
+    return 0;
+}
+
+static int webapi_verify(webapi *w, httpd_req *r, webapi_caller *c, int batch)
+{
+    int status = webapi_langs(r, c);
+    if (status) return status;
     char boundary[HTTPBODY_BOUNDARY_MAX + 1];
     httpbody_type kind = httpbody_media_type(httpd_header_get(r, "Content-Type"), boundary);
     int image =
@@ -775,9 +813,9 @@ static int webapi_verify(webapi *w, httpd_req *r, const webapi_caller *c, int ba
     size_t len;
     httpd_body b = httpd_read_body(r, max, image ? &w->images : &w->texts, &body, &len);
     if (b != HTTPD_BODY_OK) return webapi_body_problem(r, b, max);
-    int status = !batch                  ? webapi_verify_single(w, r, c, kind, boundary, body, len)
-                 : kind == HTTPBODY_JSON ? webapi_verify_batch(w, r, c, body, len)
-                                         : webapi_batch_body(w, r, c, kind, boundary, body, len);
+    status = !batch                  ? webapi_verify_single(w, r, c, kind, boundary, body, len)
+             : kind == HTTPBODY_JSON ? webapi_verify_batch(w, r, c, body, len)
+                                     : webapi_batch_body(w, r, c, kind, boundary, body, len);
     free(body);
     return status;
 }
