@@ -104,6 +104,9 @@ void iss_load_config(issuer_config *cfg, const char *dir);
 /* Opens the registry of o->dir (a folder with its configuration) or exits. */
 registry *iss_open_registry(const iss_opts *o);
 
+/* Exits unless holder_base (may be NULL) is an http:// or https:// URL without '#', at most 512 bytes. */
+void iss_check_holder_base(const char *holder_base);
+
 /*
  * The issuer's key unlocked (issuer.h: a file key read with the passphrase,
  * or a key in a security module opened with its PIN), checked against

@@ -33,6 +33,7 @@
 #include "common/fs.h"
 #include "issuer/cmd_int.h"
 #include "issuer/holder.h"
+#include "issuer/issuance.h"
 #include "issuer/issuer.h"
 #include "issuer/pdf.h"
 #include "issuer/registry.h"
@@ -42,7 +43,6 @@
 #include "qr/render.h"
 
 #define ISSUE_MAX_INPUT    (64u * 1024 * 1024)
-#define ISSUE_QR_MAX       4400
 #define ISSUE_WARN_VERSION 15
 #define ISSUE_CARD_VERSION 12 /* the card's QR code should fit version 12 at level M (docs/format.md) */
 
@@ -74,25 +74,14 @@ static void iss_batch_add(iss_batch *b, const api_claims *c)
     b->claims[b->n++] = *c;
 }
 
-/*
- * Whether the PDF can print c's texts (NULL pdf: no PDF asked for): 0, or
- * -1 with the field named in err. A préfecture's name or verify address
- * that cannot be printed stops the whole run.
- */
-static int iss_pdf_printable(pdf_ctx *pdf, const api_claims *c, const char *issuer_name,
-                             const char *verify_url, char *err, size_t cap)
+/* Whether the PDF can print c's texts: 0, or -1 with the field named in err; exits for the issuer's own. */
+static int iss_pdf_printable(pdf_ctx *pdf, const api_claims *c, const issuer_config *cfg, char *err,
+                             size_t cap)
 {
-    if (!pdf) return 0;
-    const char *field = NULL;
-    pdf_page page = {.claims = c, .qr = "", .issuer_name = issuer_name, .verify_url = verify_url};
-    api_err e = pdf_check_text(pdf, &page, &field);
-    if (e == API_ERR_NOMEM) cli_fail(ISS_EXIT_IO, "out of memory");
-    if (e == API_OK) return 0;
-    if (field && (!strcmp(field, "issuer name") || !strcmp(field, "verify address")))
-        cli_fail(ISS_EXIT_USAGE, "the %s has a character that no installed font can print on the PDF", field);
-    snprintf(err, cap, "%s: a character that no installed font can print on the PDF attestation",
-             field ? field : "text");
-    return -1;
+    int rc = issuance_printable(pdf, c, cfg->name, cfg->verify_base, err, cap);
+    if (rc == -3) cli_fail(ISS_EXIT_IO, "out of memory");
+    if (rc == -2) cli_fail(ISS_EXIT_USAGE, "%s", err);
+    return rc;
 }
 
 static void iss_read_batch(iss_batch *b, const iss_opts *o, pdf_ctx *pdf, const issuer_config *cfg)
@@ -107,7 +96,7 @@ static void iss_read_batch(iss_batch *b, const iss_opts *o, pdf_ctx *pdf, const 
         sodium_memzero(data, len);
         free(data);
         if (e != API_OK) cli_fail(ISS_EXIT_USAGE, "%s: %s", o->json, err);
-        if (iss_pdf_printable(pdf, &c, cfg->name, cfg->verify_base, err, sizeof err) != 0)
+        if (iss_pdf_printable(pdf, &c, cfg, err, sizeof err) != 0)
             cli_fail(ISS_EXIT_USAGE, "%s: %s", o->json, err);
         iss_batch_add(b, &c);
         return;
@@ -122,7 +111,7 @@ static void iss_read_batch(iss_batch *b, const iss_opts *o, pdf_ctx *pdf, const 
         int rc = holder_csv_next(csv, &c, &line, err, sizeof err);
         if (rc == 0) break;
         char why[400];
-        if (rc > 0 && iss_pdf_printable(pdf, &c, cfg->name, cfg->verify_base, why, sizeof why) != 0) {
+        if (rc > 0 && iss_pdf_printable(pdf, &c, cfg, why, sizeof why) != 0) {
             snprintf(err, sizeof err, "line %zu: %s", line, why);
             sodium_memzero(&c, sizeof c);
             rc = -1;
@@ -139,18 +128,6 @@ static void iss_read_batch(iss_batch *b, const iss_opts *o, pdf_ctx *pdf, const 
     free(data);
 }
 
-static int iss_want(const char *formats, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = formats; *p;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (len == n && !strncmp(p, name, n)) return 1;
-        p += len + (comma ? 1 : 0);
-    }
-    return 0;
-}
-
 static void iss_check_formats(const char *formats)
 {
     for (const char *p = formats; *p;) {
@@ -162,18 +139,12 @@ static void iss_check_formats(const char *formats)
     }
 }
 
-/* Writes OUT/<id><ext> (made durable by one fs_sync_folder after the batch); 0, or -1 after saying why. */
-static int iss_write(const char *out_dir, const char *id, const char *ext, const void *data, size_t len)
+void iss_check_holder_base(const char *holder_base)
 {
-    char name[64], path[4096];
-    snprintf(name, sizeof name, "%s%s", id, ext);
-    iss_path(path, sizeof path, out_dir, name);
-    api_err e = fs_write_batched(path, data, len, 0640, 1);
-    if (e != API_OK) {
-        cli_warn("cannot write %s: %s", path, api_strerror(e));
-        return -1;
-    }
-    return 0;
+    if (holder_base && strncmp(holder_base, "https://", 8) && strncmp(holder_base, "http://", 7))
+        cli_fail(ISS_EXIT_USAGE, "--holder-base: expected an http:// or https:// URL");
+    if (holder_base && (strchr(holder_base, '#') || strlen(holder_base) > 512))
+        cli_fail(ISS_EXIT_USAGE, "--holder-base: a URL without '#', at most 512 characters");
 }
 
 static void iss_print_terminal(const char *qr, const render_opts *ro, int invert)
@@ -187,231 +158,24 @@ static void iss_print_terminal(const char *qr, const render_opts *ro, int invert
     }
 }
 
-/*
- * The holder link: base + "#" + the QR text percent-encoded as JavaScript's
- * encodeURIComponent does (Base45 has spaces, '%', '+', '/', ':', '$'). The
- * fragment is never sent to a server. Returns 0, or -1 if it does not fit.
- */
-static int iss_holder_link(char *out, size_t cap, const char *base, const char *qr)
-{
-    static const char keep[] = "-_.!~*'()";
-    size_t n = strlen(base), o = 0;
-    if (n + 2 > cap) return -1;
-    memcpy(out, base, n);
-    o = n;
-    out[o++] = '#';
-    for (const unsigned char *p = (const unsigned char *)qr; *p; p++) {
-        if (o + 4 > cap) return -1;
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            strchr(keep, *p))
-            out[o++] = (char)*p;
-        else
-            o += (size_t)snprintf(out + o, cap - o, "%%%02X", *p);
-    }
-    out[o] = '\0';
-    return 0;
-}
-
-/* Writes OUT/<id>.url and, with --holder-qr, OUT/<id>-holder.png; -1 if a file failed. */
-static int iss_output_holder(const iss_opts *o, const char *id, const char *qr)
-{
-    char link[3 * ISSUE_QR_MAX + 600];
-    if (iss_holder_link(link, sizeof link - 1, o->holder_base, qr) != 0) {
-        cli_warn("%s: the holder link is too long", id);
-        return -1;
-    }
-    size_t n = strlen(link);
-    link[n] = '\n';
-    if (iss_write(o->out, id, ".url", link, n + 1) != 0) return -1;
-    link[n] = '\0';
-    if (!o->holder_qr) return 0;
-    uint8_t *png;
-    size_t len;
-    int version;
-    render_opts ro = o->render;
-    ro.level = 'L'; /* the link is long; it is shown on screens, not worn paper */
-    api_err e = render_png(&png, &len, &version, link, &ro);
-    if (e != API_OK) {
-        cli_warn("%s: cannot draw the holder link's QR code: %s", id, api_strerror(e));
-        return -1;
-    }
-    int rc = iss_write(o->out, id, "-holder.png", png, len);
-    free(png);
-    return rc;
-}
-
-/*
- * Signs the holder's card of c and writes OUT/<id>-card.txt; *version is
- * the QR version of the card at the issue's level. 0, or -1 after saying why.
- */
-static int iss_output_card(char *card, size_t cap, int *version, const iss_opts *o, const char *id,
-                           const api_claims *c, const api_signer *by)
-{
-    size_t len = cap - 1;
-    api_err e = issuer_sign_card(card, &len, c, by);
-    if (e != API_OK) {
-        cli_warn("%s: cannot sign the holder's card: %s", id, api_strerror(e));
-        return -1;
-    }
-    card[len] = '\n';
-    int rc = iss_write(o->out, id, "-card.txt", card, len + 1);
-    card[len] = '\0';
-    *version = render_version_for(card, o->render.level);
-    return rc;
-}
-
-/*
- * Renders and writes the files of one attestation (the code is encoded
- * once, and kept in *keep for the PDF when keep is not NULL: the caller
- * frees it); -1 if a file failed.
- */
-static int iss_output(const iss_opts *o, const char *id, const char *qr, size_t qrlen, int *version,
-                      render_code **keep)
-{
-    int rc = 0;
-    char line[ISSUE_QR_MAX + 2];
-    memcpy(line, qr, qrlen);
-    line[qrlen] = '\n';
-    if (iss_write(o->out, id, ".txt", line, qrlen + 1) != 0) return -1;
-    render_code *code;
-    api_err e = render_code_make(&code, qr, o->render.level);
-    if (e != API_OK) {
-        cli_warn("%s: cannot encode the QR code: %s", id, api_strerror(e));
-        return -1;
-    }
-    *version = render_code_version(code);
-    if (iss_want(o->formats, "png")) {
-        uint8_t *png;
-        size_t len;
-        e = render_code_png(&png, &len, code, &o->render);
-        if (e == API_OK) {
-            rc |= iss_write(o->out, id, ".png", png, len);
-            free(png);
-        }
-    }
-    if (e == API_OK && iss_want(o->formats, "svg")) {
-        char *svg;
-        size_t len;
-        e = render_code_svg(&svg, &len, code, &o->render);
-        if (e == API_OK) {
-            rc |= iss_write(o->out, id, ".svg", svg, len);
-            free(svg);
-        }
-    }
-    if (e == API_OK && o->terminal) {
-        char *term;
-        size_t len;
-        if (render_code_terminal(&term, &len, code, &o->render, o->invert) == API_OK) {
-            fwrite(term, 1, len, stdout);
-            free(term);
-        }
-    }
-    if (keep && e == API_OK)
-        *keep = code;
-    else
-        render_code_free(code);
-    if (e != API_OK) {
-        cli_warn("%s: cannot render: %s", id, api_strerror(e));
-        return -1;
-    }
-    return rc;
-}
-
-/*
- * The claims of a QR text, as signed; with pk, only when its signature
- * verifies with that key (pk NULL: not checked, as right after signing).
- */
-static api_err iss_claims_of(api_claims *c, const char *qr, const uint8_t *pk)
-{
-    uint8_t cose[QRTEXT_MAX_COSE];
-    size_t cose_len = sizeof cose;
-    cose_sign1 msg;
-    api_err e = qrtext_decode(cose, &cose_len, qr, strlen(qr));
-    if (e == API_OK) e = cose_sign1_parse(&msg, cose, cose_len, COSE_TYP_ATTESTATION);
-    if (e == API_OK && pk) e = cose_sign1_verify(&msg, pk);
-    if (e == API_OK) e = claims_decode(c, msg.payload, msg.payload_len);
-    sodium_memzero(cose, sizeof cose);
-    return e;
-}
-
-/* What the PDF attestations of a run share. */
-typedef struct {
-    pdf_ctx *ctx;        /* NULL: no PDF asked for */
-    int files;           /* OUT/<id>.pdf (--formats pdf) */
-    pdf_doc *batch;      /* --pdf-batch, or NULL */
-    const char *name;    /* the préfecture's display name */
-    const char *verify;  /* the verify base, or "" */
-    size_t batch_failed; /* pages that could not be added to the batch */
-} iss_pdf;
-
-/*
- * Draws the PDF of one attestation from its signed QR text (code: the text
- * encoded at level M, or NULL), writes OUT/<id>.pdf and adds the page to
- * the batch; card is the holder's card, carried by the second code when
- * there is a holder base. 0, or -1 after saying why.
- */
-static int iss_output_pdf(iss_pdf *pdf, const iss_opts *o, const char *id, const char *qr,
-                          const render_code *code, const char *card)
-{
-    api_claims c;
-    api_err e = iss_claims_of(&c, qr, NULL);
-    if (e != API_OK) {
-        cli_warn("%s: cannot read back the signed claims: %s", id, api_strerror(e));
-        return -1;
-    }
-    char link[3 * ISSUE_QR_MAX + 600];
-    int has_link = o->holder_base && card && iss_holder_link(link, sizeof link, o->holder_base, card) == 0;
-    pdf_page page = {.claims = &c,
-                     .qr = qr,
-                     .code = code,
-                     .issuer_name = pdf->name,
-                     .verify_url = pdf->verify,
-                     .holder_link = has_link ? link : NULL};
-    const char *field = NULL;
-    int rc = 0;
-    if (pdf->files) {
-        uint8_t *doc;
-        size_t len;
-        e = pdf_render(pdf->ctx, &doc, &len, &page, &field);
-        if (e == API_OK) {
-            rc = iss_write(o->out, id, ".pdf", doc, len);
-            free(doc);
-        } else {
-            cli_warn("%s: cannot draw the PDF%s%s: %s", id, field ? ": " : "", field ? field : "",
-                     api_strerror(e));
-            rc = -1;
-        }
-    }
-    if (rc == 0 && pdf->batch) {
-        e = pdf_doc_add(pdf->batch, &page, &field);
-        if (e != API_OK) {
-            cli_warn("%s: cannot add the page to %s: %s", id, o->pdf_batch, api_strerror(e));
-            pdf->batch_failed++;
-            rc = -1;
-        }
-    }
-    sodium_memzero(&c, sizeof c);
-    return rc;
-}
-
 /* Finishes the batch PDF and writes it whole (fs_write_atomic) or not at all; 0, or -1 after saying why. */
-static int iss_write_batch(iss_pdf *pdf, const char *path, size_t pages)
+static int iss_write_batch(issuance_out *out, size_t pages)
 {
     uint8_t *doc;
     size_t len;
-    api_err e = pdf_doc_end(pdf->batch, &doc, &len);
-    pdf->batch = NULL;
+    api_err e = pdf_doc_end(out->batch, &doc, &len);
+    out->batch = NULL;
     if (e != API_OK) {
-        cli_warn("cannot make %s: %s", path, pages ? api_strerror(e) : "no page");
+        cli_warn("cannot make %s: %s", out->batch_path, pages ? api_strerror(e) : "no page");
         return -1;
     }
-    e = fs_write_atomic(path, doc, len, 0640, 0);
+    e = fs_write_atomic(out->batch_path, doc, len, 0640, 0);
     free(doc);
     if (e != API_OK) {
-        cli_warn("cannot write %s: %s", path, api_strerror(e));
+        cli_warn("cannot write %s: %s", out->batch_path, api_strerror(e));
         return -1;
     }
-    printf("%s  %zu page%s (the batch, in row order)\n", path, pages, pages == 1 ? "" : "s");
+    printf("%s  %zu page%s (the batch, in row order)\n", out->batch_path, pages, pages == 1 ? "" : "s");
     return 0;
 }
 
@@ -423,23 +187,30 @@ int iss_cmd_issue(const void *opts)
     if (!o->json == !o->csv) cli_fail(ISS_EXIT_USAGE, "give one of --json FILE or --csv FILE");
     iss_check_formats(o->formats);
     if (o->holder_qr && !o->holder_base) cli_fail(ISS_EXIT_USAGE, "--holder-qr goes with --holder-base URL");
-    if (o->holder_base && strncmp(o->holder_base, "https://", 8) && strncmp(o->holder_base, "http://", 7))
-        cli_fail(ISS_EXIT_USAGE, "--holder-base: expected an http:// or https:// URL");
-    if (o->holder_base && (strchr(o->holder_base, '#') || strlen(o->holder_base) > 512))
-        cli_fail(ISS_EXIT_USAGE, "--holder-base: a URL without '#', at most 512 characters");
+    iss_check_holder_base(o->holder_base);
     if (o->verify_base && issuer_verify_base_problem(o->verify_base))
         cli_fail(ISS_EXIT_USAGE, "--verify-base: %s", issuer_verify_base_problem(o->verify_base));
     issuer_config cfg;
     iss_load_config(&cfg, o->dir);
     if (o->verify_base) strcpy(cfg.verify_base, o->verify_base); /* this issue's, over issuer.json's */
-    iss_pdf pdf = {.files = iss_want(o->formats, "pdf"), .name = cfg.name, .verify = cfg.verify_base};
-    if (pdf.files || o->pdf_batch) {
-        api_err pe = pdf_ctx_new(&pdf.ctx);
+    issuance_out out = {.out = o->out,
+                        .formats = o->formats,
+                        .render = o->render,
+                        .holder_base = o->holder_base,
+                        .holder_qr = o->holder_qr,
+                        .terminal = o->terminal,
+                        .invert = o->invert,
+                        .pdf_files = issuance_want(o->formats, "pdf"),
+                        .batch_path = o->pdf_batch,
+                        .issuer_name = cfg.name,
+                        .verify_base = cfg.verify_base};
+    if (out.pdf_files || o->pdf_batch) {
+        api_err pe = pdf_ctx_new(&out.pdf);
         if (pe != API_OK) cli_fail(ISS_EXIT_IO, "cannot prepare the PDF attestations: %s", api_strerror(pe));
     }
 
     iss_batch b;
-    iss_read_batch(&b, o, pdf.ctx, &cfg);
+    iss_read_batch(&b, o, out.pdf, &cfg);
     if (b.n == 0) cli_fail(ISS_EXIT_USAGE, "nothing to issue: every row was rejected");
     if (fs_mkdirs(o->out, 0750) != API_OK) cli_fail(ISS_EXIT_IO, "cannot create %s", o->out);
 
@@ -451,11 +222,6 @@ int iss_cmd_issue(const void *opts)
     registry_entry *entries = calloc(b.n, sizeof *entries);
     if (!entries) cli_fail(ISS_EXIT_IO, "out of memory");
     int64_t now = cli_now();
-    for (size_t i = 0; i < b.n; i++) {
-        entries[i].iat = now;
-        entries[i].nbf = b.claims[i].nbf;
-        entries[i].exp = b.claims[i].exp;
-    }
     uint8_t replaces[CLAIMS_CTI_LEN];
     if (o->replaces) {
         if (claims_cti_parse(replaces, o->replaces) != 0)
@@ -465,7 +231,8 @@ int iss_cmd_issue(const void *opts)
     /* Registered first, in one transaction: a crash later leaves ids without files, never files without ids.
      */
     char why[256] = "";
-    e = registry_allocate(reg, key->seed, entries, b.n, o->replaces ? replaces : NULL, why, sizeof why);
+    e = issuance_register(reg, key, b.claims, entries, b.n, o->replaces ? replaces : NULL, now, why,
+                          sizeof why);
     registry_close(reg);
     if (e == API_ERR_FULL)
         cli_fail(ISS_EXIT_IO, "the status list of this issuer is full (2^21 attestations)");
@@ -475,52 +242,33 @@ int iss_cmd_issue(const void *opts)
                  strncmp(why, "--replaces: ", 12) ? why : why + 12);
     if (e != API_OK) cli_fail(ISS_EXIT_IO, "cannot register the attestations: %s", api_strerror(e));
     if (o->replaces) printf("%s  superseded (replaced)\n", o->replaces);
-    if (o->pdf_batch && pdf_doc_begin(&pdf.batch, pdf.ctx) != API_OK) cli_fail(ISS_EXIT_IO, "out of memory");
+    if (o->pdf_batch && pdf_doc_begin(&out.batch, out.pdf) != API_OK) cli_fail(ISS_EXIT_IO, "out of memory");
 
     size_t failed = 0, large = 0;
+    static issuance_result r; /* two QR texts: kept off the stack */
     for (size_t i = 0; i < b.n; i++) {
         api_claims *c = &b.claims[i];
-        strcpy(c->iss, cfg.id);
-        strcpy(c->status_uri, cfg.status_uri);
-        c->iat = now;
-        c->status_idx = entries[i].idx;
-        memcpy(c->cti, entries[i].cti, CLAIMS_CTI_LEN);
-        char id[2 * CLAIMS_CTI_LEN + 1], qr[ISSUE_QR_MAX];
-        claims_cti_hex(id, c->cti);
-        size_t qrlen = sizeof qr;
-        int version = 0;
-        e = issuer_sign(qr, &qrlen, c, &key->sign);
-        if (e != API_OK) {
-            cli_warn("%s: cannot sign: %s", id, api_strerror(e));
-            failed++;
-            continue;
-        }
-        char card[ISSUE_QR_MAX];
-        int card_version = 0;
-        render_code *code = NULL; /* kept for the PDF when it is at level M */
-        if (iss_output(o, id, qr, qrlen, &version, pdf.ctx && o->render.level == 'M' ? &code : NULL) != 0 ||
-            iss_output_card(card, sizeof card, &card_version, o, id, c, &key->sign) != 0 ||
-            (o->holder_base && iss_output_holder(o, id, card) != 0) ||
-            (pdf.ctx && iss_output_pdf(&pdf, o, id, qr, code, card) != 0)) {
-            render_code_free(code);
-            failed++;
-            continue;
-        }
-        render_code_free(code);
-        if (version > ISSUE_WARN_VERSION) large++;
-        printf("%s  %s/%s.txt  QR version %d%s\n", id, o->out, id, version,
-               version > ISSUE_WARN_VERSION ? " (large: shorten the title or names if it scans badly)" : "");
-        printf("%s  %s/%s-card.txt  QR version %d (holder's card)%s\n", id, o->out, id, card_version,
-               card_version > ISSUE_CARD_VERSION ? " (above 12: long names)" : "");
-        if (pdf.files) printf("%s  %s/%s.pdf  attestation, 1 page A4\n", id, o->out, id);
+        int rc = issuance_sign_write(&r, &out, c, &entries[i], &cfg, key, now);
         sodium_memzero(c, sizeof *c);
+        if (rc != 0) {
+            failed++;
+            continue;
+        }
+        if (r.version > ISSUE_WARN_VERSION) large++;
+        printf("%s  %s/%s.txt  QR version %d%s\n", r.id, o->out, r.id, r.version,
+               r.version > ISSUE_WARN_VERSION ? " (large: shorten the title or names if it scans badly)"
+                                              : "");
+        printf("%s  %s/%s-card.txt  QR version %d (holder's card)%s\n", r.id, o->out, r.id, r.card_version,
+               r.card_version > ISSUE_CARD_VERSION ? " (above 12: long names)" : "");
+        if (out.pdf_files) printf("%s  %s/%s.pdf  attestation, 1 page A4\n", r.id, o->out, r.id);
     }
+    sodium_memzero(&r, sizeof r);
     iss_lock(key);
     free(entries);
     free(b.claims);
     if (fs_sync_folder(o->out) != API_OK) cli_fail(ISS_EXIT_IO, "cannot flush %s to disk", o->out);
-    int batch_failed = pdf.batch && iss_write_batch(&pdf, o->pdf_batch, b.n - failed) != 0;
-    pdf_ctx_free(pdf.ctx);
+    int batch_failed = out.batch && iss_write_batch(&out, b.n - failed) != 0;
+    pdf_ctx_free(out.pdf);
     printf("issued %zu, rejected %zu, failed %zu\n", b.n - failed, b.rejected, failed);
     if (large) cli_warn("%zu QR codes need a version above %d", large, ISSUE_WARN_VERSION);
     if (failed || batch_failed) return ISS_EXIT_IO;
@@ -574,7 +322,7 @@ static void iss_show_pdf(const iss_opts *o, const char *qr)
             pk = signer;
         }
     }
-    api_err e = iss_claims_of(&c, qr, pk);
+    api_err e = issuance_claims_of(&c, qr, pk);
     if (e != API_OK)
         cli_fail(ISS_EXIT_USAGE, "%s: not an attestation this tool can draw: %s", o->file, api_strerror(e));
     if (o->dir && strcmp(c.iss, cfg.id))

@@ -17,6 +17,7 @@
 #include "common/time.h"
 #include "issuer/cmd_int.h"
 #include "issuer/registry.h"
+#include "issuer/statuschange.h"
 #include "qr/claims.h"
 #include "qr/status.h"
 
@@ -43,84 +44,61 @@ static int iss_report_change(api_err e, const char *why, const char *id, const c
     return ISS_EXIT_OK;
 }
 
-/* A word of --reason or --decision and the private reason the registry keeps. */
-typedef struct {
-    const char *name;
-    unsigned reason;
-} iss_reason;
-
-/* The reason named value in list (n words), or exits with the option's message. */
-static unsigned iss_reason_parse(const iss_reason *list, size_t n, const char *value, const char *required,
-                                 const char *expected)
+/*
+ * One change, one registry transaction and one event of the feed
+ * (statuschange.h, shared with the issuance API); prints what the
+ * attestation became.
+ */
+static int iss_change(const iss_opts *o, statuschange_action a, unsigned reason, int64_t until)
 {
-    if (!value) cli_fail(ISS_EXIT_USAGE, "%s", required);
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(value, list[i].name)) return list[i].reason;
-    cli_fail(ISS_EXIT_USAGE, "%s", expected);
+    uint8_t cti[CLAIMS_CTI_LEN];
+    iss_parse_id(cti, o->id);
+    registry *reg = iss_open_registry(o);
+    char why[256] = "", done[64] = "";
+    api_err e = statuschange_apply(reg, cti, a, reason, until, cli_now(), why, sizeof why, done, sizeof done);
+    registry_close(reg);
+    return iss_report_change(e, why, o->id, done);
 }
 
-/* One status change, one event of the feed; prints what the attestation became. */
-static int iss_change_status(const iss_opts *o, const uint8_t cti[CLAIMS_CTI_LEN], unsigned status,
-                             unsigned reason)
+/* The private reason of the option's word, or exits with the option's message. */
+static unsigned iss_reason_parse(statuschange_action a, const char *option, const char *value)
 {
-    static const char *const done[STATUS_COUNT] = {
-        [STATUS_VALID] = "valid again (resumed)",
-        [STATUS_REVOKED] = "revoked",
-        [STATUS_SUSPENDED] = "suspended",
-        [STATUS_SUPERSEDED] = "superseded",
-    };
-    registry *reg = iss_open_registry(o);
-    char why[256] = "";
-    api_err e = registry_set_status(reg, cti, status, reason, cli_now(), why, sizeof why);
-    registry_close(reg);
-    return iss_report_change(e, why, o->id, done[status]);
+    const char *words = statuschange_reason_words(a);
+    unsigned reason;
+    if (!value)
+        cli_fail(ISS_EXIT_USAGE, "%s %s is required", option,
+                 a == STATUSCHANGE_REVOKE ? "error|fraud|withdrawn" : "issued|refused");
+    if (statuschange_reason_parse(a, value, &reason) != 0)
+        cli_fail(ISS_EXIT_USAGE, "%s: expected %s", option, words);
+    return reason;
 }
 
 int iss_cmd_revoke(const void *opts)
 {
-    static const iss_reason reasons[] = {
-        {"error", REGISTRY_REASON_ERROR},
-        {"fraud", REGISTRY_REASON_FRAUD},
-        {"withdrawn", REGISTRY_REASON_WITHDRAWN},
-    };
     const iss_opts *o = opts;
     uint8_t cti[CLAIMS_CTI_LEN];
     iss_parse_id(cti, o->id);
-    unsigned reason = iss_reason_parse(reasons, sizeof reasons / sizeof reasons[0], o->reason,
-                                       "--reason error|fraud|withdrawn is required",
-                                       "--reason: expected error, fraud or withdrawn");
-    return iss_change_status(o, cti, STATUS_REVOKED, reason);
+    return iss_change(o, STATUSCHANGE_REVOKE, iss_reason_parse(STATUSCHANGE_REVOKE, "--reason", o->reason),
+                      0);
 }
 
 int iss_cmd_supersede(const void *opts)
 {
-    static const iss_reason decisions[] = {
-        {"issued", REGISTRY_REASON_ISSUED},
-        {"refused", REGISTRY_REASON_REFUSED},
-    };
     const iss_opts *o = opts;
     uint8_t cti[CLAIMS_CTI_LEN];
     iss_parse_id(cti, o->id);
-    unsigned reason =
-        iss_reason_parse(decisions, sizeof decisions / sizeof decisions[0], o->decision,
-                         "--decision issued|refused is required", "--decision: expected issued or refused");
-    return iss_change_status(o, cti, STATUS_SUPERSEDED, reason);
+    return iss_change(o, STATUSCHANGE_SUPERSEDE,
+                      iss_reason_parse(STATUSCHANGE_SUPERSEDE, "--decision", o->decision), 0);
 }
 
 int iss_cmd_suspend(const void *opts)
 {
-    const iss_opts *o = opts;
-    uint8_t cti[CLAIMS_CTI_LEN];
-    iss_parse_id(cti, o->id);
-    return iss_change_status(o, cti, STATUS_SUSPENDED, REGISTRY_REASON_NONE);
+    return iss_change(opts, STATUSCHANGE_SUSPEND, REGISTRY_REASON_NONE, 0);
 }
 
 int iss_cmd_resume(const void *opts)
 {
-    const iss_opts *o = opts;
-    uint8_t cti[CLAIMS_CTI_LEN];
-    iss_parse_id(cti, o->id);
-    return iss_change_status(o, cti, STATUS_VALID, REGISTRY_REASON_NONE);
+    return iss_change(opts, STATUSCHANGE_RESUME, REGISTRY_REASON_NONE, 0);
 }
 
 int iss_cmd_extend(const void *opts)
@@ -131,12 +109,7 @@ int iss_cmd_extend(const void *opts)
     int y, m, d;
     if (!o->until || time_parse_date(&y, &m, &d, o->until) != 0)
         cli_fail(ISS_EXIT_USAGE, "--until: expected a date YYYY-MM-DD");
-    registry *reg = iss_open_registry(o);
-    char why[256] = "", what[64];
-    api_err e = registry_extend(reg, cti, time_paris_end_of_day(y, m, d), cli_now(), why, sizeof why);
-    registry_close(reg);
-    snprintf(what, sizeof what, "extended until %s", o->until);
-    return iss_report_change(e, why, o->id, what);
+    return iss_change(o, STATUSCHANGE_EXTEND, REGISTRY_REASON_NONE, time_paris_end_of_day(y, m, d));
 }
 
 static void iss_parse_duration(time_duration *d, const char *value, const char *option)
