@@ -150,7 +150,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_A)
 # tests/vectors/gen_*.c. test_vectors and test_bundle_vectors check the committed files and run
 # the programs (built with them) to see that they still write those files byte for byte;
 # `make vectors` writes the files again.
-VECTOR_GENS := $(BUILD)/vectors/gen_attestations $(BUILD)/vectors/gen_bundle
+VECTOR_GENS := $(BUILD)/vectors/gen_attestations $(BUILD)/vectors/gen_bundle $(BUILD)/vectors/gen_receipts
 
 $(BUILD)/vectors/%: tests/vectors/%.c $(TEST_SUPPORT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -159,10 +159,12 @@ $(BUILD)/vectors/%: tests/vectors/%.c $(TEST_SUPPORT_OBJ) $(LIB_A)
 
 $(BUILD)/tests/test_vectors: | $(BUILD)/vectors/gen_attestations
 $(BUILD)/tests/test_bundle_vectors: | $(BUILD)/vectors/gen_bundle
+$(BUILD)/tests/test_receipt: | $(BUILD)/vectors/gen_receipts
 
 vectors: check-deps $(VECTOR_GENS)
 	$(BUILD)/vectors/gen_attestations docs/vectors/attestations.json
 	$(BUILD)/vectors/gen_bundle docs/vectors/bundle.json
+	$(BUILD)/vectors/gen_receipts docs/vectors/receipts.json
 
 tests-build: all $(UNIT_BINS)
 

@@ -19,13 +19,20 @@
 
 api_err qrtext_encode(char *out, size_t *outlen, const uint8_t *cose, size_t cose_len)
 {
+    return qrtext_encode_with(out, outlen, QRTEXT_PREFIX, cose, cose_len);
+}
+
+api_err qrtext_encode_with(char *out, size_t *outlen, const char *prefix, const uint8_t *cose,
+                           size_t cose_len)
+{
+    if (!prefix || strlen(prefix) != QRTEXT_PREFIX_LEN) return API_ERR_ARG;
     if (cose_len == 0 || cose_len > QRTEXT_MAX_COSE) return API_ERR_TOO_LARGE;
     uint8_t z[QRTEXT_MAX_COSE + 64];
     size_t zlen = sizeof z;
     api_err e = zc_compress(z, &zlen, cose, cose_len);
     if (e != API_OK) return e;
     if (*outlen < QRTEXT_PREFIX_LEN) return API_ERR_TOO_LARGE;
-    memcpy(out, QRTEXT_PREFIX, QRTEXT_PREFIX_LEN);
+    memcpy(out, prefix, QRTEXT_PREFIX_LEN);
     size_t room = *outlen - QRTEXT_PREFIX_LEN;
     if (b45_encode(out + QRTEXT_PREFIX_LEN, &room, z, zlen) != 0) return API_ERR_TOO_LARGE;
     *outlen = QRTEXT_PREFIX_LEN + room;
@@ -48,9 +55,15 @@ api_err qrtext_encode_shortest(char *out, size_t *outlen, const uint8_t *cose, s
 
 api_err qrtext_decode(uint8_t *cose, size_t *cose_len, const char *text, size_t text_len)
 {
+    return qrtext_decode_with(cose, cose_len, QRTEXT_PREFIX, text, text_len);
+}
+
+api_err qrtext_decode_with(uint8_t *cose, size_t *cose_len, const char *prefix, const char *text,
+                           size_t text_len)
+{
+    if (!prefix || strlen(prefix) != QRTEXT_PREFIX_LEN) return API_ERR_ARG;
     if (text_len > QRTEXT_MAX_TEXT) return API_ERR_TOO_LARGE;
-    if (text_len < QRTEXT_PREFIX_LEN || memcmp(text, QRTEXT_PREFIX, QRTEXT_PREFIX_LEN) != 0)
-        return API_ERR_PREFIX;
+    if (text_len < QRTEXT_PREFIX_LEN || memcmp(text, prefix, QRTEXT_PREFIX_LEN) != 0) return API_ERR_PREFIX;
     uint8_t raw[QRTEXT_MAX_TEXT / 3 * 2 + 2];
     size_t raw_len = sizeof raw;
     if (b45_decode(raw, &raw_len, text + QRTEXT_PREFIX_LEN, text_len - QRTEXT_PREFIX_LEN) != 0 ||

@@ -39,4 +39,15 @@ api_err qrtext_encode_shortest(char *out, size_t *outlen, const uint8_t *cose, s
  */
 api_err qrtext_decode(uint8_t *cose, size_t *cose_len, const char *text, size_t text_len);
 
+/*
+ * The same encoding under another prefix of QRTEXT_PREFIX_LEN characters,
+ * for the other signed objects that travel as QR texts (a verification
+ * receipt, "APR1:", qr/receipt.h). qrtext_encode and qrtext_decode are
+ * these with "API1:".
+ */
+api_err qrtext_encode_with(char *out, size_t *outlen, const char *prefix, const uint8_t *cose,
+                           size_t cose_len);
+api_err qrtext_decode_with(uint8_t *cose, size_t *cose_len, const char *prefix, const char *text,
+                           size_t text_len);
+
 #endif

@@ -41,6 +41,7 @@
 #include "common/err.h"
 #include "qr/claims.h"
 #include "qr/cose.h"
+#include "qr/receipt.h"
 #include "qr/feed.h"
 #include "qr/trust.h"
 
@@ -417,5 +418,25 @@ testkit_gray testkit_gray_from_png(const uint8_t *png, size_t len);
 
 /* g as a PNG (*len bytes), or NULL. Free the result. */
 uint8_t *testkit_gray_to_png(size_t *len, const testkit_gray *g);
+
+/* ---- verification receipts (testkit_receipt.c) ---- */
+
+#define TESTKIT_SEED_RECEIPT 0x52
+#define TESTKIT_RECEIPT_ORG  "Vérificateur public de démonstration"
+
+/* The receipt key of the examples (seed TESTKIT_SEED_RECEIPT). */
+void testkit_receipt_key(testkit_key *k);
+
+/*
+ * The receipt of docs/format.md ("Verification receipts"): the testkit
+ * attestation checked valid at 2026-10-01T12:00:00Z by the verifier
+ * TESTKIT_RECEIPT_ORG for "Boulangerie Martin" with the employer profile:
+ * every field an employer sees (issuer, cti, names, right to work,
+ * effective end, status time).
+ */
+void testkit_receipt(api_receipt *r);
+
+/* A key set of one receipt key: k under name, current (not_before 0, retired_at 0). */
+void testkit_receipt_keyset(receipt_key *out, const testkit_key *k, const char *name);
 
 #endif
