@@ -94,8 +94,56 @@ typedef struct {
     const cli_command *cmd;
     int argc; /* the command's arguments; argv[0] is the command's (last) word */
     char **argv;
-    int stdin_dash; /* set at the end of the options: "-" was given */
+    int stdin_dash;     /* set at the end of the options: "-" was given */
+    const char *config; /* the file of --config FILE, or NULL (cli_config_read it again on SIGHUP) */
 } cli_args;
+
+/*
+ * Configuration files (--config FILE, taken by every command of every
+ * tool): lines "name = value", each name a long option of the tool
+ * ("listen = 127.0.0.1:8080" is --listen 127.0.0.1:8080); a switch
+ * (an option without a value) is "name = true" or "name = false" (which
+ * drops the lines before it that set it to true). Blank
+ * lines and lines starting with '#' are skipped; a name may come several
+ * times (options given several times, --from); spaces around the name and
+ * the value are dropped; there is no quoting. The file is the
+ * installation's, not one command's: a name the tool has but the command
+ * does not take is left out. An option given on the command line wins:
+ * the file's lines of that name are left out. There is no implicit file:
+ * without --config nothing is read.
+ */
+#define CLI_CONFIG_MAX (64 * 1024) /* bytes of a configuration file */
+
+/* One line of a configuration file: the tool's option and its value (NULL for a switch set to true). */
+typedef struct {
+    const struct option *option;
+    const char *value;
+    int line;
+} cli_config_entry;
+
+/* A configuration file read: its lines, in order (a switch set to false has none). */
+typedef struct {
+    char *text; /* the file's copy, the values point into it */
+    cli_config_entry *entries;
+    size_t n;
+} cli_config;
+
+/*
+ * Parses the text of a configuration file (len bytes, copied) against the
+ * tool's options. Returns 0, or -1 with err set to "PATH:LINE: what is
+ * wrong" (a line that is not "name = value", a name the tool does not
+ * have, config or help, a missing value, a switch that is not true or
+ * false, a value that is not plain UTF-8 text) and cfg empty.
+ */
+int cli_config_parse(cli_config *cfg, const char *text, size_t len, const char *path,
+                     const struct option *longopts, char *err, size_t errcap);
+
+/* Reads the file and parses it like cli_config_parse; a file that cannot be read: -1, err naming it. */
+int cli_config_read(cli_config *cfg, const char *path, const struct option *longopts, char *err,
+                    size_t errcap);
+
+/* Frees what cli_config_parse or cli_config_read kept. */
+void cli_config_free(cli_config *cfg);
 
 /* Prints the usage text (the head, every command's lines, the tail) to out and exits with code. */
 _Noreturn void cli_usage(const cli_tool *tool, FILE *out, int code);
@@ -107,7 +155,12 @@ _Noreturn void cli_usage(const cli_tool *tool, FILE *out, int code);
  * it on stdout (CLI_OK); an unknown command, or a first word without one of
  * its second words ("keys"), exits with CLI_USAGE and a message saying what
  * is expected. A row naming an option the tool does not have aborts: the
- * table is wrong.
+ * table is wrong. --config FILE (or --config=FILE) among the command's
+ * arguments is taken here, for every command: the file's options that the
+ * command takes and the command line does not give are put before the
+ * command line's (args->argv is then a copy, kept until the exit); a file
+ * that cannot be read or parsed exits with CLI_USAGE and a message naming
+ * the file and the line, as does --config given twice or without a file.
  */
 const cli_command *cli_command_find(cli_args *args, const cli_tool *tool, int argc, char **argv);
 
