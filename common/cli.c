@@ -390,8 +390,16 @@ static const struct option *cli_word_option(const struct option *opts, const cha
 /* The command line of args with the options of --config FILE put first (see cli_command_find). */
 static void cli_config_apply(cli_args *args)
 {
-    static char **argv_kept; /* the copy, reachable until the exit */
+    static char **argv_kept; /* the copy, reachable until the exit or the next call */
+    static int words_kept;   /* argv_kept[1..words_kept] were allocated here */
     static cli_config cfg_kept;
+    if (argv_kept) {
+        for (int k = 1; k <= words_kept; k++) free(argv_kept[k]);
+        free(argv_kept);
+        argv_kept = NULL;
+        words_kept = 0;
+        cli_config_free(&cfg_kept);
+    }
     const struct option *opts = args->tool->longopts;
     size_t nopts = 0;
     while (opts[nopts].name) nopts++;
@@ -443,6 +451,7 @@ static void cli_config_apply(cli_args *args)
             snprintf(word, size, "--%s", entry->option->name);
         argv_kept[n++] = word;
     }
+    words_kept = n - 1;
     for (int i = 1; i < args->argc; i++)
         if (i < at || i >= at + words) argv_kept[n++] = args->argv[i];
     argv_kept[n] = NULL;
