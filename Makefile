@@ -31,9 +31,10 @@ CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
                -I.
 CFLAGS  += $(CFLAGS_BASE) $(SAN)
 LDFLAGS += $(SAN)
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The PKCS#11 header (common/p11.c): p11-kit's pkcs11.h only; the module is loaded with dlopen, nothing linked.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) p11-kit-1 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LIBS    := $(PKG_LIBS) -lcivetweb -lanl -lpthread -lm
+LIBS    := $(PKG_LIBS) -lcivetweb -lanl -lpthread -ldl -lm
 # zxing-cpp (verifier/zxread.cpp, the one C++ file): its library and the C++ runtime, linked after ours.
 # CXXSAN: sanitizer options of the C++ file alone (the fuzz targets, linked by the C driver, leave out
 # the two UBSan checks whose runtime is C++'s).

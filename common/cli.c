@@ -84,6 +84,7 @@ int cli_code_for(api_err e)
         return CLI_OK;
     case API_ERR_PASSPHRASE:
     case API_ERR_KEYFILE:
+    case API_ERR_TOKEN:
         return CLI_KEY;
     case API_ERR_IO:
     case API_ERR_DB:

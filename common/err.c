@@ -39,6 +39,7 @@ static const err_entry err_table[] = {
     {API_ERR_NO_QR, "no_qr", "no API QR code was found in the image"},
     {API_ERR_EXISTS, "exists", "the file already exists"},
     {API_ERR_FORBIDDEN, "forbidden", "the rules forbid this change"},
+    {API_ERR_TOKEN, "token", "the security module (PKCS#11 token) failed or lacks the key"},
 };
 
 static const err_entry *err_find(api_err e)

@@ -46,6 +46,7 @@ typedef enum {
     API_ERR_NO_QR = 52,     /* an image without a readable API QR code */
     API_ERR_EXISTS = 53,    /* would overwrite something that exists */
     API_ERR_FORBIDDEN = 54, /* a change the rules forbid (a status change, an extension) */
+    API_ERR_TOKEN = 55,     /* a security module (PKCS#11) failed, or lacks the token or key */
 } api_err;
 
 /* A short lower-case code for logs and messages, e.g. "io"; never NULL. Not a verdict reason. */

@@ -231,7 +231,8 @@ static api_err passphrase_out(char *out, size_t outcap, size_t *outlen, const ch
     return API_OK;
 }
 
-static api_err passphrase_from_file(char *out, size_t outcap, size_t *outlen, const char *path)
+static api_err passphrase_from_file(char *out, size_t outcap, size_t *outlen, const char *path,
+                                    const char *what)
 {
     char buf[KEYFILE_PASSPHRASE_MAX + 1];
     size_t n = 0;
@@ -241,7 +242,7 @@ static api_err passphrase_from_file(char *out, size_t outcap, size_t *outlen, co
     if (fd < 0) return API_ERR_IO;
     struct stat st;
     if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
-        fprintf(stderr, "warning: the passphrase file %s is readable by group or others (chmod 600 it)\n",
+        fprintf(stderr, "warning: the %s file %s is readable by group or others (chmod 600 it)\n", what,
                 path);
     api_err e = API_OK;
     while (n < sizeof buf) {
@@ -306,11 +307,21 @@ api_err passphrase_get(char *out, size_t outcap, size_t *outlen, const char *pas
 {
     if (!out || !outlen || outcap == 0) return API_ERR_ARG;
     *outlen = 0;
-    if (passphrase_file) return passphrase_from_file(out, outcap, outlen, passphrase_file);
+    if (passphrase_file) return passphrase_from_file(out, outcap, outlen, passphrase_file, "passphrase");
 
     const char *env = getenv("API_PASSPHRASE");
     if (env && *env) return passphrase_out(out, outcap, outlen, env, strlen(env));
 
     if (isatty(STDIN_FILENO)) return passphrase_from_tty(out, outcap, outlen);
+    return API_ERR_PASSPHRASE;
+}
+
+api_err pin_get(char *out, size_t outcap, size_t *outlen, const char *pin_file)
+{
+    if (!out || !outlen || outcap == 0) return API_ERR_ARG;
+    *outlen = 0;
+    if (pin_file) return passphrase_from_file(out, outcap, outlen, pin_file, "PIN");
+    const char *env = getenv("API_PKCS11_PIN");
+    if (env && *env) return passphrase_out(out, outcap, outlen, env, strlen(env));
     return API_ERR_PASSPHRASE;
 }

@@ -83,4 +83,12 @@ api_err keyfile_read(uint8_t *secret, size_t secretcap, size_t *secretlen, const
  */
 api_err passphrase_get(char *out, size_t outcap, size_t *outlen, const char *passphrase_file);
 
+/*
+ * Gets the PIN of a security module (common/p11.h) the same way, from
+ * pin_file if not NULL, else from the environment variable API_PKCS11_PIN;
+ * never from a prompt (the commands that sign with a token run unattended).
+ * The same errors as passphrase_get.
+ */
+api_err pin_get(char *out, size_t outcap, size_t *outlen, const char *pin_file);
+
 #endif
