@@ -23,18 +23,30 @@
  * end_request. The observer is told of every answer, the gate's refusals
  * and CivetWeb's own errors (malformed heads, heads too large) included.
  *
+ * A stop drains first (httpd_drain_now): CivetWeb 1.15 can only stop
+ * everything at once, and once mg_stop has begun it writes no more answers,
+ * so the listening socket is taken away from it before: shutdown stops it
+ * listening (the port refuses connections from that moment), and dup2 puts
+ * in its place a listener on a loopback port nobody knows (nonblocking, so
+ * that CivetWeb's accept never waits on it, and its poll sleeps again), and mg_stop comes only once the
+ * requests in progress were answered and their connections closed.
+ *
  * This file must not log what a client sent, and must not answer anything
  * on its own but the fixed refusals above: routes answer.
  */
 #include "common/bytes.h"
 #include "http/httpd_int.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 static _Thread_local httpd_req httpd_cur;
 
@@ -349,6 +361,7 @@ static int httpd_on_begin_request(struct mg_connection *conn)
     if (!h) return 500;
     httpd_req *r = &httpd_cur;
     httpd_req_start(r, h, conn);
+    atomic_fetch_add(&h->in_flight, 1);
     int status = 0;
     if (!r->hc || !connguard_identify(r->hc->gc)) {
         r->client_close = 1;
@@ -375,6 +388,7 @@ static void httpd_on_end_request(const struct mg_connection *conn, int status)
         connguard_answered(r->hc->gc);
     }
     r->active = 0;
+    atomic_fetch_sub(&h->in_flight, 1);
 }
 
 /*
@@ -531,6 +545,87 @@ void httpd_free(httpd *h)
     free(h);
 }
 
+/* ---- the drain ---- */
+
+int httpd_draining(const httpd *h)
+{
+    return h && atomic_load(&((httpd *)(uintptr_t)h)->draining);
+}
+
+/* A listener on a loopback port of the kernel's choice, nonblocking, of the family fam; or -1. */
+static int httpd_dummy_listener(int fam)
+{
+    int s = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len;
+    if (fam == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        len = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *a;
+    }
+    if (bind(s, (struct sockaddr *)&ss, len) != 0 || listen(s, 1) != 0) {
+        close(s);
+        return -1;
+    }
+    return s;
+}
+
+/* Replaces this process's listening sockets on port (CivetWeb's) with dummies: the port refuses from now on.
+ */
+static void httpd_stop_listening(int port)
+{
+    struct rlimit rl;
+    int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+    for (int fd = 0; fd < max; fd++) {
+        int acc = 0;
+        socklen_t l = sizeof acc;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l) != 0 || !acc) continue;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) continue;
+        int p = ss.ss_family == AF_INET    ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+                : ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                           : -1;
+        if (p != port) continue;
+        /* at once, even while CivetWeb's poll still holds the socket: SYNs are refused from here on */
+        (void)shutdown(fd, SHUT_RDWR);
+        int d = httpd_dummy_listener(ss.ss_family);
+        if (d < 0) continue; /* CivetWeb then polls a closed socket until the stop: busy, but correct */
+        (void)dup2(d, fd);   /* the dummy in its place: CivetWeb's poll sleeps again */
+        close(d);
+    }
+}
+
+int httpd_drain_now(httpd *h, int timeout_s, int (*stop)(void))
+{
+    if (!h || !h->ctx) return 0;
+    int port = httpd_port(h);
+    atomic_store(&h->draining, 1);
+    if (port > 0) httpd_stop_listening(port);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        connguard_stats g;
+        connguard_stats_get(h->guard, &g);
+        if ((g.open == 0 && atomic_load(&h->in_flight) == 0) || (stop && stop()) ||
+            httpd_seconds_since(&t0) >= timeout_s)
+            break;
+        struct timespec nap = {0, 20 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    return atomic_load(&h->in_flight);
+}
+
+/* ---- the run loop ---- */
+
 static volatile sig_atomic_t httpd_stop_flag;
 static volatile sig_atomic_t httpd_reopen_flag;
 
@@ -538,13 +633,18 @@ static void httpd_on_signal(int sig)
 {
     if (sig == SIGHUP)
         httpd_reopen_flag = 1;
-    else
-        httpd_stop_flag = 1;
+    else if (httpd_stop_flag < 2)
+        httpd_stop_flag++;
+}
+
+/* A second SIGINT or SIGTERM during the drain: stop at once. */
+static int httpd_stop_again(void)
+{
+    return httpd_stop_flag >= 2;
 }
 
 int httpd_run(httpd *h, void (*tick)(void *arg, int reopen), void *arg, int tick_ms)
 {
-    (void)h;
     if (tick_ms <= 0) tick_ms = 200;
     httpd_stop_flag = 0;
     httpd_reopen_flag = 0;
@@ -562,6 +662,7 @@ int httpd_run(httpd *h, void (*tick)(void *arg, int reopen), void *arg, int tick
         httpd_reopen_flag = 0;
         if (tick) tick(arg, reopen);
     }
+    httpd_drain_now(h, HTTPD_DRAIN_TIMEOUT_S, httpd_stop_again);
     return 0;
 }
 

@@ -4,7 +4,8 @@
  *
  * What it owns:
  *   - the listener, the worker threads and the run loop (SIGINT and SIGTERM
- *     stop it, SIGHUP is passed to the caller's tick);
+ *     stop it after a drain: no new connection is taken, the requests in
+ *     progress are answered; SIGHUP is passed to the caller's tick);
  *   - the gate every request goes through before any route sees it:
  *     ambiguous or malformed HTTP is refused (conflicting or malformed
  *     Content-Length, Content-Length with Transfer-Encoding, a head that
@@ -50,6 +51,7 @@
 #define HTTPD_DEFAULT_KEEP_ALIVE_MS 5000
 #define HTTPD_ANSWER_TIMEOUT_S      120  /* handling a request and taking its answer */
 #define HTTPD_SHED_GRACE_MS         1000 /* under pressure, a head waited for longer is dropped */
+#define HTTPD_DRAIN_TIMEOUT_S       30   /* after SIGTERM, the longest wait for requests in progress */
 
 typedef struct httpd httpd;
 typedef struct httpd_req httpd_req;
@@ -129,9 +131,24 @@ api_err httpd_start(httpd *h, char *err, size_t errlen);
 
 /*
  * Runs until SIGINT or SIGTERM, calling tick(arg, reopen) every tick_ms
- * (reopen is 1 once after each SIGHUP). Returns 0.
+ * (reopen is 1 once after each SIGHUP), then drains (httpd_drain_now).
+ * Returns 0.
  */
 int httpd_run(httpd *h, void (*tick)(void *arg, int reopen), void *arg, int tick_ms);
+
+/*
+ * The drain before a stop: stops listening at once (a new connection is
+ * refused, so a load balancer sends it to another server), answers every
+ * request in progress and those that arrive on connections already open,
+ * each with "Connection: close", and returns when no connection is left
+ * open, or after timeout_s seconds, or when stop() returns nonzero (a
+ * second SIGTERM: httpd_run passes its own). The server is then stopped
+ * by httpd_free. Returns the number of requests still in progress.
+ */
+int httpd_drain_now(httpd *h, int timeout_s, int (*stop)(void));
+
+/* Whether the server is draining: a long-poll may answer early. */
+int httpd_draining(const httpd *h);
 
 /* The port the server listens on (the first, when several), or 0: for a server started on port 0. */
 int httpd_port(httpd *h);

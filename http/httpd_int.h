@@ -51,6 +51,8 @@ struct httpd {
     struct mg_context *ctx;
     connguard *guard;
     _Atomic uint64_t too_many_headers, bad_framing, bad_target, misdirected;
+    _Atomic int in_flight; /* requests between begin_request and end_request */
+    _Atomic int draining;  /* SIGTERM came: no new connection, every answer closes its connection */
 };
 
 /* What the server keeps of a connection (CivetWeb's user connection data). */

@@ -123,7 +123,7 @@ int httpd_write_all(struct mg_connection *conn, const void *data, size_t len)
 
 int httpd_keep_alive(httpd_req *r)
 {
-    if (r->client_close || !r->body_done) return 0;
+    if (r->client_close || !r->body_done || atomic_load(&r->h->draining)) return 0;
     if (r->hc && connguard_was_cut(r->hc->gc) != CONNGUARD_CUT_NONE) return 0;
     return 1;
 }

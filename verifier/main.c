@@ -8,7 +8,8 @@
  *   sync     pull the trust list and the feeds into the replica
  *   serve    sync in the background, serve the verification API (webapi.h)
  *            and the web pages, and act as a mirror
- *   keys     add, list and revoke the relying parties' API keys of serve
+ *   keys     add, list and revoke the relying parties' API keys of serve;
+ *            export and import them, so that several replicas share them
  *
  * The commands are one table (ver_commands: name, options, handler, lines
  * of the usage text), from which common/cli prints the usage, checks the
@@ -100,6 +101,8 @@ static const char usage_tail[] =
     "                   2026-12-01T10:00:00 (Paris time), 2026-12-01T10:00:00Z,\n"
     "                   2026-12-01T10:00:00+01:00 or @SECONDS (default: now)\n"
     "  --max-staleness D  status older than D (e.g. 24h, 2d) gives status_unknown (default 24h)\n"
+    "  --stale-after D  serve: /healthz answers 503 \"stale\" while an issuer's newest status is\n"
+    "                   older than D (e.g. 90s, 1h; default: /healthz is 200 with a trust list)\n"
     "  --access-log FILE  one line per request, no personal data (default: standard error)\n"
     "  --anonymous-rate N requests a second per client address without an API key (default 20,\n"
     "                   0: no limit); --rate N is the same for one key (default 100, 0: no limit)\n"
@@ -127,10 +130,12 @@ static const char usage_tail[] =
     "Exit codes of sync: 0 every issuer reached (directly or through a mirror) and the\n"
     "trust list accepted or already held; 1 an issuer not reached, a fork or a rollback\n"
     "refused (the replica keeps its previous state); 2 usage error or no trust list.\n"
-    "Exit codes of serve: 0 after SIGINT or SIGTERM (SIGHUP reopens the access log); 2 usage\n"
+    "Exit codes of serve: 0 after SIGINT or SIGTERM, once the requests in progress are answered\n"
+    "(SIGHUP reopens the access log and reads the API keys again); 2 usage\n"
     "error, no replica or cannot listen; 4 the keys or the access log cannot be opened.\n"
-    "Exit codes of keys: 0 done (revoking a revoked key included); 2 usage error or unknown\n"
-    "id; 4 the key store cannot be opened or written.\n";
+    "Exit codes of keys: 0 done (revoking a revoked key included); 2 usage error, unknown\n"
+    "id, or a file that is not an export of keys (import); 4 the key store or the file cannot\n"
+    "be opened or written, or the store's keys were made with another salt (import).\n";
 
 #define VER_MAX_MIRRORS    16
 #define VER_MIN_BODY       1024ul
@@ -153,8 +158,9 @@ typedef struct {
     const char *cors[HTTPD_MAX_CORS_ORIGINS + 1];
     size_t n_cors;
     size_t max_body, max_image;
+    const char *stale_after;
     /* keys */
-    const char *org, *profile, *key_id;
+    const char *org, *profile, *key_id, *out;
     long rate;
 } ver_opts;
 
@@ -227,6 +233,16 @@ static int64_t ver_staleness(const ver_opts *o)
     time_duration d;
     if (time_parse_duration(&d, o->staleness) != 0 || d.unit == 'm')
         cli_fail(VER_EXIT_ERROR, "--max-staleness: expected a duration such as 24h, 2d or 3600s");
+    return time_add_duration(0, d);
+}
+
+/* --stale-after: seconds, or 0 when not given. */
+static int64_t ver_stale_after(const ver_opts *o)
+{
+    if (!o->stale_after) return 0;
+    time_duration d;
+    if (time_parse_duration(&d, o->stale_after) != 0 || d.unit == 'm' || time_add_duration(0, d) <= 0)
+        cli_fail(VER_EXIT_ERROR, "--stale-after: expected a duration such as 90s, 600s or 1h");
     return time_add_duration(0, d);
 }
 
@@ -468,6 +484,7 @@ static int ver_cmd_serve(const void *opts)
     cfg.listen = o->listen;
     cfg.sync_interval = o->sync_interval;
     cfg.max_staleness = ver_staleness(o);
+    cfg.stale_after = ver_stale_after(o);
     cfg.threads = (int)o->threads;
     cfg.web_root = o->web_root;
     cfg.access_log = o->access_log;
@@ -625,6 +642,52 @@ static int ver_cmd_keys_revoke(const void *opts)
     return VER_EXIT_OK;
 }
 
+static int ver_cmd_keys_export(const void *opts)
+{
+    const ver_opts *o = opts;
+    ver_require_keys(o);
+    if (!o->out) cli_fail(VER_EXIT_ERROR, "keys export needs --out FILE");
+    keystore *ks = ver_open_keys(o);
+    char *text;
+    size_t len;
+    api_err e = keystore_export(ks, &text, &len);
+    keystore_close(ks);
+    if (e != API_OK) cli_fail(VER_EXIT_IO, "cannot read the API keys: %s", api_strerror(e));
+    e = fs_write_atomic(o->out, text, len, 0600, 0);
+    sodium_memzero(text, len);
+    free(text);
+    if (e != API_OK) cli_fail(VER_EXIT_IO, "cannot write %s: %s", o->out, api_strerror(e));
+    fprintf(stderr,
+            "%s: the API keys written to %s (mode 0600). It holds the store's secrets: move it as you would "
+            "a private key, and delete it once imported.\n",
+            cli_program(), o->out);
+    return VER_EXIT_OK;
+}
+
+static int ver_cmd_keys_import(const void *opts)
+{
+    const ver_opts *o = opts;
+    ver_require_keys(o);
+    if (o->n_mirrors != 1) cli_fail(VER_EXIT_ERROR, "keys import needs --from FILE (once)");
+    uint8_t *data;
+    size_t len;
+    api_err e = fs_read_file(&data, &len, o->mirrors[0], (size_t)KEYSTORE_MAX_KEYS * 512);
+    if (e != API_OK) cli_fail(VER_EXIT_IO, "cannot read %s: %s", o->mirrors[0], api_strerror(e));
+    keystore *ks = ver_open_keys(o);
+    keystore_import_report rep;
+    char err[256];
+    e = keystore_import(ks, (const char *)data, len, &rep, err, sizeof err);
+    keystore_close(ks);
+    sodium_memzero(data, len);
+    free(data);
+    if (e == API_ERR_ARG) cli_fail(VER_EXIT_ERROR, "%s: %s", o->mirrors[0], err);
+    if (e == API_ERR_EXISTS) cli_fail(VER_EXIT_IO, "%s: %s", o->mirrors[0], err);
+    if (e != API_OK) cli_fail(VER_EXIT_IO, "cannot import the API keys: %s", api_strerror(e));
+    printf("keys imported: %zu added, %zu revoked, %zu updated, %zu unchanged%s\n", rep.added, rep.revoked,
+           rep.updated, rep.unchanged, rep.secrets_taken ? " (the store took the export's salt)" : "");
+    return VER_EXIT_OK;
+}
+
 /* The commands, in the order of the usage text. */
 static const cli_command ver_commands[] = {
     {.name = "verify",
@@ -650,7 +713,7 @@ static const cli_command ver_commands[] = {
     {.name = "serve",
      .options = "root trust trust-url data from mirrors-only listen sync-interval max-staleness web-root "
                 "access-log anonymous-rate trusted-proxy max-body max-image threads request-timeout "
-                "max-connections-per-address cors-origin render-timeout pdf-renderer",
+                "max-connections-per-address cors-origin render-timeout pdf-renderer stale-after",
      .run = ver_cmd_serve,
      .usage =
          "  serve  --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) --listen ADDR:PORT\n"
@@ -658,12 +721,13 @@ static const cli_command ver_commands[] = {
          "         [--web-root DIR] [--access-log FILE] [--anonymous-rate N] [--trusted-proxy ADDR ...]\n"
          "         [--max-body SIZE] [--max-image SIZE] [--threads N] [--request-timeout SECONDS]\n"
          "         [--max-connections-per-address N] [--cors-origin ORIGIN ...]\n"
-         "         [--render-timeout SECONDS] [--pdf-renderer PATH]\n"
+         "         [--render-timeout SECONDS] [--pdf-renderer PATH] [--stale-after D]\n"
          "      Syncs in the background and serves the verification API: POST /api/v1/verify,\n"
          "      POST /api/v1/verify/batch, GET /api/v1/trust-list, GET /api/v1/bundle, GET /healthz,\n"
          "      GET /metrics; re-serves the trust list and the feeds it holds (/trust/v1/trust-list.cose,\n"
          "      /feed/v1/ISS/...), so verifiers can sync from it; with --web-root DIR (the built\n"
-         "      web/dist), serves the pages /check and /holder. Callers may send X-API-Key.\n"},
+         "      web/dist), serves the pages /check and /holder. Callers may send X-API-Key.\n"
+         "      SIGTERM drains: no new connection, the requests in progress answered, then exit.\n"},
     {.name = "keys add",
      .options = "data org profile rate",
      .run = ver_cmd_keys_add,
@@ -680,6 +744,18 @@ static const cli_command ver_commands[] = {
          "      The relying parties' API keys of serve, in DIR/access (usable while serve runs):\n"
          "      add prints the new key once (only its hash is kept); list shows id, profile, rate,\n"
          "      created, revoked and organisation; revoke takes effect at the service's next request.\n"},
+    {.name = "keys export",
+     .options = "data out",
+     .run = ver_cmd_keys_export,
+     .usage = "  keys export --data DIR --out FILE\n"},
+    {.name = "keys import",
+     .options = "data from",
+     .run = ver_cmd_keys_import,
+     .usage = "  keys import --data DIR --from FILE\n"
+              "      Several replicas, one set of keys: export writes the store (hashes, and the secrets\n"
+              "      that check them; never a key) to FILE, mode 0600, a secret to move like a private\n"
+              "      key; import merges it into another replica's store (an empty one takes its salt):\n"
+              "      new keys added, revocations carried over, never undone.\n"},
     {.name = NULL},
 };
 
@@ -715,6 +791,8 @@ static const struct option ver_longopts[] = {
     {"profile", required_argument, 0, 'P'},
     {"rate", required_argument, 0, 'R'},
     {"id", required_argument, 0, 'K'},
+    {"out", required_argument, 0, 'o'},
+    {"stale-after", required_argument, 0, 'Z'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -844,6 +922,12 @@ static void ver_parse(ver_opts *o, cli_args *args)
             break;
         case 'K':
             o->key_id = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'Z':
+            o->stale_after = optarg;
             break;
         default: /* an option of the table without a case here */
             cli_usage(&ver_tool, stderr, VER_EXIT_ERROR);

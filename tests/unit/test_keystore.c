@@ -4,7 +4,11 @@
  * keys apart; a second handle on the same folder (the `keys` command while
  * `serve` runs) sees additions and revocations at its next check; the
  * secrets survive a reopen; organisations are checked; the access log's
- * hashes are keyed; many threads may check while keys change.
+ * hashes are keyed; many threads may check while keys change; an export
+ * imported into another store checks the same keys there (a running
+ * handle on an empty store takes the new salt), carries revocations and
+ * never undoes one, refuses a store with keys of another salt, and every
+ * malformed export is refused with nothing changed.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -364,6 +368,232 @@ static void test_threads(void **state)
     keystore_close(writer);
 }
 
+/* A second, empty store in its own folder. */
+typedef struct {
+    char dir[TESTKIT_DIR_MAX];
+    keystore *ks;
+} other_store;
+
+static void other_open(other_store *o)
+{
+    assert_int_equal(testkit_tmpdir(o->dir, "api-keystore"), 0);
+    assert_int_equal(keystore_open(&o->ks, o->dir), API_OK);
+}
+
+static void other_close(other_store *o)
+{
+    keystore_close(o->ks);
+    assert_int_equal(testkit_tmpdir_remove(o->dir), 0);
+}
+
+static void import_ok(keystore *ks, const char *text, keystore_import_report *rep)
+{
+    char err[256];
+    api_err e = keystore_import(ks, text, strlen(text), rep, err, sizeof err);
+    if (e != API_OK) print_message("import: %s (%s)\n", api_strerror(e), err);
+    assert_int_equal(e, API_OK);
+}
+
+static void test_export_import(void **state)
+{
+    fixture *f = *state;
+    char k1[KEYSTORE_TEXT_LEN + 1], k2[KEYSTORE_TEXT_LEN + 1], k3[KEYSTORE_TEXT_LEN + 1];
+    keystore_record r1, r2, got;
+    assert_int_equal(keystore_add(f->ks, k1, &r1, "CAF 93", KEYSTORE_SOCIAL, 0, 1790000000), API_OK);
+    assert_int_equal(keystore_add(f->ks, k2, &r2, "Banque « Ouest »", KEYSTORE_BANK, 50, 1790000001), API_OK);
+    const uint8_t cti[12] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2};
+    uint8_t h1[KEYSTORE_LOG_HASH_LEN], h2[KEYSTORE_LOG_HASH_LEN];
+    keystore_log_hash(f->ks, h1, cti, sizeof cti);
+
+    char *text;
+    size_t len;
+    assert_int_equal(keystore_export(f->ks, &text, &len), API_OK);
+    assert_int_equal(strlen(text), len);
+    assert_int_equal(text[len - 1], '\n');
+    assert_null(strstr(text, k1)); /* never a key, nor its secret part */
+    assert_null(strstr(text, k1 + 5));
+    assert_non_null(strstr(text, r1.id));
+
+    /* a new replica: an empty store, and a second handle already open on it (the running service) */
+    other_store b;
+    other_open(&b);
+    keystore *running;
+    assert_int_equal(keystore_open(&running, b.dir), API_OK);
+    assert_int_equal(check(running, k1, NULL), KEYSTORE_UNKNOWN);
+    keystore_import_report rep;
+    import_ok(b.ks, text, &rep);
+    assert_int_equal(rep.added, 2);
+    assert_int_equal(rep.secrets_taken, 1);
+    assert_int_equal(check(b.ks, k1, &got), KEYSTORE_VALID);
+    assert_int_equal(check(running, k1, &got), KEYSTORE_VALID); /* the running handle took the salt */
+    assert_string_equal(got.org, "CAF 93");
+    assert_int_equal(got.profile, KEYSTORE_SOCIAL);
+    assert_int_equal(got.created, 1790000000);
+    assert_int_equal(check(running, k2, &got), KEYSTORE_VALID);
+    assert_string_equal(got.org, "Banque « Ouest »");
+    assert_int_equal(got.rate, 50);
+    keystore_log_hash(running, h2, cti, sizeof cti);
+    assert_memory_equal(h1, h2, sizeof h1); /* the same access-log hashes on every replica */
+
+    /* the same file again: nothing changes */
+    import_ok(b.ks, text, &rep);
+    assert_int_equal(rep.added + rep.revoked + rep.updated, 0);
+    assert_int_equal(rep.unchanged, 2);
+    assert_int_equal(rep.secrets_taken, 0);
+    sodium_memzero(text, len);
+    free(text);
+
+    /* a key made later and a revocation on the first replica reach the second by the next export */
+    assert_int_equal(keystore_add(f->ks, k3, NULL, "Bailleur", KEYSTORE_LANDLORD, 5, 1790000002), API_OK);
+    assert_int_equal(keystore_revoke(f->ks, r1.id, 1790000100, NULL), API_OK);
+    assert_int_equal(keystore_export(f->ks, &text, &len), API_OK);
+    import_ok(b.ks, text, &rep);
+    assert_int_equal(rep.added, 1);
+    assert_int_equal(rep.revoked, 1);
+    assert_int_equal(rep.unchanged, 1);
+    assert_int_equal(check(running, k1, NULL), KEYSTORE_REVOKED);
+    assert_int_equal(check(running, k3, NULL), KEYSTORE_VALID);
+    sodium_memzero(text, len);
+    free(text);
+
+    /* a revocation made on the second is never undone by an older export of the first */
+    assert_int_equal(keystore_revoke(b.ks, r2.id, 1790000200, NULL), API_OK);
+    assert_int_equal(keystore_export(f->ks, &text, &len), API_OK);
+    import_ok(b.ks, text, &rep);
+    assert_int_equal(check(running, k2, NULL), KEYSTORE_REVOKED);
+    keystore_close(running);
+
+    /* a store with keys of its own (another salt) refuses the file, unchanged */
+    other_store c;
+    other_open(&c);
+    char kc[KEYSTORE_TEXT_LEN + 1];
+    assert_int_equal(keystore_add(c.ks, kc, NULL, "Autre", KEYSTORE_EMPLOYER, 1, 1), API_OK);
+    char err[256];
+    assert_int_equal(keystore_import(c.ks, text, len, &rep, err, sizeof err), API_ERR_EXISTS);
+    assert_non_null(strstr(err, "salt"));
+    assert_int_equal(check(c.ks, kc, NULL), KEYSTORE_VALID);
+    assert_int_equal(check(c.ks, k3, NULL), KEYSTORE_UNKNOWN);
+    other_close(&c);
+    sodium_memzero(text, len);
+    free(text);
+    other_close(&b);
+}
+
+/* Malformed exports: each refused (API_ERR_ARG with a reason), the store unchanged. */
+static void test_import_malformed(void **state)
+{
+    fixture *f = *state;
+    char key[KEYSTORE_TEXT_LEN + 1];
+    keystore_record rec;
+    assert_int_equal(keystore_add(f->ks, key, &rec, "CAF 13", KEYSTORE_SOCIAL, 0, 1), API_OK);
+    char *good;
+    size_t len;
+    assert_int_equal(keystore_export(f->ks, &good, &len), API_OK);
+    const char *salt = strstr(good, "\"salt\"");
+    assert_non_null(salt);
+
+    other_store b;
+    other_open(&b);
+    char mine[KEYSTORE_TEXT_LEN + 1];
+    assert_int_equal(keystore_add(b.ks, mine, NULL, "Mine", KEYSTORE_BANK, 0, 1), API_OK);
+    /* b takes f's salt first, so that only the form of each text below is at stake */
+    other_store e;
+    other_open(&e);
+    keystore_import_report rep;
+    import_ok(e.ks, good, &rep);
+
+    char id[KEYSTORE_ID_LEN + 1];
+    memcpy(id, rec.id, sizeof id);
+    char s_salt[64], s_log[64];
+    assert_int_equal(sscanf(strstr(good, "\"salt\""), "\"salt\":\t\"%63[^\"]\"", s_salt), 1);
+    assert_int_equal(sscanf(strstr(good, "\"log_key\""), "\"log_key\":\t\"%63[^\"]\"", s_log), 1);
+    char hash[64];
+    assert_int_equal(sscanf(strstr(good, "\"hash\""), "\"hash\":\t\"%63[^\"]\"", hash), 1);
+    char head[256];
+    snprintf(head, sizeof head,
+             "{\"format\": \"api-verifier-keys\", \"version\": 1, \"salt\": \"%s\", \"log_key\": \"%s\"",
+             s_salt, s_log);
+    char one[512];
+    snprintf(one, sizeof one,
+             "\"id\": \"%s\", \"org\": \"O\", \"profile\": \"bank\", \"created\": 1, \"revoked\": 0, "
+             "\"hash\": \"%s\"",
+             id, hash);
+    static char cases[24][2048];
+    int n = 0;
+    snprintf(cases[n++], sizeof cases[0], "%s", "");
+    snprintf(cases[n++], sizeof cases[0], "%s", "[]");
+    snprintf(cases[n++], sizeof cases[0], "%s", "{\"format\": \"api-verifier-keys\""); /* cut short */
+    snprintf(cases[n++], sizeof cases[0], "%s", "{\"format\": \"other\", \"version\": 1}");
+    snprintf(cases[n++], sizeof cases[0], "%s, \"keys\": []}",
+             "{\"format\": \"api-verifier-keys\", \"version\": 2, \"salt\": \"AA\", \"log_key\": \"AA\"");
+    snprintf(cases[n++], sizeof cases[0],
+             "{\"format\": \"api-verifier-keys\", \"version\": 1, \"salt\": \"AAAA\", \"log_key\": \"%s\", "
+             "\"keys\": []}",
+             s_log);
+    snprintf(cases[n++], sizeof cases[0],
+             "{\"format\": \"api-verifier-keys\", \"version\": 1, \"salt\": \"%s\", \"keys\": []}", s_salt);
+    snprintf(cases[n++], sizeof cases[0], "%s}", head); /* no keys */
+    snprintf(cases[n++], sizeof cases[0], "%s, \"keys\": {}}", head);
+    snprintf(cases[n++], sizeof cases[0], "%s, \"keys\": [1]}", head);
+    snprintf(cases[n++], sizeof cases[0], "%s, \"keys\": [{%s}]}", head, one); /* no rate */
+    snprintf(cases[n++], sizeof cases[0], "%s, \"keys\": [{%s, \"rate\": -1}]}", head, one);
+    snprintf(cases[n++], sizeof cases[0], "%s, \"keys\": [{%s, \"rate\": 1000001}]}", head, one);
+    snprintf(cases[n++], sizeof cases[0], "%s, \"keys\": [{%s, \"rate\": 1.5}]}", head, one);
+    snprintf(cases[n++], sizeof cases[0], "%s, \"keys\": [{%s, \"rate\": 1}, {%s, \"rate\": 1}]}", head, one,
+             one); /* twice */
+    snprintf(cases[n++], sizeof cases[0],
+             "%s, \"keys\": [{\"id\": \"short\", \"org\": \"O\", \"profile\": \"bank\", \"rate\": 1, "
+             "\"created\": 1, \"revoked\": 0, \"hash\": \"%s\"}]}",
+             head, hash);
+    snprintf(cases[n++], sizeof cases[0],
+             "%s, \"keys\": [{\"id\": \"%s\", \"org\": \"\", \"profile\": \"bank\", \"rate\": 1, "
+             "\"created\": 1, \"revoked\": 0, \"hash\": \"%s\"}]}",
+             head, id, hash);
+    snprintf(cases[n++], sizeof cases[0],
+             "%s, \"keys\": [{\"id\": \"%s\", \"org\": \"a\\nb\", \"profile\": \"bank\", \"rate\": 1, "
+             "\"created\": 1, \"revoked\": 0, \"hash\": \"%s\"}]}",
+             head, id, hash);
+    snprintf(cases[n++], sizeof cases[0],
+             "%s, \"keys\": [{\"id\": \"%s\", \"org\": \"O\", \"profile\": \"admin\", \"rate\": 1, "
+             "\"created\": 1, \"revoked\": 0, \"hash\": \"%s\"}]}",
+             head, id, hash);
+    snprintf(cases[n++], sizeof cases[0],
+             "%s, \"keys\": [{\"id\": \"%s\", \"org\": \"O\", \"profile\": \"bank\", \"rate\": 1, "
+             "\"created\": 1, \"revoked\": 0, \"hash\": \"AAAA\"}]}",
+             head, id);
+    snprintf(cases[n++], sizeof cases[0],
+             "%s, \"keys\": [{\"id\": \"%s\", \"org\": \"O\", \"profile\": \"bank\", \"rate\": 1, "
+             "\"created\": 1, \"revoked\": \"no\", \"hash\": \"%s\"}]}",
+             head, id, hash);
+    snprintf(cases[n++], sizeof cases[0], "%s, \"keys\": [[[[1]]]]}", head); /* too deep */
+    snprintf(cases[n++], sizeof cases[0], "%s, \"keys\": []} x", head);      /* trailing bytes */
+    for (int i = 0; i < n; i++) {
+        char err[256] = "";
+        api_err got = keystore_import(b.ks, cases[i], strlen(cases[i]), &rep, err, sizeof err);
+        if (got != API_ERR_ARG) print_message("case %d: %s\n", i, cases[i]);
+        assert_int_equal(got, API_ERR_ARG);
+        assert_true(err[0] != '\0');
+        assert_int_equal(rep.added + rep.revoked + rep.updated + rep.unchanged, 0);
+    }
+    /* nothing changed: b's own key still checks; e (f's salt) has f's key and nothing more */
+    assert_int_equal(check(b.ks, mine, NULL), KEYSTORE_VALID);
+    assert_int_equal(check(e.ks, key, NULL), KEYSTORE_VALID);
+    /* a record of the file with the id of a held key but another hash is a conflict, not a merge */
+    char conflict[1024];
+    snprintf(conflict, sizeof conflict,
+             "%s, \"keys\": [{\"id\": \"%s\", \"org\": \"O\", \"profile\": \"bank\", \"rate\": 1, "
+             "\"created\": 1, \"revoked\": 0, \"hash\": \"%s\"}]}",
+             head, id, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    char err[256];
+    assert_int_equal(keystore_import(e.ks, conflict, strlen(conflict), &rep, err, sizeof err),
+                     API_ERR_EXISTS);
+    assert_int_equal(check(e.ks, key, NULL), KEYSTORE_VALID);
+    other_close(&e);
+    other_close(&b);
+    sodium_memzero(good, len);
+    free(good);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +605,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_organisations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_and_profiles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_import, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_malformed, setup, teardown),
     };
     return cmocka_run_group_tests_name("keystore", tests, NULL, NULL);
 }

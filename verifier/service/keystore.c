@@ -24,7 +24,14 @@
  * memory under a read-write lock; the copy is made again when LMDB's last
  * committed transaction id differs from the one it was made at, which the
  * service sees at its next request after `keys add` or `keys revoke` ran in
- * another process.
+ * another process. The secrets are read again with the copy (an import
+ * into an empty store changes them), and used under the same lock.
+ *
+ * Export and import (keystore_export, keystore_import) move the records
+ * with their hashes and the two secrets between the stores of replicas:
+ * a JSON text, checked by jsonscan before cJSON reads it, every member
+ * checked before anything is written, merged in one write transaction
+ * where a revocation always wins.
  */
 #include "verifier/service/keystore.h"
 
@@ -37,9 +44,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "common/b64url.h"
 #include "common/bytes.h"
 #include "common/fs.h"
+#include "common/jsonfile.h"
+#include "common/jsonscan.h"
 #include "common/text.h"
 
 #define KEYSTORE_MAP_SIZE    (64u << 20)
@@ -57,7 +68,7 @@ struct keystore {
     MDB_dbi meta, keys;
     uint8_t salt[KEYSTORE_SECRET_LEN];
     uint8_t log_key[KEYSTORE_SECRET_LEN];
-    pthread_rwlock_t lock;  /* guards cache and n_cache */
+    pthread_rwlock_t lock;  /* guards cache, n_cache, salt and log_key */
     pthread_mutex_t reload; /* one reload at a time */
     _Atomic uint64_t cache_txnid;
     _Atomic int cache_ready;
@@ -216,8 +227,23 @@ static int keystore_entry_cmp(const void *a, const void *b)
     return memcmp(((const keystore_entry *)a)->rec.id, ((const keystore_entry *)b)->rec.id, KEYSTORE_ID_LEN);
 }
 
-/* Reads every record in one read transaction: *entries malloc'd, sorted by id (LMDB's key order). */
-static api_err keystore_read_all(keystore *ks, keystore_entry **entries, size_t *n, uint64_t *txnid)
+/* A secret of meta as it is in txn (0, or an LMDB error). */
+static int keystore_secret_get(keystore *ks, MDB_txn *txn, const char *name, uint8_t out[KEYSTORE_SECRET_LEN])
+{
+    MDB_val k = {strlen(name), (void *)(uintptr_t)name}, v;
+    int rc = mdb_get(txn, ks->meta, &k, &v);
+    if (rc == 0 && v.mv_size != KEYSTORE_SECRET_LEN) rc = MDB_CORRUPTED;
+    if (rc == 0) memcpy(out, v.mv_data, KEYSTORE_SECRET_LEN);
+    return rc;
+}
+
+/*
+ * Reads every record in one read transaction: *entries malloc'd, sorted by
+ * id (LMDB's key order); with secrets (2 x KEYSTORE_SECRET_LEN bytes, may
+ * be NULL), the salt and the log key of the same transaction.
+ */
+static api_err keystore_read_all(keystore *ks, keystore_entry **entries, size_t *n, uint64_t *txnid,
+                                 uint8_t *secrets)
 {
     *entries = NULL;
     *n = 0;
@@ -226,6 +252,8 @@ static api_err keystore_read_all(keystore *ks, keystore_entry **entries, size_t 
     if (txnid) *txnid = mdb_txn_id(txn);
     MDB_stat st;
     int rc = mdb_stat(txn, ks->keys, &st);
+    if (rc == 0 && secrets) rc = keystore_secret_get(ks, txn, "salt", secrets);
+    if (rc == 0 && secrets) rc = keystore_secret_get(ks, txn, "log_key", secrets + KEYSTORE_SECRET_LEN);
     size_t cap = rc == 0 ? st.ms_entries : 0;
     keystore_entry *list = cap ? calloc(cap, sizeof *list) : NULL;
     if (rc == 0 && cap && !list) {
@@ -263,18 +291,20 @@ static uint64_t keystore_last_txnid(keystore *ks)
     return (uint64_t)info.me_last_txnid;
 }
 
-/* Makes the cache current; 0, or -1 when the store cannot be read (the old cache is kept). */
-static int keystore_refresh(keystore *ks)
+/* Makes the cache current (always with force); 0, or -1 when the store cannot be read (the old cache is
+ * kept). */
+static int keystore_refresh_if(keystore *ks, int force)
 {
     uint64_t last = keystore_last_txnid(ks);
-    if (atomic_load(&ks->cache_txnid) == last && last != 0) return 0;
+    if (!force && atomic_load(&ks->cache_txnid) == last && last != 0) return 0;
     pthread_mutex_lock(&ks->reload);
     int out = 0;
-    if (atomic_load(&ks->cache_txnid) != last || last == 0) {
+    if (force || atomic_load(&ks->cache_txnid) != last || last == 0) {
         keystore_entry *list;
         size_t n;
         uint64_t txnid;
-        if (keystore_read_all(ks, &list, &n, &txnid) != API_OK) {
+        uint8_t secrets[2 * KEYSTORE_SECRET_LEN];
+        if (keystore_read_all(ks, &list, &n, &txnid, secrets) != API_OK) {
             out = -1;
         } else {
             pthread_rwlock_wrlock(&ks->lock);
@@ -282,15 +312,28 @@ static int keystore_refresh(keystore *ks)
             size_t old_n = ks->n_cache;
             ks->cache = list;
             ks->n_cache = n;
+            memcpy(ks->salt, secrets, KEYSTORE_SECRET_LEN);
+            memcpy(ks->log_key, secrets + KEYSTORE_SECRET_LEN, KEYSTORE_SECRET_LEN);
             atomic_store(&ks->cache_ready, 1);
             pthread_rwlock_unlock(&ks->lock);
             if (old) sodium_memzero(old, old_n * sizeof *old);
             free(old);
             atomic_store(&ks->cache_txnid, txnid);
         }
+        sodium_memzero(secrets, sizeof secrets);
     }
     pthread_mutex_unlock(&ks->reload);
     return out;
+}
+
+static int keystore_refresh(keystore *ks)
+{
+    return keystore_refresh_if(ks, 0);
+}
+
+int keystore_reload(keystore *ks)
+{
+    return ks ? keystore_refresh_if(ks, 1) : -1;
 }
 
 keystore_check_result keystore_check(keystore *ks, const char *key, size_t len, keystore_record *rec)
@@ -302,14 +345,17 @@ keystore_check_result keystore_check(keystore *ks, const char *key, size_t len, 
     for (size_t i = plen; i < len; i++) /* b64url_decode_exact allows white space: a key has none */
         if (key[i] == ' ' || key[i] == '\t' || key[i] == '\r' || key[i] == '\n') return KEYSTORE_UNKNOWN;
     if (b64url_decode_exact(secret, sizeof secret, key + plen, len - plen) != 0) return KEYSTORE_UNKNOWN;
-    keystore_hash(ks, hash, secret);
-    sodium_memzero(secret, sizeof secret);
-    if (keystore_refresh(ks) != 0 && !atomic_load(&ks->cache_ready)) return KEYSTORE_ERROR;
+    if (keystore_refresh(ks) != 0 && !atomic_load(&ks->cache_ready)) {
+        sodium_memzero(secret, sizeof secret);
+        return KEYSTORE_ERROR;
+    }
 
     keystore_entry probe;
     memcpy(probe.rec.id, key + plen, KEYSTORE_ID_LEN);
     keystore_check_result out = KEYSTORE_UNKNOWN;
     pthread_rwlock_rdlock(&ks->lock);
+    keystore_hash(ks, hash, secret);
+    sodium_memzero(secret, sizeof secret);
     const keystore_entry *e =
         ks->n_cache ? bsearch(&probe, ks->cache, ks->n_cache, sizeof *ks->cache, keystore_entry_cmp) : NULL;
     if (e && sodium_memcmp(e->hash, hash, KEYSTORE_HASH_LEN) == 0) {
@@ -320,10 +366,11 @@ keystore_check_result keystore_check(keystore *ks, const char *key, size_t len, 
     return out;
 }
 
-void keystore_log_hash(const keystore *ks, uint8_t out[KEYSTORE_LOG_HASH_LEN], const uint8_t *data,
-                       size_t len)
+void keystore_log_hash(keystore *ks, uint8_t out[KEYSTORE_LOG_HASH_LEN], const uint8_t *data, size_t len)
 {
+    pthread_rwlock_rdlock(&ks->lock);
     crypto_generichash(out, KEYSTORE_LOG_HASH_LEN, data, len, ks->log_key, sizeof ks->log_key);
+    pthread_rwlock_unlock(&ks->lock);
 }
 
 /* ---- changes ---- */
@@ -418,7 +465,7 @@ api_err keystore_list(keystore *ks, keystore_record **recs, size_t *n)
     *n = 0;
     keystore_entry *list;
     size_t count;
-    api_err e = keystore_read_all(ks, &list, &count, NULL);
+    api_err e = keystore_read_all(ks, &list, &count, NULL, NULL);
     if (e != API_OK) return e;
     keystore_record *out = calloc(count ? count : 1, sizeof *out);
     if (!out) {
@@ -431,4 +478,299 @@ api_err keystore_list(keystore *ks, keystore_record **recs, size_t *n)
     *recs = out;
     *n = count;
     return API_OK;
+}
+
+/* ---- export and import ---- */
+
+#define KEYSTORE_EXPORT_FORMAT  "api-verifier-keys"
+#define KEYSTORE_EXPORT_VERSION 1
+#define KEYSTORE_B64_SECRET     44 /* base64url of 32 bytes (43) and its NUL */
+
+static int keystore_add_b64(cJSON *o, const char *name, const uint8_t *b, size_t len)
+{
+    char text[KEYSTORE_B64_SECRET];
+    if (b64url_encode(text, sizeof text, b, len) != 0) return -1;
+    int ok = cJSON_AddStringToObject(o, name, text) != NULL;
+    sodium_memzero(text, sizeof text);
+    return ok ? 0 : -1;
+}
+
+api_err keystore_export(keystore *ks, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    keystore_entry *list;
+    size_t n;
+    uint8_t secrets[2 * KEYSTORE_SECRET_LEN];
+    api_err e = keystore_read_all(ks, &list, &n, NULL, secrets);
+    if (e != API_OK) return e;
+    cJSON *root = cJSON_CreateObject(), *keys = NULL;
+    int ok = root && cJSON_AddStringToObject(root, "format", KEYSTORE_EXPORT_FORMAT) &&
+             cJSON_AddNumberToObject(root, "version", KEYSTORE_EXPORT_VERSION) &&
+             keystore_add_b64(root, "salt", secrets, KEYSTORE_SECRET_LEN) == 0 &&
+             keystore_add_b64(root, "log_key", secrets + KEYSTORE_SECRET_LEN, KEYSTORE_SECRET_LEN) == 0 &&
+             (keys = cJSON_AddArrayToObject(root, "keys")) != NULL;
+    sodium_memzero(secrets, sizeof secrets);
+    for (size_t i = 0; ok && i < n; i++) {
+        const keystore_record *r = &list[i].rec;
+        cJSON *k = cJSON_CreateObject();
+        ok = k && cJSON_AddItemToArray(keys, k);
+        if (!ok) {
+            cJSON_Delete(k);
+            break;
+        }
+        ok = cJSON_AddStringToObject(k, "id", r->id) && cJSON_AddStringToObject(k, "org", r->org) &&
+             cJSON_AddStringToObject(k, "profile", keystore_profile_name(r->profile)) &&
+             cJSON_AddNumberToObject(k, "rate", r->rate) &&
+             cJSON_AddNumberToObject(k, "created", (double)r->created) &&
+             cJSON_AddNumberToObject(k, "revoked", (double)r->revoked) &&
+             keystore_add_b64(k, "hash", list[i].hash, KEYSTORE_HASH_LEN) == 0;
+    }
+    if (list) sodium_memzero(list, n * sizeof *list);
+    free(list);
+    char *s = ok ? cJSON_Print(root) : NULL;
+    if (root) {
+        /* the secrets' texts inside the tree: wiped before it is freed */
+        cJSON *it;
+        cJSON_ArrayForEach(it, root) if (cJSON_IsString(it))
+            sodium_memzero(it->valuestring, strlen(it->valuestring));
+        cJSON_Delete(root);
+    }
+    if (!s) return API_ERR_NOMEM;
+    size_t l = strlen(s);
+    char *out = realloc(s, l + 2);
+    if (!out) {
+        sodium_memzero(s, l);
+        free(s);
+        return API_ERR_NOMEM;
+    }
+    out[l] = '\n';
+    out[l + 1] = '\0';
+    *text = out;
+    *len = l + 1;
+    return API_OK;
+}
+
+/* A base64url member of exactly len bytes: 0, or -1. */
+static int keystore_get_b64(uint8_t *out, size_t len, const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!cJSON_IsString(v) || !v->valuestring) return -1;
+    size_t n = strlen(v->valuestring);
+    for (size_t i = 0; i < n; i++) /* b64url_decode_exact allows white space: these have none */
+        if (v->valuestring[i] == ' ' || v->valuestring[i] == '\t' || v->valuestring[i] == '\r' ||
+            v->valuestring[i] == '\n')
+            return -1;
+    return b64url_decode_exact(out, len, v->valuestring, n);
+}
+
+/* A whole number member from 0 to max (jsonfile_uint, which would take 1.5 as 1, and no fraction): 0, or -1.
+ */
+static int keystore_get_uint(uint64_t *out, const cJSON *o, const char *name, uint64_t max)
+{
+    if (jsonfile_uint(out, o, name) != 0 || *out > max) return -1;
+    return (double)*out == cJSON_GetObjectItemCaseSensitive(o, name)->valuedouble ? 0 : -1;
+}
+
+/* One key of an export into e: 0, or -1 with err set. */
+static int keystore_parse_entry(keystore_entry *e, const cJSON *k, size_t i, char *err, size_t errcap)
+{
+    memset(e, 0, sizeof *e);
+    uint64_t rate, created, revoked;
+    char profile[16];
+    const char *what = NULL;
+    if (!cJSON_IsObject(k))
+        what = "is not an object";
+    else if (jsonfile_text(e->rec.id, sizeof e->rec.id, k, "id") != 0 ||
+             strlen(e->rec.id) != KEYSTORE_ID_LEN ||
+             strspn(e->rec.id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+                 KEYSTORE_ID_LEN)
+        what = "has no id of 8 base64url characters";
+    else if (jsonfile_text(e->rec.org, sizeof e->rec.org, k, "org") != 0 ||
+             !text_plain_ok(e->rec.org, 1, KEYSTORE_ORG_MAX))
+        what = "has no organisation of 1 to 127 bytes of plain text";
+    else if (jsonfile_text(profile, sizeof profile, k, "profile") != 0 ||
+             keystore_profile_parse(&e->rec.profile, profile) != 0)
+        what = "has no profile social, employer, bank or landlord";
+    else if (keystore_get_uint(&rate, k, "rate", KEYSTORE_MAX_RATE) != 0)
+        what = "has no rate from 0 to 1000000";
+    else if (keystore_get_uint(&created, k, "created", INT64_MAX / 2) != 0)
+        what = "has no creation instant";
+    else if (keystore_get_uint(&revoked, k, "revoked", INT64_MAX / 2) != 0)
+        what = "has no revocation instant (0 when in force)";
+    else if (keystore_get_b64(e->hash, KEYSTORE_HASH_LEN, k, "hash") != 0)
+        what = "has no hash of 32 bytes in base64url";
+    if (what) {
+        snprintf(err, errcap, "key %zu %s", i + 1, what);
+        return -1;
+    }
+    e->rec.rate = (uint32_t)rate;
+    e->rec.created = (int64_t)created;
+    e->rec.revoked = (int64_t)revoked;
+    return 0;
+}
+
+/* The export's secrets and entries (*list malloc'd, *n): 0, or -1 with err set. */
+static int keystore_parse_export(uint8_t secrets[2 * KEYSTORE_SECRET_LEN], keystore_entry **list, size_t *n,
+                                 const char *text, size_t len, char *err, size_t errcap)
+{
+    *list = NULL;
+    *n = 0;
+    size_t at = 0;
+    jsonscan_result sr = jsonscan_check(text, len, 3, KEYSTORE_MAX_KEYS, &at);
+    if (sr != JSONSCAN_OK) {
+        snprintf(err, errcap, "not an export of API keys: %s at byte %zu", jsonscan_strerror(sr), at);
+        return -1;
+    }
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    char format[32];
+    uint64_t version = 0;
+    const cJSON *keys = root ? cJSON_GetObjectItemCaseSensitive(root, "keys") : NULL;
+    int rc = -1;
+    if (!cJSON_IsObject(root) || jsonfile_text(format, sizeof format, root, "format") != 0 ||
+        strcmp(format, KEYSTORE_EXPORT_FORMAT) != 0) {
+        snprintf(err, errcap, "not an export of API keys (no \"format\": \"%s\")", KEYSTORE_EXPORT_FORMAT);
+    } else if (jsonfile_uint(&version, root, "version") != 0 || version != KEYSTORE_EXPORT_VERSION) {
+        snprintf(err, errcap, "an export of version %llu: this program reads version %d",
+                 (unsigned long long)version, KEYSTORE_EXPORT_VERSION);
+    } else if (keystore_get_b64(secrets, KEYSTORE_SECRET_LEN, root, "salt") != 0 ||
+               keystore_get_b64(secrets + KEYSTORE_SECRET_LEN, KEYSTORE_SECRET_LEN, root, "log_key") != 0) {
+        snprintf(err, errcap, "the salt or the log key is missing or not 32 bytes in base64url");
+    } else if (!cJSON_IsArray(keys)) {
+        snprintf(err, errcap, "no \"keys\" array");
+    } else {
+        size_t count = (size_t)cJSON_GetArraySize(keys);
+        keystore_entry *l = calloc(count ? count : 1, sizeof *l);
+        if (!l) {
+            snprintf(err, errcap, "out of memory");
+        } else {
+            size_t i = 0;
+            const cJSON *k;
+            rc = 0;
+            cJSON_ArrayForEach(k, keys)
+            {
+                if (keystore_parse_entry(&l[i], k, i, err, errcap) != 0) {
+                    rc = -1;
+                    break;
+                }
+                for (size_t j = 0; j < i && rc == 0; j++)
+                    if (memcmp(l[j].rec.id, l[i].rec.id, KEYSTORE_ID_LEN) == 0) {
+                        snprintf(err, errcap, "key %zu: the id %s appears twice", i + 1, l[i].rec.id);
+                        rc = -1;
+                    }
+                if (rc != 0) break;
+                i++;
+            }
+            if (rc == 0) {
+                *list = l;
+                *n = i;
+            } else {
+                sodium_memzero(l, count * sizeof *l);
+                free(l);
+            }
+        }
+    }
+    if (root) {
+        cJSON *it;
+        cJSON_ArrayForEach(it, root) if (cJSON_IsString(it))
+            sodium_memzero(it->valuestring, strlen(it->valuestring));
+    }
+    cJSON_Delete(root);
+    if (rc != 0) sodium_memzero(secrets, 2 * KEYSTORE_SECRET_LEN);
+    return rc;
+}
+
+/* Merges the entries into txn; API_ERR_EXISTS with err set when an id is held with another hash. */
+static api_err keystore_merge(keystore *ks, MDB_txn *txn, const keystore_entry *list, size_t n,
+                              keystore_import_report *rep, char *err, size_t errcap)
+{
+    for (size_t i = 0; i < n; i++) {
+        const keystore_entry *in = &list[i];
+        MDB_val k = {KEYSTORE_ID_LEN, (void *)(uintptr_t)in->rec.id}, v;
+        keystore_entry held;
+        int rc = mdb_get(txn, ks->keys, &k, &v);
+        if (rc == MDB_NOTFOUND) {
+            if (keystore_put(ks, txn, in, MDB_NOOVERWRITE) != 0) return API_ERR_DB;
+            rep->added++;
+            continue;
+        }
+        if (rc != 0 || keystore_decode(&held, &k, &v) != 0) return API_ERR_DB;
+        if (sodium_memcmp(held.hash, in->hash, KEYSTORE_HASH_LEN) != 0) {
+            snprintf(err, errcap, "the key %s is held here with another hash: not the same key", in->rec.id);
+            return API_ERR_EXISTS;
+        }
+        keystore_entry next = held;
+        int changed = 0;
+        if (in->rec.revoked && !held.rec.revoked) {
+            next.rec.revoked = in->rec.revoked;
+            rep->revoked++;
+            changed = 1;
+        } else if (strcmp(held.rec.org, in->rec.org) != 0 || held.rec.profile != in->rec.profile ||
+                   held.rec.rate != in->rec.rate) {
+            rep->updated++;
+        } else {
+            rep->unchanged++;
+        }
+        if (strcmp(held.rec.org, in->rec.org) != 0 || held.rec.profile != in->rec.profile ||
+            held.rec.rate != in->rec.rate) {
+            memcpy(next.rec.org, in->rec.org, sizeof next.rec.org);
+            next.rec.profile = in->rec.profile;
+            next.rec.rate = in->rec.rate;
+            changed = 1;
+        }
+        if (changed && keystore_put(ks, txn, &next, 0) != 0) return API_ERR_DB;
+    }
+    return API_OK;
+}
+
+api_err keystore_import(keystore *ks, const char *text, size_t len, keystore_import_report *rep, char *err,
+                        size_t errcap)
+{
+    memset(rep, 0, sizeof *rep);
+    if (errcap) err[0] = '\0';
+    uint8_t secrets[2 * KEYSTORE_SECRET_LEN], held[KEYSTORE_SECRET_LEN];
+    keystore_entry *list;
+    size_t n;
+    if (keystore_parse_export(secrets, &list, &n, text, len, err, errcap) != 0) return API_ERR_ARG;
+    MDB_txn *txn;
+    api_err out = API_OK;
+    if (mdb_txn_begin(ks->env, NULL, 0, &txn) != 0) {
+        out = API_ERR_DB;
+        txn = NULL;
+    }
+    MDB_stat st;
+    if (out == API_OK &&
+        (mdb_stat(txn, ks->keys, &st) != 0 || keystore_secret_get(ks, txn, "salt", held) != 0))
+        out = API_ERR_DB;
+    if (out == API_OK && sodium_memcmp(held, secrets, KEYSTORE_SECRET_LEN) != 0) {
+        if (st.ms_entries > 0) {
+            snprintf(err, errcap,
+                     "this store has keys of its own, hashed with another salt: import into a new replica's "
+                     "empty store, or export from this one");
+            out = API_ERR_EXISTS;
+        } else {
+            MDB_val ks1 = {4, "salt"}, v1 = {KEYSTORE_SECRET_LEN, secrets};
+            MDB_val ks2 = {7, "log_key"}, v2 = {KEYSTORE_SECRET_LEN, secrets + KEYSTORE_SECRET_LEN};
+            if (mdb_put(txn, ks->meta, &ks1, &v1, 0) != 0 || mdb_put(txn, ks->meta, &ks2, &v2, 0) != 0)
+                out = API_ERR_DB;
+            rep->secrets_taken = 1;
+        }
+    }
+    if (out == API_OK) out = keystore_merge(ks, txn, list, n, rep, err, errcap);
+    if (out == API_OK) {
+        if (mdb_stat(txn, ks->keys, &st) != 0 || st.ms_entries > KEYSTORE_MAX_KEYS) out = API_ERR_FULL;
+    }
+    if (out == API_OK) {
+        int rc = mdb_txn_commit(txn);
+        if (rc != 0) out = rc == MDB_MAP_FULL ? API_ERR_FULL : API_ERR_DB;
+    } else if (txn) {
+        mdb_txn_abort(txn);
+    }
+    sodium_memzero(secrets, sizeof secrets);
+    sodium_memzero(held, sizeof held);
+    sodium_memzero(list, (n ? n : 1) * sizeof *list);
+    free(list);
+    if (out != API_OK) memset(rep, 0, sizeof *rep);
+    if (out == API_OK) keystore_refresh_if(ks, 1);
+    return out;
 }

@@ -16,6 +16,13 @@
  * whenever the environment changed (LMDB's last transaction id), so a
  * revocation takes effect at the next request and a check costs no LMDB
  * transaction. Safe to share between threads.
+ *
+ * Several replicas share their keys by export and import (keystore_export,
+ * keystore_import): the export carries the records, their hashes and the
+ * store's two secrets, so a key made on one replica is checked on another
+ * with the same result. The export is a secret (anyone holding it can
+ * tell a key's hash from a guess and read the access logs' hashes): it is
+ * written 0600 and should be moved like a private key.
  */
 #ifndef API_KEYSTORE_H
 #define API_KEYSTORE_H
@@ -94,7 +101,43 @@ typedef enum {
 keystore_check_result keystore_check(keystore *ks, const char *key, size_t len, keystore_record *rec);
 
 /* out = BLAKE2b-128 of data keyed with the store's log key: for the access log, never reversible. */
-void keystore_log_hash(const keystore *ks, uint8_t out[KEYSTORE_LOG_HASH_LEN], const uint8_t *data,
-                       size_t len);
+void keystore_log_hash(keystore *ks, uint8_t out[KEYSTORE_LOG_HASH_LEN], const uint8_t *data, size_t len);
+
+/*
+ * The whole store as a JSON text (malloc'd into *text, the caller wipes
+ * and frees it; *len its length with the final newline):
+ *   {"format": "api-verifier-keys", "version": 1, "salt": B64, "log_key": B64,
+ *    "keys": [{"id", "org", "profile", "rate", "created", "revoked", "hash"}]}
+ * with the secrets and hashes in base64url and instants in seconds since
+ * 1970 (revoked 0: in force). It holds no key, only what checks them.
+ */
+api_err keystore_export(keystore *ks, char **text, size_t *len);
+
+/* What an import did. */
+typedef struct {
+    size_t added;      /* keys not held before */
+    size_t revoked;    /* keys held in force, revoked in the file: now revoked here */
+    size_t updated;    /* keys held whose organisation, profile or rate changed */
+    size_t unchanged;  /* keys held as the file has them (or revoked here already) */
+    int secrets_taken; /* the store was empty: it took the file's salt and log key */
+} keystore_import_report;
+
+/*
+ * Merges an export (text, len bytes) into the store, in one transaction:
+ * every key of the file is added or brought up to date; a revocation is
+ * never undone (a key revoked here stays revoked whatever the file says,
+ * one revoked in the file is revoked here). An empty store takes the
+ * file's salt and log key; a store with keys takes only a file with its
+ * own salt (API_ERR_EXISTS otherwise: the hashes could not match).
+ * API_ERR_ARG when the text is not such an export (err says why),
+ * API_ERR_EXISTS also when an id of the file is held here with another
+ * hash. On any error nothing is changed. The running service sees the
+ * result at its next request.
+ */
+api_err keystore_import(keystore *ks, const char *text, size_t len, keystore_import_report *rep, char *err,
+                        size_t errcap);
+
+/* Reads the store again now (SIGHUP), even if LMDB says nothing changed. 0, or -1. */
+int keystore_reload(keystore *ks);
 
 #endif

@@ -1,8 +1,11 @@
 /*
  * service.c: the verifier service's process: the server (httpd.h) with the
  * verification API (webapi.h) and the mirror paths (feedsrv.h), the sync
- * thread, and a clean stop on SIGINT/SIGTERM (SIGHUP reopens the access
- * log after a rotation).
+ * thread, and a clean stop on SIGINT/SIGTERM: the server drains first (no
+ * new connection; the requests in progress are answered: httpd_drain_now),
+ * so that a load balancer in front loses no request. SIGHUP reopens the
+ * access log after a rotation and reads the API keys again (an import or a
+ * revocation is seen at the next request anyway: SIGHUP makes it certain).
  *
  * The sync thread is the only writer of the replica; request handlers only
  * read it (LMDB read transactions, MDB_NOTLS), so requests never wait for a
@@ -40,6 +43,7 @@ typedef struct {
     replica *r;
     const service_config *cfg;
     accesslog *log;
+    keystore *keys;
     _Atomic int stop;
 } service_state;
 
@@ -111,6 +115,7 @@ static int service_parts_make(service_parts *p, replica *r, const service_config
         .rl = p->rl,
         .m = p->m,
         .max_staleness = cfg->max_staleness,
+        .stale_after = cfg->stale_after,
         .max_body = cfg->max_body,
         .max_image = cfg->max_image,
         .anonymous_rate = cfg->anonymous_rate,
@@ -125,12 +130,16 @@ static int service_parts_make(service_parts *p, replica *r, const service_config
     return 0;
 }
 
-/* Every 200 ms, on the main thread: the access log reopened after SIGHUP. */
+/* Every 200 ms, on the main thread: after SIGHUP, the access log reopened and the API keys read again. */
 static void service_tick(void *arg, int reopen)
 {
     service_state *s = arg;
-    if (reopen && accesslog_reopen(s->log) != API_OK)
+    if (!reopen) return;
+    if (accesslog_reopen(s->log) != API_OK)
         fprintf(stderr, "%s: cannot reopen the access log %s\n", cli_program(), s->cfg->access_log);
+    if (keystore_reload(s->keys) != 0)
+        fprintf(stderr, "%s: cannot read the API keys in %s again\n", cli_program(), s->cfg->access_dir);
+    fprintf(stderr, "%s: SIGHUP: access log reopened, API keys read again\n", cli_program());
 }
 
 int service_run(replica *r, const service_config *cfg)
@@ -174,7 +183,7 @@ int service_run(replica *r, const service_config *cfg)
         service_parts_free(&parts);
         return CLI_USAGE;
     }
-    service_state st = {.r = r, .cfg = cfg, .log = parts.log};
+    service_state st = {.r = r, .cfg = cfg, .log = parts.log, .keys = parts.keys};
     atomic_init(&st.stop, 0);
     pthread_t sync_thread;
     if (pthread_create(&sync_thread, NULL, service_sync_loop, &st) != 0) {
@@ -186,7 +195,7 @@ int service_run(replica *r, const service_config *cfg)
     fprintf(stderr,
             "%s: serving on http://%s/ (sync every %ld s, %d worker threads, %d connections per address)\n",
             cli_program(), cfg->listen, cfg->sync_interval, threads, hc.max_per_address);
-    httpd_run(h, service_tick, &st, 200);
+    httpd_run(h, service_tick, &st, 200); /* returns after the drain */
     atomic_store(&st.stop, 1);
     pthread_join(sync_thread, NULL);
     httpd_free(h);

@@ -22,6 +22,7 @@ typedef struct {
     syncer_config sync;
     long sync_interval;     /* seconds between syncs */
     int64_t max_staleness;  /* seconds */
+    int64_t stale_after;    /* seconds: /healthz says "stale" past it; 0: never */
     int threads;            /* CivetWeb worker threads: one per open connection */
     const char *web_root;   /* folder of the built web pages (web/dist), served at / ; NULL: none */
     const char *access_dir; /* the API keys' store (DIR/access) */

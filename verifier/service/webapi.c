@@ -860,13 +860,19 @@ static int webapi_first_id(const trust_list *tl, size_t i)
     return 1;
 }
 
+/*
+ * Health: 200 with the trust list and each issuer's freshness; with
+ * --stale-after, a 503 "stale" problem carrying the same members while an
+ * issuer's newest status (or no status at all) is older than that, so that
+ * monitoring, and a load balancer that reads it, know this replica lags.
+ */
 static int webapi_healthz(webapi *w, httpd_req *r)
 {
     fedview_trust *t = fedview_trust_get(w->cfg.fv);
     if (!t) return webapi_no_trust_list(r);
     int64_t now = cli_now();
     cJSON *j = cJSON_CreateObject();
-    cJSON *iss = NULL;
+    cJSON *iss = NULL, *stale = w->cfg.stale_after > 0 ? cJSON_CreateArray() : NULL;
     char when[21];
     if (j && cJSON_AddStringToObject(j, "status", "ok") &&
         cJSON_AddNumberToObject(j, "trust_list_seq", (double)t->tl.seq)) {
@@ -877,7 +883,7 @@ static int webapi_healthz(webapi *w, httpd_req *r)
     for (size_t i = 0; iss && i < t->tl.n; i++) {
         if (!webapi_first_id(&t->tl, i)) continue;
         uint64_t seq;
-        int64_t signed_at;
+        int64_t signed_at = 0;
         cJSON *o = cJSON_AddObjectToObject(iss, t->tl.entries[i].id);
         if (!o) break;
         if (replica_issuer_state(w->cfg.r, t->tl.entries[i].id, &seq, &signed_at) == API_OK &&
@@ -887,12 +893,30 @@ static int webapi_healthz(webapi *w, httpd_req *r)
             verify_status st = {.held = 1, .as_of = signed_at};
             cJSON_AddBoolToObject(o, "fresh", verify_status_fresh(&st, now, w->cfg.max_staleness));
         } else {
+            signed_at = 0;
             cJSON_AddNullToObject(o, "status_as_of");
             cJSON_AddBoolToObject(o, "fresh", 0);
         }
+        if (stale && now - signed_at > w->cfg.stale_after)
+            cJSON_AddItemToArray(stale, cJSON_CreateString(t->tl.entries[i].id));
     }
     fedview_trust_put(t);
-    return webapi_send_json(r, 200, j);
+    int n_stale = stale ? cJSON_GetArraySize(stale) : 0;
+    if (n_stale == 0) {
+        cJSON_Delete(stale);
+        return webapi_send_json(r, 200, j);
+    }
+    /* stale: the same members, as a problem (status and title are the problem's own) */
+    char detail[160];
+    snprintf(detail, sizeof detail,
+             "the status data of %d issuer%s are older than %lld s (--stale-after): this replica cannot "
+             "reach their feeds",
+             n_stale, n_stale > 1 ? "s" : "", (long long)w->cfg.stale_after);
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "status");
+    cJSON_AddNumberToObject(j, "stale_after_seconds", (double)w->cfg.stale_after);
+    cJSON_AddItemToObject(j, "stale_issuers", stale);
+    httpd_header h[] = {{"Retry-After", WEBAPI_RETRY_UNAVAILABLE}, {NULL, NULL}};
+    return httpd_problem(r, 503, "stale", "Service Unavailable", detail, h, j);
 }
 
 static int webapi_metrics(webapi *w, httpd_req *r)

@@ -11,7 +11,8 @@
  *                                with its "page"
  *   GET  /api/v1/trust-list      the trust list held, as JSON, with its signed bytes
  *   GET  /api/v1/bundle          the offline bundle (docs/federation.md)
- *   GET  /healthz                {"status": "ok", ...}; 503 without a trust list
+ *   GET  /healthz                {"status": "ok", ...}; 503 without a trust list, and with
+ *                                --stale-after while an issuer's status is older (a "stale" problem)
  *   GET  /metrics                Prometheus text exposition
  *
  * Callers may send X-API-Key (keystore.h): the key's profile decides what
@@ -56,6 +57,7 @@ typedef struct {
     ratelimit *rl;
     metrics *m;
     int64_t max_staleness;    /* seconds (--max-staleness) */
+    int64_t stale_after;      /* seconds (--stale-after): /healthz is 503 past it; 0: never */
     size_t max_body;          /* bytes of a JSON or text body */
     size_t max_image;         /* bytes of an image or multipart body */
     double anonymous_rate;    /* requests a second per address, 0: no limit */
