@@ -5,6 +5,10 @@
  *   verify:  decode + signature + claims of a pool of distinct valid QR
  *            texts, on one core, against libsodium's bare
  *            crypto_sign_verify_detached over the same messages.
+ *   report:  the same verification and its JSON report written as the
+ *            service writes it (unindented), with the explanation in two
+ *            languages and without it (a compact answer), against the
+ *            same reference.
  *   issue:   claims -> COSE -> QR text -> QR code -> PNG in memory, on one
  *            core (the registry and file writes are measured by run.sh
  *            through the command line).
@@ -28,6 +32,7 @@
 #include "qr/render.h"
 #include "qr/trust.h"
 #include "tests/unit/testkit.c"
+#include "verifier/report.h"
 #include "verifier/verify.h"
 
 typedef struct {
@@ -101,39 +106,48 @@ int main(int argc, char **argv)
     }
 
     /*
-     * The full verification (QR text -> verdict) and its reference, bare
-     * crypto_sign_verify_detached over the same messages, measured in
-     * alternating rounds of 0.2 s, so that a busy machine slows both alike.
+     * The full verification (QR text -> verdict), the same with its JSON
+     * report in two languages and without explanation, and their reference,
+     * bare crypto_sign_verify_detached over the same messages, measured in
+     * alternating rounds of 0.2 s, so that a busy machine slows all alike.
      */
     verify_ctx ctx = {.tl = &tl, .now = 1790000000};
-    unsigned long ref_n = 0, ver_n = 0;
-    double ref_t = 0, ver_t = 0, t0, t1;
-    while (ref_t < seconds || ver_t < seconds) {
-        t0 = bench_now();
-        do {
-            for (unsigned k = 0; k < 64; k++, ref_n++) {
-                bench_item *it = &items[ref_n % pool];
-                if (crypto_sign_verify_detached(it->sig, it->tbs, it->tbs_len, pk) != 0) return 1;
-            }
-            t1 = bench_now();
-        } while (t1 - t0 < 0.2);
-        ref_t += t1 - t0;
-        t0 = bench_now();
-        do {
-            for (unsigned k = 0; k < 64; k++, ver_n++) {
-                bench_item *it = &items[ver_n % pool];
-                verify_result r;
-                verify_qrtext(&r, &ctx, it->text, it->len);
-                if (r.verdict != VERDICT_VALID) {
-                    fprintf(stderr, "bench: verdict %s\n", verdict_code(r.verdict));
-                    return 1;
+    unsigned long n[4] = {0, 0, 0, 0};
+    double t[4] = {0, 0, 0, 0}, t0, t1;
+    size_t compact_bytes = 0, full_bytes = 0;
+    while (t[0] < seconds || t[1] < seconds || t[2] < seconds || t[3] < seconds) {
+        for (int kind = 0; kind < 4; kind++) {
+            t0 = bench_now();
+            do {
+                for (unsigned k = 0; k < 64; k++, n[kind]++) {
+                    bench_item *it = &items[n[kind] % pool];
+                    if (kind == 0) {
+                        if (crypto_sign_verify_detached(it->sig, it->tbs, it->tbs_len, pk) != 0) return 1;
+                        continue;
+                    }
+                    verify_result r;
+                    verify_qrtext(&r, &ctx, it->text, it->len);
+                    if (r.verdict != VERDICT_VALID) {
+                        fprintf(stderr, "bench: verdict %s\n", verdict_code(r.verdict));
+                        return 1;
+                    }
+                    if (kind == 1) continue;
+                    cJSON *j =
+                        report_json_lang(&r, &ctx, REPORT_FULL,
+                                         kind == 2 ? (REPORT_LANG_FR | REPORT_LANG_EN) : REPORT_LANG_NONE);
+                    char *out = j ? cJSON_PrintUnformatted(j) : NULL;
+                    if (!out) return 1;
+                    *(kind == 2 ? &full_bytes : &compact_bytes) += strlen(out);
+                    cJSON_free(out);
+                    cJSON_Delete(j);
                 }
-            }
-            t1 = bench_now();
-        } while (t1 - t0 < 0.2);
-        ver_t += t1 - t0;
+                t1 = bench_now();
+            } while (t1 - t0 < 0.2);
+            t[kind] += t1 - t0;
+        }
     }
-    double ref_rate = (double)ref_n / ref_t, ver_rate = (double)ver_n / ver_t;
+    double ref_rate = (double)n[0] / t[0], ver_rate = (double)n[1] / t[1];
+    double full_rate = (double)n[2] / t[2], compact_rate = (double)n[3] / t[3];
 
     /* Issuance with PNG output, in memory. */
     render_opts ro;
@@ -167,6 +181,10 @@ int main(int argc, char **argv)
     printf("bare crypto_sign_verify_detached: %10.0f /s (one core)\n", ref_rate);
     printf("full verification (QR text):      %10.0f /s (one core)\n", ver_rate);
     printf("ratio verification / bare verify: %10.2f   (target 0.80 or better)\n", ver_rate / ref_rate);
+    printf("verification + report, fr and en: %10.0f /s (ratio to bare verify %.2f; %zu bytes of JSON)\n",
+           full_rate, full_rate / ref_rate, full_bytes / (n[2] ? n[2] : 1));
+    printf("verification + report, compact:   %10.0f /s (ratio to bare verify %.2f; %zu bytes of JSON)\n",
+           compact_rate, compact_rate / ref_rate, compact_bytes / (n[3] ? n[3] : 1));
     printf("issuance with PNG output:         %10.0f /s (one core; in memory; target 1000)\n", iss_rate);
     printf("  average PNG %zu bytes, largest QR version %d\n", png_bytes / (iss_n ? iss_n : 1), max_version);
     free(items);
