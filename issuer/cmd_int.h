@@ -8,6 +8,7 @@
  *   cmd_status.c  revoke, supersede, suspend, resume, extend, renew-pending,
  *                 list: the statuses of the registry
  *   cmd_feed.c    publish, serve: the signed status feed
+ *   cmd_clients.c clients add, list, revoke, rotate: the admin API's clients
  *   cmd.c         what several handlers share: a required option, a path
  *                 in the folder, its configuration, key and registry
  *
@@ -74,6 +75,8 @@ typedef struct {
     long heartbeat, threads, request_timeout, max_per_address;
     const char *proxies[CLIENTADDR_MAX_TRUSTED];
     size_t n_proxies;
+    const char *role, *expires, *overlap; /* clients (cmd_clients.c) */
+    long rate;                            /* clients add: -1 when not given */
 } iss_opts;
 
 /* The handlers of the command table (opts is a const iss_opts *). */
@@ -91,6 +94,10 @@ int iss_cmd_renew_pending(const void *opts);
 int iss_cmd_list(const void *opts);
 int iss_cmd_publish(const void *opts);
 int iss_cmd_serve(const void *opts);
+int iss_cmd_clients_add(const void *opts);
+int iss_cmd_clients_list(const void *opts);
+int iss_cmd_clients_revoke(const void *opts);
+int iss_cmd_clients_rotate(const void *opts);
 
 /* Exits unless the option was given ("--dir is required (try --help)"). */
 void iss_require(const char *value, const char *option);

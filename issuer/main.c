@@ -14,6 +14,8 @@
  *   revoke, supersede, suspend, resume, extend, renew-pending, list
  *                            statuses in the registry      (cmd_status.c)
  *   publish, serve           the signed status feed        (cmd_feed.c)
+ *   clients add, list, revoke, rotate
+ *                            the admin API's clients       (cmd_clients.c)
  *
  * Holder data are read from the input and written to OUT only; nothing
  * personal is printed beyond the attestation ids and file names.
@@ -25,6 +27,7 @@
 
 #include "common/cli.h"
 #include "http/clientaddr.h"
+#include "issuer/clients.h"
 #include "issuer/cmd_int.h"
 #include "qr/render.h"
 
@@ -48,6 +51,14 @@ static const char usage_tail[] =
     "Exit codes: 0 success; 1 some CSV rows were rejected (the others were issued);\n"
     "2 usage error, invalid input, unknown id or a change the rules forbid (nothing\n"
     "changed); 3 key or passphrase error; 4 file-system or registry error.\n";
+
+/* Codes of the options without a letter of their own (beyond any character). */
+enum {
+    ISS_OPT_ROLE = 0x4301, /* clients */
+    ISS_OPT_EXPIRES,
+    ISS_OPT_RATE,
+    ISS_OPT_OVERLAP,
+};
 
 /* The commands, in the order of the usage text. */
 static const cli_command iss_commands[] = {
@@ -121,6 +132,30 @@ static const cli_command iss_commands[] = {
          "         --request-timeout (default 10 s); one address holds at most\n"
          "         --max-connections-per-address (default: a quarter of --threads, at most 32;\n"
          "         0: no limit), reverse proxies named by --trusted-proxy excepted.\n"},
+    {.name = "clients add",
+     .options = "dir name role expires rate",
+     .run = iss_cmd_clients_add,
+     .usage = "  clients add    --dir ISS --name NAME [--role read|issue|manage] [--expires 90d] [--rate N]\n"
+              "         A client of serve's admin API (a préfecture's system): prints its token alone\n"
+              "         on one line, shown once (only a keyed hash is kept). --role: read (the default)\n"
+              "         may only read, issue may also create attestations, manage may also change\n"
+              "         their statuses; --expires: how long the token lasts, Nd or Nh (default 90d,\n"
+              "         at most 730d); --rate: requests a second (default 100; 0: no limit).\n"},
+    {.name = "clients list",
+     .options = "dir format",
+     .run = iss_cmd_clients_list,
+     .usage = "  clients list   --dir ISS [--format text|json]   (names, roles, dates, states: no token)\n"},
+    {.name = "clients revoke",
+     .options = "dir name",
+     .run = iss_cmd_clients_revoke,
+     .usage = "  clients revoke --dir ISS --name NAME   (its tokens stop at serve's next request)\n"},
+    {.name = "clients rotate",
+     .options = "dir name overlap expires",
+     .run = iss_cmd_clients_rotate,
+     .usage = "  clients rotate --dir ISS --name NAME [--overlap 7d] [--expires 90d]\n"
+              "         Prints a new token; the previous one keeps working for --overlap (default 7d,\n"
+              "         at most 30d, 0: stops now). --expires: the new token's lifetime (default: the\n"
+              "         client's).\n"},
     {.name = "show",
      .options = "file png svg terminal invert module margin level pdf dir",
      .run = iss_cmd_show,
@@ -180,6 +215,10 @@ static const struct option iss_longopts[] = {
     {"verify-base", required_argument, 0, 'V'},
     {"pdf", required_argument, 0, 'G'},
     {"pdf-batch", required_argument, 0, 'Y'},
+    {"role", required_argument, 0, ISS_OPT_ROLE},
+    {"expires", required_argument, 0, ISS_OPT_EXPIRES},
+    {"rate", required_argument, 0, ISS_OPT_RATE},
+    {"overlap", required_argument, 0, ISS_OPT_OVERLAP},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -202,6 +241,7 @@ static void iss_parse(iss_opts *o, cli_args *args)
     o->threads = ISS_SERVE_THREADS;
     o->request_timeout = ISS_SERVE_REQUEST_TIMEOUT;
     o->max_per_address = -1;
+    o->rate = -1;
     int c;
     while ((c = cli_next_option(args)) != -1) {
         switch (c) {
@@ -321,6 +361,18 @@ static void iss_parse(iss_opts *o, cli_args *args)
             if (strcmp(optarg, "json") && strcmp(optarg, "text"))
                 cli_fail(ISS_EXIT_USAGE, "--format: expected text or json");
             o->json_out = !strcmp(optarg, "json");
+            break;
+        case ISS_OPT_ROLE:
+            o->role = optarg;
+            break;
+        case ISS_OPT_EXPIRES:
+            o->expires = optarg;
+            break;
+        case ISS_OPT_RATE:
+            o->rate = cli_parse_long("--rate", optarg, 0, CLIENTS_MAX_RATE);
+            break;
+        case ISS_OPT_OVERLAP:
+            o->overlap = optarg;
             break;
         default: /* an option of the table without a case here */
             cli_usage(&iss_tool, stderr, ISS_EXIT_USAGE);

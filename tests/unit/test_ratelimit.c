@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "verifier/service/ratelimit.h"
+#include "common/ratelimit.h"
 
 static ratelimit *make(size_t slots)
 {

@@ -17,8 +17,8 @@
  *          hash [32] | organisation (the rest, UTF-8)
  *
  * Integers are big-endian. A key's hash is BLAKE2b-256 of its 32 secret
- * bytes keyed with the salt: the bytes are random, so a fast hash is
- * enough, and the salt keeps the hashes useless outside this store.
+ * bytes keyed with the salt (common/token: the bytes are random, so a fast
+ * hash is enough, and the salt keeps the hashes useless outside this store).
  *
  * Checks (the service's path) read a sorted copy of the records kept in
  * memory under a read-write lock; the copy is made again when LMDB's last
@@ -52,6 +52,7 @@
 #include "common/jsonfile.h"
 #include "common/jsonscan.h"
 #include "common/text.h"
+#include "common/token.h"
 
 #define KEYSTORE_MAP_SIZE    (64u << 20)
 #define KEYSTORE_REC_VERSION 1
@@ -132,7 +133,7 @@ static int keystore_put(keystore *ks, MDB_txn *txn, const keystore_entry *e, uns
 static void keystore_hash(const keystore *ks, uint8_t out[KEYSTORE_HASH_LEN],
                           const uint8_t secret[KEYSTORE_SECRET_LEN])
 {
-    crypto_generichash(out, KEYSTORE_HASH_LEN, secret, KEYSTORE_SECRET_LEN, ks->salt, sizeof ks->salt);
+    token_hash(out, secret, ks->salt);
 }
 
 /* ---- opening ---- */
@@ -340,11 +341,7 @@ keystore_check_result keystore_check(keystore *ks, const char *key, size_t len, 
 {
     const size_t plen = sizeof KEYSTORE_PREFIX - 1;
     uint8_t secret[KEYSTORE_SECRET_LEN], hash[KEYSTORE_HASH_LEN];
-    if (!ks || !key || len != KEYSTORE_TEXT_LEN || memcmp(key, KEYSTORE_PREFIX, plen) != 0)
-        return KEYSTORE_UNKNOWN;
-    for (size_t i = plen; i < len; i++) /* b64url_decode_exact allows white space: a key has none */
-        if (key[i] == ' ' || key[i] == '\t' || key[i] == '\r' || key[i] == '\n') return KEYSTORE_UNKNOWN;
-    if (b64url_decode_exact(secret, sizeof secret, key + plen, len - plen) != 0) return KEYSTORE_UNKNOWN;
+    if (!ks || token_parse(secret, KEYSTORE_PREFIX, key, len) != 0) return KEYSTORE_UNKNOWN;
     if (keystore_refresh(ks) != 0 && !atomic_load(&ks->cache_ready)) {
         sodium_memzero(secret, sizeof secret);
         return KEYSTORE_ERROR;
@@ -401,9 +398,7 @@ api_err keystore_add(keystore *ks, char key[KEYSTORE_TEXT_LEN + 1], keystore_rec
     const size_t plen = sizeof KEYSTORE_PREFIX - 1;
     rc = rc ? rc : MDB_KEYEXIST;
     for (int attempt = 0; attempt < 16 && rc == MDB_KEYEXIST; attempt++) {
-        randombytes_buf(secret, sizeof secret);
-        memcpy(text, KEYSTORE_PREFIX, plen);
-        if (b64url_encode(text + plen, sizeof text - plen, secret, sizeof secret) != 0) {
+        if (token_make(text, sizeof text, secret, KEYSTORE_PREFIX) != 0) {
             rc = EINVAL;
             break;
         }

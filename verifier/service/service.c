@@ -35,7 +35,7 @@
 #include "http/httpd.h"
 #include "verifier/service/keystore.h"
 #include "verifier/service/metrics.h"
-#include "verifier/service/ratelimit.h"
+#include "common/ratelimit.h"
 #include "verifier/service/share.h"
 #include "verifier/service/webapi.h"
 

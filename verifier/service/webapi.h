@@ -38,7 +38,7 @@
 #include "http/httpd.h"
 #include "verifier/service/keystore.h"
 #include "verifier/service/metrics.h"
-#include "verifier/service/ratelimit.h"
+#include "common/ratelimit.h"
 #include "verifier/replica.h"
 
 #define WEBAPI_MAX_BATCH         1000

@@ -1,7 +1,8 @@
 /*
- * ratelimit.h: token buckets for the service's rate limits (one bucket per
- * API key, one per client address for anonymous callers), in a table of
- * fixed size, safe to share between threads.
+ * ratelimit.h: token buckets for rate limits, in a table of fixed size,
+ * safe to share between threads: the verifier service's (one bucket per API
+ * key, one per client address for anonymous callers) and the issuer's admin
+ * API's (one per client, issuer/clients).
  *
  * A bucket holds up to `burst` tokens and refills at `rate` tokens a
  * second. A request is admitted when its bucket holds at least one token;

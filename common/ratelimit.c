@@ -16,7 +16,7 @@
  * This file must not know about HTTP, addresses or keys: it counts tokens
  * for opaque names. It keeps the names only as hashes.
  */
-#include "verifier/service/ratelimit.h"
+#include "common/ratelimit.h"
 
 #include <math.h>
 #include <pthread.h>
