@@ -43,6 +43,7 @@
 #include "verifier/syncer.h"
 #include "qr/trust.h"
 #include "verifier/verify.h"
+#include "verifier/watch.h"
 #include "verifier/service/webapi.h"
 
 #define VERIFY_MAX_IMAGE (32u * 1024 * 1024)
@@ -155,6 +156,7 @@ typedef struct {
     const char *proxies[CLIENTADDR_MAX_TRUSTED];
     size_t n_proxies;
     long anonymous_rate, threads, request_timeout, max_per_address;
+    long max_watch, ending_soon_days;
     const char *cors[HTTPD_MAX_CORS_ORIGINS + 1];
     size_t n_cors;
     size_t max_body, max_image;
@@ -251,6 +253,7 @@ static replica *ver_open_replica(const ver_opts *o)
     replica *r;
     if (fs_mkdirs(o->data, 0700) != API_OK) cli_fail(VER_EXIT_ERROR, "cannot create %s", o->data);
     api_err e = replica_open(&r, o->data);
+    if (e == API_OK) watch_set_ending_soon(r, (int)o->ending_soon_days);
     if (e != API_OK) cli_fail(VER_EXIT_ERROR, "cannot open the replica in %s: %s", o->data, api_strerror(e));
     return r;
 }
@@ -460,6 +463,11 @@ static int ver_cmd_sync(const void *opts)
     replica *r = ver_open_replica(o);
     syncer_result res;
     api_err e = syncer_run(r, &sc, cli_now(), stdout, &res);
+    size_t told = 0;
+    if (e != API_ERR_TRUST_LIST && watch_tick(r, cli_now(), &told) != API_OK)
+        fprintf(stderr, "%s: the followed attestations could not be brought up to date\n", cli_program());
+    else if (told)
+        printf("followed attestations: %zu changes of time (ending soon, ended)\n", told);
     replica_counters counters;
     if (replica_get_counters(r, &counters) == API_OK && (counters.forks || counters.rollbacks))
         printf("forks detected: %llu, rollbacks refused: %llu (since this replica was created)\n",
@@ -496,6 +504,7 @@ static int ver_cmd_serve(const void *opts)
     cfg.request_timeout = o->request_timeout;
     cfg.max_per_address = (int)o->max_per_address;
     cfg.cors_origins = o->n_cors ? o->cors : NULL;
+    cfg.max_watch = (uint64_t)o->max_watch;
     for (size_t i = 0; i < o->n_proxies; i++)
         if (clientaddr_parse(cfg.trusted_proxies[i], o->proxies[i], strlen(o->proxies[i])) != 0)
             cli_fail(VER_EXIT_ERROR, "--trusted-proxy: not an IP address: '%s'", o->proxies[i]);
@@ -703,7 +712,7 @@ static const cli_command ver_commands[] = {
               "      --file takes a PNG or JPEG photo or a PDF (at most 10 pages, drawn by a confined\n"
               "      renderer): each attestation of a PDF gets its report, in page order.\n"},
     {.name = "sync",
-     .options = "root trust trust-url data from mirrors-only timeout",
+     .options = "root trust trust-url data from mirrors-only timeout ending-soon-days",
      .run = ver_cmd_sync,
      .usage = "  sync   --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) [--from URL ...]\n"
               "         [--mirrors-only] [--timeout SECONDS]\n"
@@ -713,7 +722,8 @@ static const cli_command ver_commands[] = {
     {.name = "serve",
      .options = "root trust trust-url data from mirrors-only listen sync-interval max-staleness web-root "
                 "access-log anonymous-rate trusted-proxy max-body max-image threads request-timeout "
-                "max-connections-per-address cors-origin render-timeout pdf-renderer stale-after",
+                "max-connections-per-address cors-origin render-timeout pdf-renderer stale-after max-watch "
+                "ending-soon-days",
      .run = ver_cmd_serve,
      .usage =
          "  serve  --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) --listen ADDR:PORT\n"
@@ -722,10 +732,14 @@ static const cli_command ver_commands[] = {
          "         [--max-body SIZE] [--max-image SIZE] [--threads N] [--request-timeout SECONDS]\n"
          "         [--max-connections-per-address N] [--cors-origin ORIGIN ...]\n"
          "         [--render-timeout SECONDS] [--pdf-renderer PATH] [--stale-after D]\n"
+         "         [--max-watch N] [--ending-soon-days N]\n"
          "      Syncs in the background and serves the verification API: POST /api/v1/verify,\n"
          "      POST /api/v1/verify/batch, GET /api/v1/trust-list, GET /api/v1/bundle, GET /healthz,\n"
-         "      GET /metrics; re-serves the trust list and the feeds it holds (/trust/v1/trust-list.cose,\n"
-         "      /feed/v1/ISS/...), so verifiers can sync from it; with --web-root DIR (the built\n"
+         "      GET /metrics; for social keys, POST/GET /api/v1/watch, GET/DELETE /api/v1/watch/ID and\n"
+         "      GET /api/v1/changes (followed attestations: --max-watch per key, default 1000000;\n"
+         "      ending_soon --ending-soon-days before the end, default 14); re-serves the trust list\n"
+         "      and the feeds it holds (/trust/v1/trust-list.cose, /feed/v1/ISS/...), so verifiers can sync "
+         "from it; with --web-root DIR (the built\n"
          "      web/dist), serves the pages /check and /holder. Callers may send X-API-Key.\n"
          "      SIGTERM drains: no new connection, the requests in progress answered, then exit.\n"},
     {.name = "keys add",
@@ -793,6 +807,8 @@ static const struct option ver_longopts[] = {
     {"id", required_argument, 0, 'K'},
     {"out", required_argument, 0, 'o'},
     {"stale-after", required_argument, 0, 'Z'},
+    {"max-watch", required_argument, 0, 'w'},
+    {"ending-soon-days", required_argument, 0, 'z'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -818,6 +834,8 @@ static void ver_parse(ver_opts *o, cli_args *args)
     o->max_body = WEBAPI_DEFAULT_MAX_BODY;
     o->max_image = WEBAPI_DEFAULT_MAX_IMAGE;
     o->render_timeout = DOCUMENT_DEFAULT_TIMEOUT_MS / 1000;
+    o->max_watch = WATCH_DEFAULT_MAX_PER_KEY;
+    o->ending_soon_days = WATCH_DEFAULT_ENDING_SOON_DAYS;
     int c;
     while ((c = cli_next_option(args)) != -1) {
         switch (c) {
@@ -832,6 +850,12 @@ static void ver_parse(ver_opts *o, cli_args *args)
             break;
         case 'd':
             o->data = optarg;
+            break;
+        case 'w':
+            o->max_watch = cli_parse_long("--max-watch", optarg, 0, 100000000);
+            break;
+        case 'z':
+            o->ending_soon_days = cli_parse_long("--ending-soon-days", optarg, 0, WATCH_MAX_ENDING_SOON_DAYS);
             break;
         case 'p':
             o->payload = optarg;

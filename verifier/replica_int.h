@@ -34,6 +34,9 @@
 struct replica {
     MDB_env *env;
     MDB_dbi meta, issuers, status, segments, snapshots, forks;
+    MDB_dbi watches, watch_targets; /* replica_watch.c */
+    int64_t sync_now;               /* the time of the sync running (learned_at of its changes) */
+    int64_t watch_soon;             /* seconds before the effective end that ending_soon is told */
 };
 
 /*
@@ -58,6 +61,9 @@ struct replica {
  *   snapshots  iss -> the snapshot COSE bytes the replica started from
  *   forks      iss\0 n u64 -> fork evidence (REPLICA_FORK_*, below); n
  *              counts from 1
+ *   watches, watch_targets   followed attestations and their changes: the
+ *              layout is replica_watch.c's (added later: a replica without
+ *              them gets them empty)
  */
 #define REPLICA_REC_VERSION     1
 
@@ -251,6 +257,18 @@ typedef struct {
  * *is_new says which.
  */
 int replica_fork_put(replica *r, MDB_txn *txn, const char *iss, const replica_fork *f, int *is_new);
+
+/* ---- replica_watch.c: followed attestations, for the sync ---- */
+
+/*
+ * The status of (iss, idx) became st with extension ext in txn: the
+ * changes of the watches that follow it are written in txn (learned at
+ * r->sync_now). One lookup when nobody follows it.
+ */
+int replica_watch_event(replica *r, MDB_txn *txn, const char *iss, uint32_t idx, unsigned st, int64_t ext);
+
+/* After a snapshot replaced iss's status: each watch of iss compared with the status now held. */
+int replica_watch_issuer(replica *r, MDB_txn *txn, const char *iss);
 
 /* ---- replica_trust.c: the trust list's rules, for the other files ---- */
 

@@ -1,8 +1,9 @@
 /*
- * replica_records.c: the replica's LMDB environment and its six databases
- * (the layout is in replica_int.h): opening them, and the encoding and
- * decoding of every record, at the named offsets of that layout, with the
- * big-endian integers of common/bytes.h.
+ * replica_records.c: the replica's LMDB environment and its databases
+ * (the layout is in replica_int.h; the two of followed attestations are
+ * replica_watch.c's): opening them, and the encoding and decoding of every
+ * record, at the named offsets of that layout, with the big-endian
+ * integers of common/bytes.h.
  *
  * It owns the bytes on disk and nothing of their meaning: which trust list
  * may be held (replica_trust.c), which feed object may enter
@@ -27,6 +28,7 @@
 #include "qr/claims.h"
 #include "qr/status.h"
 #include "verifier/replica_int.h"
+#include "verifier/watch.h"
 
 _Static_assert(REPLICA_HELD_CHECKPOINT == 74, "the issuers record's fixed part is on disk");
 _Static_assert(REPLICA_STATUS_LEN == 9, "the status record is on disk");
@@ -45,7 +47,7 @@ api_err replica_open(replica **out, const char *dir)
     replica *r = calloc(1, sizeof *r);
     if (!r) return API_ERR_NOMEM;
     int rc = mdb_env_create(&r->env);
-    if (rc == 0) rc = mdb_env_set_maxdbs(r->env, 8);
+    if (rc == 0) rc = mdb_env_set_maxdbs(r->env, 16);
     if (rc == 0) rc = mdb_env_set_mapsize(r->env, (size_t)REPLICA_MAP_SIZE);
     if (rc == 0) rc = mdb_env_set_maxreaders(r->env, 1022);
     if (rc == 0) rc = mdb_env_open(r->env, dir, MDB_NOTLS, 0600);
@@ -62,6 +64,8 @@ api_err replica_open(replica **out, const char *dir)
         if (rc == 0) rc = mdb_dbi_open(txn, "segments", MDB_CREATE, &r->segments);
         if (rc == 0) rc = mdb_dbi_open(txn, "snapshots", MDB_CREATE, &r->snapshots);
         if (rc == 0) rc = mdb_dbi_open(txn, "forks", MDB_CREATE, &r->forks);
+        if (rc == 0) rc = mdb_dbi_open(txn, "watches", MDB_CREATE, &r->watches);
+        if (rc == 0) rc = mdb_dbi_open(txn, "watch_targets", MDB_CREATE | MDB_DUPSORT, &r->watch_targets);
         if (rc == 0)
             rc = mdb_txn_commit(txn);
         else
@@ -72,6 +76,7 @@ api_err replica_open(replica **out, const char *dir)
         replica_close(r);
         return replica_db_err(rc);
     }
+    r->watch_soon = (int64_t)WATCH_DEFAULT_ENDING_SOON_DAYS * 86400;
     *out = r;
     return API_OK;
 }
@@ -318,7 +323,8 @@ static int status_put(replica *r, MDB_txn *txn, const char *iss, uint32_t idx, u
  * started from a snapshot and one that replayed the segments hold the same
  * state. cur is a cursor on the status database (one search per event).
  */
-static int status_apply(MDB_cursor *cur, const char *iss, const feed_event *ev)
+static int status_apply(replica *r, MDB_txn *txn, MDB_cursor *cur, const char *iss, const feed_event *ev,
+                        int watched)
 {
     uint8_t kb[REPLICA_KEY_MAX];
     MDB_val key = {replica_key_u32(kb, iss, ev->idx), kb}, v;
@@ -328,10 +334,14 @@ static int status_apply(MDB_cursor *cur, const char *iss, const feed_event *ev)
     int found = rc == 0;
     if (rc != 0 && rc != MDB_NOTFOUND) return rc;
     if (found && (rc = status_decode(&v, &st, &ext)) != 0) return rc;
+    unsigned st0 = st;
+    int64_t ext0 = ext;
     if (ev->kind == FEED_EVENT_STATUS)
         st = (unsigned)ev->value & REPLICA_STATUS_MASK;
     else if (ev->value > ext)
         ext = ev->value;
+    if (st == st0 && ext == ext0) return 0;
+    if (watched && (rc = replica_watch_event(r, txn, iss, ev->idx, st, ext)) != 0) return rc;
     if (st == STATUS_VALID && ext == 0) return found ? mdb_cursor_del(cur, 0) : 0;
     uint8_t val[REPLICA_STATUS_LEN];
     status_encode(val, st, ext);
@@ -354,10 +364,13 @@ int replica_status_apply_segment(replica *r, MDB_txn *txn, const char *iss, cons
     if (!order) return ENOMEM;
     for (size_t i = 0; i < s->n; i++) order[i] = &s->events[i];
     qsort(order, s->n, sizeof *order, event_order);
+    MDB_stat ws;
+    int rc = mdb_stat(txn, r->watch_targets, &ws);
+    int watched = rc == 0 && ws.ms_entries > 0; /* nobody follows anything: no lookup per event */
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, r->status, &cur);
+    if (rc == 0) rc = mdb_cursor_open(txn, r->status, &cur);
     if (rc == 0) {
-        for (size_t i = 0; rc == 0 && i < s->n; i++) rc = status_apply(cur, iss, order[i]);
+        for (size_t i = 0; rc == 0 && i < s->n; i++) rc = status_apply(r, txn, cur, iss, order[i], watched);
         mdb_cursor_close(cur);
     }
     free(order);
@@ -395,6 +408,7 @@ int replica_snapshot_put(replica *r, MDB_txn *txn, const char *iss, const feed_s
     MDB_val k = key_iss(iss), v = {cose_len, NULL};
     rc = mdb_put(txn, r->snapshots, &k, &v, MDB_RESERVE);
     if (rc == 0) memcpy(v.mv_data, cose, cose_len);
+    if (rc == 0) rc = replica_watch_issuer(r, txn, iss);
     return rc;
 }
 

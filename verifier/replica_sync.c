@@ -528,6 +528,7 @@ api_err replica_sync(replica *r, const char *const *mirrors, size_t n_mirrors, r
         free(local);
         return e;
     }
+    r->sync_now = now;
     sync_ctx c = {.r = r, .fetch = fetch, .arg = arg, .now = now, .log = log, .tl = &tl};
     const size_t cap = sizeof rep->issuers / sizeof rep->issuers[0];
     for (size_t i = 0; i < tl.n; i++) {

@@ -7,10 +7,13 @@
  * access log after a rotation and reads the API keys again (an import or a
  * revocation is seen at the next request anyway: SIGHUP makes it certain).
  *
- * The sync thread is the only writer of the replica; request handlers only
- * read it (LMDB read transactions, MDB_NOTLS), so requests never wait for a
- * sync. The API keys live in their own LMDB environment (keystore.h), which
- * `api-verifier keys` changes while the service runs.
+ * The sync thread writes the replica; request handlers only read it (LMDB
+ * read transactions, MDB_NOTLS), so requests never wait for a sync, except
+ * a social agency's POST /api/v1/watch (watchapi.h), which writes its
+ * watches and may wait for a sync's batch to commit. After each sync the
+ * thread derives the changes time brings (watch_tick) and wakes the
+ * parked changes requests (watchapi_notify). The API keys live in their own LMDB environment (keystore.h),
+ * which `api-verifier keys` changes while the service runs.
  *
  * The server gives each open connection a worker thread for as long as it
  * stays open, so the number of threads is the number of connections served
@@ -37,13 +40,19 @@
 #include "verifier/service/metrics.h"
 #include "common/ratelimit.h"
 #include "verifier/service/share.h"
+#include "verifier/service/watchapi.h"
 #include "verifier/service/webapi.h"
+#include "verifier/watch.h"
+
+/* A changes request may park one worker thread in this many (watchapi.h). */
+#define SERVICE_PARKED_SHARE 4
 
 typedef struct {
     replica *r;
     const service_config *cfg;
     accesslog *log;
     keystore *keys;
+    watchapi *watch;
     _Atomic int stop;
 } service_state;
 
@@ -57,6 +66,10 @@ static void *service_sync_loop(void *arg)
             syncer_result res;
             api_err e = syncer_run(s->r, &s->cfg->sync, cli_now(), stderr, &res);
             if (e != API_OK) fprintf(stderr, "%s: sync incomplete (see above)\n", cli_program());
+            if (e != API_ERR_TRUST_LIST && watch_tick(s->r, cli_now(), NULL) != API_OK)
+                fprintf(stderr, "%s: the followed attestations could not be brought up to date\n",
+                        cli_program());
+            watchapi_notify(s->watch);
             last = now;
         }
         struct timespec nap = {0, 200 * 1000 * 1000};
@@ -73,10 +86,12 @@ typedef struct {
     metrics *m;
     fedview *fv;
     webapi *api;
+    watchapi *watch;
 } service_parts;
 
 static void service_parts_free(service_parts *p)
 {
+    watchapi_free(p->watch);
     webapi_free(p->api);
     fedview_free(p->fv);
     metrics_free(p->m);
@@ -127,6 +142,19 @@ static int service_parts_make(service_parts *p, replica *r, const service_config
         fprintf(stderr, "%s: out of memory\n", cli_program());
         return -1;
     }
+    int threads = cfg->threads > 0 ? cfg->threads : SERVICE_DEFAULT_THREADS;
+    watchapi_config wac = {
+        .r = r,
+        .fv = p->fv,
+        .api = p->api,
+        .max_watch = cfg->max_watch,
+        .max_body = cfg->max_body,
+        .max_parked = threads / SERVICE_PARKED_SHARE,
+    };
+    if (watchapi_new(&p->watch, &wac) != API_OK) {
+        fprintf(stderr, "%s: out of memory\n", cli_program());
+        return -1;
+    }
     return 0;
 }
 
@@ -169,6 +197,7 @@ int service_run(replica *r, const service_config *cfg)
     httpd *h = NULL;
     api_err e = httpd_new(&h, &hc, err, sizeof err);
     if (e == API_OK) e = webapi_register(parts.api, h);
+    if (e == API_OK) e = watchapi_register(parts.watch, h);
     if (e == API_OK) e = feedsrv_register(h, &store);
     if (e == API_OK) e = share_register(h, cfg->max_image);
     if (e != API_OK) {
@@ -183,7 +212,7 @@ int service_run(replica *r, const service_config *cfg)
         service_parts_free(&parts);
         return CLI_USAGE;
     }
-    service_state st = {.r = r, .cfg = cfg, .log = parts.log, .keys = parts.keys};
+    service_state st = {.r = r, .cfg = cfg, .log = parts.log, .keys = parts.keys, .watch = parts.watch};
     atomic_init(&st.stop, 0);
     pthread_t sync_thread;
     if (pthread_create(&sync_thread, NULL, service_sync_loop, &st) != 0) {
@@ -196,6 +225,7 @@ int service_run(replica *r, const service_config *cfg)
             "%s: serving on http://%s/ (sync every %ld s, %d worker threads, %d connections per address)\n",
             cli_program(), cfg->listen, cfg->sync_interval, threads, hc.max_per_address);
     httpd_run(h, service_tick, &st, 200); /* returns after the drain */
+    watchapi_stop(parts.watch);
     atomic_store(&st.stop, 1);
     pthread_join(sync_thread, NULL);
     httpd_free(h);

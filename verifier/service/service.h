@@ -37,6 +37,7 @@ typedef struct {
     const char *const *cors_origins; /* browser origins allowed to call the API (NULL-terminated), or NULL */
     const char *pdf_renderer;        /* api-pdfrender (verifier/pdfread.h); NULL: PDF bodies are refused */
     int render_timeout_ms;           /* for one PDF, all its pages; 0: the default (10 s) */
+    uint64_t max_watch;              /* attestations one social key may follow (--max-watch) */
 } service_config;
 
 /*

@@ -1090,3 +1090,22 @@ void webapi_observer(webapi *w, httpd_observer *o)
     o->end = webapi_on_end;
     o->arg = w;
 }
+
+/* ---- for the routes of other files ---- */
+
+int webapi_admit(webapi *w, httpd_req *r, webapi_who *who)
+{
+    webapi_caller c;
+    memset(who, 0, sizeof *who);
+    int status = webapi_identify(w, r, &c);
+    if (status == 0) status = webapi_limit(w, r, &c);
+    if (status) return status;
+    who->keyed = c.keyed;
+    who->rec = c.rec;
+    return 0;
+}
+
+void webapi_verify_ctx(webapi *w, verify_ctx *ctx, const trust_list *tl)
+{
+    webapi_ctx(w, ctx, tl);
+}

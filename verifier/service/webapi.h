@@ -40,6 +40,7 @@
 #include "verifier/service/metrics.h"
 #include "common/ratelimit.h"
 #include "verifier/replica.h"
+#include "verifier/verify.h"
 
 #define WEBAPI_MAX_BATCH         1000
 #define WEBAPI_DEFAULT_MAX_BODY  (256u * 1024)
@@ -77,5 +78,24 @@ api_err webapi_register(webapi *w, httpd *h);
 
 /* The observer that counts and logs every request of the server (httpd_config.observer). */
 void webapi_observer(webapi *w, httpd_observer *o);
+
+/* ---- for the routes of other files (watchapi.h) ---- */
+
+/* Who called: keyed, with the key's record, or anonymous. */
+typedef struct {
+    int keyed;
+    keystore_record rec;
+} webapi_who;
+
+/*
+ * Identifies the caller (a wrong or revoked X-API-Key is 401, as on every
+ * keyed route) and takes its rate token (429): 0 with *who set, or the
+ * status of the problem sent. The access log names the caller as for the
+ * API's own routes.
+ */
+int webapi_admit(webapi *w, httpd_req *r, webapi_who *who);
+
+/* A verification context over tl at the current time, with the replica and the service's staleness. */
+void webapi_verify_ctx(webapi *w, verify_ctx *ctx, const trust_list *tl);
 
 #endif

@@ -1,0 +1,761 @@
+/*
+ * replica_watch.c: the attestations social agencies follow, and the
+ * changes they are told (watch.h), in two databases of the replica's
+ * environment, so that the sync writes a change in the transaction that
+ * applies the event it comes from (replica_watch_event, called by
+ * replica_records.c for each status entry that changed).
+ *
+ * Layout (integers big-endian; "key\0" is the agency's key id and a zero
+ * byte; a record that starts with a version byte has version
+ * WATCH_REC_VERSION):
+ *
+ *   watches        'w' id u64            -> the watch (WATCH_REC_*, below)
+ *                  'k' key\0 id u64      -> (empty): a key's watches, in id order
+ *                  'n' key\0             -> u64: how many watches the key holds
+ *                  'c' key\0 seq u64     -> the change (WATCH_CHANGE_*, below)
+ *                  'd' due i64 id u64    -> (empty): when watch_tick next acts on id
+ *                  'm' name              -> "secret" (32 bytes, the cti hash's key),
+ *                                           "next_id", "next_change" (u64)
+ *   watch_targets  iss\0 idx u32         -> id u64, one duplicate per watch
+ *                                           (MDB_DUPSORT): the sync's one lookup
+ *
+ * Choices. The status last known and the effective end are kept in the
+ * watch, and each event is compared with them (not with the entry the
+ * event replaced): what an agency is told follows from what it was told
+ * before. The due index holds one entry per watch: its next ending_soon,
+ * ended or purge; watch_tick walks it from the oldest up to now, so a
+ * tick costs what it tells. A change's number comes from one counter, so
+ * numbers grow in the order changes were learned.
+ *
+ * It follows the transaction rule of replica_int.h: a function given a
+ * transaction never ends it; the public functions begin and end theirs.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "qr/status.h"
+#include "verifier/replica_int.h"
+#include "verifier/watch.h"
+
+#define WATCH_REC_VERSION 1
+#define WATCH_SECRET_LEN  32
+#define WATCH_DAY         86400
+#define WATCH_TICK_BATCH  10000 /* watches acted on per transaction of a tick */
+
+/* the watch: version u8 | status u8 | flags u8 | idx u32 | printed_end i64 | effective_end i64 |
+ * created_at i64 | due i64 | cti hash [16] | key length u8 | key | iss (the rest) */
+enum {
+    WATCH_REC_VERSION_AT = 0,
+    WATCH_REC_STATUS = 1,
+    WATCH_REC_FLAGS = 2,
+    WATCH_REC_IDX = 3,
+    WATCH_REC_PRINTED = 7,
+    WATCH_REC_EFFECTIVE = 15,
+    WATCH_REC_CREATED = 23,
+    WATCH_REC_DUE = 31,
+    WATCH_REC_HASH = 39,
+    WATCH_REC_KEY_LEN = WATCH_REC_HASH + WATCH_HASH_LEN,
+    WATCH_REC_KEY = WATCH_REC_KEY_LEN + 1,
+};
+
+/* the change: watch id u64 | kind u8 | effective_until i64 | learned_at i64 */
+enum {
+    WATCH_CHANGE_ID = 0,
+    WATCH_CHANGE_KIND = 8,
+    WATCH_CHANGE_UNTIL = 9,
+    WATCH_CHANGE_LEARNED = 17,
+    WATCH_CHANGE_LEN = 25,
+};
+
+#define WATCH_KMAX (1 + WATCH_KEY_MAX + 1 + 8)
+
+static const char *const watch_codes[WATCH_KIND_COUNT] = {
+    "extended", "revoked", "suspended", "resumed", "superseded", "ending_soon", "ended",
+};
+
+const char *watch_kind_code(watch_kind k)
+{
+    return (unsigned)k < WATCH_KIND_COUNT ? watch_codes[k] : "unknown";
+}
+
+void watch_id_format(char out[WATCH_ID_TEXT], uint64_t id)
+{
+    snprintf(out, WATCH_ID_TEXT, "%016" PRIx64, id);
+}
+
+int watch_id_parse(uint64_t *id, const char *text)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; text[i]; i++) {
+        char c = text[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else
+            return -1;
+        if (i >= 16) return -1;
+        v = v << 4 | d;
+    }
+    if (i != 16 || v == 0) return -1;
+    *id = v;
+    return 0;
+}
+
+void watch_set_ending_soon(replica *r, int days)
+{
+    r->watch_soon = (int64_t)days * WATCH_DAY;
+}
+
+static int watch_key_ok(const char *key_id)
+{
+    size_t n = key_id ? strnlen(key_id, WATCH_KEY_MAX + 1) : 0;
+    return n > 0 && n <= WATCH_KEY_MAX;
+}
+
+/* ---- keys ---- */
+
+/* tag key\0 [u64]: the key's length */
+static size_t key_of(uint8_t k[WATCH_KMAX], char tag, const char *key_id, int with_u64, uint64_t v)
+{
+    size_t n = strlen(key_id);
+    k[0] = (uint8_t)tag;
+    memcpy(k + 1, key_id, n);
+    k[1 + n] = 0;
+    if (!with_u64) return n + 2;
+    bytes_put_be64(k + n + 2, v);
+    return n + 10;
+}
+
+static size_t key_w(uint8_t k[9], uint64_t id)
+{
+    k[0] = 'w';
+    bytes_put_be64(k + 1, id);
+    return 9;
+}
+
+static size_t key_d(uint8_t k[17], int64_t due, uint64_t id)
+{
+    k[0] = 'd';
+    bytes_put_be64(k + 1, (uint64_t)due ^ (1ull << 63)); /* sorts signed times */
+    bytes_put_be64(k + 9, id);
+    return 17;
+}
+
+static int64_t due_of_key(const uint8_t *k)
+{
+    return (int64_t)(bytes_get_be64(k + 1) ^ (1ull << 63));
+}
+
+static int put_empty(MDB_txn *txn, MDB_dbi dbi, const uint8_t *k, size_t klen)
+{
+    MDB_val key = {klen, (void *)(uintptr_t)k}, v = {0, ""};
+    return mdb_put(txn, dbi, &key, &v, 0);
+}
+
+static int del_one(MDB_txn *txn, MDB_dbi dbi, const uint8_t *k, size_t klen, MDB_val *v)
+{
+    MDB_val key = {klen, (void *)(uintptr_t)k};
+    int rc = mdb_del(txn, dbi, &key, v);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ---- meta: counters and the secret ---- */
+
+static int meta_get_u64(replica *r, MDB_txn *txn, const char *name, uint64_t *v)
+{
+    uint8_t k[32];
+    size_t n = strlen(name);
+    k[0] = 'm';
+    memcpy(k + 1, name, n);
+    MDB_val key = {n + 1, k}, val;
+    *v = 0;
+    int rc = mdb_get(txn, r->watches, &key, &val);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc != 0) return rc;
+    if (val.mv_size != 8) return MDB_CORRUPTED;
+    *v = bytes_get_be64(val.mv_data);
+    return 0;
+}
+
+static int meta_put(replica *r, MDB_txn *txn, const char *name, const void *data, size_t len)
+{
+    uint8_t k[32];
+    size_t n = strlen(name);
+    k[0] = 'm';
+    memcpy(k + 1, name, n);
+    MDB_val key = {n + 1, k}, val = {len, (void *)(uintptr_t)data};
+    return mdb_put(txn, r->watches, &key, &val, 0);
+}
+
+/* The next number of a counter (1, 2, ...). */
+static int meta_next(replica *r, MDB_txn *txn, const char *name, uint64_t *v)
+{
+    int rc = meta_get_u64(r, txn, name, v);
+    if (rc != 0) return rc;
+    (*v)++;
+    uint8_t b[8];
+    bytes_put_be64(b, *v);
+    return meta_put(r, txn, name, b, 8);
+}
+
+/* The keyed hash of a cti (the key made at the first watch). */
+static int cti_hash(replica *r, MDB_txn *txn, const uint8_t *cti, uint8_t out[WATCH_HASH_LEN])
+{
+    uint8_t k[8] = "msecret";
+    MDB_val key = {7, k}, val;
+    uint8_t secret[WATCH_SECRET_LEN];
+    int rc = mdb_get(txn, r->watches, &key, &val);
+    if (rc == 0 && val.mv_size == WATCH_SECRET_LEN) {
+        memcpy(secret, val.mv_data, WATCH_SECRET_LEN);
+    } else if (rc == MDB_NOTFOUND) {
+        randombytes_buf(secret, sizeof secret);
+        rc = meta_put(r, txn, "secret", secret, sizeof secret);
+        if (rc != 0) return rc;
+    } else {
+        return rc ? rc : MDB_CORRUPTED;
+    }
+    crypto_generichash(out, WATCH_HASH_LEN, cti, CLAIMS_CTI_LEN, secret, sizeof secret);
+    sodium_memzero(secret, sizeof secret);
+    return 0;
+}
+
+/* ---- the watch record ---- */
+
+static int rec_decode(const MDB_val *v, uint64_t id, watch_record *w)
+{
+    const uint8_t *p = v->mv_data;
+    if (v->mv_size < WATCH_REC_KEY || p[WATCH_REC_VERSION_AT] != WATCH_REC_VERSION) return MDB_CORRUPTED;
+    size_t klen = p[WATCH_REC_KEY_LEN];
+    if (klen == 0 || klen > WATCH_KEY_MAX || v->mv_size < WATCH_REC_KEY + klen + 1 ||
+        v->mv_size - WATCH_REC_KEY - klen >= CLAIMS_ISS_MAX)
+        return MDB_CORRUPTED;
+    memset(w, 0, sizeof *w);
+    w->id = id;
+    w->status = p[WATCH_REC_STATUS];
+    w->flags = p[WATCH_REC_FLAGS];
+    w->idx = bytes_get_be32(p + WATCH_REC_IDX);
+    w->printed_end = bytes_get_be64s(p + WATCH_REC_PRINTED);
+    w->effective_end = bytes_get_be64s(p + WATCH_REC_EFFECTIVE);
+    w->created_at = bytes_get_be64s(p + WATCH_REC_CREATED);
+    w->due = bytes_get_be64s(p + WATCH_REC_DUE);
+    memcpy(w->cti_hash, p + WATCH_REC_HASH, WATCH_HASH_LEN);
+    memcpy(w->key_id, p + WATCH_REC_KEY, klen);
+    memcpy(w->iss, p + WATCH_REC_KEY + klen, v->mv_size - WATCH_REC_KEY - klen);
+    return 0;
+}
+
+static int rec_put(replica *r, MDB_txn *txn, const watch_record *w)
+{
+    size_t klen = strlen(w->key_id), ilen = strlen(w->iss);
+    uint8_t k[9];
+    MDB_val key = {key_w(k, w->id), k}, v = {WATCH_REC_KEY + klen + ilen, NULL};
+    int rc = mdb_put(txn, r->watches, &key, &v, MDB_RESERVE);
+    if (rc != 0) return rc;
+    uint8_t *p = v.mv_data;
+    p[WATCH_REC_VERSION_AT] = WATCH_REC_VERSION;
+    p[WATCH_REC_STATUS] = (uint8_t)w->status;
+    p[WATCH_REC_FLAGS] = (uint8_t)w->flags;
+    bytes_put_be32(p + WATCH_REC_IDX, w->idx);
+    bytes_put_be64s(p + WATCH_REC_PRINTED, w->printed_end);
+    bytes_put_be64s(p + WATCH_REC_EFFECTIVE, w->effective_end);
+    bytes_put_be64s(p + WATCH_REC_CREATED, w->created_at);
+    bytes_put_be64s(p + WATCH_REC_DUE, w->due);
+    memcpy(p + WATCH_REC_HASH, w->cti_hash, WATCH_HASH_LEN);
+    p[WATCH_REC_KEY_LEN] = (uint8_t)klen;
+    memcpy(p + WATCH_REC_KEY, w->key_id, klen);
+    memcpy(p + WATCH_REC_KEY + klen, w->iss, ilen);
+    return 0;
+}
+
+static int rec_get(replica *r, MDB_txn *txn, uint64_t id, watch_record *w)
+{
+    uint8_t k[9];
+    MDB_val key = {key_w(k, id), k}, v;
+    int rc = mdb_get(txn, r->watches, &key, &v);
+    return rc != 0 ? rc : rec_decode(&v, id, w);
+}
+
+/* When watch_tick next acts on w: its ending_soon, its end, or its purge. */
+static int64_t rec_next_due(const replica *r, const watch_record *w, int64_t now)
+{
+    const int64_t keep = (int64_t)WATCH_RETENTION_DAYS * WATCH_DAY;
+    if (w->flags & WATCH_FINAL) return now + keep;
+    if (!(w->flags & WATCH_SOON_SENT)) return w->effective_end - r->watch_soon;
+    if (!(w->flags & WATCH_ENDED_SENT)) return w->effective_end + 1;
+    return w->effective_end + keep;
+}
+
+/* Moves w's entry of the due index to due (w->due is the old one, 0: none). */
+static int rec_set_due(replica *r, MDB_txn *txn, watch_record *w, int64_t due)
+{
+    uint8_t k[17];
+    int rc = 0;
+    if (w->due != 0) rc = del_one(txn, r->watches, k, key_d(k, w->due, w->id), NULL);
+    if (rc == 0) rc = put_empty(txn, r->watches, k, key_d(k, due, w->id));
+    if (rc == 0) w->due = due;
+    return rc;
+}
+
+/* ---- changes ---- */
+
+static int change_put(replica *r, MDB_txn *txn, const watch_record *w, watch_kind kind, int64_t learned_at)
+{
+    uint64_t seq;
+    int rc = meta_next(r, txn, "next_change", &seq);
+    if (rc != 0) return rc;
+    uint8_t k[WATCH_KMAX], v[WATCH_CHANGE_LEN];
+    bytes_put_be64(v + WATCH_CHANGE_ID, w->id);
+    v[WATCH_CHANGE_KIND] = (uint8_t)kind;
+    bytes_put_be64s(v + WATCH_CHANGE_UNTIL, w->effective_end);
+    bytes_put_be64s(v + WATCH_CHANGE_LEARNED, learned_at);
+    MDB_val key = {key_of(k, 'c', w->key_id, 1, seq), k}, val = {sizeof v, v};
+    return mdb_put(txn, r->watches, &key, &val, 0);
+}
+
+/* What the status st says to a watch that knew old: a kind, or -1 for nothing to tell. */
+static int kind_of_status(unsigned old, unsigned st)
+{
+    if (st == old) return -1;
+    switch (st) {
+    case STATUS_REVOKED:
+        return WATCH_REVOKED;
+    case STATUS_SUPERSEDED:
+        return WATCH_SUPERSEDED;
+    case STATUS_SUSPENDED:
+        return WATCH_SUSPENDED;
+    default:
+        return WATCH_RESUMED;
+    }
+}
+
+/* Compares w with the status held (st, ext): the changes told, w rewritten when it changed. */
+static int rec_apply(replica *r, MDB_txn *txn, watch_record *w, unsigned st, int64_t ext, int64_t now)
+{
+    if (w->flags & WATCH_FINAL) return 0;
+    int rc = 0, changed = 0;
+    if (ext > w->effective_end) {
+        w->effective_end = ext;
+        w->flags &= ~(WATCH_SOON_SENT | WATCH_ENDED_SENT);
+        rc = change_put(r, txn, w, WATCH_EXTENDED, now);
+        changed = 1;
+    }
+    int kind = kind_of_status(w->status, st);
+    if (rc == 0 && kind >= 0) {
+        w->status = st;
+        if (st == STATUS_REVOKED || st == STATUS_SUPERSEDED) w->flags |= WATCH_FINAL;
+        rc = change_put(r, txn, w, (watch_kind)kind, now);
+        changed = 1;
+    }
+    if (rc == 0 && changed) rc = rec_set_due(r, txn, w, rec_next_due(r, w, now));
+    if (rc == 0 && changed) rc = rec_put(r, txn, w);
+    return rc;
+}
+
+static size_t target_key(uint8_t k[REPLICA_KEY_MAX], const char *iss, uint32_t idx)
+{
+    return replica_key_u32(k, iss, idx);
+}
+
+int replica_watch_event(replica *r, MDB_txn *txn, const char *iss, uint32_t idx, unsigned st, int64_t ext)
+{
+    uint8_t k[REPLICA_KEY_MAX];
+    MDB_val key = {target_key(k, iss, idx), k}, v;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, r->watch_targets, &cur);
+    if (rc != 0) return rc;
+    /* the ids first: rewriting watches while the cursor walks the duplicates is safe, but plain is better */
+    uint64_t ids[64];
+    size_t n = 0;
+    for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY); rc == 0 && n < 64;
+         rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT_DUP))
+        if (v.mv_size == 8) ids[n++] = bytes_get_be64(v.mv_data);
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND) return rc;
+    for (size_t i = 0; i < n; i++) {
+        watch_record w;
+        rc = rec_get(r, txn, ids[i], &w);
+        if (rc == MDB_NOTFOUND) continue;
+        if (rc == 0) rc = rec_apply(r, txn, &w, st, ext, r->sync_now);
+        if (rc != 0) return rc;
+    }
+    return 0;
+}
+
+int replica_watch_issuer(replica *r, MDB_txn *txn, const char *iss)
+{
+    uint8_t prefix[REPLICA_KEY_MAX];
+    size_t plen = replica_key_prefix(prefix, iss);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, r->watch_targets, &cur);
+    if (rc != 0) return rc;
+    MDB_val key = {plen, prefix}, v;
+    uint32_t last = 0;
+    int any = 0;
+    for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+         rc == 0 && replica_key_has_prefix(&key, prefix, plen);
+         rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT_NODUP)) {
+        if (key.mv_size != plen + 4) continue;
+        uint32_t idx = bytes_get_be32((const uint8_t *)key.mv_data + plen);
+        if (any && idx == last) continue;
+        any = 1;
+        last = idx;
+        unsigned st;
+        int64_t ext;
+        rc = replica_status_get(r, txn, iss, idx, &st, &ext);
+        if (rc == 0) rc = replica_watch_event(r, txn, iss, idx, st, ext);
+        if (rc != 0) break;
+        /* the events may have grown the database: find the key again */
+        uint8_t kb[REPLICA_KEY_MAX];
+        MDB_val again = {target_key(kb, iss, idx), kb};
+        rc = mdb_cursor_get(cur, &again, &v, MDB_SET_KEY);
+        if (rc != 0) break;
+        key = again;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+/* ---- the public side ---- */
+
+/* Ends txn: commits when rc is 0, aborts otherwise; the api_err of it all. */
+static api_err txn_end(MDB_txn *txn, int rc)
+{
+    if (rc == 0)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    return replica_db_err(rc);
+}
+
+/* A watch of key_id that follows t already: *id, or 0. */
+static int find_existing(replica *r, MDB_txn *txn, const char *key_id, const watch_target *t,
+                         const uint8_t hash[WATCH_HASH_LEN], uint64_t *id)
+{
+    uint8_t k[REPLICA_KEY_MAX];
+    MDB_val key = {target_key(k, t->iss, t->idx), k}, v;
+    MDB_cursor *cur;
+    *id = 0;
+    int rc = mdb_cursor_open(txn, r->watch_targets, &cur);
+    if (rc != 0) return rc;
+    for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT_DUP)) {
+        watch_record w;
+        if (v.mv_size != 8) continue;
+        int rc2 = rec_get(r, txn, bytes_get_be64(v.mv_data), &w);
+        if (rc2 == MDB_NOTFOUND) continue;
+        if (rc2 != 0) {
+            rc = rc2;
+            break;
+        }
+        if (strcmp(w.key_id, key_id) == 0 && memcmp(w.cti_hash, hash, WATCH_HASH_LEN) == 0) {
+            *id = w.id;
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+static int count_add(replica *r, MDB_txn *txn, const char *key_id, int delta, uint64_t *now_n)
+{
+    uint8_t k[WATCH_KMAX];
+    MDB_val key = {key_of(k, 'n', key_id, 0, 0), k}, v;
+    uint64_t n = 0;
+    int rc = mdb_get(txn, r->watches, &key, &v);
+    if (rc == 0 && v.mv_size == 8)
+        n = bytes_get_be64(v.mv_data);
+    else if (rc != MDB_NOTFOUND)
+        return rc ? rc : MDB_CORRUPTED;
+    if (delta < 0 && n > 0) n--;
+    if (delta > 0) n++;
+    if (now_n) *now_n = n;
+    if (delta == 0) return 0;
+    uint8_t b[8];
+    bytes_put_be64(b, n);
+    MDB_val nv = {8, b};
+    return mdb_put(txn, r->watches, &key, &nv, 0);
+}
+
+/* One target into txn: *out says what was done; the LMDB code that stopped it otherwise. */
+static int add_one(replica *r, MDB_txn *txn, const char *key_id, const watch_target *t, int64_t now,
+                   uint64_t max_per_key, watch_added *out)
+{
+    uint8_t hash[WATCH_HASH_LEN];
+    uint64_t n = 0;
+    memset(out, 0, sizeof *out);
+    if (!t->iss || !replica_iss_ok(t->iss) || !t->cti) {
+        out->err = API_ERR_ARG;
+        return 0;
+    }
+    int rc = cti_hash(r, txn, t->cti, hash);
+    if (rc == 0) rc = find_existing(r, txn, key_id, t, hash, &out->id);
+    if (rc != 0 || out->id) return rc;
+    rc = count_add(r, txn, key_id, 0, &n);
+    if (rc != 0) return rc;
+    if (n >= max_per_key) {
+        out->err = API_ERR_FULL;
+        return 0;
+    }
+    watch_record w;
+    memset(&w, 0, sizeof w);
+    rc = meta_next(r, txn, "next_id", &w.id);
+    if (rc != 0) return rc;
+    snprintf(w.key_id, sizeof w.key_id, "%s", key_id);
+    snprintf(w.iss, sizeof w.iss, "%s", t->iss);
+    w.idx = t->idx;
+    memcpy(w.cti_hash, hash, WATCH_HASH_LEN);
+    w.printed_end = t->printed_end;
+    w.effective_end = t->effective_end > t->printed_end ? t->effective_end : t->printed_end;
+    w.status = t->status;
+    w.created_at = now;
+    rc = rec_set_due(r, txn, &w, rec_next_due(r, &w, now));
+    if (rc == 0) rc = rec_put(r, txn, &w);
+    uint8_t k[WATCH_KMAX];
+    if (rc == 0) rc = put_empty(txn, r->watches, k, key_of(k, 'k', key_id, 1, w.id));
+    if (rc == 0) rc = count_add(r, txn, key_id, 1, NULL);
+    if (rc == 0) {
+        uint8_t tk[REPLICA_KEY_MAX], idb[8];
+        bytes_put_be64(idb, w.id);
+        MDB_val key = {target_key(tk, t->iss, t->idx), tk}, v = {8, idb};
+        rc = mdb_put(txn, r->watch_targets, &key, &v, 0);
+    }
+    if (rc == 0) {
+        out->id = w.id;
+        out->created = 1;
+    }
+    return rc;
+}
+
+api_err watch_add(replica *r, const char *key_id, const watch_target *t, size_t n, int64_t now,
+                  uint64_t max_per_key, watch_added *out)
+{
+    if (!watch_key_ok(key_id) || (n && (!t || !out))) return API_ERR_ARG;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(r->env, NULL, 0, &txn);
+    if (rc != 0) return replica_db_err(rc);
+    for (size_t i = 0; rc == 0 && i < n; i++) rc = add_one(r, txn, key_id, &t[i], now, max_per_key, &out[i]);
+    api_err e = txn_end(txn, rc);
+    if (e != API_OK)
+        for (size_t i = 0; i < n; i++) memset(&out[i], 0, sizeof out[i]);
+    return e == API_ERR_FULL ? API_ERR_TOO_LARGE : e;
+}
+
+api_err watch_get(replica *r, const char *key_id, uint64_t id, watch_record *out)
+{
+    if (!watch_key_ok(key_id)) return API_ERR_ARG;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) return replica_db_err(rc);
+    rc = rec_get(r, txn, id, out);
+    mdb_txn_abort(txn);
+    if (rc == MDB_NOTFOUND || (rc == 0 && strcmp(out->key_id, key_id) != 0)) return API_ERR_NOT_FOUND;
+    return replica_db_err(rc);
+}
+
+/* Deletes watch w and every index entry of it. */
+static int rec_drop(replica *r, MDB_txn *txn, const watch_record *w)
+{
+    uint8_t k[WATCH_KMAX > REPLICA_KEY_MAX ? WATCH_KMAX : REPLICA_KEY_MAX], idb[8];
+    int rc = del_one(txn, r->watches, k, key_w(k, w->id), NULL);
+    if (rc == 0) rc = del_one(txn, r->watches, k, key_of(k, 'k', w->key_id, 1, w->id), NULL);
+    if (rc == 0 && w->due != 0) rc = del_one(txn, r->watches, k, key_d(k, w->due, w->id), NULL);
+    if (rc == 0) {
+        bytes_put_be64(idb, w->id);
+        MDB_val v = {8, idb};
+        rc = del_one(txn, r->watch_targets, k, target_key(k, w->iss, w->idx), &v);
+    }
+    if (rc == 0) rc = count_add(r, txn, w->key_id, -1, NULL);
+    return rc;
+}
+
+api_err watch_delete(replica *r, const char *key_id, uint64_t id)
+{
+    if (!watch_key_ok(key_id)) return API_ERR_ARG;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(r->env, NULL, 0, &txn);
+    if (rc != 0) return replica_db_err(rc);
+    watch_record w;
+    rc = rec_get(r, txn, id, &w);
+    if (rc == 0 && strcmp(w.key_id, key_id) != 0) rc = MDB_NOTFOUND;
+    if (rc == MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return API_ERR_NOT_FOUND;
+    }
+    if (rc == 0) rc = rec_drop(r, txn, &w);
+    return txn_end(txn, rc);
+}
+
+api_err watch_list(replica *r, const char *key_id, uint64_t after, watch_record *out, size_t cap, size_t *n,
+                   int *more)
+{
+    *n = 0;
+    *more = 0;
+    if (!watch_key_ok(key_id) || after == UINT64_MAX) return API_ERR_ARG;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) return replica_db_err(rc);
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, r->watches, &cur);
+    if (rc == 0) {
+        uint8_t k[WATCH_KMAX];
+        size_t plen = key_of(k, 'k', key_id, 0, 0);
+        MDB_val key = {key_of(k, 'k', key_id, 1, after + 1), k}, v;
+        for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+             rc == 0 && replica_key_has_prefix(&key, k, plen) && key.mv_size == plen + 8;
+             rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
+            if (*n == cap) {
+                *more = 1;
+                break;
+            }
+            uint64_t id = bytes_get_be64((const uint8_t *)key.mv_data + plen);
+            rc = rec_get(r, txn, id, &out[*n]);
+            if (rc != 0) break;
+            (*n)++;
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return replica_db_err(rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+api_err watch_count(replica *r, const char *key_id, uint64_t *n)
+{
+    *n = 0;
+    if (!watch_key_ok(key_id)) return API_ERR_ARG;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) return replica_db_err(rc);
+    rc = count_add(r, txn, key_id, 0, n);
+    mdb_txn_abort(txn);
+    return replica_db_err(rc);
+}
+
+api_err watch_changes(replica *r, const char *key_id, uint64_t since, watch_change *out, size_t cap,
+                      size_t *n, uint64_t *cursor)
+{
+    *n = 0;
+    *cursor = since;
+    if (!watch_key_ok(key_id) || since == UINT64_MAX) return API_ERR_ARG;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) return replica_db_err(rc);
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, r->watches, &cur);
+    if (rc == 0) {
+        uint8_t k[WATCH_KMAX];
+        size_t plen = key_of(k, 'c', key_id, 0, 0);
+        MDB_val key = {key_of(k, 'c', key_id, 1, since + 1), k}, v;
+        for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+             rc == 0 && *n < cap && replica_key_has_prefix(&key, k, plen) && key.mv_size == plen + 8;
+             rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
+            if (v.mv_size != WATCH_CHANGE_LEN) {
+                rc = MDB_CORRUPTED;
+                break;
+            }
+            const uint8_t *p = v.mv_data;
+            watch_change *c = &out[(*n)++];
+            c->seq = bytes_get_be64((const uint8_t *)key.mv_data + plen);
+            c->watch_id = bytes_get_be64(p + WATCH_CHANGE_ID);
+            c->kind =
+                p[WATCH_CHANGE_KIND] < WATCH_KIND_COUNT ? (watch_kind)p[WATCH_CHANGE_KIND] : WATCH_ENDED;
+            c->effective_until = bytes_get_be64s(p + WATCH_CHANGE_UNTIL);
+            c->learned_at = bytes_get_be64s(p + WATCH_CHANGE_LEARNED);
+            *cursor = c->seq;
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return replica_db_err(rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+/* Deletes key_id's changes learned before `before` (they are in seq order, so learned order). */
+static int changes_purge(replica *r, MDB_txn *txn, const char *key_id, int64_t before)
+{
+    uint8_t k[WATCH_KMAX];
+    size_t plen = key_of(k, 'c', key_id, 0, 0);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, r->watches, &cur);
+    if (rc != 0) return rc;
+    for (;;) {
+        MDB_val key = {plen, k}, v;
+        rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+        if (rc != 0 || !replica_key_has_prefix(&key, k, plen) || v.mv_size != WATCH_CHANGE_LEN ||
+            bytes_get_be64s((const uint8_t *)v.mv_data + WATCH_CHANGE_LEARNED) >= before)
+            break;
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* One transaction of a tick: at most WATCH_TICK_BATCH due watches; *done when none is left. */
+static int tick_batch(replica *r, MDB_txn *txn, int64_t now, size_t *told, int *done)
+{
+    const int64_t keep = (int64_t)WATCH_RETENTION_DAYS * WATCH_DAY;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, r->watches, &cur);
+    if (rc != 0) return rc;
+    *done = 0;
+    for (size_t i = 0; i < WATCH_TICK_BATCH; i++) {
+        uint8_t d[1] = {'d'};
+        MDB_val key = {1, d}, v;
+        rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+        if (rc == MDB_NOTFOUND || (rc == 0 && (key.mv_size != 17 || ((uint8_t *)key.mv_data)[0] != 'd'))) {
+            rc = 0;
+            *done = 1;
+            break;
+        }
+        if (rc != 0) break;
+        int64_t due = due_of_key(key.mv_data);
+        uint64_t id = bytes_get_be64((const uint8_t *)key.mv_data + 9);
+        if (due > now) {
+            *done = 1;
+            break;
+        }
+        watch_record w;
+        rc = rec_get(r, txn, id, &w);
+        if (rc == MDB_NOTFOUND) { /* an orphan entry: drop it */
+            rc = mdb_cursor_del(cur, 0);
+            if (rc != 0) break;
+            continue;
+        }
+        if (rc != 0) break;
+        if ((w.flags & WATCH_FINAL) || (w.flags & WATCH_ENDED_SENT)) {
+            rc = rec_drop(r, txn, &w);
+            if (rc == 0) rc = changes_purge(r, txn, w.key_id, now - keep);
+        } else {
+            watch_kind kind = now > w.effective_end ? WATCH_ENDED : WATCH_ENDING_SOON;
+            w.flags |= kind == WATCH_ENDED ? (WATCH_SOON_SENT | WATCH_ENDED_SENT) : WATCH_SOON_SENT;
+            rc = change_put(r, txn, &w, kind, now);
+            if (rc == 0) rc = rec_set_due(r, txn, &w, rec_next_due(r, &w, now));
+            if (rc == 0) rc = rec_put(r, txn, &w);
+            if (rc == 0 && told) (*told)++;
+        }
+        if (rc != 0) break;
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+api_err watch_tick(replica *r, int64_t now, size_t *told)
+{
+    if (told) *told = 0;
+    for (;;) {
+        MDB_txn *txn;
+        int rc = mdb_txn_begin(r->env, NULL, 0, &txn);
+        if (rc != 0) return replica_db_err(rc);
+        int done = 0;
+        rc = tick_batch(r, txn, now, told, &done);
+        api_err e = txn_end(txn, rc);
+        if (e != API_OK || done) return e;
+    }
+}
