@@ -738,9 +738,9 @@ static const cli_command ver_commands[] = {
          "      GET /metrics; for social keys, POST/GET /api/v1/watch, GET/DELETE /api/v1/watch/ID and\n"
          "      GET /api/v1/changes (followed attestations: --max-watch per key, default 1000000;\n"
          "      ending_soon --ending-soon-days before the end, default 14); re-serves the trust list\n"
-         "      and the feeds it holds (/trust/v1/trust-list.cose, /feed/v1/ISS/...), so verifiers can sync "
-         "from it; with --web-root DIR (the built\n"
-         "      web/dist), serves the pages /check and /holder. Callers may send X-API-Key.\n"
+         "      and the feeds it holds (/trust/v1/trust-list.cose, /feed/v1/ISS/...), so verifiers\n"
+         "      can sync from it; with --web-root DIR (the built web/dist), serves the pages /check\n"
+         "      and /holder. Callers may send X-API-Key.\n"
          "      SIGTERM drains: no new connection, the requests in progress answered, then exit.\n"},
     {.name = "keys add",
      .options = "data org profile rate",

@@ -407,9 +407,9 @@ int replica_snapshot_put(replica *r, MDB_txn *txn, const char *iss, const feed_s
     if (rc != 0) return rc;
     MDB_val k = key_iss(iss), v = {cose_len, NULL};
     rc = mdb_put(txn, r->snapshots, &k, &v, MDB_RESERVE);
-    if (rc == 0) memcpy(v.mv_data, cose, cose_len);
-    if (rc == 0) rc = replica_watch_issuer(r, txn, iss);
-    return rc;
+    if (rc != 0) return rc;
+    memcpy(v.mv_data, cose, cose_len);
+    return replica_watch_issuer(r, txn, iss);
 }
 
 int replica_snapshot_get(replica *r, MDB_txn *txn, const char *iss, MDB_val *cose)

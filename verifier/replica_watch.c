@@ -518,8 +518,10 @@ static int add_one(replica *r, MDB_txn *txn, const char *key_id, const watch_tar
     w.created_at = now;
     rc = rec_set_due(r, txn, &w, rec_next_due(r, &w, now));
     if (rc == 0) rc = rec_put(r, txn, &w);
-    uint8_t k[WATCH_KMAX];
-    if (rc == 0) rc = put_empty(txn, r->watches, k, key_of(k, 'k', key_id, 1, w.id));
+    if (rc == 0) {
+        uint8_t k[WATCH_KMAX];
+        rc = put_empty(txn, r->watches, k, key_of(k, 'k', key_id, 1, w.id));
+    }
     if (rc == 0) rc = count_add(r, txn, key_id, 1, NULL);
     if (rc == 0) {
         uint8_t tk[REPLICA_KEY_MAX], idb[8];
@@ -563,11 +565,12 @@ api_err watch_get(replica *r, const char *key_id, uint64_t id, watch_record *out
 /* Deletes watch w and every index entry of it. */
 static int rec_drop(replica *r, MDB_txn *txn, const watch_record *w)
 {
-    uint8_t k[WATCH_KMAX > REPLICA_KEY_MAX ? WATCH_KMAX : REPLICA_KEY_MAX], idb[8];
+    uint8_t k[WATCH_KMAX > REPLICA_KEY_MAX ? WATCH_KMAX : REPLICA_KEY_MAX];
     int rc = del_one(txn, r->watches, k, key_w(k, w->id), NULL);
     if (rc == 0) rc = del_one(txn, r->watches, k, key_of(k, 'k', w->key_id, 1, w->id), NULL);
     if (rc == 0 && w->due != 0) rc = del_one(txn, r->watches, k, key_d(k, w->due, w->id), NULL);
     if (rc == 0) {
+        uint8_t idb[8];
         bytes_put_be64(idb, w->id);
         MDB_val v = {8, idb};
         rc = del_one(txn, r->watch_targets, k, target_key(k, w->iss, w->idx), &v);

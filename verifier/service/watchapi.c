@@ -308,8 +308,8 @@ static cJSON *watchapi_result(int status, const watch_added *a, cJSON *report)
         cJSON_Delete(report);
         return NULL;
     }
-    char id[WATCH_ID_TEXT];
     if (status == 200 || status == 201) {
+        char id[WATCH_ID_TEXT];
         watch_id_format(id, a->id);
         cJSON_AddStringToObject(j, "watch_id", id);
     } else {
