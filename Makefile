@@ -10,6 +10,7 @@
 #   make check-layers  every include line against the map of docs/architecture.md
 #   make lint       cppcheck and clang-format --dry-run over the C code (scripts/lint.sh)
 #   make deps       installs the Debian packages (with sudo when not root)
+#   make deb        the Debian packages api-verifier, api-issuer, api-federation in build/deb/
 #   V=1             shows the full compiler commands
 #
 # Every .c file of the layers outside a main.c goes into one static library;
@@ -54,6 +55,12 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_CXX_SRC:%.cpp=$(BUILD)/obj/%.o)
 LIB_A   := $(BUILD)/libapi.a
 TOOLS   := api-issuer api-verifier api-federation
 TOOL_BINS := $(TOOLS:%=$(BINDIR)/%)
+# Where an installed api-verifier finds its renderer and its web pages when no option names them
+# (the Debian packages set both: debian/rules). Empty, as here: api-pdfrender beside the program,
+# and web pages only with --web-root. PDFRENDER_EXTRA: more flags for the renderer (hardening).
+PDFRENDER_DEFAULT ?=
+WEB_ROOT_DEFAULT ?=
+PDFRENDER_EXTRA ?=
 # The PDF renderer api-verifier runs in a child process (verifier/pdfrender/): its own small program.
 PDFRENDER := $(BINDIR)/api-pdfrender
 PDFRENDER_PKGS := poppler-glib cairo libseccomp
@@ -72,7 +79,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak web check-layers lint vectors
+.PHONY: deb all deps check-deps test unit asan fuzz fuzz-build bench demo clean tests-build soak web check-layers lint vectors
 .DEFAULT_GOAL := all
 
 all: check-deps $(TOOL_BINS) $(PDFRENDER) web
@@ -119,6 +126,11 @@ $(LIB_A): $(LIB_OBJ)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
+ifneq ($(PDFRENDER_DEFAULT)$(WEB_ROOT_DEFAULT),)
+$(BUILD)/obj/verifier/main.o: CFLAGS += -DAPI_PDFRENDER_DEFAULT='"$(PDFRENDER_DEFAULT)"' \
+                                        -DAPI_WEB_ROOT_DEFAULT='"$(WEB_ROOT_DEFAULT)"'
+endif
+
 $(BINDIR)/api-issuer: $(BUILD)/obj/issuer/main.o $(LIB_A)
 $(BINDIR)/api-verifier: $(BUILD)/obj/verifier/main.o $(LIB_A)
 $(BINDIR)/api-federation: $(BUILD)/obj/federation/main.o $(LIB_A)
@@ -134,7 +146,7 @@ PDFRENDER_SRC := verifier/pdfrender/main.c common/bytes.c
 $(PDFRENDER): $(PDFRENDER_SRC) verifier/pdfframe.h common/bytes.h
 	@mkdir -p $(dir $@)
 	@echo "  LD    $@ (without sanitizers)"
-	$(Q)$(CC) $(CFLAGS_BASE) $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PDFRENDER_PKGS) 2>/dev/null)) \
+	$(Q)$(CC) $(CFLAGS_BASE) $(PDFRENDER_EXTRA) $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PDFRENDER_PKGS) 2>/dev/null)) \
 	  $(PDFRENDER_SRC) $(shell pkg-config --libs $(PDFRENDER_PKGS) 2>/dev/null) -lm -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_OBJ) $(LIB_A)
@@ -212,6 +224,19 @@ soak:
 	@scripts/deps.sh install test
 	@$(MAKE) --no-print-directory tests-build
 	@SOAK=1 tests/run.sh
+
+# The Debian packages (debian/, debhelper): the programs compiled once, in build/deb/obj, with
+# Debian's hardening flags and the installed paths (debian/rules); the .deb files in build/deb/.
+# debhelper stages under debian/; that is removed at the end, so the tree is left as it was.
+DEB_STAGING := debian/.debhelper debian/tmp debian/api-verifier debian/api-issuer debian/api-federation \
+               debian/files debian/debhelper-build-stamp
+deb: check-deps web
+	@rm -rf build/deb/*.deb $(DEB_STAGING)
+	@mkdir -p build/deb
+	@echo "  DEB   build/deb/ (debian/rules binary)"
+	$(Q)debian/rules binary >build/deb.log 2>&1 || { tail -40 build/deb.log; rm -rf $(DEB_STAGING); exit 1; }
+	$(Q)rm -rf $(DEB_STAGING) debian/*.substvars debian/*.debhelper debian/*.debhelper.log
+	@ls -1 build/deb/*.deb
 
 clean:
 	rm -rf build bin web/dist

@@ -95,7 +95,7 @@ static const char usage_tail[] =
     "                   their first bytes); its QR codes are read. --image FILE is the same\n"
     "  --render-timeout S  seconds a PDF may take to be drawn, all its pages (default 10)\n"
     "  --pdf-renderer PATH  the program that draws PDF pages in a confined process\n"
-    "                   (default: api-pdfrender beside api-verifier)\n"
+    "                   (default: api-pdfrender beside api-verifier, or the installed one)\n"
     "  -                read the QR text from standard input\n"
     "  --json           print the result as JSON (stable field: result)\n"
     "  --at TIME        verify as of TIME: 2026-12-01 (12:00 Paris time that day),\n"
@@ -272,11 +272,25 @@ static void ver_load_trust_file(trust_list *tl, const ver_opts *o)
     if (e != API_OK) cli_fail(VER_EXIT_ERROR, "the trust list %s is refused: %s", o->trust, err);
 }
 
-/* The renderer: --pdf-renderer, or api-pdfrender beside this program. */
+/*
+ * Compiled-in defaults of the installed program (make PDFRENDER_DEFAULT=...
+ * WEB_ROOT_DEFAULT=..., as the Debian packages are built): where the
+ * renderer and the web pages are when no option names them. A build-tree
+ * program has none: the renderer beside it, no web pages.
+ */
+#ifndef API_PDFRENDER_DEFAULT
+#define API_PDFRENDER_DEFAULT ""
+#endif
+#ifndef API_WEB_ROOT_DEFAULT
+#define API_WEB_ROOT_DEFAULT ""
+#endif
+
+/* The renderer: --pdf-renderer, the installed one, or api-pdfrender beside this program. */
 static const char *ver_renderer(const ver_opts *o)
 {
     static char beside[4096];
     if (o->pdf_renderer) return o->pdf_renderer;
+    if (API_PDFRENDER_DEFAULT[0]) return API_PDFRENDER_DEFAULT;
     if (pdfread_default_renderer(beside, sizeof beside) != 0) return NULL;
     return beside;
 }
@@ -494,7 +508,7 @@ static int ver_cmd_serve(const void *opts)
     cfg.max_staleness = ver_staleness(o);
     cfg.stale_after = ver_stale_after(o);
     cfg.threads = (int)o->threads;
-    cfg.web_root = o->web_root;
+    cfg.web_root = o->web_root ? o->web_root : API_WEB_ROOT_DEFAULT[0] ? API_WEB_ROOT_DEFAULT : NULL;
     cfg.access_log = o->access_log;
     cfg.anonymous_rate = (double)o->anonymous_rate;
     cfg.max_body = o->max_body;
