@@ -49,10 +49,7 @@
  */
 #include "issuer/pdf.h"
 
-#include <cairo-pdf.h>
-#include <cairo.h>
 #include <math.h>
-#include <pango/pangocairo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,25 +57,14 @@
 #include "common/buf.h"
 #include "common/time.h"
 #include "qr/country.h"
+#include "qr/pdfkit.h"
 #include "qr/words.h"
-
-/*
- * fontconfig reads its configuration once and keeps it for the life of the
- * process (only FcFini frees it, which Pango never calls, and which must
- * not run while another thread may still use a font): LeakSanitizer, in
- * the sanitizer builds, is told that this is not a leak. Unused elsewhere.
- */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libfontconfig.so\n";
-}
 
 /* ---- geometry, in points (1 mm = 72 / 25.4 pt) ---- */
 
-#define PDF_MM(x)         ((x)*72.0 / 25.4)
-#define PDF_PAGE_W        PDF_MM(210.0)
-#define PDF_PAGE_H        PDF_MM(297.0)
+#define PDF_MM(x)         PDFKIT_MM(x)
+#define PDF_PAGE_W        PDFKIT_A4_W
+#define PDF_PAGE_H        PDFKIT_A4_H
 #define PDF_LEFT          PDF_MM(18.0)
 #define PDF_RIGHT         (PDF_PAGE_W - PDF_MM(18.0))
 #define PDF_TOP           PDF_MM(14.0)
@@ -90,7 +76,7 @@ const char *__lsan_default_suppressions(void)
 #define PDF_MODULE_MIN    PDF_MM(0.5)
 #define PDF_HOLDER_MIN    PDF_MM(30.0) /* the holder's card code */
 #define PDF_HOLDER_MODULE PDF_MM(0.42)
-#define PDF_QUIET         4   /* modules of quiet zone */
+#define PDF_QUIET         PDFKIT_QUIET
 #define PDF_GAP_FLOOR     0.2 /* the least share of its spacing the flow may keep */
 
 #define PDF_TITLE         "Attestation de prolongation d'instruction"
@@ -115,12 +101,7 @@ typedef enum {
     ST_COUNT
 } pdf_style;
 
-static const struct {
-    const char *font; /* a Pango font description, without the size */
-    double size;      /* points */
-    double min;       /* a fitted field shrinks down to this, then wraps; 0: wraps at once */
-    unsigned rgb;
-} pdf_styles[ST_COUNT] = {
+static const pdfkit_style pdf_styles[ST_COUNT] = {
     [ST_REPUBLIC] = {"DejaVu Sans Bold", 10.5, 0, 0x000000},
     [ST_ISSUER] = {"DejaVu Sans Bold", 11.0, 8.0, 0x000000},
     [ST_TITLE] = {"DejaVu Sans Bold", 15.0, 0, 0x000091},
@@ -167,10 +148,7 @@ typedef struct {
 } pdf_fitted;
 
 struct pdf_ctx {
-    PangoFontMap *fontmap;
-    PangoContext *pango;
-    PangoAttrList *attrs; /* of every layout: no optional ligatures */
-    PangoFontDescription *font[ST_COUNT];
+    pdfkit_fonts fonts;
     pdf_cached cache[PDF_CACHE_MAX];
     size_t n_cache;
     pdf_fitted fitted[PDF_FITTED_MAX];
@@ -189,11 +167,7 @@ void pdf_ctx_free(pdf_ctx *ctx)
         g_object_unref(ctx->fitted[i].lay);
         free(ctx->fitted[i].text);
     }
-    for (int s = 0; s < ST_COUNT; s++)
-        if (ctx->font[s]) pango_font_description_free(ctx->font[s]);
-    if (ctx->attrs) pango_attr_list_unref(ctx->attrs);
-    if (ctx->pango) g_object_unref(ctx->pango);
-    if (ctx->fontmap) g_object_unref(ctx->fontmap);
+    pdfkit_fonts_free(&ctx->fonts);
     free(ctx);
 }
 
@@ -203,95 +177,29 @@ api_err pdf_ctx_new(pdf_ctx **out)
     *out = NULL;
     pdf_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return API_ERR_NOMEM;
-    ctx->fontmap = pango_cairo_font_map_new();
-    if (ctx->fontmap) ctx->pango = pango_font_map_create_context(ctx->fontmap);
-    if (!ctx->pango) {
-        pdf_ctx_free(ctx);
-        return API_ERR_NOMEM;
+    api_err e = pdfkit_fonts_init(&ctx->fonts, pdf_styles, ST_COUNT);
+    if (e != API_OK) {
+        free(ctx);
+        return e;
     }
-    /* Points as units, no hinting: a layout measures the same on any surface and at any size. */
-    pango_cairo_context_set_resolution(ctx->pango, 72.0);
-    /* At 72 units an inch a rounded position is a whole point: uneven spacing, and a number per glyph in the
-     * PDF. */
-    pango_context_set_round_glyph_positions(ctx->pango, FALSE);
-    cairo_font_options_t *fo = cairo_font_options_create();
-    cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
-    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
-    pango_cairo_context_set_font_options(ctx->pango, fo);
-    cairo_font_options_destroy(fo);
-    pango_context_set_language(ctx->pango, pango_language_from_string("fr"));
-    /*
-     * No optional ligatures ("fi", "ff"): Cairo puts glyphs outside WinAnsi
-     * into a second subset of each font, which costs a tenth of a page's
-     * time; the required ones (Arabic's lam-alef, "rlig") stay.
-     */
-    ctx->attrs = pango_attr_list_new();
-    pango_attr_list_insert(ctx->attrs, pango_attr_font_features_new("liga 0, clig 0"));
-    /* A name broken inside a word is broken without a hyphen: a hyphen would read as part of the name. */
-    pango_attr_list_insert(ctx->attrs, pango_attr_insert_hyphens_new(FALSE));
-    for (int s = 0; s < ST_COUNT; s++) {
-        ctx->font[s] = pango_font_description_from_string(pdf_styles[s].font);
-        if (!ctx->font[s]) {
-            pdf_ctx_free(ctx);
-            return API_ERR_NOMEM;
-        }
-        pango_font_description_set_size(ctx->font[s], (gint)lround(pdf_styles[s].size * PANGO_SCALE));
-    }
-    PangoFont *f = pango_font_map_load_font(ctx->fontmap, ctx->pango, ctx->font[ST_BODY]);
-    if (!f) {
-        pdf_ctx_free(ctx);
-        return API_ERR_IO; /* no font at all */
-    }
-    g_object_unref(f);
     *out = ctx;
     return API_OK;
 }
 
 /* ---- layouts ---- */
 
-static int pdf_units(double pt)
-{
-    return (int)lround(pt * PANGO_SCALE);
-}
-
 /* A new layout of text in style st at size points; width <= 0: one line, else wrapped within it. */
 static PangoLayout *pdf_layout_new(pdf_ctx *ctx, pdf_style st, double size, const char *text, double width,
                                    PangoAlignment align, int markup)
 {
-    PangoLayout *lay = pango_layout_new(ctx->pango);
-    if (!lay) return NULL;
-    if (size != pdf_styles[st].size) {
-        PangoFontDescription *fd = pango_font_description_copy(ctx->font[st]);
-        pango_font_description_set_size(fd, pdf_units(size));
-        pango_layout_set_font_description(lay, fd);
-        pango_font_description_free(fd);
-    } else {
-        pango_layout_set_font_description(lay, ctx->font[st]);
-    }
-    if (width > 0) {
-        pango_layout_set_width(lay, pdf_units(width));
-        pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);
-    }
-    pango_layout_set_alignment(lay, align);
-    if (!markup) {
-        pango_layout_set_attributes(lay, ctx->attrs);
-        pango_layout_set_text(lay, text, -1);
-        return lay;
-    }
-    pango_layout_set_markup(lay, text, -1); /* its attributes replace the layout's: add ours to them */
-    PangoAttrList *al = pango_layout_get_attributes(lay);
-    al = al ? pango_attr_list_copy(al) : pango_attr_list_new();
-    pango_attr_list_insert(al, pango_attr_font_features_new("liga 0, clig 0"));
-    pango_layout_set_attributes(lay, al);
-    pango_attr_list_unref(al);
-    return lay;
+    return pdfkit_layout_new(&ctx->fonts, (int)st, size, text, width, align, markup);
 }
 
 /* The layout of a text every page may say, from the context's cache (not to be unreferenced). */
 static PangoLayout *pdf_layout_fixed(pdf_ctx *ctx, pdf_style st, const char *text, double width,
                                      PangoAlignment align, int markup)
 {
-    int w = width > 0 ? pdf_units(width) : -1;
+    int w = width > 0 ? pdfkit_units(width) : -1;
     for (size_t i = 0; i < ctx->n_cache; i++) {
         const pdf_cached *c = &ctx->cache[i];
         if (c->st == st && c->width == w && c->align == align && c->markup == markup &&
@@ -314,63 +222,11 @@ static PangoLayout *pdf_layout_fixed(pdf_ctx *ctx, pdf_style st, const char *tex
     return c->lay;
 }
 
-static double pdf_layout_width(PangoLayout *lay)
-{
-    PangoRectangle r;
-    pango_layout_get_extents(lay, NULL, &r);
-    return (double)r.width / PANGO_SCALE;
-}
-
-static double pdf_layout_height(PangoLayout *lay)
-{
-    PangoRectangle r;
-    pango_layout_get_extents(lay, NULL, &r);
-    return (double)r.height / PANGO_SCALE;
-}
-
-static double pdf_layout_baseline(PangoLayout *lay)
-{
-    return (double)pango_layout_get_baseline(lay) / PANGO_SCALE;
-}
-
-/*
- * A field from outside, fitted within width: at its style's size on one
- * line if it fits; else shrunk (by quarter points) until it does, down to
- * the style's floor; else wrapped at the floor. Never cut. NULL when out
- * of memory.
- */
-static PangoLayout *pdf_layout_fit_new(pdf_ctx *ctx, pdf_style st, const char *text, double width,
-                                       PangoAlignment align)
-{
-    double size = pdf_styles[st].size, floor_size = pdf_styles[st].min;
-    PangoLayout *lay = pdf_layout_new(ctx, st, size, text, 0, align, 0);
-    if (!lay) return NULL;
-    double w = pdf_layout_width(lay);
-    if (w <= width) return lay;
-    if (floor_size <= 0) { /* a style that does not shrink wraps at its size */
-        g_object_unref(lay);
-        return pdf_layout_new(ctx, st, size, text, width, align, 0);
-    }
-    /* Text scales linearly with its size (no hinting): start from the size that should just fit. */
-    size = floor(size * width / w * 4.0) / 4.0;
-    while (size >= floor_size) {
-        PangoFontDescription *fd = pango_font_description_copy(ctx->font[st]);
-        pango_font_description_set_size(fd, pdf_units(size));
-        pango_layout_set_font_description(lay, fd);
-        pango_font_description_free(fd);
-        if (pdf_layout_width(lay) <= width) return lay;
-        size -= 0.25;
-    }
-    g_object_unref(lay);
-    lay = pdf_layout_new(ctx, st, floor_size, text, width, align, 0);
-    return lay;
-}
-
-/* pdf_layout_fit_new's layout, from the context's fitted texts when it is there: a new reference, or NULL. */
+/* pdfkit_layout_fit's layout, from the context's fitted texts when it is there: a new reference, or NULL. */
 static PangoLayout *pdf_layout_fit(pdf_ctx *ctx, pdf_style st, const char *text, double width,
                                    PangoAlignment align)
 {
-    int w = pdf_units(width);
+    int w = pdfkit_units(width);
     size_t victim = 0;
     for (size_t i = 0; i < ctx->n_fitted; i++) {
         pdf_fitted *f = &ctx->fitted[i];
@@ -380,7 +236,7 @@ static PangoLayout *pdf_layout_fit(pdf_ctx *ctx, pdf_style st, const char *text,
         }
         if (f->used < ctx->fitted[victim].used) victim = i;
     }
-    PangoLayout *lay = pdf_layout_fit_new(ctx, st, text, width, align);
+    PangoLayout *lay = pdfkit_layout_fit(&ctx->fonts, (int)st, text, width, align);
     char *copy = lay ? strdup(text) : NULL;
     if (!copy) return lay; /* drawn all the same, not kept */
     if (ctx->n_fitted < PDF_FITTED_MAX) {
@@ -469,9 +325,8 @@ typedef struct {
 
 struct pdf_doc {
     pdf_ctx *ctx;
-    cairo_surface_t *surface;
-    cairo_t *cr;
-    buf out;
+    pdfkit_doc kd;
+    cairo_t *cr; /* kd.cr */
     int pages;
     PangoLayout *owned[PDF_OWNED_MAX]; /* the layouts of the page being drawn */
     size_t n_owned;
@@ -513,7 +368,7 @@ static PangoLayout *pdf_field(pdf_doc *d, pdf_style st, const char *text, double
                               const char *field)
 {
     PangoLayout *lay = pdf_own(d, pdf_layout_fit(d->ctx, st, text, width, align));
-    if (lay && !d->bad_field && pango_layout_get_unknown_glyphs_count(lay) > 0) d->bad_field = field;
+    if (lay && !d->bad_field && pdfkit_layout_unknown(lay)) d->bad_field = field;
     return lay;
 }
 
@@ -530,7 +385,7 @@ static pdf_block *pdf_block_add(pdf_doc *d, PangoLayout *lay, pdf_style st, doub
     b->x = PDF_LEFT;
     b->before = before;
     b->tag = tag;
-    b->h = pdf_layout_height(lay);
+    b->h = pdfkit_layout_height(lay);
     return b;
 }
 
@@ -562,10 +417,10 @@ static void pdf_row(pdf_doc *d, const char *label, PangoLayout *value, pdf_style
     b->label_st = ST_LABEL;
     b->x = PDF_LEFT + PDF_LABEL_W;
     b->flags |= flags;
-    double dv = pdf_layout_baseline(value), dl = pdf_layout_baseline(lab);
+    double dv = pdfkit_layout_baseline(value), dl = pdfkit_layout_baseline(lab);
     b->label_dy = dv > dl ? dv - dl : 0;
     b->value_dy = dl > dv ? dl - dv : 0;
-    double hv = b->value_dy + pdf_layout_height(value), hl = b->label_dy + pdf_layout_height(lab);
+    double hv = b->value_dy + pdfkit_layout_height(value), hl = b->label_dy + pdfkit_layout_height(lab);
     b->h = hv > hl ? hv : hl;
 }
 
@@ -680,63 +535,6 @@ typedef struct {
     double header_h, block_h, footer_h;
 } pdf_parts;
 
-/*
- * A QR code's dark modules as a 1-bit image of one pixel per module, to
- * paint as a stencil mask scaled up with the nearest-pixel filter: Cairo
- * writes it as an /ImageMask of n * n bits with /Interpolate false, so a
- * viewer or a printer draws each module as a sharp square at any zoom,
- * and the page carries a few hundred bytes instead of a number per run of
- * modules (vector rows cost half a page's time: Cairo strokes each one
- * twice and prints every number). Made before anything of the page is
- * drawn, so that running out of memory leaves no page half drawn. NULL
- * when out of memory.
- */
-static cairo_pattern_t *pdf_code_mask(const render_code *code)
-{
-    int n = render_code_width(code);
-    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_A1, n, n);
-    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(img);
-        return NULL;
-    }
-    /* A1 packs 32 pixels a native-endian word, the first pixel in its lowest bit on a little-endian host. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    const int little = 0;
-#else
-    const int little = 1;
-#endif
-    unsigned char *data = cairo_image_surface_get_data(img);
-    int stride = cairo_image_surface_get_stride(img);
-    cairo_surface_flush(img);
-    for (int my = 0; my < n; my++) {
-        uint32_t *row = (uint32_t *)(void *)(data + (size_t)my * (size_t)stride);
-        memset(row, 0, (size_t)stride);
-        for (int mx = 0; mx < n; mx++)
-            if (render_code_dark(code, mx, my))
-                row[mx / 32] |= little ? (uint32_t)1 << (mx % 32) : (uint32_t)1 << (31 - mx % 32);
-    }
-    cairo_surface_mark_dirty(img);
-    cairo_pattern_t *mask = cairo_pattern_create_for_surface(img);
-    cairo_surface_destroy(img); /* the pattern holds it */
-    if (cairo_pattern_status(mask) != CAIRO_STATUS_SUCCESS) {
-        cairo_pattern_destroy(mask);
-        return NULL;
-    }
-    cairo_pattern_set_filter(mask, CAIRO_FILTER_NEAREST);
-    return mask;
-}
-
-/*
- * A module's side, at least min, rounded up to a quarter of a point: a
- * code's scale is then a short, exact number in the page ("1.75"), and
- * the page keeps the geometry it had when its codes were vector rows; the
- * code grows by at most 0.25 pt a module.
- */
-static double pdf_module_size(double min)
-{
-    return ceil(min * 4.0) / 4.0;
-}
-
 static api_err pdf_parts_make(pdf_doc *d, pdf_parts *pt, const pdf_page *p)
 {
     const api_claims *c = p->claims;
@@ -747,20 +545,20 @@ static api_err pdf_parts_make(pdf_doc *d, pdf_parts *pt, const pdf_page *p)
         if (e != API_OK) return e;
         pt->code = pt->own_code;
     }
-    pt->code_mask = pdf_code_mask(pt->code);
+    pt->code_mask = pdfkit_code_mask(pt->code);
     if (!pt->code_mask) return API_ERR_NOMEM;
     int n = render_code_width(pt->code);
-    pt->module = pdf_module_size(PDF_CODE_MIN / n > PDF_MODULE_MIN ? PDF_CODE_MIN / n : PDF_MODULE_MIN);
+    pt->module = pdfkit_module_size(PDF_CODE_MIN / n > PDF_MODULE_MIN ? PDF_CODE_MIN / n : PDF_MODULE_MIN);
     double code_box = (n + 2 * PDF_QUIET) * pt->module;
     double holder_box = 0;
     if (p->holder_link) {
         api_err e = render_code_make(&pt->holder_code, p->holder_link, 'L');
         if (e != API_OK) return e;
-        pt->holder_mask = pdf_code_mask(pt->holder_code);
+        pt->holder_mask = pdfkit_code_mask(pt->holder_code);
         if (!pt->holder_mask) return API_ERR_NOMEM;
         int hn = render_code_width(pt->holder_code);
-        pt->holder_module = pdf_module_size(PDF_HOLDER_MIN / hn > PDF_HOLDER_MODULE ? PDF_HOLDER_MIN / hn
-                                                                                    : PDF_HOLDER_MODULE);
+        pt->holder_module = pdfkit_module_size(PDF_HOLDER_MIN / hn > PDF_HOLDER_MODULE ? PDF_HOLDER_MIN / hn
+                                                                                       : PDF_HOLDER_MODULE);
         holder_box = (hn + 2 * PDF_QUIET) * pt->holder_module;
     }
 
@@ -770,7 +568,7 @@ static api_err pdf_parts_make(pdf_doc *d, pdf_parts *pt, const pdf_page *p)
                                     0, PANGO_ALIGN_LEFT, 1);
     pt->issuer = pdf_field(d, ST_ISSUER, pdf_issuer_name(p), PDF_MM(95.0), PANGO_ALIGN_RIGHT, "issuer name");
     if (!pt->republic || !pt->issuer) return API_ERR_NOMEM;
-    double hr = pdf_layout_height(pt->republic), hi = pdf_layout_height(pt->issuer);
+    double hr = pdfkit_layout_height(pt->republic), hi = pdfkit_layout_height(pt->issuer);
     pt->header_h = hr > hi ? hr : hi;
 
     double text_w = PDF_WIDTH - code_box - PDF_GAP - (holder_box > 0 ? holder_box + PDF_GAP : 0);
@@ -791,9 +589,9 @@ static api_err pdf_parts_make(pdf_doc *d, pdf_parts *pt, const pdf_page *p)
                   "contenue dans le code prouve qu'elle l'a délivré et qu'il n'a pas été modifié.",
                   text_w, PANGO_ALIGN_LEFT);
     if (!pt->verify_h || !pt->verify_text || !pt->compare || !pt->signed_text) return API_ERR_NOMEM;
-    double text_h = pdf_layout_height(pt->verify_h) + PDF_MM(2.0) + pdf_layout_height(pt->verify_text) +
-                    PDF_MM(1.5) + pdf_layout_height(pt->compare) + PDF_MM(1.5) +
-                    pdf_layout_height(pt->signed_text);
+    double text_h = pdfkit_layout_height(pt->verify_h) + PDF_MM(2.0) + pdfkit_layout_height(pt->verify_text) +
+                    PDF_MM(1.5) + pdfkit_layout_height(pt->compare) + PDF_MM(1.5) +
+                    pdfkit_layout_height(pt->signed_text);
     double holder_h = 0;
     if (pt->holder_code) {
         pt->holder_caption = pdf_fixed(d, ST_SMALL,
@@ -801,7 +599,7 @@ static api_err pdf_parts_make(pdf_doc *d, pdf_parts *pt, const pdf_page *p)
                                        "cette attestation, à présenter à un guichet.",
                                        holder_box, PANGO_ALIGN_LEFT);
         if (!pt->holder_caption) return API_ERR_NOMEM;
-        holder_h = holder_box + pdf_layout_height(pt->holder_caption);
+        holder_h = holder_box + pdfkit_layout_height(pt->holder_caption);
     }
     pt->block_h = code_box;
     if (text_h > pt->block_h) pt->block_h = text_h;
@@ -814,7 +612,7 @@ static api_err pdf_parts_make(pdf_doc *d, pdf_parts *pt, const pdf_page *p)
     pt->footer = pdf_own(d, pdf_layout_new(d->ctx, ST_SMALL, pdf_styles[ST_SMALL].size, footer, PDF_WIDTH,
                                            PANGO_ALIGN_LEFT, 0));
     if (!pt->footer) return API_ERR_NOMEM;
-    pt->footer_h = pdf_layout_height(pt->footer);
+    pt->footer_h = pdfkit_layout_height(pt->footer);
     return API_OK;
 }
 
@@ -828,38 +626,17 @@ static void pdf_parts_free(pdf_parts *pt)
 
 /* ---- drawing ---- */
 
-static void pdf_color(cairo_t *cr, unsigned rgb)
-{
-    cairo_set_source_rgb(cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0, (rgb & 0xff) / 255.0);
-}
-
-/* Draws lay with its top-left corner at (x, y), in style st's colour, inside a structure tag when tag is not
- * NULL. */
+/* Draws lay at (x, y) in style st's colour, inside a structure tag when tag is not NULL. */
 static void pdf_show(cairo_t *cr, PangoLayout *lay, pdf_style st, double x, double y, const char *tag)
 {
-    if (tag) cairo_tag_begin(cr, tag, "");
-    pdf_color(cr, pdf_styles[st].rgb);
-    cairo_move_to(cr, x, y);
-    pango_cairo_show_layout(cr, lay);
-    if (tag) cairo_tag_end(cr, tag);
-}
-
-/* A code's mask painted in black, (x, y) the matrix's corner, module points a module. */
-static void pdf_draw_code(cairo_t *cr, cairo_pattern_t *mask, double x, double y, double module)
-{
-    cairo_save(cr);
-    cairo_translate(cr, x, y);
-    cairo_scale(cr, module, module);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    cairo_mask(cr, mask);
-    cairo_restore(cr);
+    pdfkit_show(cr, lay, pdf_styles[st].rgb, x, y, tag);
 }
 
 static void pdf_draw_header(cairo_t *cr, const pdf_parts *pt, double *y)
 {
     pdf_show(cr, pt->republic, ST_REPUBLIC, PDF_LEFT, *y, "P");
     /* Against the right margin: a line of its own width, or its wrapped lines right-aligned in their box. */
-    double ix = pango_layout_get_width(pt->issuer) < 0 ? PDF_RIGHT - pdf_layout_width(pt->issuer)
+    double ix = pango_layout_get_width(pt->issuer) < 0 ? PDF_RIGHT - pdfkit_layout_width(pt->issuer)
                                                        : PDF_RIGHT - PDF_MM(95.0);
     pdf_show(cr, pt->issuer, ST_ISSUER, ix, *y, "P");
     *y += pt->header_h + PDF_MM(3.0);
@@ -920,38 +697,31 @@ static void pdf_draw_verification(cairo_t *cr, const pdf_parts *pt, double y)
     int n = render_code_width(pt->code);
     double box = (n + 2 * PDF_QUIET) * pt->module;
     cairo_tag_begin(cr, "Figure", "");
-    pdf_draw_code(cr, pt->code_mask, PDF_LEFT + PDF_QUIET * pt->module, y + PDF_QUIET * pt->module,
-                  pt->module);
+    pdfkit_draw_code(cr, pt->code_mask, PDF_LEFT + PDF_QUIET * pt->module, y + PDF_QUIET * pt->module,
+                     pt->module);
     cairo_tag_end(cr, "Figure");
 
     double x = PDF_LEFT + box + PDF_GAP, ty = y + PDF_QUIET * pt->module;
     pdf_show(cr, pt->verify_h, ST_HEADING, x, ty, "H2");
-    ty += pdf_layout_height(pt->verify_h) + PDF_MM(2.0);
+    ty += pdfkit_layout_height(pt->verify_h) + PDF_MM(2.0);
     pdf_show(cr, pt->verify_text, ST_BODY, x, ty, "P");
-    ty += pdf_layout_height(pt->verify_text) + PDF_MM(1.5);
+    ty += pdfkit_layout_height(pt->verify_text) + PDF_MM(1.5);
     pdf_show(cr, pt->compare, ST_BODY, x, ty, "P");
-    ty += pdf_layout_height(pt->compare) + PDF_MM(1.5);
+    ty += pdfkit_layout_height(pt->compare) + PDF_MM(1.5);
     pdf_show(cr, pt->signed_text, ST_BODY, x, ty, "P");
 
     if (pt->holder_code) {
         int hn = render_code_width(pt->holder_code);
         double hbox = (hn + 2 * PDF_QUIET) * pt->holder_module, hx = PDF_RIGHT - hbox;
         cairo_tag_begin(cr, "Figure", "");
-        pdf_draw_code(cr, pt->holder_mask, hx + PDF_QUIET * pt->holder_module,
-                      y + PDF_QUIET * pt->holder_module, pt->holder_module);
+        pdfkit_draw_code(cr, pt->holder_mask, hx + PDF_QUIET * pt->holder_module,
+                         y + PDF_QUIET * pt->holder_module, pt->holder_module);
         cairo_tag_end(cr, "Figure");
         pdf_show(cr, pt->holder_caption, ST_SMALL, hx, y + hbox, "Caption");
     }
 }
 
 /* ---- pages and documents ---- */
-
-static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsigned int len)
-{
-    buf *b = closure;
-    buf_append(b, data, len);
-    return b->failed ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
-}
 
 api_err pdf_doc_begin(pdf_doc **out, pdf_ctx *ctx)
 {
@@ -960,17 +730,12 @@ api_err pdf_doc_begin(pdf_doc **out, pdf_ctx *ctx)
     pdf_doc *d = calloc(1, sizeof *d);
     if (!d) return API_ERR_NOMEM;
     d->ctx = ctx;
-    buf_init(&d->out, 0);
-    d->surface = cairo_pdf_surface_create_for_stream(pdf_write, &d->out, PDF_PAGE_W, PDF_PAGE_H);
-    d->cr = cairo_create(d->surface);
-    if (cairo_status(d->cr) != CAIRO_STATUS_SUCCESS) {
-        pdf_doc_free(d);
-        return API_ERR_NOMEM;
+    api_err e = pdfkit_doc_open(&d->kd, PDF_PAGE_W, PDF_PAGE_H, PDF_TITLE, PDF_SUBJECT, PDF_CREATOR);
+    if (e != API_OK) {
+        free(d);
+        return e;
     }
-    cairo_pdf_surface_set_metadata(d->surface, CAIRO_PDF_METADATA_TITLE, PDF_TITLE);
-    cairo_pdf_surface_set_metadata(d->surface, CAIRO_PDF_METADATA_SUBJECT, PDF_SUBJECT);
-    cairo_pdf_surface_set_metadata(d->surface, CAIRO_PDF_METADATA_CREATOR, PDF_CREATOR);
-    cairo_tag_begin(d->cr, "Document", "");
+    d->cr = d->kd.cr;
     *out = d;
     return API_OK;
 }
@@ -979,19 +744,8 @@ void pdf_doc_free(pdf_doc *d)
 {
     if (!d) return;
     pdf_release(d);
-    if (d->cr) cairo_destroy(d->cr);
-    if (d->surface) cairo_surface_destroy(d->surface);
-    buf_free(&d->out);
+    pdfkit_doc_close(&d->kd);
     free(d);
-}
-
-/* The document's dates: the first page's iat, in Paris time ("2026-09-14T10:00:00+02:00"). */
-static void pdf_set_dates(pdf_doc *d, int64_t iat)
-{
-    char when[26];
-    time_format_paris(when, iat);
-    cairo_pdf_surface_set_metadata(d->surface, CAIRO_PDF_METADATA_CREATE_DATE, when);
-    cairo_pdf_surface_set_metadata(d->surface, CAIRO_PDF_METADATA_MOD_DATE, when);
 }
 
 api_err pdf_doc_add(pdf_doc *d, const pdf_page *p, const char **field)
@@ -1024,7 +778,7 @@ api_err pdf_doc_add(pdf_doc *d, const pdf_page *p, const char **field)
         if (gap < PDF_GAP_FLOOR) e = API_ERR_TOO_LARGE; /* not with the claims' bounds: test_pdf checks */
     }
     if (e == API_OK) {
-        if (d->pages == 0) pdf_set_dates(d, p->claims->iat);
+        if (d->pages == 0) pdfkit_doc_dates(&d->kd, p->claims->iat);
         double y = PDF_TOP;
         cairo_tag_begin(d->cr, "Sect", "");
         pdf_draw_header(d->cr, &pt, &y);
@@ -1032,9 +786,8 @@ api_err pdf_doc_add(pdf_doc *d, const pdf_page *p, const char **field)
         pdf_draw_verification(d->cr, &pt, block_y);
         pdf_show(d->cr, pt.footer, ST_SMALL, PDF_LEFT, footer_y, "P");
         cairo_tag_end(d->cr, "Sect");
-        cairo_show_page(d->cr);
+        e = pdfkit_doc_page(&d->kd);
         d->pages++;
-        if (cairo_status(d->cr) != CAIRO_STATUS_SUCCESS) e = d->out.failed ? API_ERR_NOMEM : API_ERR_IO;
     }
     pdf_parts_free(&pt);
     pdf_release(d);
@@ -1050,20 +803,8 @@ api_err pdf_doc_end(pdf_doc *d, uint8_t **pdf, size_t *len)
         pdf_doc_free(d);
         return API_ERR_ARG;
     }
-    cairo_tag_end(d->cr, "Document");
-    cairo_destroy(d->cr);
+    api_err e = pdfkit_doc_finish(&d->kd, pdf, len);
     d->cr = NULL;
-    cairo_surface_finish(d->surface);
-    cairo_status_t st = cairo_surface_status(d->surface);
-    api_err e = API_OK;
-    if (d->out.failed)
-        e = API_ERR_NOMEM;
-    else if (st != CAIRO_STATUS_SUCCESS)
-        e = API_ERR_IO;
-    if (e == API_OK) {
-        *pdf = (uint8_t *)buf_take(&d->out, len);
-        if (!*pdf) e = API_ERR_NOMEM;
-    }
     pdf_doc_free(d);
     return e;
 }
@@ -1103,7 +844,7 @@ api_err pdf_check_text(pdf_ctx *ctx, const pdf_page *p, const char **field)
         PangoLayout *lay = pdf_layout_new(ctx, texts[i].st, pdf_styles[texts[i].st].size, texts[i].text, 0,
                                           PANGO_ALIGN_LEFT, 0);
         if (!lay) return API_ERR_NOMEM;
-        int unknown = pango_layout_get_unknown_glyphs_count(lay);
+        int unknown = pdfkit_layout_unknown(lay);
         g_object_unref(lay);
         if (unknown > 0) {
             if (field) *field = texts[i].name;
