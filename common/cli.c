@@ -37,6 +37,7 @@
 #include "common/time.h"
 #include "common/b64url.h"
 #include "common/fs.h"
+#include "common/p11.h"
 #include "common/text.h"
 
 static const char *cli_name = "api";
@@ -131,6 +132,23 @@ void cli_read_secret(uint8_t *secret, size_t len, const char *path, const char *
         sodium_memzero(secret, len);
         cli_fail(CLI_KEY, "%s: not a key of the expected kind", path);
     }
+}
+
+struct p11_token *cli_open_token(const char *module, const char *label, const char *pin_file)
+{
+    char pin[KEYFILE_PASSPHRASE_MAX + 1], err[512];
+    size_t pin_len;
+    api_err e = pin_get(pin, sizeof pin, &pin_len, pin_file);
+    if (e != API_OK) {
+        sodium_memzero(pin, sizeof pin);
+        if (pin_file) cli_fail(CLI_KEY, "cannot read the PIN from %s: %s", pin_file, api_strerror(e));
+        cli_fail(CLI_KEY, "no PIN for the token: give --pin-file FILE or set API_PKCS11_PIN");
+    }
+    p11_token *t;
+    e = p11_open(&t, module, label, pin, pin_len, err, sizeof err);
+    sodium_memzero(pin, sizeof pin);
+    if (e != API_OK) cli_fail(e == API_ERR_NOMEM ? CLI_IO : CLI_KEY, "%s", err);
+    return t;
 }
 
 void cli_write_public_key(const char *path, const uint8_t pk[32])

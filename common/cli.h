@@ -51,6 +51,16 @@ void cli_write_secret(const char *path, const uint8_t *secret, size_t len, const
 /* Reads an encrypted secret of exactly len bytes or exits. */
 void cli_read_secret(uint8_t *secret, size_t len, const char *path, const char *passphrase_file);
 
+struct p11_token;
+
+/*
+ * Opens the token labelled label in the PKCS#11 module (common/p11.h),
+ * logged in with the PIN of --pin-file pin_file, else of API_PKCS11_PIN;
+ * or exits with CLI_KEY (no PIN, a wrong PIN, no module, no token) and a
+ * message that never holds the PIN.
+ */
+struct p11_token *cli_open_token(const char *module, const char *label, const char *pin_file);
+
 /* Writes a public key as base64url and a newline (0644) or exits. */
 void cli_write_public_key(const char *path, const uint8_t pk[32]);
 

@@ -20,6 +20,7 @@
  */
 #include "common/p11.h"
 
+#include <cjson/cJSON.h>
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
 #include <pthread.h>
@@ -28,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/jsonfile.h"
 
 struct p11_token {
     void *lib;
@@ -366,4 +369,47 @@ api_err p11_destroy(p11_token *t, const uint8_t id[P11_ID_LEN])
     }
     pthread_mutex_unlock(&t->lock);
     return e;
+}
+
+static int p11_id_to_json(cJSON *o, const char *name, const uint8_t id[P11_ID_LEN])
+{
+    char hex[2 * P11_ID_LEN + 1];
+    sodium_bin2hex(hex, sizeof hex, id, P11_ID_LEN);
+    return cJSON_AddStringToObject(o, name, hex) ? 0 : -1;
+}
+
+static int p11_id_from_json(uint8_t id[P11_ID_LEN], const cJSON *o, const char *name)
+{
+    char hex[2 * P11_ID_LEN + 1];
+    size_t got = 0;
+    if (jsonfile_text(hex, sizeof hex, o, name) != 0 || strlen(hex) != 2 * P11_ID_LEN ||
+        sodium_hex2bin(id, P11_ID_LEN, hex, strlen(hex), NULL, &got, NULL) != 0 || got != P11_ID_LEN)
+        return -1;
+    return 0;
+}
+
+int p11_ref_to_json(cJSON *o, const p11_ref *r)
+{
+    cJSON *m = cJSON_AddObjectToObject(o, "pkcs11");
+    if (!m || !cJSON_AddStringToObject(m, "module", r->module) ||
+        !cJSON_AddStringToObject(m, "token", r->token) || p11_id_to_json(m, "key_id", r->key_id) != 0 ||
+        (r->has_seed && p11_id_to_json(m, "seed_id", r->seed_id) != 0))
+        return -1;
+    return 0;
+}
+
+int p11_ref_from_json(p11_ref *r, const cJSON *o)
+{
+    memset(r, 0, sizeof *r);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "pkcs11");
+    if (!m) return 1;
+    if (!cJSON_IsObject(m) || jsonfile_text(r->module, sizeof r->module, m, "module") != 0 || !r->module[0] ||
+        jsonfile_text(r->token, sizeof r->token, m, "token") != 0 || !r->token[0] ||
+        p11_id_from_json(r->key_id, m, "key_id") != 0)
+        return -1;
+    if (cJSON_GetObjectItemCaseSensitive(m, "seed_id")) {
+        if (p11_id_from_json(r->seed_id, m, "seed_id") != 0) return -1;
+        r->has_seed = 1;
+    }
+    return 0;
 }

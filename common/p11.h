@@ -51,6 +51,18 @@ typedef struct {
     int has_seed;
 } p11_ref;
 
+struct cJSON;
+
+/*
+ * The reference as the member "pkcs11" of a tool's JSON file (o):
+ * {"module", "token", "key_id", and "seed_id" when has_seed}, the ids in
+ * hexadecimal. 0, or -1 (no memory).
+ */
+int p11_ref_to_json(struct cJSON *o, const p11_ref *r);
+
+/* Reads the member "pkcs11" of o into r: 0, 1 when there is none (r zeroed), -1 when it is damaged. */
+int p11_ref_from_json(p11_ref *r, const struct cJSON *o);
+
 /*
  * Loads module, finds the token labelled label, opens a session and logs
  * in with the PIN. The PIN is not kept.

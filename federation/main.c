@@ -15,6 +15,7 @@
  *
  * It never handles issuers' secrets, and it prints no secret.
  */
+#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -27,6 +28,9 @@
 #include "common/cli.h"
 #include "federation/fedstate.h"
 #include "common/fs.h"
+#include "common/jsonfile.h"
+#include "common/p11.h"
+#include "common/signer.h"
 #include "qr/trust.h"
 
 /*
@@ -42,6 +46,10 @@
  *      was changed;
  *   3  key or passphrase error: no passphrase available, a wrong
  *      passphrase or a damaged key file, a file that is not a root key;
+ *      for a root key in a security module: no PIN, a wrong or locked
+ *      PIN, a module that cannot be loaded, no token with the label, the
+ *      key missing from the token or not matching root.pub, a signature
+ *      of the token that does not verify (nothing was written);
  *   4  file-system error: a folder or file that cannot be created or
  *      written, init over an existing federation or key, FED without a
  *      federation.json, no memory.
@@ -64,13 +72,17 @@ static const char usage_head[] = "Usage: api-federation COMMAND [OPTIONS]\n"
 static const char usage_tail[] =
     "\n"
     "Passphrase of the root key: --passphrase-file FILE, else the environment variable\n"
-    "API_PASSPHRASE, else a prompt on the terminal.\n"
+    "API_PASSPHRASE, else a prompt on the terminal. A root key in a security module\n"
+    "(init --pkcs11-module PATH --token-label LABEL): its PIN from --pin-file FILE, else\n"
+    "the environment variable API_PKCS11_PIN.\n"
     "\n"
-    "Exit codes: 0 success; 2 usage error or invalid input; 3 key or passphrase error;\n"
+    "Exit codes: 0 success; 2 usage error or invalid input; 3 key, passphrase or PIN error\n"
+    "(also a token or a key missing from it);\n"
     "4 file-system error.\n";
 
 typedef struct {
     const char *dir, *id, *name, *pub, *feed, *out, *expires, *kid, *at, *passphrase_file, *kdf;
+    const char *pkcs11_module, *token_label, *pin_file; /* the root key in a security module */
     long epoch;
 } fed_opts;
 
@@ -97,23 +109,159 @@ static void fed_save(const trust_list *tl, const char *dir)
     if (e != API_OK) cli_fail(FED_EXIT_IO, "cannot save the federation state: %s", api_strerror(e));
 }
 
+/*
+ * The root key in a security module (common/p11.h, docs/deploy/hsm.md):
+ * init --pkcs11-module PATH --token-label LABEL makes the Ed25519 pair in
+ * the token (not extractable) and writes FED/root-token.json (the module,
+ * the token's label, the key's id: no secret) instead of FED/root.key;
+ * publish then signs with the token, the PIN from --pin-file or
+ * API_PKCS11_PIN, and checks the signature against root.pub first.
+ */
+#define FED_TOKEN_FILE "root-token.json"
+
+static void fed_token_names(p11_ref *ref, const fed_opts *o)
+{
+    if (o->pkcs11_module) snprintf(ref->module, sizeof ref->module, "%s", o->pkcs11_module);
+    if (o->token_label) snprintf(ref->token, sizeof ref->token, "%s", o->token_label);
+    if (!ref->module[0] || !ref->token[0])
+        cli_fail(FED_EXIT_USAGE, "a root key in a token needs --pkcs11-module and --token-label");
+    if ((o->pkcs11_module && strlen(o->pkcs11_module) >= sizeof ref->module) ||
+        (o->token_label && strlen(o->token_label) >= sizeof ref->token))
+        cli_fail(FED_EXIT_USAGE,
+                 "--pkcs11-module or --token-label is too long (a label has at most 32 bytes)");
+}
+
+static int fed_init_token(const fed_opts *o, const char *pub_path, const char *state_path,
+                          const char *token_path)
+{
+    p11_ref ref;
+    memset(&ref, 0, sizeof ref);
+    fed_token_names(&ref, o);
+    p11_token *t = cli_open_token(ref.module, ref.token, o->pin_file);
+    uint8_t pk[COSE_PK_LEN];
+    char err[512] = "";
+    api_err e = p11_ed25519_generate(t, "api-federation root key", ref.key_id, pk, err, sizeof err);
+    if (e != API_OK) {
+        p11_close(t);
+        cli_fail(FED_EXIT_KEY, "%s", err);
+    }
+    int made_dir = access(o->dir, F_OK) != 0;
+    char text[64];
+    b64url_encode(text, sizeof text, pk, sizeof pk);
+    size_t n = strlen(text);
+    text[n++] = '\n';
+    cJSON *root = cJSON_CreateObject();
+    const char *step = NULL;
+    if (!root || cJSON_AddNumberToObject(root, "version", 1) == NULL || p11_ref_to_json(root, &ref) != 0) {
+        step = "out of memory";
+        e = API_ERR_NOMEM;
+    }
+    if (!step && fs_mkdirs(o->dir, 0700) != API_OK) {
+        step = "cannot create the folder";
+        e = API_ERR_IO;
+    }
+    int wrote_pub = 0, wrote_token = 0;
+    if (!step && (e = fs_write_atomic(pub_path, text, n, 0644, 1)) != API_OK) step = "cannot write root.pub";
+    wrote_pub = !step;
+    if (!step && (e = jsonfile_write(token_path, root, 0644, 1)) != API_OK)
+        step = "cannot write " FED_TOKEN_FILE;
+    wrote_token = !step;
+    trust_list tl = {0};
+    if (!step && (e = fedstate_save(&tl, o->dir)) != API_OK) step = "cannot write federation.json";
+    cJSON_Delete(root);
+    if (step) { /* take everything back: nothing half-made stays, in the folder or the token */
+        if (wrote_token) unlink(token_path);
+        if (wrote_pub) unlink(pub_path);
+        unlink(state_path);
+        if (made_dir) rmdir(o->dir);
+        p11_destroy(t, ref.key_id);
+        p11_close(t);
+        cli_fail(FED_EXIT_IO, "%s in %s: %s", step, o->dir, api_strerror(e));
+    }
+    p11_close(t);
+    char kid_hex[17], key_hex[2 * P11_ID_LEN + 1];
+    uint8_t kid[COSE_KID_LEN];
+    cose_kid(kid, pk);
+    sodium_bin2hex(kid_hex, sizeof kid_hex, kid, sizeof kid);
+    sodium_bin2hex(key_hex, sizeof key_hex, ref.key_id, P11_ID_LEN);
+    printf(
+        "federation created in %s\n  root public key: %s (kid %s)\n  root secret key: in the token '%s' (key "
+        "id %s), not extractable\n",
+        o->dir, pub_path, kid_hex, ref.token, key_hex);
+    return FED_EXIT_OK;
+}
+
+/*
+ * The trust list signed with the root key: in the token when
+ * FED/root-token.json says so, else FED/root.key read with the passphrase.
+ */
+static api_err fed_sign(uint8_t **cose, size_t *cose_len, const trust_list *tl, const fed_opts *o)
+{
+    char key_path[4096], token_path[4096], pub_path[4096];
+    fed_path(key_path, sizeof key_path, o->dir, "root.key");
+    fed_path(token_path, sizeof token_path, o->dir, FED_TOKEN_FILE);
+    fed_path(pub_path, sizeof pub_path, o->dir, "root.pub");
+    if (access(token_path, F_OK) != 0) {
+        if (o->pkcs11_module || o->token_label)
+            cli_fail(FED_EXIT_USAGE,
+                     "this federation's root key is a file (root.key), not in a token: leave out "
+                     "--pkcs11-module and --token-label");
+        uint8_t sk[crypto_sign_SECRETKEYBYTES];
+        cli_read_secret(sk, sizeof sk, key_path, o->passphrase_file);
+        api_err e = trust_sign(cose, cose_len, tl, sk);
+        sodium_memzero(sk, sizeof sk);
+        return e;
+    }
+    cJSON *root = NULL;
+    p11_ref ref;
+    if (jsonfile_read(&root, token_path, 65536) != API_OK || !root || p11_ref_from_json(&ref, root) != 0) {
+        cJSON_Delete(root);
+        cli_fail(FED_EXIT_USAGE, "%s is damaged", token_path);
+    }
+    cJSON_Delete(root);
+    fed_token_names(&ref, o);
+    uint8_t root_pk[COSE_PK_LEN], pk[COSE_PK_LEN];
+    if (b64url_read_key_file(root_pk, pub_path) != API_OK) cli_fail(FED_EXIT_KEY, "cannot read %s", pub_path);
+    p11_token *t = cli_open_token(ref.module, ref.token, o->pin_file);
+    p11_key key;
+    char err[512] = "";
+    api_err e = p11_ed25519_find(&key, pk, t, ref.key_id, err, sizeof err);
+    if (e == API_OK && memcmp(pk, root_pk, sizeof pk) != 0) {
+        e = API_ERR_TOKEN;
+        snprintf(err, sizeof err, "the token's root key does not match root.pub");
+    }
+    if (e != API_OK) {
+        p11_close(t);
+        cli_fail(FED_EXIT_KEY, "%s", err);
+    }
+    api_signer by;
+    signer_init_device(&by, root_pk, p11_key_sign, &key); /* each signature checked against root.pub */
+    e = trust_sign_with(cose, cose_len, tl, &by);
+    p11_close(t);
+    if (e == API_ERR_SIGNATURE || e == API_ERR_TOKEN)
+        cli_fail(FED_EXIT_KEY, "the token could not sign the trust list: %s", api_strerror(e));
+    return e;
+}
+
 static int fed_cmd_init(const void *opts)
 {
     const fed_opts *o = opts;
     keyfile_kdf kdf;
     if (keyfile_kdf_parse(&kdf, o->kdf) != 0)
         cli_fail(FED_EXIT_USAGE, "--kdf: expected interactive, moderate or sensitive");
-    char key_path[4096], pub_path[4096], state_path[4096];
+    char key_path[4096], pub_path[4096], state_path[4096], token_path[4096];
     fed_path(key_path, sizeof key_path, o->dir, "root.key");
     fed_path(pub_path, sizeof pub_path, o->dir, "root.pub");
     fed_path(state_path, sizeof state_path, o->dir, "federation.json");
+    fed_path(token_path, sizeof token_path, o->dir, FED_TOKEN_FILE);
     /* Check everything first, so that a refused init leaves the folder as it was. */
-    const char *existing[] = {key_path, pub_path, state_path};
-    for (size_t i = 0; i < 3; i++)
+    const char *existing[] = {key_path, pub_path, state_path, token_path};
+    for (size_t i = 0; i < 4; i++)
         if (access(existing[i], F_OK) == 0)
             cli_fail(FED_EXIT_IO,
                      "%s already exists: %s already holds a federation, refusing to overwrite it",
                      existing[i], o->dir);
+    if (o->pkcs11_module || o->token_label) return fed_init_token(o, pub_path, state_path, token_path);
     if (fs_mkdirs(o->dir, 0700) != API_OK) cli_fail(FED_EXIT_IO, "cannot create %s", o->dir);
     uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
     crypto_sign_keypair(pk, sk);
@@ -210,14 +358,9 @@ static int fed_cmd_publish(const void *opts)
     tl.seq += 1;
     tl.iat = cli_now();
     tl.exp = time_add_duration(tl.iat, d);
-    char key_path[4096];
-    fed_path(key_path, sizeof key_path, o->dir, "root.key");
-    uint8_t sk[crypto_sign_SECRETKEYBYTES];
-    cli_read_secret(sk, sizeof sk, key_path, o->passphrase_file);
     uint8_t *cose;
     size_t cose_len;
-    api_err e = trust_sign(&cose, &cose_len, &tl, sk);
-    sodium_memzero(sk, sizeof sk);
+    api_err e = fed_sign(&cose, &cose_len, &tl, o);
     if (e != API_OK) cli_fail(cli_code_for(e), "cannot sign the trust list: %s", api_strerror(e));
     e = fs_write_atomic(o->out, cose, cose_len, 0644, 0);
     free(cose);
@@ -261,11 +404,12 @@ static int fed_cmd_compromise(const void *opts)
 /* The commands, in the order of the usage text. */
 static const cli_command fed_commands[] = {
     {.name = "init",
-     .options = "dir passphrase-file kdf",
+     .options = "dir passphrase-file kdf pkcs11-module token-label pin-file",
      .run = fed_cmd_init,
-     .usage =
-         "  init       --dir FED [--kdf interactive|moderate|sensitive]\n"
-         "             Creates the root key pair: FED/root.key (encrypted), FED/root.pub (base64url).\n"},
+     .usage = "  init       --dir FED [--kdf interactive|moderate|sensitive]\n"
+              "             [--pkcs11-module PATH --token-label LABEL]\n"
+              "             Creates the root key pair: FED/root.key (encrypted), FED/root.pub (base64url);\n"
+              "             with a token, the key is made in it and FED/root-token.json says where.\n"},
     {.name = "add-issuer",
      .options = "dir id name pub feed epoch",
      .run = fed_cmd_add_issuer,
@@ -282,7 +426,7 @@ static const cli_command fed_commands[] = {
      .usage = "  compromise --dir FED --kid KID\n"
               "             Marks a key compromised: nothing it signed verifies any more.\n"},
     {.name = "publish",
-     .options = "dir out expires passphrase-file",
+     .options = "dir out expires passphrase-file pkcs11-module token-label pin-file",
      .run = fed_cmd_publish,
      .usage = "  publish    --dir FED --out FILE [--expires 30d]\n"
               "             Signs the trust list (sequence number + 1) into FILE.\n"},
@@ -295,13 +439,23 @@ static const cli_command fed_commands[] = {
 };
 
 static const struct option fed_longopts[] = {
-    {"dir", required_argument, 0, 'd'},     {"id", required_argument, 0, 'i'},
-    {"name", required_argument, 0, 'n'},    {"pub", required_argument, 0, 'p'},
-    {"feed", required_argument, 0, 'f'},    {"out", required_argument, 0, 'o'},
-    {"expires", required_argument, 0, 'e'}, {"kid", required_argument, 0, 'k'},
-    {"at", required_argument, 0, 'a'},      {"passphrase-file", required_argument, 0, 'P'},
-    {"kdf", required_argument, 0, 'K'},     {"epoch", required_argument, 0, 'E'},
-    {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+    {"dir", required_argument, 0, 'd'},
+    {"id", required_argument, 0, 'i'},
+    {"name", required_argument, 0, 'n'},
+    {"pub", required_argument, 0, 'p'},
+    {"feed", required_argument, 0, 'f'},
+    {"out", required_argument, 0, 'o'},
+    {"expires", required_argument, 0, 'e'},
+    {"kid", required_argument, 0, 'k'},
+    {"at", required_argument, 0, 'a'},
+    {"passphrase-file", required_argument, 0, 'P'},
+    {"kdf", required_argument, 0, 'K'},
+    {"epoch", required_argument, 0, 'E'},
+    {"pkcs11-module", required_argument, 0, 'M'},
+    {"token-label", required_argument, 0, 'T'},
+    {"pin-file", required_argument, 0, 'W'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
 };
 
 static const cli_tool fed_tool = {
@@ -352,6 +506,15 @@ static void fed_parse(fed_opts *o, cli_args *args)
             break;
         case 'K':
             o->kdf = optarg;
+            break;
+        case 'M':
+            o->pkcs11_module = optarg;
+            break;
+        case 'T':
+            o->token_label = optarg;
+            break;
+        case 'W':
+            o->pin_file = optarg;
             break;
         case 'E':
             o->epoch = cli_parse_long("--epoch", optarg, 0, 1000000000L);

@@ -45,6 +45,11 @@
  *   3  key or passphrase error: no passphrase available, a wrong
  *      passphrase or a damaged key file, a file that is not an issuer key,
  *      an issuer.key that does not match issuer.pub, a damaged issuer.pub;
+ *      for a key in a security module: no PIN, a wrong or locked PIN, a
+ *      module that cannot be loaded, no token with the label, a key or
+ *      secret missing from the token, a token key that does not match
+ *      issuer.pub or whose signature does not verify, a token that fails
+ *      (nothing was issued, published or written);
  *   4  file-system or registry error: a folder or file that cannot be
  *      created or written, init over an existing key, ISS without an
  *      issuer.json, a registry that cannot be opened, read or written, a
@@ -69,7 +74,8 @@ typedef struct {
     const char *dir, *id, *name, *feed, *json, *csv, *out, *file, *png, *svg, *passphrase_file, *kdf,
         *formats;
     const char *replaces, *reason, *decision, *until, *within, *by, *status, *listen, *holder_base;
-    const char *verify_base, *pdf, *pdf_batch; /* the PDF attestation (cmd_issue.c) */
+    const char *verify_base, *pdf, *pdf_batch;          /* the PDF attestation (cmd_issue.c) */
+    const char *pkcs11_module, *token_label, *pin_file; /* a key in a security module (cmd.c, cmd_keys.c) */
     render_opts render;
     int terminal, invert, json_out, holder_qr;
     long heartbeat, threads, request_timeout, max_per_address;
@@ -122,7 +128,14 @@ void iss_check_holder_base(const char *holder_base);
  */
 issuer_key *iss_unlock(const iss_opts *o, const issuer_config *cfg);
 
-/* Wipes and frees what iss_unlock made (NULL is fine). */
+/* Wipes and frees what iss_unlock made, and closes its token (NULL is fine). */
 void iss_lock(issuer_key *k);
+
+/*
+ * The token named by the options, else by cfg (NULL for a new issuer),
+ * opened with the PIN (--pin-file or API_PKCS11_PIN); or exits with
+ * ISS_EXIT_KEY. *ref gets the module and label used.
+ */
+p11_token *iss_open_token(p11_ref *ref, const iss_opts *o, const issuer_config *cfg);
 
 #endif

@@ -42,7 +42,7 @@ const char *issuer_verify_base_problem(const char *url)
     return NULL;
 }
 
-api_err issuer_config_save(const issuer_config *cfg, const char *dir)
+static api_err issuer_config_write(const issuer_config *cfg, const char *dir, int exclusive)
 {
     char path[4096];
     if (fs_join(path, sizeof path, dir, ISSUER_CONFIG_FILE) != 0) return API_ERR_ARG;
@@ -53,9 +53,23 @@ api_err issuer_config_save(const issuer_config *cfg, const char *dir)
     cJSON_AddStringToObject(o, "feed", cfg->feed);
     cJSON_AddNumberToObject(o, "epoch", (double)cfg->epoch);
     if (cfg->verify_base[0]) cJSON_AddStringToObject(o, "verify_base", cfg->verify_base);
-    api_err e = jsonfile_write(path, o, 0644, 1);
+    if (cfg->token.module[0] && p11_ref_to_json(o, &cfg->token) != 0) {
+        cJSON_Delete(o);
+        return API_ERR_NOMEM;
+    }
+    api_err e = jsonfile_write(path, o, 0644, exclusive);
     cJSON_Delete(o);
     return e;
+}
+
+api_err issuer_config_save(const issuer_config *cfg, const char *dir)
+{
+    return issuer_config_write(cfg, dir, 1);
+}
+
+api_err issuer_config_replace(const issuer_config *cfg, const char *dir)
+{
+    return issuer_config_write(cfg, dir, 0);
 }
 
 api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_t errcap)
@@ -83,6 +97,11 @@ api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_
          issuer_verify_base_problem(cfg->verify_base))) {
         cJSON_Delete(o);
         snprintf(err, errcap, "%s is damaged (verify_base)", path);
+        return API_ERR_ARG;
+    }
+    if (p11_ref_from_json(&cfg->token, o) < 0 || (cfg->token.module[0] && !cfg->token.has_seed)) {
+        cJSON_Delete(o);
+        snprintf(err, errcap, "%s is damaged (pkcs11)", path);
         return API_ERR_ARG;
     }
     cJSON_Delete(o);

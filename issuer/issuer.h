@@ -2,10 +2,14 @@
  * issuer.h: an issuer folder (ISS/) and the signing of attestations.
  *
  * ISS/issuer.json   id, display name, feed base URL, and the address where
- *                   people verify the printed attestation (public)
+ *                   people verify the printed attestation (public); for a
+ *                   key in a security module, "pkcs11": the module, the
+ *                   token's label and the ids of the key and of the
+ *                   index secret (common/p11.h), never a secret
  * ISS/issuer.pub    the public key, base64url (public)
  * ISS/issuer.key    the Ed25519 secret key and the status-index seed,
- *                   encrypted (keyfile.h), 0600
+ *                   encrypted (keyfile.h), 0600; no such file when the
+ *                   key is in a token
  * ISS/registry/     the LMDB registry (registry.h)
  */
 #ifndef API_ISSUER_H
@@ -17,6 +21,7 @@
 #include "qr/claims.h"
 #include "qr/cose.h"
 #include "common/err.h"
+#include "common/p11.h"
 #include "common/signer.h"
 #include "issuer/idxperm.h"
 
@@ -32,6 +37,7 @@ typedef struct {
     char
         verify_base[ISSUER_URL_MAX]; /* printed on the PDF attestation; "" when none (optional in the file) */
     uint8_t pk[COSE_PK_LEN];
+    p11_ref token; /* where the key is when it is in a token; token.module[0] == 0 for a file key */
 } issuer_config;
 
 /*
@@ -46,7 +52,8 @@ typedef struct issuer_key {
     api_signer sign;
     uint8_t seed[IDXPERM_SEED_LEN];
     uint8_t secret[ISSUER_SECRET_LEN]; /* a file key: issuer.key's bytes */
-    void *token;                       /* a token key: its session (common/p11.h), else NULL */
+    p11_token *token;                  /* a token key: its session (common/p11.h), else NULL */
+    p11_key device;                    /* and the key, sign's device */
 } issuer_key;
 
 /*
@@ -56,8 +63,11 @@ typedef struct issuer_key {
  */
 const char *issuer_verify_base_problem(const char *url);
 
-/* Writes ISS/issuer.json (refuses to overwrite); verify_base only when set. */
+/* Writes ISS/issuer.json (refuses to overwrite); verify_base and pkcs11 only when set. */
 api_err issuer_config_save(const issuer_config *cfg, const char *dir);
+
+/* The same over an existing ISS/issuer.json, atomically (a rotated token key). */
+api_err issuer_config_replace(const issuer_config *cfg, const char *dir);
 
 /* Reads ISS/issuer.json and ISS/issuer.pub; err says what is wrong. A file without verify_base reads as none.
  */

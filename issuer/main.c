@@ -46,11 +46,18 @@ static const char usage_tail[] =
     "Passphrase of the issuer key: --passphrase-file FILE, else the environment variable\n"
     "API_PASSPHRASE, else a prompt on the terminal.\n"
     "\n"
+    "Key in a security module (PKCS#11): init --pkcs11-module PATH --token-label LABEL makes\n"
+    "the key in the token (no issuer.key); issuer.json records where it is, and init,\n"
+    "rotate-key, issue, publish and serve read the token's PIN from --pin-file FILE, else\n"
+    "the environment variable API_PKCS11_PIN (--pkcs11-module and --token-label override\n"
+    "issuer.json's).\n"
+    "\n"
     "Durations are written 15d, 2w or 3m (days, weeks, calendar months).\n"
     "\n"
     "Exit codes: 0 success; 1 some CSV rows were rejected (the others were issued);\n"
     "2 usage error, invalid input, unknown id or a change the rules forbid (nothing\n"
-    "changed); 3 key or passphrase error; 4 file-system or registry error.\n";
+    "changed); 3 key, passphrase or PIN error (also a token or a key missing from it);\n"
+    "4 file-system or registry error.\n";
 
 /* Codes of the options without a letter of their own (beyond any character). */
 enum {
@@ -63,7 +70,7 @@ enum {
 /* The commands, in the order of the usage text. */
 static const cli_command iss_commands[] = {
     {.name = "init",
-     .options = "dir id name feed passphrase-file kdf verify-base",
+     .options = "dir id name feed passphrase-file kdf verify-base pkcs11-module token-label pin-file",
      .run = iss_cmd_init,
      .usage = "  init   --dir ISS --id ID --name NAME [--feed URL] [--kdf interactive|moderate|sensitive]\n"
               "         [--verify-base URL]\n"
@@ -71,7 +78,9 @@ static const cli_command iss_commands[] = {
               "         ISS/issuer.json and the registry ISS/registry/. --verify-base: the address\n"
               "         printed on the PDF attestations for verifying them.\n"},
     {.name = "issue",
-     .options = "dir json csv out passphrase-file module margin level formats terminal invert replaces "
+     .options = "dir json csv out passphrase-file pkcs11-module token-label pin-file module margin level "
+                "formats terminal "
+                "invert replaces "
                 "holder-base holder-qr verify-base pdf-batch",
      .run = iss_cmd_issue,
      .usage = "  issue  --dir ISS (--json FILE | --csv FILE) --out OUT [render options] [--terminal]\n"
@@ -115,12 +124,13 @@ static const cli_command iss_commands[] = {
      .usage = "  list   --dir ISS [--status valid|revoked|suspended|superseded] [--expiring-within 15d]\n"
               "         [--format text|json]   (ids, statuses and dates only: no personal data)\n"},
     {.name = "publish",
-     .options = "dir passphrase-file",
+     .options = "dir passphrase-file pkcs11-module token-label pin-file",
      .run = iss_cmd_publish,
      .usage = "  publish --dir ISS\n"
               "         Cuts pending events into signed segments and signs a checkpoint (and snapshot).\n"},
     {.name = "serve",
-     .options = "dir listen heartbeat passphrase-file threads request-timeout max-connections-per-address "
+     .options = "dir listen heartbeat passphrase-file pkcs11-module token-label pin-file threads "
+                "request-timeout max-connections-per-address "
                 "trusted-proxy",
      .run = iss_cmd_serve,
      .usage =
@@ -164,7 +174,7 @@ static const cli_command iss_commands[] = {
               "         Renders a QR text again; --pdf: the attestation as a PDF (with --dir, checked\n"
               "         with the issuer's key, with its name and verify address).\n"},
     {.name = "rotate-key",
-     .options = "dir passphrase-file kdf",
+     .options = "dir passphrase-file kdf pkcs11-module token-label pin-file",
      .run = iss_cmd_rotate_key,
      .usage = "  rotate-key --dir ISS [--kdf ...]\n"
               "         A new signing key (same registry and status list); the old secret key is\n"
@@ -219,6 +229,9 @@ static const struct option iss_longopts[] = {
     {"expires", required_argument, 0, ISS_OPT_EXPIRES},
     {"rate", required_argument, 0, ISS_OPT_RATE},
     {"overlap", required_argument, 0, ISS_OPT_OVERLAP},
+    {"pkcs11-module", required_argument, 0, 'E'},
+    {"token-label", required_argument, 0, 'O'},
+    {"pin-file", required_argument, 0, 'W'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -280,6 +293,15 @@ static void iss_parse(iss_opts *o, cli_args *args)
             break;
         case 'K':
             o->kdf = optarg;
+            break;
+        case 'E':
+            o->pkcs11_module = optarg;
+            break;
+        case 'O':
+            o->token_label = optarg;
+            break;
+        case 'W':
+            o->pin_file = optarg;
             break;
         case 'm':
             o->render.module_px = (int)cli_parse_long("--module", optarg, 1, 64);
