@@ -48,7 +48,23 @@ run "$BIN/api-federation" init --dir fed --kdf interactive
 
 step "2. Two préfectures create their signing keys"
 run "$BIN/api-issuer" init --dir fr-75 --id FR-75 --name "Préfecture de police" --kdf interactive --verify-base http://localhost:8080/check/
-run "$BIN/api-issuer" init --dir fr-13 --id FR-13 --name "Préfecture des Bouches-du-Rhône" --kdf interactive --verify-base http://localhost:8080/check/
+# FR-13 keeps its key in a security module when SoftHSM2 is installed (a PKCS#11 token
+# made in demo/out/; a préfecture uses its HSM vendor's module the same way: docs/deploy/hsm.md).
+SOFTHSM_MODULE=/usr/lib/softhsm/libsofthsm2.so
+if command -v softhsm2-util >/dev/null && [ -r "$SOFTHSM_MODULE" ]; then
+  mkdir -p tokens
+  printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$OUT" >softhsm2.conf
+  export SOFTHSM2_CONF=$OUT/softhsm2.conf
+  export API_PKCS11_PIN=123456 # demo only: a real deployment reads it from --pin-file or a systemd credential
+  run softhsm2-util --init-token --free --label fr-13 --pin "$API_PKCS11_PIN" --so-pin 654321
+  run "$BIN/api-issuer" init --dir fr-13 --id FR-13 --name "Préfecture des Bouches-du-Rhône" --verify-base http://localhost:8080/check/ \
+    --pkcs11-module "$SOFTHSM_MODULE" --token-label fr-13
+  run "$BIN/api-issuer" info --dir fr-13 | grep '^key:'
+  echo "(no fr-13/issuer.key: the key was made in the token and cannot leave it; issue, publish and serve sign there)"
+else
+  echo "(SoftHSM2 is not installed: FR-13's key is a file too; scripts/deps.sh install demo adds it)"
+  run "$BIN/api-issuer" init --dir fr-13 --id FR-13 --name "Préfecture des Bouches-du-Rhône" --kdf interactive --verify-base http://localhost:8080/check/
+fi
 
 step "3. The ministry admits both keys and signs the trust list"
 run "$BIN/api-federation" add-issuer --dir fed --id FR-75 --name "Préfecture de police" --pub fr-75/issuer.pub --feed http://127.0.0.1:8075
