@@ -328,11 +328,13 @@ class Checker:
             err = schema_errors(schema, value)
             if err:
                 problems.append("schema: " + err)
+            elif profile != "none" and isinstance(value, dict) and isinstance(value.get("report"), dict):
+                problems += self.profile_problems(value["report"], profile)
             elif profile != "none" and isinstance(value, dict) and "result" in value:
                 problems += self.profile_problems(value, profile)
             elif profile != "none" and isinstance(value, dict) and "results" in value:
                 for i, r in enumerate(value["results"]):
-                    p = self.profile_problems(r, profile)
+                    p = self.profile_problems(r.get("report", r), profile)  # a watch result holds its report
                     if p:
                         problems.append("results[%d]: %s" % (i, "; ".join(p)))
                         break
@@ -708,11 +710,51 @@ def check_federation(c, fx):
         bad("metrics: Prometheus text format 0.0.4", "Content-Type %r" % a.headers.get("content-type"))
 
 
+def check_watch(c, fx):
+    """Following attestations: a social key follows, reads its watches and changes; others are refused."""
+    keys, p = fx.get("keys", {}), fx["payloads"]
+    social = keys.get("social")
+    if not social:
+        return
+    js = {"Content-Type": "application/json", "X-API-Key": social}
+    a = c.call("watch: follow a valid attestation: 201", "POST", "/api/v1/watch",
+               json.dumps({"payload": p["valid"]}).encode(), js, want=201, profile="social")
+    wid = a.json().get("watch_id") if a and a.status == 201 else None
+    c.call("watch: again: 200", "POST", "/api/v1/watch", json.dumps({"payload": p["valid"]}).encode(), js, want=200, profile="social")
+    c.call("watch: payloads", "POST", "/api/v1/watch",
+           json.dumps({"payloads": [p["suspended"], p["not_api"]]}).encode(), js, want=201, profile="social")
+    c.call("watch: an expired attestation is not followable", "POST", "/api/v1/watch",
+           json.dumps({"payload": p["expired"]}).encode(), js, want=422, slug="not-followable", profile="social")
+    c.call("watch: no key", "POST", "/api/v1/watch", json.dumps({"payload": p["valid"]}).encode(),
+           {"Content-Type": "application/json"}, want=401, slug="unauthorized")
+    if keys.get("employer"):
+        c.call("watch: an employer key", "POST", "/api/v1/watch", json.dumps({"payload": p["valid"]}).encode(),
+               {"Content-Type": "application/json", "X-API-Key": keys["employer"]}, want=403, slug="forbidden")
+    c.call("watch: no payload", "POST", "/api/v1/watch", b"{}", js, want=400, slug="invalid-request")
+    c.call("watch: text/plain", "POST", "/api/v1/watch", b"API1:", {"Content-Type": "text/plain", "X-API-Key": social},
+           want=415, slug="unsupported-media-type")
+    hk = {"X-API-Key": social}
+    c.call("watch: list", "GET", "/api/v1/watch?limit=1", None, hk, want=200, profile="social")
+    c.call("watch: list, a bad limit", "GET", "/api/v1/watch?limit=0", None, hk, want=400, slug="invalid-parameter")
+    if wid:
+        c.call("watch: one", "GET", "/api/v1/watch/" + wid, None, hk, want=200, profile="social")
+    c.call("watch: an id that is none", "GET", "/api/v1/watch/ffffffffffffffff", None, hk, want=404, slug="not-found")
+    c.call("watch: delete an id that is none", "DELETE", "/api/v1/watch/ffffffffffffffff", None, hk, want=404,
+           slug="not-found")
+    c.call("changes", "GET", "/api/v1/changes?since=0&limit=10", None, hk, want=200, profile="social")
+    c.call("changes: a wait that ends", "GET", "/api/v1/changes?since=0&wait=1", None, hk, want=200, profile="social")
+    c.call("changes: wait too long", "GET", "/api/v1/changes?wait=61", None, hk, want=400, slug="invalid-parameter")
+    c.call("changes: no key", "GET", "/api/v1/changes", None, None, want=401, slug="unauthorized")
+    if wid:
+        c.call("watch: delete", "DELETE", "/api/v1/watch/" + wid, None, hk, want=204)
+        c.call("watch: deleted", "GET", "/api/v1/watch/" + wid, None, hk, want=404, slug="not-found")
+
+
 UNDOCUMENTED = [
     "/", "/index.html", "/api", "/api/", "/api/v1", "/api/v1/", "/api/v2/verify", "/api/v1/verify/",
     "/api/v1/verify/extra", "/api/v1/verify/batch/", "/api/v1/verify/batch/1", "/api/v1/trust-list/",
     "/api/v1/trust-list.cose", "/api/v1/bundle/", "/api/v1/bundle.json", "/api/v1/status", "/api/v1/keys",
-    "/api/v1/admin", "/healthz/", "/healthz/live", "/health", "/metrics/", "/metrics.json", "/admin",
+    "/api/v1/admin", "/api/v1/watches", "/api/v1/changes/", "/healthz/", "/healthz/live", "/health", "/metrics/", "/metrics.json", "/admin",
     "/.env", "/.git/config", "/trust/v1/", "/trust/v1/trust-list.json", "/trust/v1/trust-list.cose/",
     "/trust/v2/trust-list.cose", "/feed/v1/", "/feed/v1/FR-75", "/feed/v1/FR-75/", "/feed/v1/FR-75/events",
     "/feed/v1/FR-75/segments", "/feed/v1/FR-75/segments/", "/feed/v1/FR-75/segments/0",
@@ -804,7 +846,8 @@ def main():
     c = Checker(doc, args.base.rstrip("/"))
     u = Checker(doc, args.unready_base.rstrip("/")) if args.unready_base else None
     groups = [(check_document, (doc,)), (check_verify, (c, fx)), (check_batch, (c, fx)),
-              (check_federation, (c, fx)), (check_reverse, (c, fx)), (check_rate_limit, (c, fx))]
+              (check_federation, (c, fx)), (check_watch, (c, fx)), (check_reverse, (c, fx)),
+              (check_rate_limit, (c, fx))]
     if u:
         groups.append((check_unready, (u,)))
     for fn, fargs in groups:

@@ -130,7 +130,7 @@ expect_eq "$(jget l1.b '(len(d["watches"]), d["total"])')" "(2, 4)" "two of four
 NEXT=$(jget l1.b 'd["next"]')
 expect_eq "$(req l2 GET "/api/v1/watch?limit=2&after=$NEXT" -H "X-API-Key: $K1")" 200 "the next page"
 expect_eq "$(jget l2.b '[w["watch_id"] for w in d["watches"]] + [d["next"]]')" "['$WC', '$WD', None]" "the rest, and no next page"
-expect_problem l3 400 invalid-request "$(req l3 GET "/api/v1/watch?limit=0" -H "X-API-Key: $K1")" "limit=0"
+expect_problem l3 400 invalid-parameter "$(req l3 GET "/api/v1/watch?limit=0" -H "X-API-Key: $K1")" "limit=0"
 
 # --- the préfecture acts; the service syncs; the changes come in order
 expect_eq "$(req c0 GET "/api/v1/changes" -H "X-API-Key: $K1")" 200 "GET /api/v1/changes before any change"
@@ -171,8 +171,8 @@ expect_eq "$(jget lp.b '[(c["watch_id"], c["kind"]) for c in d["changes"]]')" "[
 CUR=$(jget lp.b 'd["cursor"]')
 expect_eq "$(req lp2 GET "/api/v1/changes?since=$CUR&wait=1" -H "X-API-Key: $K1")" 200 "a wait that ends without a change"
 expect_eq "$(jget lp2.b '(d["changes"], d["cursor"])')" "([], '$CUR')" "answers nothing, the cursor kept"
-expect_problem lp3 400 invalid-request "$(req lp3 GET "/api/v1/changes?wait=61" -H "X-API-Key: $K1")" "wait=61"
-expect_problem lp4 400 invalid-request "$(req lp4 GET "/api/v1/changes?since=abc" -H "X-API-Key: $K1")" "since=abc"
+expect_problem lp3 400 invalid-parameter "$(req lp3 GET "/api/v1/changes?wait=61" -H "X-API-Key: $K1")" "wait=61"
+expect_problem lp4 400 invalid-parameter "$(req lp4 GET "/api/v1/changes?since=abc" -H "X-API-Key: $K1")" "since=abc"
 expect_problem lp5 403 forbidden "$(req lp5 GET "/api/v1/changes" -H "X-API-Key: $KE")" "an employer asks for changes"
 
 # --- time: ending_soon, then ended, once each (api-verifier sync derives them, API_NOW the clock)

@@ -180,7 +180,7 @@ static int watchapi_query_u64(httpd_req *r, const char *name, uint64_t lo, uint6
         char detail[160];
         snprintf(detail, sizeof detail, "%s: expected a whole number from %" PRIu64 " to %" PRIu64, name, lo,
                  hi);
-        return watchapi_problem(r, 400, "invalid-request", "Bad Request", detail);
+        return watchapi_problem(r, 400, "invalid-parameter", "Bad Request", detail);
     }
     *out = v;
     return 0;
@@ -422,7 +422,7 @@ static int watchapi_list(watchapi *wa, httpd_req *r, const webapi_who *who)
     char text[WATCH_ID_TEXT + 1];
     int got = httpd_query_get(r, "after", text, sizeof text);
     if (got != 0 && (got != 1 || watch_id_parse(&after, text) != 0))
-        return watchapi_problem(r, 400, "invalid-request", "Bad Request",
+        return watchapi_problem(r, 400, "invalid-parameter", "Bad Request",
                                 "after: expected a watch_id (16 hexadecimal digits)");
     int status = watchapi_query_u64(r, "limit", 1, WATCHAPI_MAX_LIMIT, WATCHAPI_DEFAULT_LIMIT, &limit);
     if (status) return status;

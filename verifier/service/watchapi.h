@@ -20,7 +20,9 @@
  *
  * Problem slugs of this file: unauthorized, forbidden, not-followable,
  * too-many-watches, insufficient-storage, not-found, invalid-request,
- * unsupported-media-type (and those of webapi.h for bodies and JSON).
+ * invalid-parameter, unsupported-media-type, body-too-large,
+ * batch-too-large, malformed-json, incomplete-body, no-trust-list,
+ * unavailable, internal-error.
  */
 #ifndef API_WATCHAPI_H
 #define API_WATCHAPI_H
