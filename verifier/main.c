@@ -495,6 +495,68 @@ static int ver_cmd_sync(const void *opts)
     return e == API_OK ? VER_EXIT_OK : VER_EXIT_NOT_VALID;
 }
 
+/* ---- serve: the configuration file read again on SIGHUP ---- */
+
+#define VER_DEFAULT_SYNC_INTERVAL 60
+
+static const struct option *ver_options;         /* ver_longopts, below */
+static const char *ver_config_path;              /* --config FILE of this run, or NULL */
+static int ver_cli_sync_interval, ver_cli_stale; /* given on the command line: they win over the file */
+
+/* Whether argv (the command line as typed) gives --name or --name=VALUE. */
+static int ver_argv_has(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], "--", 2) && !strncmp(argv[i] + 2, name, n) &&
+            (argv[i][2 + n] == '\0' || argv[i][2 + n] == '='))
+            return 1;
+    return 0;
+}
+
+/*
+ * service_config.reread: sync-interval and stale-after from the file again
+ * (their defaults when the file no longer names them), each unless the
+ * command line gave it. Never exits: a bad file leaves live as it was.
+ */
+static int ver_reread(service_live *live, char *err, size_t errcap)
+{
+    cli_config cc;
+    if (cli_config_read(&cc, ver_config_path, ver_options, err, errcap) != 0) return -1;
+    service_live next = {
+        .sync_interval = ver_cli_sync_interval ? live->sync_interval : VER_DEFAULT_SYNC_INTERVAL,
+        .stale_after = ver_cli_stale ? live->stale_after : 0,
+    };
+    int rc = 0;
+    for (size_t i = 0; i < cc.n && rc == 0; i++) {
+        const char *name = cc.entries[i].option->name, *v = cc.entries[i].value ? cc.entries[i].value : "";
+        if (!strcmp(name, "sync-interval") && !ver_cli_sync_interval) {
+            char *end;
+            errno = 0;
+            long x = strtol(v, &end, 10);
+            if (errno || end == v || *end || x < 1 || x > 86400) {
+                snprintf(err, errcap, "%s:%d: sync-interval: expected 1 to 86400 seconds", ver_config_path,
+                         cc.entries[i].line);
+                rc = -1;
+            } else {
+                next.sync_interval = x;
+            }
+        } else if (!strcmp(name, "stale-after") && !ver_cli_stale) {
+            time_duration d;
+            if (time_parse_duration(&d, v) != 0 || d.unit == 'm' || time_add_duration(0, d) <= 0) {
+                snprintf(err, errcap, "%s:%d: stale-after: expected a duration such as 90s, 600s or 1h",
+                         ver_config_path, cc.entries[i].line);
+                rc = -1;
+            } else {
+                next.stale_after = time_add_duration(0, d);
+            }
+        }
+    }
+    cli_config_free(&cc);
+    if (rc == 0) *live = next;
+    return rc;
+}
+
 static int ver_cmd_serve(const void *opts)
 {
     const ver_opts *o = opts;
@@ -507,6 +569,7 @@ static int ver_cmd_serve(const void *opts)
     cfg.sync_interval = o->sync_interval;
     cfg.max_staleness = ver_staleness(o);
     cfg.stale_after = ver_stale_after(o);
+    cfg.reread = ver_config_path ? ver_reread : NULL;
     cfg.threads = (int)o->threads;
     cfg.web_root = o->web_root ? o->web_root : API_WEB_ROOT_DEFAULT[0] ? API_WEB_ROOT_DEFAULT : NULL;
     cfg.access_log = o->access_log;
@@ -838,7 +901,7 @@ static const cli_tool ver_tool = {
 static void ver_parse(ver_opts *o, cli_args *args)
 {
     memset(o, 0, sizeof *o);
-    o->sync_interval = 60;
+    o->sync_interval = VER_DEFAULT_SYNC_INTERVAL;
     o->timeout = 10;
     o->anonymous_rate = WEBAPI_DEFAULT_ANONYMOUS_RATE;
     o->threads = SERVICE_DEFAULT_THREADS;
@@ -979,7 +1042,11 @@ int main(int argc, char **argv)
     cli_set_program("api-verifier");
     if (sodium_init() < 0) cli_fail(VER_EXIT_ERROR, "libsodium failed to start");
     cli_args args;
+    ver_cli_sync_interval = ver_argv_has(argc, argv, "sync-interval");
+    ver_cli_stale = ver_argv_has(argc, argv, "stale-after");
     const cli_command *cmd = cli_command_find(&args, &ver_tool, argc, argv);
+    ver_config_path = args.config;
+    ver_options = ver_longopts;
     ver_opts o;
     ver_parse(&o, &args);
     return cmd->run(&o);

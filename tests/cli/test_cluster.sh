@@ -6,7 +6,8 @@
 # keys (keys export / keys import). Checked:
 #   - keys: one made on replica 1 works on 2 and 3 after an import, while
 #     they run; its revocation reaches them the same way; SIGHUP reopens the
-#     access log and reads the keys again;
+#     access log, reads the keys again, and reads the configuration file
+#     again (stale-after changes at once; a bad file is reported, kept out);
 #   - sticky routing: every watch/changes request of one API key reaches
 #     one replica (nginx's access log names the replica);
 #   - drain: a request in progress when SIGTERM arrives gets its answer,
@@ -87,8 +88,9 @@ start_replica() {
   local n=$1 p m=()
   for p in 1 2 3; do [ "$p" = "$n" ] || { local v="PORT_r$p"; m+=(--from "http://127.0.0.1:${!v}"); }; done
   local port="PORT_r$n"
-  start "r$n" "$V" serve --root fed/root.pub --data "r$n" --trust tl.cose --listen "127.0.0.1:${!port}" \
-    --sync-interval 1 --stale-after 8s --trusted-proxy 127.0.0.1 --access-log "$TMP/r$n/access.log" "${m[@]}"
+  [ -f "r$n.conf" ] || printf '# what SIGHUP reads again\nsync-interval = 1\nstale-after = 8s\n' >"r$n.conf"
+  start "r$n" "$V" serve --config "r$n.conf" --root fed/root.pub --data "r$n" --trust tl.cose \
+    --listen "127.0.0.1:${!port}" --trusted-proxy 127.0.0.1 --access-log "$TMP/r$n/access.log" "${m[@]}"
 }
 # fresh PORT: the replica holds FR-75's status and it is fresh
 fresh() { curl -sf "http://127.0.0.1:$1/healthz" 2>/dev/null | grep -q '"fresh":[[:space:]]*true'; }
@@ -125,6 +127,27 @@ wait_for 10 grep -q 'SIGHUP: access log reopened, API keys read again' r3.log
 curl -s -o /dev/null "http://127.0.0.1:$P3/healthz"
 if wait_for 10 test -s r3/access.log; then ok "SIGHUP: the access log is reopened at its path"; else bad "SIGHUP: the access log is reopened at its path"; fi
 expect_eq "$(kill -0 "$(pid_of r3)" 2>/dev/null && echo running)" running "SIGHUP does not stop the replica"
+# SIGHUP reads the configuration file again: stale-after changes at once; a bad file is reported and kept out
+printf 'sync-interval = 1\nstale-after = 1s\n' >r3.conf
+kill -HUP "$(pid_of r3)"
+if wait_for 10 grep -q 'configuration read again: sync-interval 1 s, stale-after 1 s' r3.log; then
+  ok "SIGHUP: the configuration file read again"
+else
+  bad "SIGHUP: the configuration file read again"; tail -3 r3.log
+fi
+stale1() { curl -s "http://127.0.0.1:$P3/healthz" | grep -q '"stale_after_seconds":1,'; }
+if wait_for 30 stale1; then ok "SIGHUP: the new stale-after is in force (/healthz)"; else bad "SIGHUP: the new stale-after is in force"; fi
+printf 'sync-interval = 1\nstale-after = soon\n' >r3.conf
+kill -HUP "$(pid_of r3)"
+if wait_for 10 grep -q 'configuration is kept as it was: r3.conf:2: stale-after' r3.log; then
+  ok "SIGHUP: a bad configuration file is reported (file and line), the settings kept"
+else
+  bad "SIGHUP: a bad configuration file is reported"; tail -3 r3.log
+fi
+printf '# what SIGHUP reads again\nsync-interval = 1\nstale-after = 8s\n' >r3.conf
+kill -HUP "$(pid_of r3)"
+wait_for 10 grep -q 'stale-after 8 s' r3.log
+expect_eq "$(kill -0 "$(pid_of r3)" 2>/dev/null && echo running)" running "the replica runs on after the bad file"
 
 # --- nginx with docs/deploy/nginx-cluster.conf
 if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=$HOST" \
@@ -263,10 +286,9 @@ start wrk "$WRK" -t2 -c64 -d"${LOAD_SECONDS}s" --timeout 30s -s "$LUA" "https://
 t_load=$(now_ms)
 sleep 3
 declare -A rss_start rss_last
-rss_start[r3]=$(rss_kb "$(pid_of r3)")
 
 # 1. replica 1 killed (SIGKILL) and restarted
-kill -KILL "$(pid_of r1)"; wait "$(pid_of r1)" 2>/dev/null
+{ kill -KILL "$(pid_of r1)"; wait "$(pid_of r1)"; } 2>/dev/null
 sleep 2
 start_replica 1
 if wait_for 60 fresh "$P1"; then ok "replica 1 restarted after SIGKILL, fresh"; else bad "replica 1 restarted after SIGKILL"; tail -5 r1.log; fi
@@ -310,9 +332,21 @@ else
 fi
 start iss "$I" serve --dir iss --listen "127.0.0.1:$PI" --heartbeat 1
 for p in $P1 $P2 $P3; do wait_for 60 fresh "$p"; done
+# 6. the replica that holds a social agency's follow stopped: another answers, without that follow; back after
+if [ -n "${wid:-}" ]; then
+  wport=$(sed 's/.*://' sticky-A.txt); wn=0
+  for n in 1 2 3; do p="PORT_r$n"; [ "${!p}" = "$wport" ] && wn=$n; done
+  stop "r$wn"
+  c_down=$("${C[@]}" -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY_A" "$URL/api/v1/watch/$wid")
+  start_replica "$wn"
+  wait_for 60 fresh "$wport"
+  c_up=$("${C[@]}" -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY_A" "$URL/api/v1/watch/$wid")
+  expect_eq "$c_down $c_up" "404 200" "the follow's replica down: another replica answers 404 for it; back up: 200 again"
+fi
 t_faults=$(( $(now_ms) - t_load ))
 echo "faults done $t_faults ms into the load"
-rss_start[r1]=$(rss_kb "$(pid_of r1)"); rss_start[r2]=$(rss_kb "$(pid_of r2)")
+sleep 10 # warm-up of the replicas restarted last
+for n in 1 2 3; do rss_start[r$n]=$(rss_kb "$(pid_of r$n)"); done
 t_warm=$(now_ms)
 
 # the rest of the load: the memory sampled every minute (SOAK) or once at the end

@@ -5,7 +5,9 @@
  * new connection; the requests in progress are answered: httpd_drain_now),
  * so that a load balancer in front loses no request. SIGHUP reopens the
  * access log after a rotation and reads the API keys again (an import or a
- * revocation is seen at the next request anyway: SIGHUP makes it certain).
+ * revocation is seen at the next request anyway: SIGHUP makes it certain)
+ * and, with a configuration file, reads it again: the sync interval and
+ * --stale-after change at once (service_live); the rest needs a restart.
  *
  * The sync thread writes the replica; request handlers only read it (LMDB
  * read transactions, MDB_NOTLS), so requests never wait for a sync, except
@@ -53,6 +55,9 @@ typedef struct {
     accesslog *log;
     keystore *keys;
     watchapi *watch;
+    webapi *api;
+    _Atomic long sync_interval; /* cfg->sync_interval, or what SIGHUP read */
+    service_live live;          /* the live settings in force (main thread only) */
     _Atomic int stop;
 } service_state;
 
@@ -62,7 +67,7 @@ static void *service_sync_loop(void *arg)
     time_t last = 0;
     while (!atomic_load(&s->stop)) {
         time_t now = time(NULL);
-        if (now - last >= s->cfg->sync_interval) {
+        if (now - last >= atomic_load(&s->sync_interval)) {
             syncer_result res;
             api_err e = syncer_run(s->r, &s->cfg->sync, cli_now(), stderr, &res);
             if (e != API_OK) fprintf(stderr, "%s: sync incomplete (see above)\n", cli_program());
@@ -168,6 +173,21 @@ static void service_tick(void *arg, int reopen)
     if (keystore_reload(s->keys) != 0)
         fprintf(stderr, "%s: cannot read the API keys in %s again\n", cli_program(), s->cfg->access_dir);
     fprintf(stderr, "%s: SIGHUP: access log reopened, API keys read again\n", cli_program());
+    if (!s->cfg->reread) return;
+    char err[512];
+    service_live live = s->live;
+    if (s->cfg->reread(&live, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: SIGHUP: the configuration is kept as it was: %s\n", cli_program(), err);
+        return;
+    }
+    s->live = live;
+    atomic_store(&s->sync_interval, live.sync_interval);
+    webapi_set_stale_after(s->api, live.stale_after);
+    fprintf(
+        stderr,
+        "%s: SIGHUP: configuration read again: sync-interval %ld s, stale-after %lld s (other settings at "
+        "the next start)\n",
+        cli_program(), live.sync_interval, (long long)live.stale_after);
 }
 
 int service_run(replica *r, const service_config *cfg)
@@ -212,7 +232,11 @@ int service_run(replica *r, const service_config *cfg)
         service_parts_free(&parts);
         return CLI_USAGE;
     }
-    service_state st = {.r = r, .cfg = cfg, .log = parts.log, .keys = parts.keys, .watch = parts.watch};
+    service_state st = {
+        .r = r, .cfg = cfg, .log = parts.log, .keys = parts.keys, .watch = parts.watch, .api = parts.api};
+    st.live.sync_interval = cfg->sync_interval;
+    st.live.stale_after = cfg->stale_after;
+    atomic_init(&st.sync_interval, cfg->sync_interval);
     atomic_init(&st.stop, 0);
     pthread_t sync_thread;
     if (pthread_create(&sync_thread, NULL, service_sync_loop, &st) != 0) {

@@ -17,6 +17,12 @@
 #define SERVICE_DEFAULT_THREADS         256
 #define SERVICE_DEFAULT_REQUEST_TIMEOUT 10 /* seconds */
 
+/* The settings that may change while the service runs: read again from the configuration file on SIGHUP. */
+typedef struct {
+    long sync_interval;  /* seconds */
+    int64_t stale_after; /* seconds; 0: never stale */
+} service_live;
+
 typedef struct {
     const char *listen; /* "ADDR:PORT" */
     syncer_config sync;
@@ -38,6 +44,12 @@ typedef struct {
     const char *pdf_renderer;        /* api-pdfrender (verifier/pdfread.h); NULL: PDF bodies are refused */
     int render_timeout_ms;           /* for one PDF, all its pages; 0: the default (10 s) */
     uint64_t max_watch;              /* attestations one social key may follow (--max-watch) */
+    /*
+     * On SIGHUP, when not NULL: fills live (holding the settings in force)
+     * from the configuration file again; 0, or -1 with err set, live then
+     * unchanged. The other settings need a restart.
+     */
+    int (*reread)(service_live *live, char *err, size_t errcap);
 } service_config;
 
 /*

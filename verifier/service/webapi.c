@@ -79,10 +79,11 @@
 struct webapi {
     webapi_config cfg;
     httpd *server;
-    _Atomic int image_decodes; /* images being read now */
-    _Atomic int pdf_renders;   /* PDF files being drawn now */
-    httpd_budget images;       /* bytes held by image and form bodies */
-    httpd_budget texts;        /* bytes held by JSON and text bodies */
+    _Atomic int image_decodes;   /* images being read now */
+    _Atomic int pdf_renders;     /* PDF files being drawn now */
+    httpd_budget images;         /* bytes held by image and form bodies */
+    httpd_budget texts;          /* bytes held by JSON and text bodies */
+    _Atomic int64_t stale_after; /* cfg.stale_after, changed by SIGHUP (webapi_set_stale_after) */
 };
 
 /* Who is calling, as far as an API route is concerned. */
@@ -130,6 +131,7 @@ api_err webapi_new(webapi **out, const webapi_config *cfg)
     w->cfg = *cfg;
     atomic_init(&w->image_decodes, 0);
     atomic_init(&w->pdf_renders, 0);
+    atomic_init(&w->stale_after, cfg->stale_after);
     atomic_init(&w->images.used, 0);
     atomic_init(&w->texts.used, 0);
     w->images.cap = (long long)cfg->max_image * WEBAPI_IMAGE_BODIES;
@@ -870,9 +872,9 @@ static int webapi_healthz(webapi *w, httpd_req *r)
 {
     fedview_trust *t = fedview_trust_get(w->cfg.fv);
     if (!t) return webapi_no_trust_list(r);
-    int64_t now = cli_now();
+    int64_t now = cli_now(), stale_after = atomic_load(&w->stale_after);
     cJSON *j = cJSON_CreateObject();
-    cJSON *iss = NULL, *stale = w->cfg.stale_after > 0 ? cJSON_CreateArray() : NULL;
+    cJSON *iss = NULL, *stale = stale_after > 0 ? cJSON_CreateArray() : NULL;
     char when[21];
     if (j && cJSON_AddStringToObject(j, "status", "ok") &&
         cJSON_AddNumberToObject(j, "trust_list_seq", (double)t->tl.seq)) {
@@ -897,7 +899,7 @@ static int webapi_healthz(webapi *w, httpd_req *r)
             cJSON_AddNullToObject(o, "status_as_of");
             cJSON_AddBoolToObject(o, "fresh", 0);
         }
-        if (stale && now - signed_at > w->cfg.stale_after)
+        if (stale && now - signed_at > stale_after)
             cJSON_AddItemToArray(stale, cJSON_CreateString(t->tl.entries[i].id));
     }
     fedview_trust_put(t);
@@ -911,9 +913,9 @@ static int webapi_healthz(webapi *w, httpd_req *r)
     snprintf(detail, sizeof detail,
              "the status data of %d issuer%s are older than %lld s (--stale-after): this replica cannot "
              "reach their feeds",
-             n_stale, n_stale > 1 ? "s" : "", (long long)w->cfg.stale_after);
+             n_stale, n_stale > 1 ? "s" : "", (long long)stale_after);
     cJSON_DeleteItemFromObjectCaseSensitive(j, "status");
-    cJSON_AddNumberToObject(j, "stale_after_seconds", (double)w->cfg.stale_after);
+    cJSON_AddNumberToObject(j, "stale_after_seconds", (double)stale_after);
     cJSON_AddItemToObject(j, "stale_issuers", stale);
     httpd_header h[] = {{"Retry-After", WEBAPI_RETRY_UNAVAILABLE}, {NULL, NULL}};
     return httpd_problem(r, 503, "stale", "Service Unavailable", detail, h, j);
@@ -1082,6 +1084,11 @@ static void webapi_on_end(httpd_req *r, int status, double secs, void *arg)
         accesslog_write(w->cfg.log, &e);
     }
     webapi_req_reset();
+}
+
+void webapi_set_stale_after(webapi *w, int64_t seconds)
+{
+    atomic_store(&w->stale_after, seconds);
 }
 
 void webapi_observer(webapi *w, httpd_observer *o)

@@ -79,6 +79,9 @@ api_err webapi_register(webapi *w, httpd *h);
 /* The observer that counts and logs every request of the server (httpd_config.observer). */
 void webapi_observer(webapi *w, httpd_observer *o);
 
+/* --stale-after changed while the service runs (SIGHUP): seconds, 0 for never. */
+void webapi_set_stale_after(webapi *w, int64_t seconds);
+
 /* ---- for the routes of other files (watchapi.h) ---- */
 
 /* Who called: keyed, with the key's record, or anonymous. */
