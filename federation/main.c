@@ -6,6 +6,7 @@
  *   add-issuer  admit an issuer's public key
  *   retire      mark a key retired (attestations issued before stay valid)
  *   compromise  mark a key compromised (nothing it signed verifies)
+ *   set-epoch   record an issuer's new feed epoch (after a restore)
  *   publish     sign the trust list, sequence number + 1
  *   list        show the issuers
  *
@@ -84,6 +85,7 @@ typedef struct {
     const char *dir, *id, *name, *pub, *feed, *out, *expires, *kid, *at, *passphrase_file, *kdf;
     const char *pkcs11_module, *token_label, *pin_file; /* the root key in a security module */
     long epoch;
+    int epoch_given;
 } fed_opts;
 
 static void fed_require(const char *value, const char *option)
@@ -391,6 +393,39 @@ static int fed_cmd_list(const void *opts)
     return FED_EXIT_OK;
 }
 
+/*
+ * Records a new feed epoch for every key of an issuer id (an issuer
+ * restored from a backup starts one: api-issuer restore prints it). Only
+ * forward: an epoch at or below the recorded one would let an old history
+ * back in.
+ */
+static int fed_cmd_set_epoch(const void *opts)
+{
+    const fed_opts *o = opts;
+    fed_require(o->id, "--id");
+    if (!o->epoch_given) cli_fail(FED_EXIT_USAGE, "--epoch is required (try --help)");
+    trust_list tl;
+    fed_load(&tl, o->dir);
+    size_t n = 0;
+    uint64_t held = 0;
+    for (size_t i = 0; i < tl.n; i++)
+        if (strcmp(tl.entries[i].id, o->id) == 0) {
+            if (tl.entries[i].epoch > held) held = tl.entries[i].epoch;
+            n++;
+        }
+    if (n == 0) cli_fail(FED_EXIT_USAGE, "no issuer %s in the federation", o->id);
+    if ((uint64_t)o->epoch <= held)
+        cli_fail(FED_EXIT_USAGE, "%s is at epoch %llu already: a new epoch must be greater", o->id,
+                 (unsigned long long)held);
+    for (size_t i = 0; i < tl.n; i++)
+        if (strcmp(tl.entries[i].id, o->id) == 0) tl.entries[i].epoch = (uint64_t)o->epoch;
+    fed_save(&tl, o->dir);
+    printf("%s: feed epoch %ld (was %llu); run 'publish' to sign a new trust list\n", o->id, o->epoch,
+           (unsigned long long)held);
+    trust_free(&tl);
+    return FED_EXIT_OK;
+}
+
 static int fed_cmd_retire(const void *opts)
 {
     return fed_set_state(opts, TRUST_RETIRED);
@@ -425,6 +460,12 @@ static const cli_command fed_commands[] = {
      .run = fed_cmd_compromise,
      .usage = "  compromise --dir FED --kid KID\n"
               "             Marks a key compromised: nothing it signed verifies any more.\n"},
+    {.name = "set-epoch",
+     .options = "dir id epoch",
+     .run = fed_cmd_set_epoch,
+     .usage = "  set-epoch  --dir FED --id ID --epoch N\n"
+              "             Records the new feed epoch of issuer ID (printed by api-issuer restore) for\n"
+              "             the next trust list; verifiers then fetch that issuer's feed again.\n"},
     {.name = "publish",
      .options = "dir out expires passphrase-file pkcs11-module token-label pin-file",
      .run = fed_cmd_publish,
@@ -518,6 +559,7 @@ static void fed_parse(fed_opts *o, cli_args *args)
             break;
         case 'E':
             o->epoch = cli_parse_long("--epoch", optarg, 0, 1000000000L);
+            o->epoch_given = 1;
             break;
         default: /* an option of the table without a case here */
             cli_usage(&fed_tool, stderr, FED_EXIT_USAGE);

@@ -9,6 +9,8 @@
  *                 list: the statuses of the registry
  *   cmd_feed.c    publish, serve: the signed status feed
  *   cmd_clients.c clients add, list, revoke, rotate: the admin API's clients
+ *   cmd_backup.c  backup, restore: the folder in one file, and back with a
+ *                 new feed epoch
  *   cmd.c         what several handlers share: a required option, a path
  *                 in the folder, its configuration, key and registry
  *
@@ -66,6 +68,7 @@ enum {
     ISS_EXIT_IO = CLI_IO,       /* 4 */
 };
 
+#define ISS_MAX_RECOVER           16 /* restore: --recover-from sources */
 #define ISS_SERVE_THREADS         64 /* connections the feed server serves at once */
 #define ISS_SERVE_REQUEST_TIMEOUT 10 /* seconds */
 
@@ -83,6 +86,9 @@ typedef struct {
     size_t n_proxies;
     const char *role, *expires, *overlap; /* clients (cmd_clients.c) */
     long rate;                            /* clients add: -1 when not given */
+    const char *from;                     /* restore: the backup file (cmd_backup.c) */
+    const char *recover[ISS_MAX_RECOVER]; /* restore: --recover-from sources */
+    size_t n_recover;
 } iss_opts;
 
 /* The handlers of the command table (opts is a const iss_opts *). */
@@ -104,6 +110,8 @@ int iss_cmd_clients_add(const void *opts);
 int iss_cmd_clients_list(const void *opts);
 int iss_cmd_clients_revoke(const void *opts);
 int iss_cmd_clients_rotate(const void *opts);
+int iss_cmd_backup(const void *opts);
+int iss_cmd_restore(const void *opts);
 
 /* Exits unless the option was given ("--dir is required (try --help)"). */
 void iss_require(const char *value, const char *option);

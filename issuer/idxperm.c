@@ -36,10 +36,40 @@ static uint32_t idxperm_feistel(const uint8_t key[crypto_shorthash_KEYBYTES], ui
     return left << IDXPERM_HALF | right;
 }
 
+/* The Feistel network backwards: the rounds in reverse order. */
+static uint32_t idxperm_feistel_inverse(const uint8_t key[crypto_shorthash_KEYBYTES], uint32_t y)
+{
+    uint32_t left = y >> IDXPERM_HALF, right = y & IDXPERM_HALF_MASK;
+    for (unsigned r = IDXPERM_ROUNDS; r-- > 0;) {
+        uint32_t prev = right ^ idxperm_round(key, r, left);
+        right = left;
+        left = prev;
+    }
+    return left << IDXPERM_HALF | right;
+}
+
+static void idxperm_key(uint8_t key[crypto_shorthash_KEYBYTES], const uint8_t seed[IDXPERM_SEED_LEN])
+{
+    crypto_generichash(key, crypto_shorthash_KEYBYTES, seed, IDXPERM_SEED_LEN,
+                       (const uint8_t *)"api-status-index", 16);
+}
+
+uint32_t idxperm_unmap(const uint8_t seed[IDXPERM_SEED_LEN], uint32_t idx)
+{
+    uint8_t key[crypto_shorthash_KEYBYTES];
+    idxperm_key(key, seed);
+    uint32_t x = idx & (IDXPERM_SIZE - 1);
+    do {
+        x = idxperm_feistel_inverse(key, x);
+    } while (x >= IDXPERM_SIZE);
+    sodium_memzero(key, sizeof key);
+    return x;
+}
+
 uint32_t idxperm_map(const uint8_t seed[IDXPERM_SEED_LEN], uint32_t counter)
 {
     uint8_t key[crypto_shorthash_KEYBYTES];
-    crypto_generichash(key, sizeof key, seed, IDXPERM_SEED_LEN, (const uint8_t *)"api-status-index", 16);
+    idxperm_key(key, seed);
     uint32_t x = counter & (IDXPERM_SIZE - 1);
     do {
         x = idxperm_feistel(key, x);

@@ -15,4 +15,7 @@
 /* P(counter) for counter < IDXPERM_SIZE; distinct counters give distinct indices. */
 uint32_t idxperm_map(const uint8_t seed[IDXPERM_SEED_LEN], uint32_t counter);
 
+/* The counter whose index is idx: idxperm_unmap(seed, idxperm_map(seed, c)) == c (a restore's allocator). */
+uint32_t idxperm_unmap(const uint8_t seed[IDXPERM_SEED_LEN], uint32_t idx);
+
 #endif

@@ -16,6 +16,7 @@
  *   publish, serve           the signed status feed        (cmd_feed.c)
  *   clients add, list, revoke, rotate
  *                            the admin API's clients       (cmd_clients.c)
+ *   backup, restore          the folder in one file        (cmd_backup.c)
  *
  * Holder data are read from the input and written to OUT only; nothing
  * personal is printed beyond the attestation ids and file names.
@@ -65,6 +66,8 @@ enum {
     ISS_OPT_EXPIRES,
     ISS_OPT_RATE,
     ISS_OPT_OVERLAP,
+    ISS_OPT_FROM, /* restore */
+    ISS_OPT_RECOVER_FROM,
 };
 
 /* The commands, in the order of the usage text. */
@@ -166,6 +169,21 @@ static const cli_command iss_commands[] = {
               "         Prints a new token; the previous one keeps working for --overlap (default 7d,\n"
               "         at most 30d, 0: stops now). --expires: the new token's lifetime (default: the\n"
               "         client's).\n"},
+    {.name = "backup",
+     .options = "dir out",
+     .run = iss_cmd_backup,
+     .usage = "  backup --dir ISS --out FILE\n"
+              "         Writes the issuer's folder to one file (0600): its configuration, its key file as\n"
+              "         it is on disk (still encrypted) and a consistent copy of the registry, also while\n"
+              "         serve runs.\n"},
+    {.name = "restore",
+     .options = "from dir recover-from passphrase-file pkcs11-module token-label pin-file",
+     .run = iss_cmd_restore,
+     .usage = "  restore --from FILE --dir ISS [--recover-from URL ...]\n"
+              "         Restores a backup into an empty folder; takes back from each URL (a verifier that\n"
+              "         mirrors the feed) everything published since, checked with the issuer's key;\n"
+              "         skips every status index ever published; starts a new feed epoch and prints it\n"
+              "         (then: api-federation set-epoch).\n"},
     {.name = "show",
      .options = "file png svg terminal invert module margin level pdf dir",
      .run = iss_cmd_show,
@@ -232,6 +250,8 @@ static const struct option iss_longopts[] = {
     {"pkcs11-module", required_argument, 0, 'E'},
     {"token-label", required_argument, 0, 'O'},
     {"pin-file", required_argument, 0, 'W'},
+    {"from", required_argument, 0, ISS_OPT_FROM},
+    {"recover-from", required_argument, 0, ISS_OPT_RECOVER_FROM},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -378,6 +398,14 @@ static void iss_parse(iss_opts *o, cli_args *args)
             break;
         case 'Y':
             o->pdf_batch = optarg;
+            break;
+        case ISS_OPT_FROM:
+            o->from = optarg;
+            break;
+        case ISS_OPT_RECOVER_FROM:
+            if (o->n_recover == ISS_MAX_RECOVER)
+                cli_fail(ISS_EXIT_USAGE, "at most %d --recover-from sources", ISS_MAX_RECOVER);
+            o->recover[o->n_recover++] = optarg;
             break;
         case 'J':
             if (strcmp(optarg, "json") && strcmp(optarg, "text"))

@@ -10,6 +10,10 @@
  *   idx       status index (u32) -> cti
  *   events    seq (u64) -> idx (u32), kind (u8), value (i64), time (i64)
  *   segments  first seq (u64) -> last seq (u64) + the signed segment
+ *   recovered status index (u32) -> status (u8), extended_until (i64):
+ *             what a restore learned from the published feed about
+ *             attestations issued after the backup (no id known here);
+ *             they enter every snapshot like the others
  * Records have a fixed layout with a version byte, so any tool can read
  * them and a later version can extend them. Every LMDB return code is
  * checked; a write is one transaction, so a crash leaves all or nothing.
@@ -40,6 +44,7 @@ struct registry {
     MDB_dbi idx;
     MDB_dbi events;
     MDB_dbi segments;
+    MDB_dbi recovered;
 };
 
 static void registry_pack(uint8_t rec[REGISTRY_RECORD_LEN], const registry_entry *e)
@@ -99,6 +104,7 @@ api_err registry_open(registry **out, const char *dir)
     if (rc == 0) rc = mdb_dbi_open(txn, "idx", MDB_CREATE, &reg->idx);
     if (rc == 0) rc = mdb_dbi_open(txn, "events", MDB_CREATE, &reg->events);
     if (rc == 0) rc = mdb_dbi_open(txn, "segments", MDB_CREATE, &reg->segments);
+    if (rc == 0) rc = mdb_dbi_open(txn, "recovered", MDB_CREATE, &reg->recovered);
     if (rc == 0) {
         rc = mdb_txn_commit(txn);
         txn = NULL;
@@ -564,6 +570,34 @@ static int registry_snap_add(void *arg, const registry_entry *e)
     return 0;
 }
 
+/*
+ * Calls fn for every entry of the recovered database, as an entry without
+ * an id; 0 or an LMDB code.
+ */
+static int registry_scan_recovered(registry *reg, MDB_txn *txn, registry_visit_fn fn, void *arg)
+{
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, reg->recovered, &cur);
+    MDB_val k, v;
+    int op = MDB_FIRST;
+    while (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (k.mv_size != 4 || v.mv_size != 9) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        registry_entry e;
+        memset(&e, 0, sizeof e);
+        e.idx = bytes_get_be32(k.mv_data);
+        e.status = ((const uint8_t *)v.mv_data)[0];
+        e.extended_until = bytes_get_be64s((const uint8_t *)v.mv_data + 1);
+        if (fn(arg, &e)) break;
+    }
+    if (rc == MDB_NOTFOUND) rc = 0;
+    if (cur) mdb_cursor_close(cur);
+    return rc;
+}
+
 /* The whole status list and extension table, from the registry's entries. */
 static int registry_build_snapshot(registry *reg, MDB_txn *txn, feed_snapshot *snap)
 {
@@ -571,6 +605,8 @@ static int registry_build_snapshot(registry *reg, MDB_txn *txn, feed_snapshot *s
     if (!snap->bits) return ENOMEM;
     registry_snap b = {snap, 0, 0};
     int rc = registry_scan(reg, txn, registry_snap_add, &b);
+    if (rc == 0) rc = b.rc;
+    if (rc == 0) rc = registry_scan_recovered(reg, txn, registry_snap_add, &b);
     if (rc == 0) rc = b.rc;
     /* Entries are in cti order; the format wants extensions by index. */
     if (rc == 0 && snap->n_ext > 1) qsort(snap->ext, snap->n_ext, sizeof *snap->ext, registry_ext_cmp);
@@ -724,4 +760,160 @@ api_err registry_feed_get(void *arg, feed_obj kind, const char *iss, uint64_t fi
     }
     mdb_txn_abort(txn);
     return e;
+}
+
+/* ---- backup and restore (issuer/cmd_backup.c) ---- */
+
+api_err registry_backup_copy(registry *reg, int fd, char *err, size_t errcap)
+{
+    registry_reader_check(reg);
+    int rc = mdb_env_copyfd2(reg->env, fd, MDB_CP_COMPACT);
+    if (rc == 0) return API_OK;
+    registry_say(err, errcap, mdb_strerror(rc));
+    return rc == ENOSPC || rc == EFBIG || rc == EDQUOT ? API_ERR_FULL : API_ERR_IO;
+}
+
+/* Marks in keep every index named by an event of the log after seq (the backup's own, never published). */
+static int registry_mark_unpublished(registry *reg, MDB_txn *txn, uint64_t after, uint8_t *keep)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, reg->events, &cur);
+    if (rc != 0) return rc;
+    uint8_t key[8];
+    bytes_put_be64(key, after + 1);
+    MDB_val k = {sizeof key, key}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (v.mv_size != REGISTRY_EVENT_LEN) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        uint32_t idx = bytes_get_be32(v.mv_data) & (FEED_LIST_SIZE - 1);
+        keep[idx / 8] |= (uint8_t)(1u << (idx % 8));
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int registry_bit(const uint8_t *set, uint32_t idx)
+{
+    return (set[idx / 8] >> (idx % 8)) & 1;
+}
+
+/*
+ * Brings every attestation of the registry to the published state (pub),
+ * except those the backup's unpublished events changed; marks in known
+ * the indices the registry holds.
+ */
+static int registry_take_published(registry *reg, MDB_txn *txn, const registry_published *pub,
+                                   const uint8_t *keep, uint8_t *known, int64_t now, size_t *changed)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, reg->att, &cur);
+    MDB_val k, v;
+    int op = MDB_FIRST;
+    while (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        registry_entry e;
+        if (k.mv_size != CLAIMS_CTI_LEN || registry_unpack(&e, &v) != 0 || e.idx >= FEED_LIST_SIZE) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        known[e.idx / 8] |= (uint8_t)(1u << (e.idx % 8));
+        if (!pub->bits || registry_bit(keep, e.idx)) continue;
+        unsigned st = feed_bits_get(pub->bits, e.idx);
+        int64_t ext = pub->ext[e.idx] > e.extended_until ? pub->ext[e.idx] : e.extended_until;
+        if (st == e.status && ext == e.extended_until) continue;
+        if (st != e.status)
+            e.reason = REGISTRY_REASON_NONE; /* the reason of a change after the backup stays unknown */
+        e.status = st;
+        e.extended_until = ext;
+        e.changed_at = now;
+        uint8_t rec[REGISTRY_RECORD_LEN];
+        registry_pack(rec, &e);
+        MDB_val nv = {sizeof rec, rec};
+        rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT);
+        (*changed)++;
+    }
+    if (rc == MDB_NOTFOUND) rc = 0;
+    if (cur) mdb_cursor_close(cur);
+    return rc;
+}
+
+/* Keeps the published state of the indices the registry does not hold (issued after the backup). */
+static int registry_keep_orphans(registry *reg, MDB_txn *txn, const registry_published *pub,
+                                 const uint8_t *known, size_t *orphans)
+{
+    int rc = mdb_drop(txn, reg->recovered, 0);
+    for (uint32_t idx = 0; rc == 0 && pub->bits && idx < FEED_LIST_SIZE; idx++) {
+        unsigned st = feed_bits_get(pub->bits, idx);
+        if (registry_bit(known, idx) || (st == 0 && pub->ext[idx] == 0)) continue;
+        uint8_t key[4], val[9];
+        bytes_put_be32(key, idx);
+        val[0] = (uint8_t)st;
+        bytes_put_be64s(val + 1, pub->ext[idx]);
+        MDB_val k = {sizeof key, key}, v = {sizeof val, val};
+        rc = mdb_put(txn, reg->recovered, &k, &v, 0);
+        (*orphans)++;
+    }
+    return rc;
+}
+
+/* Moves the index counter past every index the feed named, then by margin more. */
+static int registry_move_counter(registry *reg, MDB_txn *txn, const registry_published *pub,
+                                 const uint8_t seed[IDXPERM_SEED_LEN], uint32_t margin,
+                                 registry_recovery *out)
+{
+    uint64_t counter;
+    int rc = registry_get_counter(txn, reg->meta, "index_counter", &counter);
+    if (rc != 0) return rc;
+    out->counter_before = counter;
+    for (uint32_t idx = 0; pub->touched && idx < FEED_LIST_SIZE; idx++) {
+        if (!registry_bit(pub->touched, idx)) continue;
+        uint64_t c = (uint64_t)idxperm_unmap(seed, idx) + 1;
+        if (c > counter) counter = c;
+    }
+    counter += margin;
+    if (counter > IDXPERM_SIZE) counter = IDXPERM_SIZE;
+    out->counter_after = counter;
+    return registry_put_counter(txn, reg->meta, "index_counter", counter);
+}
+
+/* Empties the feed: no event, no segment, no checkpoint or snapshot; a new epoch starts at seq 0. */
+static int registry_empty_feed(registry *reg, MDB_txn *txn)
+{
+    static const char *const blobs[] = {"head", "checkpoint", "snapshot"};
+    int rc = mdb_drop(txn, reg->events, 0);
+    if (rc == 0) rc = mdb_drop(txn, reg->segments, 0);
+    for (size_t i = 0; rc == 0 && i < sizeof blobs / sizeof blobs[0]; i++) {
+        MDB_val k = {strlen(blobs[i]), (void *)(uintptr_t)blobs[i]};
+        rc = mdb_del(txn, reg->meta, &k, NULL);
+        if (rc == MDB_NOTFOUND) rc = 0;
+    }
+    if (rc == 0) rc = registry_put_counter(txn, reg->meta, "event_seq", 0);
+    if (rc == 0) rc = registry_put_counter(txn, reg->meta, "published_seq", 0);
+    return rc;
+}
+
+api_err registry_restart_feed(registry *reg, const registry_published *pub,
+                              const uint8_t seed[IDXPERM_SEED_LEN], uint32_t margin, int64_t now,
+                              registry_recovery *out)
+{
+    memset(out, 0, sizeof *out);
+    uint8_t *keep = calloc(2, FEED_LIST_SIZE / 8);
+    if (!keep) return API_ERR_NOMEM;
+    uint8_t *known = keep + FEED_LIST_SIZE / 8;
+    MDB_txn *txn;
+    if (mdb_txn_begin(reg->env, NULL, 0, &txn) != 0) {
+        free(keep);
+        return API_ERR_DB;
+    }
+    int rc = 0;
+    if (pub->bits && pub->protect) rc = registry_mark_unpublished(reg, txn, pub->protect_after, keep);
+    if (rc == 0) rc = registry_take_published(reg, txn, pub, keep, known, now, &out->changed);
+    if (rc == 0) rc = registry_keep_orphans(reg, txn, pub, known, &out->orphans);
+    if (rc == 0) rc = registry_move_counter(reg, txn, pub, seed, margin, out);
+    if (rc == 0) rc = registry_empty_feed(reg, txn);
+    free(keep);
+    return registry_finish(txn, rc);
 }

@@ -129,4 +129,46 @@ api_err registry_feed_get(void *arg, feed_obj kind, const char *iss, uint64_t fi
 /* Number of attestations registered. */
 api_err registry_count(registry *reg, uint64_t *count);
 
+/* ---- backup and restore (issuer/cmd_backup.c) ---- */
+
+/*
+ * Writes a consistent, compacted copy of the registry's LMDB file to fd
+ * (one read transaction: commands and serve may write meanwhile).
+ * API_ERR_FULL when the disk is full, API_ERR_IO otherwise (err says).
+ */
+api_err registry_backup_copy(registry *reg, int fd, char *err, size_t errcap);
+
+/*
+ * The state a restore recovered from the published feed: the status list
+ * and the end of validity of every index (bits NULL: nothing recovered),
+ * and the indices the feed ever named (for the allocator, may be NULL).
+ * With protect set, the registry's own events after protect_after (never
+ * published) win over the feed for the indices they name.
+ */
+typedef struct {
+    const uint8_t *bits;    /* FEED_LIST_BYTES */
+    const int64_t *ext;     /* FEED_LIST_SIZE entries, 0: never extended */
+    const uint8_t *touched; /* FEED_LIST_SIZE bits */
+    int protect;
+    uint64_t protect_after;
+} registry_published;
+
+typedef struct {
+    size_t changed;                         /* attestations brought to the published state */
+    size_t orphans;                         /* indices kept without an id (issued after the backup) */
+    uint64_t counter_before, counter_after; /* the index allocator */
+} registry_recovery;
+
+/*
+ * After a restore, in one transaction: brings the registry to the
+ * published state pub (indices it does not hold are kept in the
+ * "recovered" database and enter every snapshot), moves the index
+ * allocator past every index the feed named and margin further, and
+ * empties the feed (events, segments, checkpoint, snapshot) for a new
+ * epoch that starts at seq 0.
+ */
+api_err registry_restart_feed(registry *reg, const registry_published *pub,
+                              const uint8_t seed[IDXPERM_SEED_LEN], uint32_t margin, int64_t now,
+                              registry_recovery *out);
+
 #endif

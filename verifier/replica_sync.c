@@ -58,6 +58,7 @@ typedef struct {
     uint8_t *bytes;   /* the checkpoint's COSE bytes (malloc'd) */
     size_t len;
     feed_checkpoint cp;
+    int newer_epoch; /* signed in an epoch the trust list does not record yet: a fork */
 } sync_offer;
 
 /* ---- outcomes ---- */
@@ -128,7 +129,12 @@ static api_err sync_fetch(sync_ctx *c, const char *base, const char *what, size_
     return API_OK;
 }
 
-/* Checks a parsed feed object's iss, epoch, signed_at and signer: 0, or -1 with why set. */
+/*
+ * Checks a parsed feed object's iss, epoch, signed_at and signer: 0, or -1
+ * with why set; 1 for an object the issuer signed in an epoch newer than
+ * the trust list's: another history than the one the federation records
+ * (a fork, why says).
+ */
 static int sync_check_state(sync_ctx *c, const feed_checkpoint *at, const cose_sign1 *msg, const char *what,
                             char *why, size_t whycap)
 {
@@ -137,7 +143,7 @@ static int sync_check_state(sync_ctx *c, const feed_checkpoint *at, const cose_s
         snprintf(why, whycap, "%s: of issuer %s", what, at->iss);
         return -1;
     }
-    if (at->epoch != c->epoch) {
+    if (at->epoch < c->epoch) {
         snprintf(why, whycap, "%s: epoch %" PRIu64 ", the trust list says %" PRIu64, what, at->epoch,
                  c->epoch);
         return -1;
@@ -149,6 +155,14 @@ static int sync_check_state(sync_ctx *c, const feed_checkpoint *at, const cose_s
     if (replica_trust_feed_signer_ok(c->tl, msg, c->iss, at->signed_at, sig, sizeof sig) != 0) {
         snprintf(why, whycap, "%s: %s", what, sig);
         return -1;
+    }
+    if (at->epoch > c->epoch) {
+        snprintf(why, whycap,
+                 SYNC_FORK_WHY "%s: a feed of epoch %" PRIu64
+                               " signed by the issuer, the trust list records epoch %" PRIu64
+                               " (an issuer restored without the federation's new epoch?)",
+                 what, at->epoch, c->epoch);
+        return 1;
     }
     return 0;
 }
@@ -168,7 +182,12 @@ static replica_step sync_offer_fetch(sync_ctx *c, const char *base, sync_offer *
         snprintf(why, whycap, "checkpoint: %s", api_strerror(e));
         return REPLICA_STEP_SOURCE_FAILED;
     }
-    if (sync_check_state(c, &o->cp, &msg, "checkpoint", why, whycap) != 0) return REPLICA_STEP_SOURCE_FAILED;
+    int state = sync_check_state(c, &o->cp, &msg, "checkpoint", why, whycap);
+    if (state > 0) {
+        o->newer_epoch = 1;
+        return REPLICA_STEP_REFUSED_FORK;
+    }
+    if (state != 0) return REPLICA_STEP_SOURCE_FAILED;
     if (o->cp.seq == 0 && memcmp(o->cp.head, zero, FEED_HEAD_LEN) != 0) {
         snprintf(why, whycap, "checkpoint: seq 0 with a non-empty chain head");
         return REPLICA_STEP_SOURCE_FAILED;
@@ -348,7 +367,9 @@ static replica_step sync_judge(sync_ctx *c, MDB_txn *txn, const sync_offer *o, r
         snprintf(why, whycap, SYNC_FORK_WHY "same seq, another chain head");
         return REPLICA_STEP_REFUSED_FORK;
     }
-    return cp->seq == h->s.seq ? REPLICA_STEP_CURRENT : REPLICA_STEP_OK;
+    /* Holding nothing, even a checkpoint at seq 0 is a batch: its snapshot may hold a whole state (a feed
+       epoch that a restored issuer started, docs/federation.md). */
+    return h->exists && cp->seq == h->s.seq ? REPLICA_STEP_CURRENT : REPLICA_STEP_OK;
 }
 
 /* Takes the offered checkpoint into h when the feed reached it, and writes h (the batch's last write). */
@@ -423,7 +444,13 @@ static replica_step sync_offer_apply(sync_ctx *c, const sync_offer *o, replica_h
     MDB_txn *txn;
     int rc = mdb_txn_begin(c->r->env, NULL, 0, &txn);
     if (rc != 0) return step_of_rc(rc);
-    replica_step step = sync_judge(c, txn, o, h, why, whycap);
+    replica_step step;
+    if (o->newer_epoch) {
+        rc = replica_held_get(c->r, txn, c->iss, h);
+        step = REPLICA_STEP_REFUSED_FORK;
+    } else {
+        step = sync_judge(c, txn, o, h, why, whycap);
+    }
     if (step == REPLICA_STEP_OK) {
         step = sync_batch(c, txn, o, h, why, whycap);
         if (step == REPLICA_STEP_REFUSED_FORK) {
@@ -466,7 +493,7 @@ static replica_step sync_source(sync_ctx *c, const char *base, char *why, size_t
 {
     sync_offer o;
     replica_step step = sync_offer_fetch(c, base, &o, why, whycap);
-    if (step == REPLICA_STEP_OK) {
+    if (step == REPLICA_STEP_OK || (step == REPLICA_STEP_REFUSED_FORK && o.newer_epoch)) {
         replica_held *h = malloc(sizeof *h);
         step = h ? sync_offer_apply(c, &o, h, why, whycap) : REPLICA_STEP_NO_MEMORY;
         free(h);

@@ -43,6 +43,19 @@ static void test_bijection(void **state)
     assert_true(fixed_points < 20);
 }
 
+/* A restore finds the counter of a published index: unmap undoes map, over the whole list. */
+static void test_unmap(void **state)
+{
+    (void)state;
+    uint8_t seed[IDXPERM_SEED_LEN];
+    seed_of(seed, 0x77);
+    for (uint32_t n = 0; n < IDXPERM_SIZE; n += 7) {
+        uint32_t v = idxperm_map(seed, n);
+        if (idxperm_unmap(seed, v) != n) fail_msg("counter %u -> %u -> %u", n, v, idxperm_unmap(seed, v));
+    }
+    assert_int_equal(idxperm_map(seed, idxperm_unmap(seed, IDXPERM_SIZE - 1)), IDXPERM_SIZE - 1);
+}
+
 static void test_depends_on_seed(void **state)
 {
     (void)state;
@@ -94,6 +107,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bijection),
+        cmocka_unit_test(test_unmap),
         cmocka_unit_test(test_depends_on_seed),
         cmocka_unit_test(test_not_in_order),
     };
