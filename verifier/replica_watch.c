@@ -24,8 +24,10 @@
  * event replaced): what an agency is told follows from what it was told
  * before. The due index holds one entry per watch: its next ending_soon,
  * ended or purge; watch_tick walks it from the oldest up to now, so a
- * tick costs what it tells. A change's number comes from one counter, so
- * numbers grow in the order changes were learned.
+ * tick costs what it tells, and one look at each key's oldest change
+ * (changes are kept WATCH_RETENTION_DAYS after they were learned). A
+ * change's number comes from one counter, so numbers grow in the order
+ * changes were learned.
  *
  * It follows the transaction rule of replica_int.h: a function given a
  * transaction never ends it; the public functions begin and end theirs.
@@ -703,7 +705,6 @@ static int changes_purge(replica *r, MDB_txn *txn, const char *key_id, int64_t b
 /* One transaction of a tick: at most WATCH_TICK_BATCH due watches; *done when none is left. */
 static int tick_batch(replica *r, MDB_txn *txn, int64_t now, size_t *told, int *done)
 {
-    const int64_t keep = (int64_t)WATCH_RETENTION_DAYS * WATCH_DAY;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, r->watches, &cur);
     if (rc != 0) return rc;
@@ -734,7 +735,6 @@ static int tick_batch(replica *r, MDB_txn *txn, int64_t now, size_t *told, int *
         if (rc != 0) break;
         if ((w.flags & WATCH_FINAL) || (w.flags & WATCH_ENDED_SENT)) {
             rc = rec_drop(r, txn, &w);
-            if (rc == 0) rc = changes_purge(r, txn, w.key_id, now - keep);
         } else {
             watch_kind kind = now > w.effective_end ? WATCH_ENDED : WATCH_ENDING_SOON;
             w.flags |= kind == WATCH_ENDED ? (WATCH_SOON_SENT | WATCH_ENDED_SENT) : WATCH_SOON_SENT;
@@ -743,6 +743,36 @@ static int tick_batch(replica *r, MDB_txn *txn, int64_t now, size_t *told, int *
             if (rc == 0) rc = rec_put(r, txn, &w);
             if (rc == 0 && told) (*told)++;
         }
+        if (rc != 0) break;
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+/* Every key's changes learned before `before` (the keys are those of the 'n' counts). */
+static int changes_purge_all(replica *r, MDB_txn *txn, int64_t before)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, r->watches, &cur);
+    if (rc != 0) return rc;
+    uint8_t from[WATCH_KMAX] = {'n'};
+    size_t flen = 1;
+    for (;;) {
+        MDB_val key = {flen, from}, v;
+        rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+        if (rc != 0 || ((const uint8_t *)key.mv_data)[0] != 'n' || key.mv_size < 3 ||
+            key.mv_size > WATCH_KEY_MAX + 2) {
+            rc = rc == MDB_NOTFOUND ? 0 : rc;
+            break;
+        }
+        char key_id[WATCH_KEY_MAX + 1];
+        memcpy(key_id, (const uint8_t *)key.mv_data + 1, key.mv_size - 2);
+        key_id[key.mv_size - 2] = 0;
+        /* the next count after this one: this key and a byte past its terminating zero */
+        memcpy(from, key.mv_data, key.mv_size);
+        from[key.mv_size] = 0;
+        flen = key.mv_size + 1;
+        rc = changes_purge(r, txn, key_id, before);
         if (rc != 0) break;
     }
     mdb_cursor_close(cur);
@@ -758,6 +788,7 @@ api_err watch_tick(replica *r, int64_t now, size_t *told)
         if (rc != 0) return replica_db_err(rc);
         int done = 0;
         rc = tick_batch(r, txn, now, told, &done);
+        if (rc == 0 && done) rc = changes_purge_all(r, txn, now - (int64_t)WATCH_RETENTION_DAYS * WATCH_DAY);
         api_err e = txn_end(txn, rc);
         if (e != API_OK || done) return e;
     }

@@ -24,8 +24,8 @@
  * applies the events, so that a crash loses none and reports none twice;
  * ending_soon and ended by watch_tick (once each per effective end: an
  * extension arms them again). A watch whose attestation was revoked or
- * superseded, or ended, is purged WATCH_RETENTION_DAYS later, with it the
- * changes learned that long ago.
+ * superseded, or ended, is purged WATCH_RETENTION_DAYS later; a change is
+ * purged WATCH_RETENTION_DAYS after it was learned.
  */
 #ifndef API_WATCH_H
 #define API_WATCH_H
