@@ -12,7 +12,7 @@ liblmdb-dev libcivetweb-dev libcbor-dev libcjson-dev zlib1g-dev libzbar-dev \
 libcairo2-dev libpango1.0-dev fonts-dejavu-core libpoppler-glib-dev libseccomp-dev libzxing-dev g++ libp11-kit-dev"
 TEST_PKGS="libcmocka-dev zbar-tools clang libclang-rt-14-dev clang-format cppcheck lmdb-utils curl python3 python3-yaml python3-jsonschema \
 nginx-light openssl wrk chromium ffmpeg poppler-utils zxing-cpp-tools python3-pil python3-numpy \
-softhsm2 debhelper dpkg-dev fakeroot lintian"
+softhsm2 debhelper dpkg-dev fakeroot lintian logrotate"
 DEMO_PKGS="curl zbar-tools softhsm2"
 
 mode=${1:-check}
