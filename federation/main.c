@@ -152,28 +152,27 @@ static int fed_init_token(const fed_opts *o, const char *pub_path, const char *s
     b64url_encode(text, sizeof text, pk, sizeof pk);
     size_t n = strlen(text);
     text[n++] = '\n';
+    /* None of the three files existed (fed_cmd_init checked): on a failure, whichever was written is removed.
+     */
     cJSON *root = cJSON_CreateObject();
+    trust_list tl = {0};
     const char *step = NULL;
     if (!root || cJSON_AddNumberToObject(root, "version", 1) == NULL || p11_ref_to_json(root, &ref) != 0) {
         step = "out of memory";
         e = API_ERR_NOMEM;
-    }
-    if (!step && fs_mkdirs(o->dir, 0700) != API_OK) {
+    } else if (fs_mkdirs(o->dir, 0700) != API_OK) {
         step = "cannot create the folder";
         e = API_ERR_IO;
-    }
-    int wrote_pub = 0, wrote_token = 0;
-    if (!step && (e = fs_write_atomic(pub_path, text, n, 0644, 1)) != API_OK) step = "cannot write root.pub";
-    wrote_pub = !step;
-    if (!step && (e = jsonfile_write(token_path, root, 0644, 1)) != API_OK)
+    } else if ((e = fs_write_atomic(pub_path, text, n, 0644, 1)) != API_OK)
+        step = "cannot write root.pub";
+    else if ((e = jsonfile_write(token_path, root, 0644, 1)) != API_OK)
         step = "cannot write " FED_TOKEN_FILE;
-    wrote_token = !step;
-    trust_list tl = {0};
-    if (!step && (e = fedstate_save(&tl, o->dir)) != API_OK) step = "cannot write federation.json";
+    else if ((e = fedstate_save(&tl, o->dir)) != API_OK)
+        step = "cannot write federation.json";
     cJSON_Delete(root);
     if (step) { /* take everything back: nothing half-made stays, in the folder or the token */
-        if (wrote_token) unlink(token_path);
-        if (wrote_pub) unlink(pub_path);
+        unlink(token_path);
+        unlink(pub_path);
         unlink(state_path);
         if (made_dir) rmdir(o->dir);
         p11_destroy(t, ref.key_id);

@@ -89,8 +89,8 @@ static int iss_init_token(const iss_opts *o, issuer_config *cfg, const char *pub
     if (!step && (e = registry_open(&reg, o->dir)) != API_OK) step = "cannot create the registry";
     if (reg) registry_close(reg);
     if (step) { /* take everything back */
-        char path[4096];
         if (wrote_json) {
+            char path[4096];
             iss_path(path, sizeof path, o->dir, "issuer.json");
             unlink(path);
         }
