@@ -151,6 +151,13 @@ expect_rc 3 "a token key that does not match issuer.pub" "$I" publish --dir iss 
 expect_grep "does not match issuer.pub" "$TMP/.stderr" "the message says so"
 cp issuer.pub.keep iss/issuer.pub
 
+# --- a damaged record of the token in issuer.json: refused, as any damaged issuer.json
+cp iss/issuer.json issuer.json.keep
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); j["pkcs11"]["key_id"]="zz"; json.dump(j, open(sys.argv[1], "w"))' iss/issuer.json
+expect_rc 2 "a damaged pkcs11 member of issuer.json" "$I" publish --dir iss --pin-file pin
+expect_grep "damaged \(pkcs11\)" "$TMP/.stderr" "the message says which part is damaged"
+cp issuer.json.keep iss/issuer.json
+
 # --- a removed key: a second token, whose objects are taken away after init
 before=$(ls tokens)
 expect_rc 0 "a second token" softhsm2-util --init-token --free --label api-hsm2 --pin 246810 --so-pin 135790

@@ -9,7 +9,9 @@
  *     cannot be read out (C_GetAttributeValue of CKA_VALUE refused), nor
  *     the HMAC secret; the token's HMAC is the same for the same input;
  *   - a wrong PIN, a missing token, a removed key are the documented errors;
- *   - threads signing at once through one token all get good signatures.
+ *   - threads signing at once through one token all get good signatures;
+ *   - what a folder records of a token key (p11_ref as JSON) reads back,
+ *     and a damaged record is refused.
  * The token tests make their token in a temporary folder (SOFTHSM2_CONF)
  * and are skipped when SoftHSM2 is not installed.
  */
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
@@ -273,6 +276,65 @@ static void test_token_errors(void **state)
     assert_int_equal(p11_open(&t, SOFTHSM_MODULE, long_label, TOKEN_PIN, 6, err, sizeof err), API_ERR_ARG);
 }
 
+/* issuer.json's "pkcs11" member: what is recorded reads back; anything damaged is refused. */
+static void test_ref_json(void **state)
+{
+    (void)state;
+    p11_ref r, back;
+    memset(&r, 0, sizeof r);
+    strcpy(r.module, "/usr/lib/softhsm/libsofthsm2.so");
+    strcpy(r.token, "prefecture-75");
+    memset(r.key_id, 0xa5, sizeof r.key_id);
+    memset(r.seed_id, 0x5a, sizeof r.seed_id);
+    r.has_seed = 1;
+    cJSON *o = cJSON_CreateObject();
+    assert_int_equal(p11_ref_to_json(o, &r), 0);
+    assert_int_equal(p11_ref_from_json(&back, o), 0);
+    assert_memory_equal(&back, &r, sizeof r);
+    cJSON_Delete(o);
+    o = cJSON_CreateObject(); /* no member: a file key */
+    assert_int_equal(p11_ref_from_json(&back, o), 1);
+    assert_int_equal(back.module[0], 0);
+    cJSON_Delete(o);
+    static const char *const damaged[] = {
+        "{\"pkcs11\": 3}",
+        "{\"pkcs11\": []}",
+        "{\"pkcs11\": {}}",
+        "{\"pkcs11\": {\"module\": \"m\", \"token\": \"t\"}}",
+        "{\"pkcs11\": {\"module\": \"\", \"token\": \"t\", \"key_id\": "
+        "\"00112233445566778899aabbccddeeff\"}}",
+        "{\"pkcs11\": {\"module\": \"m\", \"token\": \"\", \"key_id\": "
+        "\"00112233445566778899aabbccddeeff\"}}",
+        "{\"pkcs11\": {\"module\": \"m\", \"token\": \"t\", \"key_id\": \"00112233445566778899aabbccddee\"}}",
+        "{\"pkcs11\": {\"module\": \"m\", \"token\": \"t\", \"key_id\": "
+        "\"00112233445566778899aabbccddeeffaa\"}}",
+        "{\"pkcs11\": {\"module\": \"m\", \"token\": \"t\", \"key_id\": "
+        "\"0011223344556677889zaabbccddeeff\"}}",
+        "{\"pkcs11\": {\"module\": \"m\", \"token\": \"t\", \"key_id\": 12}}",
+        "{\"pkcs11\": {\"module\": 1, \"token\": \"t\", \"key_id\": \"00112233445566778899aabbccddeeff\"}}",
+        "{\"pkcs11\": {\"module\": \"m\", \"token\": \"a label of more than thirty-two bytes\", "
+        "\"key_id\": \"00112233445566778899aabbccddeeff\"}}",
+        "{\"pkcs11\": {\"module\": \"m\", \"token\": \"t\", \"key_id\": "
+        "\"00112233445566778899aabbccddeeff\", "
+        "\"seed_id\": \"x\"}}",
+        "{\"pkcs11\": {\"module\": \"m\", \"token\": \"t\", \"key_id\": "
+        "\"00112233445566778899aabbccddeeff\", "
+        "\"seed_id\": null}}",
+    };
+    for (size_t i = 0; i < sizeof damaged / sizeof damaged[0]; i++) {
+        o = cJSON_Parse(damaged[i]);
+        assert_non_null(o);
+        if (p11_ref_from_json(&back, o) != -1) fail_msg("accepted: %s", damaged[i]);
+        cJSON_Delete(o);
+    }
+    o = cJSON_Parse("{\"pkcs11\": {\"module\": \"m\", \"token\": \"t\", \"key_id\": "
+                    "\"00112233445566778899AABBCCDDEEFF\"}}");
+    assert_int_equal(p11_ref_from_json(&back, o), 0); /* hexadecimal in either case; no seed: a root key */
+    assert_int_equal(back.has_seed, 0);
+    assert_int_equal(back.key_id[15], 0xff);
+    cJSON_Delete(o);
+}
+
 #define THREADS        8
 #define SIGNS_A_THREAD 25
 
@@ -325,7 +387,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_signer),   cmocka_unit_test(test_device_refused),
         cmocka_unit_test(test_token_key),     cmocka_unit_test(test_token_errors),
-        cmocka_unit_test(test_token_threads),
+        cmocka_unit_test(test_token_threads), cmocka_unit_test(test_ref_json),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
