@@ -44,6 +44,31 @@ PY
 done
 echo "   reference: at least 300 attestations/s per core with the PDF (issue 10)"
 
+MODULE=/usr/lib/softhsm/libsofthsm2.so
+if command -v softhsm2-util >/dev/null && [ -r "$MODULE" ]; then
+  echo
+  echo "== the same issuance (2,000 holders, PNG only) with the key in a SoftHSM2 token (PKCS#11), beside the file key"
+  echo "   (two signatures an attestation, the full code and the holder's card, each made in the token and verified)"
+  mkdir -p "$TMP/tokens"
+  printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$TMP" >"$TMP/softhsm2.conf"
+  export SOFTHSM2_CONF="$TMP/softhsm2.conf" API_PKCS11_PIN=123456
+  softhsm2-util --init-token --free --label bench --pin 123456 --so-pin 654321 >/dev/null
+  "$BIN/api-issuer" init --dir "$TMP/iss-token" --id FR-13 --name "Préfecture" --pkcs11-module "$MODULE" --token-label bench >/dev/null
+  for dir in iss iss-token; do
+    python3 - "$BIN/api-issuer" "$TMP" "$dir" <<'PY'
+import subprocess, sys, time
+tool, tmp, d = sys.argv[1:]
+t0 = time.monotonic()
+subprocess.run([tool, "issue", "--dir", f"{tmp}/{d}", "--csv", f"{tmp}/batch.csv", "--out", f"{tmp}/out-k-{d}",
+                "--formats", "png"], check=True, stdout=subprocess.DEVNULL)
+wall = time.monotonic() - t0
+what = "key in the token" if d == "iss-token" else "file key (reference)"
+print(f"bin/api-issuer issue --csv (2000 rows) --formats png, {what}: {wall:.2f} s, {2000/wall:.0f} attestations/s")
+PY
+  done
+  unset API_PKCS11_PIN
+fi
+
 echo
 echo "== $BUILD/bench/bench_photos (phone photos of a printed attestation page, tests/photos; one core)"
 # 200 photos of four attestations issued here (seed 1), then 40 of exactly 2,000 x 2,800 px (seed 2).
