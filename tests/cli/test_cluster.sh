@@ -88,6 +88,7 @@ start_replica() {
   local n=$1 p m=()
   for p in 1 2 3; do [ "$p" = "$n" ] || { local v="PORT_r$p"; m+=(--from "http://127.0.0.1:${!v}"); }; done
   local port="PORT_r$n"
+  if [ -f "r$n.log" ]; then cat "r$n.log" >>"r$n.earlier.log"; fi
   [ -f "r$n.conf" ] || printf '# what SIGHUP reads again\nsync-interval = 1\nstale-after = 8s\n' >"r$n.conf"
   start "r$n" "$V" serve --config "r$n.conf" --root fed/root.pub --data "r$n" --trust tl.cose \
     --listen "127.0.0.1:${!port}" --trusted-proxy 127.0.0.1 --access-log "$TMP/r$n/access.log" "${m[@]}"
@@ -381,4 +382,7 @@ for p in $P1 $P2 $P3; do expect_eq "$(verdict "$p")" revoked "after the load, re
 code=$("${C[@]}" -o v.json -w '%{http_code}' -H "X-API-Key: $KEY" -H 'Content-Type: application/json' --data-binary @target.json "$URL/api/v1/verify")
 expect_eq "$code $(json_field v.json result)" "200 revoked" "through nginx, the revocation is seen"
 expect_no_grep "$KEY|${KEY_A:-none}|API1:" ngx/access.log "nginx's log holds no API key and no QR text"
+for n in 1 2 3; do stop "r$n"; done
+cat r1.log r2.log r3.log r*.earlier.log >replicas.log 2>/dev/null
+expect_no_grep 'Sanitizer|runtime error' replicas.log "no sanitizer report from the replicas"
 finish
