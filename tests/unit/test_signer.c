@@ -33,6 +33,7 @@
 
 #include "common/p11.h"
 #include "common/signer.h"
+#include "issuer/idxperm.h"
 #include "qr/cose.h"
 #include "tests/unit/testkit.h"
 
@@ -236,6 +237,16 @@ static void test_token_key(void **state)
     assert_int_equal(p11_hmac(h3, t, sid, (const uint8_t *)"seeD", 4, err, sizeof err), API_OK);
     assert_memory_equal(h1, h2, sizeof h1);
     assert_memory_not_equal(h1, h3, sizeof h1);
+    /* the HMAC as the status-index seed (cmd.c): idxperm stays a permutation, here over its first 2^16
+     * counters */
+    uint8_t *seen = calloc(IDXPERM_SIZE / 8, 1);
+    assert_non_null(seen);
+    for (uint32_t n = 0; n < 65536; n++) {
+        uint32_t v = idxperm_map(h1, n);
+        if (v >= IDXPERM_SIZE || (seen[v / 8] & (1u << (v % 8)))) fail_msg("counter %u -> %u", n, v);
+        seen[v / 8] |= (uint8_t)(1u << (v % 8));
+    }
+    free(seen);
     /* nothing secret comes out */
     CK_RV rv = read_value(CKO_PRIVATE_KEY, id);
     assert_true(rv == CKR_ATTRIBUTE_SENSITIVE);
