@@ -15,7 +15,10 @@ api_err fedstate_load(trust_list *tl, const char *dir, char *err, size_t errcap)
 /* Saves tl as FED/federation.json, atomically. */
 api_err fedstate_save(const trust_list *tl, const char *dir);
 
-/* Adds an entry; API_ERR_EXISTS when its kid is already listed. */
+/* Adds an entry; API_ERR_EXISTS when its kid is already listed (an issuer's or a receipt signer's). */
 api_err fedstate_add(trust_list *tl, const trust_entry *entry);
+
+/* Adds a verifier's receipt key; API_ERR_EXISTS when its kid is already listed. */
+api_err fedstate_add_receipt_signer(trust_list *tl, const trust_receipt_signer *s);
 
 #endif

@@ -4,7 +4,10 @@
  *
  *   init        root key pair in FED (root.key encrypted, root.pub)
  *   add-issuer  admit an issuer's public key
- *   retire      mark a key retired (attestations issued before stay valid)
+ *   add-receipt-signer  list a verifier's receipt key (its receipts are then
+ *               checkable against the root)
+ *   retire      mark a key retired (attestations issued before stay valid;
+ *               for a receipt signer, receipts signed before)
  *   compromise  mark a key compromised (nothing it signed verifies)
  *   set-epoch   record an issuer's new feed epoch (after a restore)
  *   publish     sign the trust list, sequence number + 1
@@ -315,28 +318,92 @@ static int fed_cmd_add_issuer(const void *opts)
     return FED_EXIT_OK;
 }
 
+static int fed_cmd_add_receipt_signer(const void *opts)
+{
+    const fed_opts *o = opts;
+    fed_require(o->name, "--name");
+    fed_require(o->pub, "--pub");
+    trust_receipt_signer s;
+    memset(&s, 0, sizeof s);
+    if (strlen(o->name) >= sizeof s.name) cli_fail(FED_EXIT_USAGE, "--name is too long");
+    strcpy(s.name, o->name);
+    s.state = TRUST_ACTIVE;
+    api_err e = b64url_read_key_file(s.pub, o->pub);
+    if (e != API_OK)
+        cli_fail(FED_EXIT_USAGE, "%s: not a public key file (one base64url line of 32 bytes)", o->pub);
+    cose_kid(s.kid, s.pub);
+    trust_list tl;
+    fed_load(&tl, o->dir);
+    e = fedstate_add_receipt_signer(&tl, &s);
+    if (e == API_ERR_EXISTS) cli_fail(FED_EXIT_USAGE, "this key (kid) is already in the federation");
+    char err[256];
+    if (e == API_OK) e = trust_validate(&tl, err, sizeof err);
+    if (e != API_OK)
+        cli_fail(FED_EXIT_USAGE, "cannot add the receipt signer: %s",
+                 e == API_ERR_TRUST_LIST ? err : api_strerror(e));
+    fed_save(&tl, o->dir);
+    char kid_hex[17];
+    sodium_bin2hex(kid_hex, sizeof kid_hex, s.kid, sizeof s.kid);
+    printf("added receipt signer %s, kid %s; run 'publish' to sign a new trust list\n", s.name, kid_hex);
+    trust_free(&tl);
+    return FED_EXIT_OK;
+}
+
+static void fed_parse_kid(uint8_t kid[COSE_KID_LEN], const char *kid_hex)
+{
+    size_t got;
+    if (!kid_hex || sodium_hex2bin(kid, COSE_KID_LEN, kid_hex, strlen(kid_hex), NULL, &got, NULL) != 0 ||
+        got != COSE_KID_LEN || strlen(kid_hex) != 2 * COSE_KID_LEN)
+        cli_fail(FED_EXIT_USAGE, "--kid: expected 16 hexadecimal characters (see 'list')");
+}
+
 static trust_entry *fed_find_kid(trust_list *tl, const char *kid_hex)
 {
     uint8_t kid[COSE_KID_LEN];
-    size_t got;
-    if (!kid_hex || sodium_hex2bin(kid, sizeof kid, kid_hex, strlen(kid_hex), NULL, &got, NULL) != 0 ||
-        got != sizeof kid || strlen(kid_hex) != 2 * sizeof kid)
-        cli_fail(FED_EXIT_USAGE, "--kid: expected 16 hexadecimal characters (see 'list')");
+    fed_parse_kid(kid, kid_hex);
     trust_entry *t = (trust_entry *)trust_find_kid(tl, kid);
     if (!t) cli_fail(FED_EXIT_USAGE, "no key with kid %s in the federation", kid_hex);
     return t;
+}
+
+/* The time of --at, or now. */
+static int64_t fed_at(const fed_opts *o)
+{
+    int64_t at = cli_now();
+    if (o->at && time_parse_instant(&at, o->at) != 0)
+        cli_fail(FED_EXIT_USAGE, "--at: not a date or time: '%s'", o->at);
+    return at;
+}
+
+/* retire and compromise of a verifier's receipt key: retire only (its receipts signed before stay valid). */
+static int fed_set_receipt_signer_state(const fed_opts *o, trust_list *tl, trust_receipt_signer *s,
+                                        trust_state state)
+{
+    if (state != TRUST_RETIRED)
+        cli_fail(FED_EXIT_USAGE,
+                 "kid %s is a receipt signer: retire it, with --at the time from which its receipts must be "
+                 "refused",
+                 o->kid);
+    s->state = TRUST_RETIRED;
+    s->retired_at = fed_at(o);
+    fed_save(tl, o->dir);
+    printf("receipt key %s of %s is now retired; run 'publish' to sign a new trust list\n", o->kid, s->name);
+    trust_free(tl);
+    return FED_EXIT_OK;
 }
 
 static int fed_set_state(const fed_opts *o, trust_state state)
 {
     trust_list tl;
     fed_load(&tl, o->dir);
+    uint8_t kid[COSE_KID_LEN];
+    fed_parse_kid(kid, o->kid);
+    trust_receipt_signer *rs = (trust_receipt_signer *)trust_find_receipt_signer(&tl, kid);
+    if (rs) return fed_set_receipt_signer_state(o, &tl, rs, state);
     trust_entry *t = fed_find_kid(&tl, o->kid);
     if (t->state == TRUST_COMPROMISED && state != TRUST_COMPROMISED)
         cli_fail(FED_EXIT_USAGE, "a compromised key stays compromised");
-    int64_t at = cli_now();
-    if (o->at && time_parse_instant(&at, o->at) != 0)
-        cli_fail(FED_EXIT_USAGE, "--at: not a date or time: '%s'", o->at);
+    int64_t at = fed_at(o);
     t->state = state;
     t->retired_at = state == TRUST_RETIRED ? at : 0;
     fed_save(&tl, o->dir);
@@ -387,6 +454,12 @@ static int fed_cmd_list(const void *opts)
         sodium_bin2hex(kid_hex, sizeof kid_hex, t->kid, sizeof t->kid);
         printf("%-8s %s  %-11s %s%s%s\n", t->id, kid_hex, trust_state_name(t->state), t->name,
                t->feed[0] ? "  feed " : "", t->feed);
+    }
+    for (size_t i = 0; i < tl.n_receipt_signers; i++) {
+        const trust_receipt_signer *s = &tl.receipt_signers[i];
+        char kid_hex[17];
+        sodium_bin2hex(kid_hex, sizeof kid_hex, s->kid, sizeof s->kid);
+        printf("%-8s %s  %-11s %s\n", "receipts", kid_hex, trust_state_name(s->state), s->name);
     }
     trust_free(&tl);
     return FED_EXIT_OK;
@@ -449,11 +522,19 @@ static const cli_command fed_commands[] = {
      .run = fed_cmd_add_issuer,
      .usage = "  add-issuer --dir FED --id ID --name NAME --pub FILE [--feed URL] [--epoch N]\n"
               "             Admits an issuer key (a second key for the same ID is a key rotation).\n"},
+    {.name = "add-receipt-signer",
+     .options = "dir name pub",
+     .run = fed_cmd_add_receipt_signer,
+     .usage = "  add-receipt-signer --dir FED --name ORG --pub FILE\n"
+              "             Lists a verifier's receipt key (GET /api/v1/receipt-keys, or the .pub that\n"
+              "             'api-verifier receipt rotate-key' writes): its receipts are then checkable\n"
+              "             against the root. ORG must be the name the verifier signs as.\n"},
     {.name = "retire",
      .options = "dir kid at",
      .run = fed_cmd_retire,
      .usage = "  retire     --dir FED --kid KID [--at TIME]\n"
-              "             Retires a key: attestations it signed before TIME still verify.\n"},
+              "             Retires a key: attestations it signed before TIME still verify (for a\n"
+              "             receipt signer: receipts signed before TIME).\n"},
     {.name = "compromise",
      .options = "dir kid",
      .run = fed_cmd_compromise,
@@ -474,7 +555,7 @@ static const cli_command fed_commands[] = {
      .options = "dir",
      .run = fed_cmd_list,
      .usage = "  list       --dir FED\n"
-              "             Lists the issuers and their keys.\n"},
+              "             Lists the issuers and their keys, then the receipt signers.\n"},
     {.name = NULL},
 };
 

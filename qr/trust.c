@@ -33,6 +33,38 @@ int trust_state_parse(trust_state *s, const char *name)
     return -1;
 }
 
+static api_err trust_validate_receipt_signers(const trust_list *tl, char *err, size_t errcap)
+{
+    if (tl->n_receipt_signers > TRUST_MAX_RECEIPT_SIGNERS) {
+        snprintf(err, errcap, "more than %d receipt signers", TRUST_MAX_RECEIPT_SIGNERS);
+        return API_ERR_TRUST_LIST;
+    }
+    for (size_t i = 0; i < tl->n_receipt_signers; i++) {
+        const trust_receipt_signer *s = &tl->receipt_signers[i];
+        uint8_t kid[COSE_KID_LEN];
+        cose_kid(kid, s->pub);
+        const char *bad = NULL;
+        if (!text_plain_ok(s->name, 1, sizeof s->name))
+            bad = "name";
+        else if (memcmp(kid, s->kid, sizeof kid) != 0)
+            bad = "kid (not the hash of the key)";
+        else if (s->state != TRUST_ACTIVE && s->state != TRUST_RETIRED)
+            bad = "state";
+        else if (trust_find_kid(tl, s->kid))
+            bad = "kid (an issuer's key)";
+        if (bad) {
+            snprintf(err, errcap, "receipt signer %zu: bad %s", i + 1, bad);
+            return API_ERR_TRUST_LIST;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (memcmp(tl->receipt_signers[j].kid, s->kid, COSE_KID_LEN) == 0) {
+                snprintf(err, errcap, "receipt signers %zu and %zu have the same kid", j + 1, i + 1);
+                return API_ERR_TRUST_LIST;
+            }
+    }
+    return API_OK;
+}
+
 api_err trust_validate(const trust_list *tl, char *err, size_t errcap)
 {
     char dummy[8];
@@ -74,7 +106,7 @@ api_err trust_validate(const trust_list *tl, char *err, size_t errcap)
                 return API_ERR_TRUST_LIST;
             }
     }
-    return API_OK;
+    return trust_validate_receipt_signers(tl, err, errcap);
 }
 
 api_err trust_encode(uint8_t **out, size_t *outlen, const trust_list *tl)
@@ -89,7 +121,7 @@ api_err trust_encode_unchecked(uint8_t **out, size_t *outlen, const trust_list *
     api_err e;
     cbw w;
     cbw_init_dynamic(&w, TRUST_MAX_COSE);
-    cbw_map(&w, tl->has_next_root ? 6 : 5);
+    cbw_map(&w, 5 + (tl->has_next_root != 0) + (tl->n_receipt_signers > 0));
     cbw_text(&w, "v");
     cbw_uint(&w, 1);
     cbw_text(&w, "exp");
@@ -127,6 +159,27 @@ api_err trust_encode_unchecked(uint8_t **out, size_t *outlen, const trust_list *
         cbw_text(&w, "next_root");
         cbw_bytes(&w, tl->next_root, COSE_PK_LEN);
     }
+    if (tl->n_receipt_signers > 0) { /* after next_root: the deterministic order of the keys */
+        cbw_text(&w, "receipt_signers");
+        cbw_array(&w, tl->n_receipt_signers);
+        for (size_t i = 0; i < tl->n_receipt_signers; i++) {
+            const trust_receipt_signer *s = &tl->receipt_signers[i];
+            int retired = s->state == TRUST_RETIRED;
+            cbw_map(&w, retired ? 5 : 4);
+            cbw_text(&w, "kid");
+            cbw_bytes(&w, s->kid, COSE_KID_LEN);
+            cbw_text(&w, "pub");
+            cbw_bytes(&w, s->pub, COSE_PK_LEN);
+            cbw_text(&w, "name");
+            cbw_text(&w, s->name);
+            cbw_text(&w, "state");
+            cbw_text(&w, trust_state_name(s->state));
+            if (retired) {
+                cbw_text(&w, "retired_at");
+                cbw_int(&w, s->retired_at);
+            }
+        }
+    }
     e = cbw_finish(&w, outlen);
     if (e != API_OK) {
         cbw_free(&w);
@@ -150,6 +203,38 @@ static api_err trust_decode_entry(trust_entry *t, const cbor_item_t *m)
         return API_ERR_TRUST_LIST;
     if (t->state == TRUST_RETIRED && cbc_get_int64(&t->retired_at, cbc_map_get_text(m, "retired_at")) != 0)
         return API_ERR_TRUST_LIST;
+    return API_OK;
+}
+
+static api_err trust_decode_receipt_signer(trust_receipt_signer *s, const cbor_item_t *m)
+{
+    char state[16];
+    if (!cbor_isa_map(m) || cbc_get_text(s->name, sizeof s->name, cbc_map_get_text(m, "name")) != 0 ||
+        cbc_get_bytes_exact(s->kid, COSE_KID_LEN, cbc_map_get_text(m, "kid")) != 0 ||
+        cbc_get_bytes_exact(s->pub, COSE_PK_LEN, cbc_map_get_text(m, "pub")) != 0 ||
+        cbc_get_text(state, sizeof state, cbc_map_get_text(m, "state")) != 0 ||
+        trust_state_parse(&s->state, state) != 0)
+        return API_ERR_TRUST_LIST;
+    if (s->state == TRUST_RETIRED && cbc_get_int64(&s->retired_at, cbc_map_get_text(m, "retired_at")) != 0)
+        return API_ERR_TRUST_LIST;
+    return API_OK;
+}
+
+/* The member receipt_signers, when present. */
+static api_err trust_decode_receipt_signers(trust_list *tl, const cbor_item_t *root)
+{
+    const cbor_item_t *list = cbc_map_get_text(root, "receipt_signers");
+    if (!list) return API_OK;
+    if (!cbor_isa_array(list) || cbor_array_size(list) > TRUST_MAX_RECEIPT_SIGNERS) return API_ERR_TRUST_LIST;
+    size_t n = cbor_array_size(list);
+    tl->receipt_signers = calloc(n ? n : 1, sizeof *tl->receipt_signers);
+    if (!tl->receipt_signers) return API_ERR_NOMEM;
+    cbor_item_t **items = cbor_array_handle(list);
+    for (size_t i = 0; i < n; i++) {
+        if (trust_decode_receipt_signer(&tl->receipt_signers[i], items[i]) != API_OK)
+            return API_ERR_TRUST_LIST;
+        tl->n_receipt_signers = i + 1;
+    }
     return API_OK;
 }
 
@@ -184,6 +269,8 @@ api_err trust_decode(trust_list *tl, const uint8_t *in, size_t len)
         if (trust_decode_entry(&tl->entries[i], items[i]) != API_OK) goto done;
         tl->n = i + 1;
     }
+    e = trust_decode_receipt_signers(tl, root);
+    if (e != API_OK) goto done;
     e = trust_validate(tl, NULL, 0);
 done:
     cbor_decref(&root);
@@ -246,6 +333,13 @@ api_err trust_verify(trust_list *tl, char *err, size_t errcap, const uint8_t *co
     return API_OK;
 }
 
+const trust_receipt_signer *trust_find_receipt_signer(const trust_list *tl, const uint8_t kid[COSE_KID_LEN])
+{
+    for (size_t i = 0; i < tl->n_receipt_signers; i++)
+        if (memcmp(tl->receipt_signers[i].kid, kid, COSE_KID_LEN) == 0) return &tl->receipt_signers[i];
+    return NULL;
+}
+
 const trust_entry *trust_find_kid(const trust_list *tl, const uint8_t kid[COSE_KID_LEN])
 {
     for (size_t i = 0; i < tl->n; i++)
@@ -258,4 +352,7 @@ void trust_free(trust_list *tl)
     free(tl->entries);
     tl->entries = NULL;
     tl->n = 0;
+    free(tl->receipt_signers);
+    tl->receipt_signers = NULL;
+    tl->n_receipt_signers = 0;
 }

@@ -41,6 +41,21 @@ typedef struct {
     uint64_t epoch;            /* feed epoch */
 } trust_entry;
 
+/*
+ * A verifier's receipt key that the federation vouches for (docs/format.md,
+ * "Verification receipts"): receipts it signed are checkable against the
+ * root. Retired: receipts signed (iat) at or after retired_at are refused.
+ */
+typedef struct {
+    char name[TRUST_NAME_MAX]; /* the verifier's organisation, the receipts' iss */
+    uint8_t kid[COSE_KID_LEN];
+    uint8_t pub[COSE_PK_LEN];
+    trust_state state;  /* TRUST_ACTIVE or TRUST_RETIRED */
+    int64_t retired_at; /* TRUST_RETIRED only */
+} trust_receipt_signer;
+
+#define TRUST_MAX_RECEIPT_SIGNERS 1024
+
 typedef struct {
     uint64_t seq; /* strictly increasing */
     int64_t iat;
@@ -49,13 +64,18 @@ typedef struct {
     uint8_t next_root[COSE_PK_LEN];
     size_t n;
     trust_entry *entries; /* malloc'd */
+    /* the member receipt_signers, written only when there is one, so older readers, which ignore it,
+     * still read the list, and a list without one has the bytes it always had */
+    size_t n_receipt_signers;
+    trust_receipt_signer *receipt_signers; /* malloc'd, or NULL */
 } trust_list;
 
 const char *trust_state_name(trust_state s);
 int trust_state_parse(trust_state *s, const char *name);
 
 /* Checks the list's own rules: ids, kids equal to the hash of their keys,
- * no two entries with the same kid, states, iat <= exp. */
+ * no two entries with the same kid, states, iat <= exp; for the receipt
+ * signers: names, kids, active or retired, no kid twice nor an issuer's. */
 api_err trust_validate(const trust_list *tl, char *err, size_t errcap);
 
 /* Encodes the payload (canonical CBOR) into a malloc'd buffer. */
@@ -88,6 +108,9 @@ api_err trust_verify(trust_list *tl, char *err, size_t errcap, const uint8_t *co
 
 /* The entry with that kid, or NULL. */
 const trust_entry *trust_find_kid(const trust_list *tl, const uint8_t kid[COSE_KID_LEN]);
+
+/* The receipt signer with that kid, or NULL. */
+const trust_receipt_signer *trust_find_receipt_signer(const trust_list *tl, const uint8_t kid[COSE_KID_LEN]);
 
 void trust_free(trust_list *tl);
 
