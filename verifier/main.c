@@ -37,7 +37,10 @@
 #include "verifier/pdfread.h"
 #include "verifier/service/keystore.h"
 #include "qr/qrtext.h"
+#include "verifier/receiptkey.h"
+#include "verifier/receipttext.h"
 #include "verifier/replica.h"
+#include "http/httpc.h"
 #include "verifier/report.h"
 #include "verifier/service/service.h"
 #include "verifier/syncer.h"
@@ -118,6 +121,7 @@ static const char usage_tail[] =
     "                   proxies are exempt)\n"
     "  --cors-origin ORIGIN  a web origin (https://host[:port]) whose pages may call the API\n"
     "                   from a browser (repeatable, at most 8; default: none)\n"
+
     "\n"
     "Verdicts: valid, expired, not_yet_valid, revoked, suspended, superseded,\n"
     "status_unknown, invalid_signature, unknown_issuer, untrusted_issuer, malformed.\n"
@@ -133,10 +137,20 @@ static const char usage_tail[] =
     "refused (the replica keeps its previous state); 2 usage error or no trust list.\n"
     "Exit codes of serve: 0 after SIGINT or SIGTERM, once the requests in progress are answered\n"
     "(SIGHUP reopens the access log and reads the API keys again); 2 usage\n"
-    "error, no replica or cannot listen; 4 the keys or the access log cannot be opened.\n"
+    "error, no replica or cannot listen; 3 the receipt key cannot be opened (passphrase); 4 the\n"
+    "keys, the receipt key or the access log cannot be opened.\n"
+
     "Exit codes of keys: 0 done (revoking a revoked key included); 2 usage error, unknown\n"
     "id, or a file that is not an export of keys (import); 4 the key store or the file cannot\n"
     "be opened or written, or the store's keys were made with another salt (import).\n";
+
+/* Options without a short letter (getopt_long values past the characters). */
+enum {
+    VER_OPT_RECEIPT_KEY = 1000,
+    VER_OPT_RECEIPT_ORG,
+    VER_OPT_PASSPHRASE_FILE,
+    VER_OPT_KEYS,
+};
 
 #define VER_MAX_MIRRORS    16
 #define VER_MIN_BODY       1024ul
@@ -164,6 +178,8 @@ typedef struct {
     /* keys */
     const char *org, *profile, *key_id, *out;
     long rate;
+    /* receipts: serve, receipt check, receipt rotate-key */
+    const char *receipt_key, *receipt_org, *passphrase_file, *keys_doc;
 } ver_opts;
 
 /* An origin as browsers send it: http or https, a host, an optional port, nothing after. */
@@ -557,6 +573,34 @@ static int ver_reread(service_live *live, char *err, size_t errcap)
     return rc;
 }
 
+/* The receipt key file: --receipt-key FILE, or DATA/receipt-key. */
+static const char *ver_receipt_key_path(const ver_opts *o)
+{
+    static char path[RECEIPTKEY_PATH_MAX];
+    if (o->receipt_key) return o->receipt_key;
+    if (!o->data) cli_fail(VER_EXIT_ERROR, "--data DIR or --receipt-key FILE is required");
+    if (fs_mkdirs(o->data, 0700) != API_OK) cli_fail(VER_EXIT_IO, "cannot create %s", o->data);
+    if (fs_join(path, sizeof path, o->data, RECEIPTKEY_FILE) != 0)
+        cli_fail(VER_EXIT_ERROR, "--data: path too long");
+    return path;
+}
+
+/* serve's receipt key, made at the first start (receiptkey.h); or exits. */
+static receiptkey *ver_open_receipt_key(const ver_opts *o)
+{
+    const char *path = ver_receipt_key_path(o);
+    receiptkey *k;
+    int created;
+    char err[512] = "";
+    api_err e =
+        receiptkey_open(&k, &created, path, o->receipt_org, o->passphrase_file, cli_now(), err, sizeof err);
+    if (e != API_OK)
+        cli_fail(e == API_ERR_ARG ? VER_EXIT_ERROR : cli_code_for(e), "%s", err[0] ? err : api_strerror(e));
+    fprintf(stderr, "%s: receipts signed as \"%s\" with key %s (%s)%s\n", cli_program(), receiptkey_org(k),
+            receiptkey_kid_hex(k), path, created ? ", made now" : "");
+    return k;
+}
+
 static int ver_cmd_serve(const void *opts)
 {
     const ver_opts *o = opts;
@@ -591,7 +635,10 @@ static int ver_cmd_serve(const void *opts)
         cli_fail(VER_EXIT_ERROR, "--data: path too long");
     cfg.access_dir = access_dir;
     replica *r = ver_open_replica(o);
+    receiptkey *rk = ver_open_receipt_key(o);
+    cfg.receipts = rk;
     int rc = service_run(r, &cfg);
+    receiptkey_free(rk);
     replica_close(r);
     return rc;
 }
@@ -774,6 +821,144 @@ static int ver_cmd_keys_import(const void *opts)
     return VER_EXIT_OK;
 }
 
+/* ---- receipts ---- */
+
+/* The text of a receipt: --payload, standard input, or --file (the text, or a PNG, JPEG or PDF holding its QR
+ * code), malloc'd. */
+static char *ver_receipt_text(const ver_opts *o, size_t *len)
+{
+    if ((o->payload != NULL) + (o->image != NULL) + o->stdin_text != 1)
+        cli_fail(VER_EXIT_ERROR, "give the receipt once: --file FILE, --payload TEXT or - (standard input)");
+    if (o->payload) {
+        *len = strlen(o->payload);
+        return strdup(o->payload);
+    }
+    uint8_t *data;
+    api_err e = o->stdin_text ? fs_read_stream(&data, len, 0, VERIFY_MAX_IMAGE)
+                              : fs_read_file(&data, len, o->image, VERIFY_MAX_IMAGE);
+    if (e != API_OK)
+        cli_fail(VER_EXIT_ERROR, "cannot read %s: %s", o->stdin_text ? "standard input" : o->image,
+                 api_strerror(e));
+    if (document_kind_of(data, *len) == DOCUMENT_UNKNOWN) { /* the text itself */
+        while (*len && (data[*len - 1] == '\n' || data[*len - 1] == '\r')) data[--*len] = '\0';
+        return (char *)data;
+    }
+    document_config dc = {.renderer = ver_renderer(o), .timeout_ms = (int)o->render_timeout * 1000};
+    document doc;
+    document_status st = document_read(&doc, &dc, data, *len);
+    free(data);
+    if (st != DOCUMENT_OK) {
+        char why[256];
+        document_describe(why, sizeof why, &doc);
+        document_free(&doc);
+        cli_fail(VER_EXIT_ERROR, "%s: %s", o->image ? o->image : "standard input", why);
+    }
+    char *text = NULL;
+    for (size_t i = 0; i < doc.n_codes && !text; i++)
+        if (doc.codes[i].len >= QRTEXT_PREFIX_LEN &&
+            memcmp(doc.codes[i].text, RECEIPT_PREFIX, QRTEXT_PREFIX_LEN) == 0) {
+            text = strndup(doc.codes[i].text, doc.codes[i].len);
+            *len = doc.codes[i].len;
+        }
+    document_free(&doc);
+    if (!text)
+        cli_fail(VER_EXIT_ERROR, "%s: no verification receipt (APR1:) among its QR codes",
+                 o->image ? o->image : "standard input");
+    return text;
+}
+
+/* The keys to check against: --keys (a receipt-keys document, a file or an http:// URL), or the receipt
+ * signers of the trust list (--root, --trust). */
+static receipt_key *ver_receipt_keys(const ver_opts *o, size_t *n)
+{
+    receipt_key *keys;
+    if (!o->keys_doc == !(o->root || o->trust))
+        cli_fail(VER_EXIT_ERROR, "give --keys FILE_OR_URL, or --root ROOT.pub --trust TRUST-LIST.cose");
+    if (!o->keys_doc) {
+        if (!o->root || !o->trust)
+            cli_fail(VER_EXIT_ERROR, "--root ROOT.pub and --trust TRUST-LIST.cose go together");
+        trust_list tl;
+        ver_load_trust_file(&tl, o);
+        api_err e = receiptkeys_from_trust(&keys, n, &tl);
+        trust_free(&tl);
+        if (e != API_OK) cli_fail(VER_EXIT_ERROR, "out of memory");
+        return keys;
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    httpc_response resp;
+    int url = strncmp(o->keys_doc, "http://", 7) == 0 || strncmp(o->keys_doc, "https://", 8) == 0;
+    if (url) {
+        api_err e = httpc_get(&resp, o->keys_doc, RECEIPTKEY_DOC_MAX, (int)o->timeout * 1000);
+        if (e == API_ERR_ARG)
+            cli_fail(VER_EXIT_ERROR,
+                     "--keys: cannot fetch %s (https goes through a local proxy, as for sync)", o->keys_doc);
+        if (e != API_OK || resp.status != 200) {
+            int status = e == API_OK ? resp.status : 0;
+            if (e == API_OK) httpc_response_free(&resp);
+            cli_fail(VER_EXIT_ERROR, "--keys: cannot fetch %s (%s%d)", o->keys_doc,
+                     e == API_OK ? "HTTP " : "", e == API_OK ? status : 0);
+        }
+        data = resp.body;
+        len = resp.len;
+    } else {
+        api_err e = fs_read_file(&data, &len, o->keys_doc, RECEIPTKEY_DOC_MAX);
+        if (e != API_OK) cli_fail(VER_EXIT_ERROR, "cannot read %s: %s", o->keys_doc, api_strerror(e));
+    }
+    char verifier[RECEIPT_ORG_MAX], err[256] = "";
+    api_err e = receiptkeys_parse(&keys, n, verifier, (const char *)data, len, err, sizeof err);
+    if (url)
+        httpc_response_free(&resp);
+    else
+        free(data);
+    if (e != API_OK)
+        cli_fail(VER_EXIT_ERROR, "%s is not a receipt-keys document: %s", o->keys_doc,
+                 err[0] ? err : api_strerror(e));
+    return keys;
+}
+
+static int ver_cmd_receipt_check(const void *opts)
+{
+    const ver_opts *o = opts;
+    size_t n, len;
+    receipt_key *keys = ver_receipt_keys(o, &n);
+    char *text = ver_receipt_text(o, &len);
+    api_receipt r;
+    const receipt_key *key;
+    receipt_check c = receipt_verify(&r, &key, NULL, text, len, keys, n);
+    free(text);
+    if (o->json) {
+        cJSON *j = receipttext_json(c, &r, key);
+        char *s = j ? cJSON_Print(j) : NULL;
+        cJSON_Delete(j);
+        if (!s) cli_fail(VER_EXIT_ERROR, "out of memory");
+        puts(s);
+        free(s);
+    } else {
+        receipttext_print(stdout, c, &r, key);
+    }
+    free(keys);
+    return c == RECEIPT_VALID ? VER_EXIT_OK : VER_EXIT_NOT_VALID;
+}
+
+static int ver_cmd_receipt_rotate(const void *opts)
+{
+    const ver_opts *o = opts;
+    const char *path = ver_receipt_key_path(o);
+    char old_kid[17], new_kid[17], err[512] = "";
+    api_err e = receiptkey_rotate(path, o->receipt_org, o->passphrase_file, cli_now(), old_kid, new_kid, err,
+                                  sizeof err);
+    if (e != API_OK)
+        cli_fail(e == API_ERR_ARG ? VER_EXIT_ERROR : cli_code_for(e), "%s", err[0] ? err : api_strerror(e));
+    if (old_kid[0])
+        printf(
+            "receipt key %s retired, new key %s in %s (public key %s.pub); restart serve to sign with it\n",
+            old_kid, new_kid, path, path);
+    else
+        printf("receipt key %s made in %s (public key %s.pub)\n", new_kid, path, path);
+    return VER_EXIT_OK;
+}
+
 /* The commands, in the order of the usage text. */
 static const cli_command ver_commands[] = {
     {.name = "verify",
@@ -800,7 +985,7 @@ static const cli_command ver_commands[] = {
      .options = "root trust trust-url data from mirrors-only listen sync-interval max-staleness web-root "
                 "access-log anonymous-rate trusted-proxy max-body max-image threads request-timeout "
                 "max-connections-per-address cors-origin render-timeout pdf-renderer stale-after max-watch "
-                "ending-soon-days",
+                "ending-soon-days receipt-key receipt-org passphrase-file",
      .run = ver_cmd_serve,
      .usage =
          "  serve  --root ROOT.pub --data DIR (--trust FILE | --trust-url URL) --listen ADDR:PORT\n"
@@ -809,16 +994,22 @@ static const cli_command ver_commands[] = {
          "         [--max-body SIZE] [--max-image SIZE] [--threads N] [--request-timeout SECONDS]\n"
          "         [--max-connections-per-address N] [--cors-origin ORIGIN ...]\n"
          "         [--render-timeout SECONDS] [--pdf-renderer PATH] [--stale-after D]\n"
-         "         [--max-watch N] [--ending-soon-days N]\n"
+         "         [--max-watch N] [--ending-soon-days N] [--receipt-key FILE] [--receipt-org NAME]\n"
+         "         [--passphrase-file FILE]\n"
          "      Syncs in the background and serves the verification API: POST /api/v1/verify,\n"
          "      POST /api/v1/verify/batch, GET /api/v1/trust-list, GET /api/v1/bundle, GET /healthz,\n"
-         "      GET /metrics; for social keys, POST/GET /api/v1/watch, GET/DELETE /api/v1/watch/ID and\n"
-         "      GET /api/v1/changes (followed attestations: --max-watch per key, default 1000000;\n"
-         "      ending_soon --ending-soon-days before the end, default 14); re-serves the trust list\n"
-         "      and the feeds it holds (/trust/v1/trust-list.cose, /feed/v1/ISS/...), so verifiers\n"
-         "      can sync from it; with --web-root DIR (the built web/dist), serves the pages /check\n"
-         "      and /holder. Callers may send X-API-Key.\n"
-         "      SIGTERM drains: no new connection, the requests in progress answered, then exit.\n"},
+         "      GET /metrics, GET /api/v1/receipt-keys; for social keys, POST/GET /api/v1/watch,\n"
+         "      GET/DELETE /api/v1/watch/ID and GET /api/v1/changes (followed attestations: --max-watch\n"
+         "      per key, default 1000000; ending_soon --ending-soon-days before the end, default 14);\n"
+         "      re-serves the trust list and the feeds it holds (/trust/v1/trust-list.cose,\n"
+         "      /feed/v1/ISS/...), so verifiers can sync from it; with --web-root DIR (the built\n"
+         "      web/dist), serves the pages /check and /holder. Callers may send X-API-Key.\n"
+         "      SIGTERM drains: no new connection, the requests in progress answered, then exit.\n"
+         "      Receipts (?receipt=true) are signed with --receipt-key FILE (default DIR/receipt-key,\n"
+         "      made at the first start, mode 0600; replicas of one service share one; FILE.json is\n"
+         "      its published document, FILE.pub its public key) as --receipt-org NAME (for a new\n"
+         "      key; default \"api-verifier (HOST)\"). A new key is encrypted with the passphrase\n"
+         "      of --passphrase-file FILE or API_PASSPHRASE, else stored plain.\n"},
     {.name = "keys add",
      .options = "data org profile rate",
      .run = ver_cmd_keys_add,
@@ -847,6 +1038,25 @@ static const cli_command ver_commands[] = {
               "      that check them; never a key) to FILE, mode 0600, a secret to move like a private\n"
               "      key; import merges it into another replica's store (an empty one takes its salt):\n"
               "      new keys added, revocations carried over, never undone.\n"},
+    {.name = "receipt check",
+     .options = "payload file image keys root trust json timeout render-timeout pdf-renderer",
+     .stdin_dash = 1,
+     .run = ver_cmd_receipt_check,
+     .usage = "  receipt check (--file FILE | --payload TEXT | -) (--keys FILE_OR_URL | --root ROOT.pub\n"
+              "         --trust TRUST-LIST.cose) [--json]\n"
+              "      Checks a verification receipt (its APR1: text, or a PNG, JPEG or PDF holding its QR\n"
+              "      code) against a verifier's receipt keys (GET /api/v1/receipt-keys, saved or fetched\n"
+              "      over http://) or the receipt signers of the trust list, and says what it proves.\n"
+              "      Exit codes: 0 authentic (whatever result it records); 1 refused (changed, unknown\n"
+              "      or retired key...); 2 usage error, unreadable file or keys.\n"},
+    {.name = "receipt rotate-key",
+     .options = "data receipt-key receipt-org passphrase-file",
+     .run = ver_cmd_receipt_rotate,
+     .usage = "  receipt rotate-key (--data DIR | --receipt-key FILE) [--receipt-org NAME]\n"
+              "         [--passphrase-file FILE]\n"
+              "      A new receipt key (the first one, when there is none); the old one stays published\n"
+              "      as retired. Restart serve to sign with the new key. Exit codes: 0 done; 2 usage\n"
+              "      error; 3 passphrase or key file; 4 a file cannot be written.\n"},
     {.name = NULL},
 };
 
@@ -886,6 +1096,10 @@ static const struct option ver_longopts[] = {
     {"stale-after", required_argument, 0, 'Z'},
     {"max-watch", required_argument, 0, 'w'},
     {"ending-soon-days", required_argument, 0, 'z'},
+    {"receipt-key", required_argument, 0, VER_OPT_RECEIPT_KEY},
+    {"receipt-org", required_argument, 0, VER_OPT_RECEIPT_ORG},
+    {"passphrase-file", required_argument, 0, VER_OPT_PASSPHRASE_FILE},
+    {"keys", required_argument, 0, VER_OPT_KEYS},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -1029,6 +1243,18 @@ static void ver_parse(ver_opts *o, cli_args *args)
             break;
         case 'Z':
             o->stale_after = optarg;
+            break;
+        case VER_OPT_RECEIPT_KEY:
+            o->receipt_key = optarg;
+            break;
+        case VER_OPT_RECEIPT_ORG:
+            o->receipt_org = optarg;
+            break;
+        case VER_OPT_PASSPHRASE_FILE:
+            o->passphrase_file = optarg;
+            break;
+        case VER_OPT_KEYS:
+            o->keys_doc = optarg;
             break;
         default: /* an option of the table without a case here */
             cli_usage(&ver_tool, stderr, VER_EXIT_ERROR);

@@ -133,6 +133,17 @@ static api_err rk_read_seed(uint8_t seed[RK_SEED_LEN], const char *path, const c
     return e;
 }
 
+/* FILE.pub: the public key as one base64url line, for api-federation add-receipt-signer --pub. */
+static api_err rk_write_pub(const char *path, const uint8_t pk[COSE_PK_LEN])
+{
+    char pub_path[RECEIPTKEY_PATH_MAX], text[64];
+    if (snprintf(pub_path, sizeof pub_path, "%s.pub", path) >= (int)sizeof pub_path) return API_ERR_ARG;
+    b64url_encode(text, sizeof text, pk, COSE_PK_LEN);
+    size_t n = strlen(text);
+    text[n++] = '\n';
+    return fs_write_atomic(pub_path, text, n, 0644, 0);
+}
+
 /* ---- the document ---- */
 
 static void rk_instant(cJSON *o, const char *name, int64_t t)
@@ -309,6 +320,8 @@ api_err receiptkey_open(receiptkey **out, int *created, const char *path, const 
         }
     }
     if (e == API_OK) e = rk_doc_serialize(k, root);
+    if (e == API_OK && created && *created && rk_write_pub(path, k->pk) != API_OK)
+        rk_err(err, errcap, "cannot write %s.pub", path), e = API_ERR_IO;
     cJSON_Delete(root);
     if (e != API_OK) {
         receiptkey_free(k);
@@ -401,6 +414,7 @@ api_err receiptkey_rotate(const char *path, const char *org, const char *passphr
          * was not yet moved in place is only published early */
         e = jsonfile_write(doc_path, root, 0644, 0);
         if (e == API_OK && rename(tmp_path, path) != 0) e = API_ERR_IO;
+        if (e == API_OK) e = rk_write_pub(path, k->pk);
         if (e != API_OK) rk_err(err, errcap, "cannot replace %s: %s", path, api_strerror(e));
     }
     if (e != API_OK) unlink(tmp_path);

@@ -10,6 +10,9 @@
  * plain ("APIRKEY\n" and the 32 bytes of the seed). Several replicas of
  * one service share one key file (--receipt-key FILE).
  *
+ * Beside the key, FILE.pub, its public key as one base64url line (for
+ * api-federation add-receipt-signer --pub), written with each new key.
+ *
  * The document. Beside the key, FILE.json: the receipt-keys document that
  * GET /api/v1/receipt-keys serves ({"verifier", "keys": [{kid, alg,
  * public_key, name, not_before, retired_at}]}), current key first. A

@@ -21,15 +21,16 @@
 
 /* The service's routes, as metrics and the access log name them. */
 typedef enum {
-    METRICS_ROUTE_VERIFY = 0, /* POST /api/v1/verify */
-    METRICS_ROUTE_BATCH,      /* POST /api/v1/verify/batch */
-    METRICS_ROUTE_TRUST_LIST, /* GET /api/v1/trust-list */
-    METRICS_ROUTE_BUNDLE,     /* GET /api/v1/bundle */
-    METRICS_ROUTE_HEALTHZ,    /* GET /healthz */
-    METRICS_ROUTE_METRICS,    /* GET /metrics */
-    METRICS_ROUTE_MIRROR,     /* /trust/v1/..., /feed/v1/... */
-    METRICS_ROUTE_WEB,        /* the web pages (--web-root) */
-    METRICS_ROUTE_OTHER,      /* anything else (404s) */
+    METRICS_ROUTE_VERIFY = 0,   /* POST /api/v1/verify */
+    METRICS_ROUTE_BATCH,        /* POST /api/v1/verify/batch */
+    METRICS_ROUTE_TRUST_LIST,   /* GET /api/v1/trust-list */
+    METRICS_ROUTE_BUNDLE,       /* GET /api/v1/bundle */
+    METRICS_ROUTE_RECEIPT_KEYS, /* GET /api/v1/receipt-keys */
+    METRICS_ROUTE_HEALTHZ,      /* GET /healthz */
+    METRICS_ROUTE_METRICS,      /* GET /metrics */
+    METRICS_ROUTE_MIRROR,       /* /trust/v1/..., /feed/v1/... */
+    METRICS_ROUTE_WEB,          /* the web pages (--web-root) */
+    METRICS_ROUTE_OTHER,        /* anything else (404s) */
     METRICS_ROUTE_COUNT
 } metrics_route;
 

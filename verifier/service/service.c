@@ -142,6 +142,7 @@ static int service_parts_make(service_parts *p, replica *r, const service_config
         .web_pages = cfg->web_root != NULL,
         .pdf_renderer = cfg->pdf_renderer,
         .render_timeout_ms = cfg->render_timeout_ms,
+        .receipts = cfg->receipts,
     };
     if (webapi_new(&p->api, &wc) != API_OK) {
         fprintf(stderr, "%s: out of memory\n", cli_program());

@@ -11,6 +11,7 @@
 #define API_SERVICE_H
 
 #include "http/clientaddr.h"
+#include "verifier/receiptkey.h"
 #include "verifier/replica.h"
 #include "verifier/syncer.h"
 
@@ -50,6 +51,7 @@ typedef struct {
      * unchanged. The other settings need a restart.
      */
     int (*reread)(service_live *live, char *err, size_t errcap);
+    const receiptkey *receipts; /* the verifier's receipt key (receiptkey.h); NULL: no receipts */
 } service_config;
 
 /*

@@ -93,6 +93,7 @@ typedef struct {
     report_profile profile;
     const char *profile_name;
     unsigned langs;     /* the explanation's languages (REPORT_LANG_*): webapi_langs */
+    int receipt;        /* receipt=true: each report gets a signed receipt (webapi_report) */
     double rate, burst; /* the bucket's */
     uint8_t bucket[1 + KEYSTORE_ID_LEN > 9 ? 1 + KEYSTORE_ID_LEN : 9];
     size_t bucket_len;
@@ -157,6 +158,7 @@ static metrics_route webapi_route_of(const char *path, int web_pages)
         {"/api/v1/verify/batch", METRICS_ROUTE_BATCH},
         {"/api/v1/trust-list", METRICS_ROUTE_TRUST_LIST},
         {"/api/v1/bundle", METRICS_ROUTE_BUNDLE},
+        {"/api/v1/receipt-keys", METRICS_ROUTE_RECEIPT_KEYS},
         {"/healthz", METRICS_ROUTE_HEALTHZ},
         {"/metrics", METRICS_ROUTE_METRICS},
     };
@@ -529,6 +531,30 @@ static int webapi_document_results(webapi *w, httpd_req *r, const uint8_t *data,
 }
 
 /* A single verification of a PDF: its one attestation's report. */
+/*
+ * The report of one result for the caller's profile and languages and,
+ * with receipt=true, its signed receipt in the member `receipt`, made
+ * from that very report (receipt_of_report): never more than the caller
+ * was shown. The receipt is given, not kept. NULL when out of memory.
+ */
+static cJSON *webapi_report(webapi *w, const webapi_caller *c, const verify_result *res,
+                            const verify_ctx *ctx)
+{
+    cJSON *j = report_json_lang(res, ctx, c->profile, c->langs);
+    if (!j || !c->receipt || !w->cfg.receipts) return j;
+    api_receipt rc;
+    char text[RECEIPT_TEXT_MAX];
+    size_t len = sizeof text;
+    if (receipt_of_report(&rc, j, receiptkey_org(w->cfg.receipts), c->keyed ? c->rec.org : "anonymous",
+                          c->profile_name) != API_OK ||
+        receiptkey_sign(w->cfg.receipts, text, &len, &rc) != API_OK || len >= sizeof text ||
+        !cJSON_AddStringToObject(j, "receipt", text)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
 static int webapi_verify_pdf(webapi *w, httpd_req *r, const webapi_caller *c, const uint8_t *data, size_t len)
 {
     fedview_trust *t = fedview_trust_get(w->cfg.fv);
@@ -552,7 +578,7 @@ static int webapi_verify_pdf(webapi *w, httpd_req *r, const webapi_caller *c, co
     }
     webapi_cur.att = webapi_cur.att_one;
     webapi_note(w, &res[0].res);
-    cJSON *j = report_json_lang(&res[0].res, &ctx, c->profile, c->langs);
+    cJSON *j = webapi_report(w, c, &res[0].res, &ctx);
     free(res);
     fedview_trust_put(t);
     return webapi_send_json(r, 200, j);
@@ -583,7 +609,7 @@ static int webapi_batch_document(webapi *w, httpd_req *r, const webapi_caller *c
     int failed = !results;
     for (size_t i = 0; i < n && !failed; i++) {
         webapi_note(w, &res[i].res);
-        cJSON *one = report_json_lang(&res[i].res, &ctx, c->profile, c->langs);
+        cJSON *one = webapi_report(w, c, &res[i].res, &ctx);
         if (!one || !cJSON_AddNumberToObject(one, "page", res[i].page) ||
             !cJSON_AddItemToArray(results, one)) {
             cJSON_Delete(one);
@@ -672,7 +698,7 @@ static int webapi_verify_single(webapi *w, httpd_req *r, const webapi_caller *c,
     free(text);
     webapi_cur.att = webapi_cur.att_one;
     webapi_note(w, &res);
-    cJSON *j = report_json_lang(&res, &ctx, c->profile, c->langs);
+    cJSON *j = webapi_report(w, c, &res, &ctx);
     fedview_trust_put(t);
     return webapi_send_json(r, 200, j);
 }
@@ -726,7 +752,7 @@ static int webapi_verify_batch(webapi *w, httpd_req *r, const webapi_caller *c, 
     for (const cJSON *p = list->child; p && !failed; p = p->next) {
         verify_qrtext(res, &ctx, p->valuestring, strlen(p->valuestring));
         webapi_note(w, res);
-        cJSON *one = report_json_lang(res, &ctx, c->profile, c->langs);
+        cJSON *one = webapi_report(w, c, res, &ctx);
         if (!one || !cJSON_AddItemToArray(results, one)) {
             cJSON_Delete(one);
             failed = 1;
@@ -793,9 +819,25 @@ static int webapi_langs(httpd_req *r, webapi_caller *c)
     return 0;
 }
 
+/* receipt=true|false (docs/openapi.yaml): 0, or 400 (a bad value) or 503 (no receipt key) sent. */
+static int webapi_receipt_param(webapi *w, httpd_req *r, webapi_caller *c)
+{
+    char v[8];
+    int has = httpd_query_get(r, "receipt", v, sizeof v);
+    c->receipt = has > 0 && strcmp(v, "true") == 0;
+    if (has && (has < 0 || (strcmp(v, "false") != 0 && strcmp(v, "true") != 0)))
+        return webapi_problem(r, 400, "invalid-parameter", "Bad Request", "receipt must be true or false");
+    if (c->receipt && !w->cfg.receipts)
+        return webapi_unavailable(r, "unavailable",
+                                  "this service has no receipt key; ask without receipt=true");
+    return 0;
+}
+
 static int webapi_verify(webapi *w, httpd_req *r, webapi_caller *c, int batch)
 {
     int status = webapi_langs(r, c);
+    if (status) return status;
+    status = webapi_receipt_param(w, r, c);
     if (status) return status;
     char boundary[HTTPBODY_BOUNDARY_MAX + 1];
     httpbody_type kind = httpbody_media_type(httpd_header_get(r, "Content-Type"), boundary);
@@ -838,6 +880,20 @@ static int webapi_trust_list(webapi *w, httpd_req *r)
     int status = webapi_send_doc(r, t->json);
     fedview_trust_put(t);
     return status;
+}
+
+/* The receipt keys the verifier signs with, current and retired (receiptkey.h): public, for anyone. */
+static int webapi_receipt_keys(webapi *w, httpd_req *r)
+{
+    if (!w->cfg.receipts)
+        return webapi_problem(r, 404, "not-found", "Not Found", "this service signs no receipts");
+    size_t len;
+    const char *doc = receiptkey_document(w->cfg.receipts, &len);
+    fedview_doc d = {0};
+    d.body = (char *)(uintptr_t)doc;
+    d.len = len;
+    snprintf(d.etag, sizeof d.etag, "%s", receiptkey_etag(w->cfg.receipts));
+    return webapi_send_doc(r, &d);
 }
 
 static int webapi_bundle(webapi *w, httpd_req *r)
@@ -965,7 +1021,7 @@ static int webapi_metrics(webapi *w, httpd_req *r)
 
 /* ---- handlers ---- */
 
-typedef enum { WEBAPI_VERIFY, WEBAPI_BATCH, WEBAPI_TRUST_LIST, WEBAPI_BUNDLE } webapi_op;
+typedef enum { WEBAPI_VERIFY, WEBAPI_BATCH, WEBAPI_TRUST_LIST, WEBAPI_BUNDLE, WEBAPI_RECEIPT_KEYS } webapi_op;
 
 /* The routes that know their caller: identify, limit, then the operation. */
 static int webapi_called(httpd_req *r, webapi *w, webapi_op op)
@@ -982,6 +1038,8 @@ static int webapi_called(httpd_req *r, webapi *w, webapi_op op)
         return webapi_verify(w, r, &c, 1);
     case WEBAPI_TRUST_LIST:
         return webapi_trust_list(w, r);
+    case WEBAPI_RECEIPT_KEYS:
+        return webapi_receipt_keys(w, r);
     default:
         return webapi_bundle(w, r);
     }
@@ -1000,6 +1058,11 @@ static int webapi_h_batch(httpd_req *r, void *arg)
 static int webapi_h_trust_list(httpd_req *r, void *arg)
 {
     return webapi_called(r, arg, WEBAPI_TRUST_LIST);
+}
+
+static int webapi_h_receipt_keys(httpd_req *r, void *arg)
+{
+    return webapi_called(r, arg, WEBAPI_RECEIPT_KEYS);
 }
 
 static int webapi_h_bundle(httpd_req *r, void *arg)
@@ -1031,6 +1094,7 @@ api_err webapi_register(webapi *w, httpd *h)
         {"/api/v1/verify/batch", HTTPD_BODY, "POST", webapi_h_batch},
         {"/api/v1/trust-list", 0, "GET", webapi_h_trust_list},
         {"/api/v1/bundle", 0, "GET", webapi_h_bundle},
+        {"/api/v1/receipt-keys", 0, "GET", webapi_h_receipt_keys},
         {"/healthz", 0, "GET", webapi_h_healthz},
         {"/metrics", 0, "GET", webapi_h_metrics},
     };

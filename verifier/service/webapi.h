@@ -39,6 +39,7 @@
 #include "verifier/service/keystore.h"
 #include "verifier/service/metrics.h"
 #include "common/ratelimit.h"
+#include "verifier/receiptkey.h"
 #include "verifier/replica.h"
 #include "verifier/verify.h"
 
@@ -54,6 +55,8 @@ typedef struct {
     replica *r;
     fedview *fv;
     keystore *keys; /* NULL: no key is valid */
+    const receiptkey
+        *receipts;  /* the verifier's receipt key (receipt=true, /api/v1/receipt-keys); NULL: none */
     accesslog *log; /* NULL: no access log */
     ratelimit *rl;
     metrics *m;
