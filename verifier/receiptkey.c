@@ -51,7 +51,7 @@ struct receiptkey {
     char org[RECEIPT_ORG_MAX];
     char *doc; /* the document as served */
     size_t doc_len;
-    char etag[24];
+    char etag[40];
 };
 
 __attribute__((format(printf, 3, 4))) static void rk_err(char *err, size_t cap, const char *fmt, ...)
@@ -218,9 +218,9 @@ static api_err rk_doc_serialize(receiptkey *k, const cJSON *root)
     if (!s) return API_ERR_NOMEM;
     k->doc_len = strlen(s);
     k->doc = s;
-    uint8_t h[8];
+    uint8_t h[16];
     crypto_generichash(h, sizeof h, (const uint8_t *)s, k->doc_len, NULL, 0);
-    char hex[17];
+    char hex[33];
     bytes_to_hex(hex, h, sizeof h);
     snprintf(k->etag, sizeof k->etag, "\"%s\"", hex);
     return API_OK;
@@ -560,8 +560,9 @@ api_err receiptkeys_parse(receipt_key **keys, size_t *n, char verifier[RECEIPT_O
             bad = "public_key is not 32 bytes of base64url";
         else if (jsonfile_text(kid_hex, sizeof kid_hex, it, "kid") != 0 ||
                  strlen(kid_hex) != 2 * COSE_KID_LEN ||
+                 strspn(kid_hex, "0123456789abcdef") != 2 * COSE_KID_LEN ||
                  bytes_from_hex(kid, COSE_KID_LEN, kid_hex, strlen(kid_hex)) != 0)
-            bad = "kid is not 16 hex characters";
+            bad = "kid is not 16 lowercase hex characters";
         else if (cose_kid(k->kid, k->pub), memcmp(kid, k->kid, COSE_KID_LEN) != 0)
             bad = "kid is not the hash of its key";
         else if (jsonfile_text(k->name, sizeof k->name, it, "name") != 0 ||

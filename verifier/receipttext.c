@@ -87,7 +87,7 @@ static const char *const rt_labels[R_COUNT][LANG_COUNT] = {
     {"Vérification faite le", "Check made on"},
     {"Pour", "For"},
     {"profil", "profile"},
-    {"Résultat", "Result"},
+    {"Résultat à ce moment", "Result at that time"},
     {"Raison", "Reason"},
     {"Émetteur", "Issuer"},
     {"Attestation n°", "Attestation no."},

@@ -764,6 +764,41 @@ UNDOCUMENTED = [
 ]
 
 
+def check_receipts(c, fx):
+    """Receipts: the parameter on verify and batch, the member in each profile's report, the keys document."""
+    p = fx["payloads"]
+    keys = {None: None}
+    keys.update(fx.get("keys", {}))
+    for profile, key in sorted(keys.items(), key=lambda kv: kv[0] or ""):
+        h = {"Content-Type": "application/json"}
+        if key:
+            h["X-API-Key"] = key
+        a = c.call("receipt: verify?receipt=true, %s" % (profile or "anonymous"), "POST", "/api/v1/verify?receipt=true",
+                   json.dumps({"payload": p["valid"]}).encode(), h, want=200, profile=profile or "anonymous")
+        if a and a.status == 200:
+            if str(a.json().get("receipt", "")).startswith("APR1:"):
+                ok("receipt: the %s report holds a receipt" % (profile or "anonymous"))
+            else:
+                bad("receipt: the %s report holds a receipt" % (profile or "anonymous"), json.dumps(a.json())[:200])
+    a = c.call("receipt: batch?receipt=true", "POST", "/api/v1/verify/batch?receipt=true",
+               json.dumps({"payloads": [p["valid"], p["revoked"]]}).encode(), {"Content-Type": "application/json"},
+               want=200)
+    if a and a.status == 200:
+        n = sum(1 for r in a.json().get("results", []) if str(r.get("receipt", "")).startswith("APR1:"))
+        if n == 2:
+            ok("receipt: one receipt per report of a batch")
+        else:
+            bad("receipt: one receipt per report of a batch", "%d receipts" % n)
+    c.call("receipt: receipt=yes is a 400", "POST", "/api/v1/verify?receipt=yes",
+           json.dumps({"payload": p["valid"]}).encode(), {"Content-Type": "application/json"}, want=400,
+           slug="invalid-parameter")
+    a = c.call("receipt keys", "GET", "/api/v1/receipt-keys", want=200)
+    if a and a.status == 200:
+        c.call("receipt keys: If-None-Match", "GET", "/api/v1/receipt-keys",
+               headers={"If-None-Match": a.headers.get("etag", '"x"')}, want=304)
+    c.call("receipt keys: HEAD", "HEAD", "/api/v1/receipt-keys", want=200)
+
+
 def check_reverse(c, fx):
     # no request was sent to these paths above: each must be a 404 problem, for GET and POST alike
     for path in UNDOCUMENTED:
@@ -846,7 +881,8 @@ def main():
     c = Checker(doc, args.base.rstrip("/"))
     u = Checker(doc, args.unready_base.rstrip("/")) if args.unready_base else None
     groups = [(check_document, (doc,)), (check_verify, (c, fx)), (check_batch, (c, fx)),
-              (check_federation, (c, fx)), (check_watch, (c, fx)), (check_reverse, (c, fx)),
+              (check_federation, (c, fx)), (check_watch, (c, fx)), (check_receipts, (c, fx)),
+              (check_reverse, (c, fx)),
               (check_rate_limit, (c, fx))]
     if u:
         groups.append((check_unready, (u,)))
