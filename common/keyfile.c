@@ -312,6 +312,12 @@ api_err passphrase_get(char *out, size_t outcap, size_t *outlen, const char *pas
     const char *env = getenv("API_PASSPHRASE");
     if (env && *env) return passphrase_out(out, outcap, outlen, env, strlen(env));
 
+    const char *creds = getenv("CREDENTIALS_DIRECTORY"); /* systemd's LoadCredential= */
+    char path[4096];
+    if (creds && *creds && snprintf(path, sizeof path, "%s/passphrase", creds) < (int)sizeof path &&
+        access(path, F_OK) == 0)
+        return passphrase_from_file(out, outcap, outlen, path, "passphrase");
+
     if (isatty(STDIN_FILENO)) return passphrase_from_tty(out, outcap, outlen);
     return API_ERR_PASSPHRASE;
 }

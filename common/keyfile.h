@@ -72,7 +72,9 @@ api_err keyfile_read(uint8_t *secret, size_t secretcap, size_t *secretlen, const
  *      KEYFILE_PASSPHRASE_MAX bytes) less one trailing "\n" or "\r\n";
  *      a warning goes to stderr if the file is readable by group or others;
  *   2. the environment variable API_PASSPHRASE, if set and not empty;
- *   3. if stdin is a terminal, a prompt "Passphrase: " on /dev/tty with
+ *   3. a systemd credential: $CREDENTIALS_DIRECTORY/passphrase, when that
+ *      variable is set and the file exists (LoadCredential=passphrase:...);
+ *   4. if stdin is a terminal, a prompt "Passphrase: " on /dev/tty with
  *      echo off.
  * The passphrase is NUL-terminated in out (so outcap must exceed its
  * length) and *outlen is its length without the NUL. Errors:

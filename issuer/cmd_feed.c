@@ -8,6 +8,11 @@
  * publishes from the server's tick, on the main thread, so that the
  * registry has one writer; requests only read it. It stops on SIGINT or
  * SIGTERM.
+ *
+ * With --admin-listen, serve also answers the issuance API (adminapi.h) on
+ * a second listener, never on the feed's: both servers share the registry
+ * and the unlocked key; the tick also reopens the audit log after SIGHUP
+ * and deletes the API's files and idempotency records past their time.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -18,6 +23,9 @@
 #include "http/clientaddr.h"
 #include "http/feedsrv.h"
 #include "http/httpd.h"
+#include "issuer/adminapi.h"
+#include "issuer/audit.h"
+#include "issuer/clients.h"
 #include "issuer/cmd_int.h"
 #include "issuer/registry.h"
 #include "qr/feed.h"
@@ -49,13 +57,18 @@ typedef struct {
     const api_signer *by;
     long heartbeat;
     time_t last;
+    adminapi *api; /* the issuance API, or NULL */
+    audit *audit;
+    const char *audit_path;
 } iss_serving;
 
 /* Every 200 ms: cuts and signs when a heartbeat passed or a segment is full. */
 static void iss_serve_tick(void *arg, int reopen)
 {
-    (void)reopen;
     iss_serving *s = arg;
+    if (reopen && s->audit && audit_reopen(s->audit) != API_OK)
+        fprintf(stderr, "%s: cannot reopen the audit log %s\n", cli_program(), s->audit_path);
+    adminapi_sweep(s->api, (int64_t)time(NULL));
     uint64_t events = 0, published = 0;
     registry_feed_counts(s->reg, &events, &published);
     time_t now = time(NULL);
@@ -103,7 +116,7 @@ int iss_cmd_serve(const void *opts)
         .n_trusted = o->n_proxies,
     };
     char err[512] = "";
-    httpd *h = NULL;
+    httpd *h = NULL, *admin = NULL;
     e = httpd_new(&h, &hc, err, sizeof err);
     if (e == API_OK) e = feedsrv_register(h, &store);
     if (e == API_OK) e = httpd_start(h, err, sizeof err);
@@ -113,10 +126,47 @@ int iss_cmd_serve(const void *opts)
     }
     fprintf(stderr, "%s: feed of %s on http://%s/feed/v1/%s/ (heartbeat %ld s)\n", cli_program(), cfg.id,
             o->listen, cfg.id, o->heartbeat);
-    iss_serving st = {
-        .reg = reg, .cfg = &cfg, .by = &key->sign, .heartbeat = o->heartbeat, .last = time(NULL)};
+    iss_serving st = {.reg = reg,
+                      .cfg = &cfg,
+                      .by = &key->sign,
+                      .heartbeat = o->heartbeat,
+                      .last = time(NULL),
+                      .audit_path = o->audit_log};
+    clients *cl = NULL;
+    if (o->admin_listen) {
+        if (o->audit_log && audit_open(&st.audit, o->audit_log) != API_OK)
+            cli_fail(ISS_EXIT_IO, "cannot open the audit log %s", o->audit_log);
+        if (clients_open(&cl, o->dir) != API_OK)
+            cli_fail(ISS_EXIT_IO, "cannot open the clients of %s", o->dir);
+        adminapi_config ac = {.dir = o->dir,
+                              .cfg = &cfg,
+                              .key = key,
+                              .reg = reg,
+                              .clients = cl,
+                              .audit = st.audit,
+                              .holder_base = o->holder_base,
+                              .formats = o->formats,
+                              .render = o->render,
+                              .keep_files = o->keep_files};
+        hc.listen = o->admin_listen;
+        e = httpd_new(&admin, &hc, err, sizeof err);
+        if (e == API_OK) e = adminapi_new(&st.api, admin, &ac);
+        if (e == API_OK) e = httpd_start(admin, err, sizeof err);
+        if (e != API_OK) {
+            httpd_free(admin);
+            httpd_free(h);
+            cli_fail(e == API_ERR_IO && !err[0] ? ISS_EXIT_IO : ISS_EXIT_USAGE, "--admin-listen: %s",
+                     err[0] ? err : api_strerror(e));
+        }
+        fprintf(stderr, "%s: issuance API on http://%s/api/v1/ (files kept %lld s)\n", cli_program(),
+                o->admin_listen, (long long)o->keep_files);
+    }
     httpd_run(h, iss_serve_tick, &st, 200);
+    httpd_free(admin);
     httpd_free(h);
+    adminapi_free(st.api);
+    audit_close(st.audit);
+    clients_close(cl);
     registry_close(reg);
     iss_lock(key);
     fprintf(stderr, "%s: stopped\n", cli_program());

@@ -79,6 +79,8 @@ typedef struct {
     const char *replaces, *reason, *decision, *until, *within, *by, *status, *listen, *holder_base;
     const char *verify_base, *pdf, *pdf_batch;          /* the PDF attestation (cmd_issue.c) */
     const char *pkcs11_module, *token_label, *pin_file; /* a key in a security module (cmd.c, cmd_keys.c) */
+    const char *admin_listen, *audit_log;               /* serve's issuance API (cmd_feed.c) */
+    int64_t keep_files;                                 /* seconds the API keeps an attestation's files */
     render_opts render;
     int terminal, invert, json_out, holder_qr;
     long heartbeat, threads, request_timeout, max_per_address;

@@ -125,9 +125,7 @@ int iss_cmd_renew_pending(const void *opts)
     time_duration within, by;
     iss_parse_duration(&within, o->within, "--expiring-within");
     iss_parse_duration(&by, o->by, "--by");
-    int64_t probe = time_paris_start_of_day(2026, 5, 31); /* the longest three months: 92 days */
-    time_duration three = {3, 'm'};
-    if (time_add_duration(probe, by) > time_add_duration(probe, three))
+    if (!statuschange_renew_by_valid(by))
         cli_fail(ISS_EXIT_USAGE, "--by: at most three months at a time (CESEDA R. 431-15-1)");
     registry *reg = iss_open_registry(o);
     size_t renewed = 0;

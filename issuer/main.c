@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/time.h"
 #include "http/clientaddr.h"
 #include "issuer/clients.h"
 #include "issuer/cmd_int.h"
@@ -133,8 +134,8 @@ static const cli_command iss_commands[] = {
               "         Cuts pending events into signed segments and signs a checkpoint (and snapshot).\n"},
     {.name = "serve",
      .options = "dir listen heartbeat passphrase-file pkcs11-module token-label pin-file threads "
-                "request-timeout max-connections-per-address "
-                "trusted-proxy",
+                "request-timeout max-connections-per-address trusted-proxy admin-listen audit-log keep-files "
+                "holder-base formats module margin level",
      .run = iss_cmd_serve,
      .usage =
          "  serve  --dir ISS --listen 127.0.0.1:PORT [--heartbeat SECONDS] [--threads N]\n"
@@ -144,7 +145,12 @@ static const cli_command iss_commands[] = {
          "         --threads (default 64); a request's head, then its body, each within\n"
          "         --request-timeout (default 10 s); one address holds at most\n"
          "         --max-connections-per-address (default: a quarter of --threads, at most 32;\n"
-         "         0: no limit), reverse proxies named by --trusted-proxy excepted.\n"},
+         "         0: no limit), reverse proxies named by --trusted-proxy excepted.\n"
+         "         --admin-listen 127.0.0.1:PORT: also the issuance API for the préfecture's systems,\n"
+         "         on that listener only (docs/issuer-openapi.yaml; clients and tokens: api-issuer\n"
+         "         clients); its files (--formats, default png,svg,pdf) kept --keep-files (default\n"
+         "         24h) in ISS/files/; --holder-base URL: holder_url in its answers; --audit-log FILE:\n"
+         "         one line per API request (reopened on SIGHUP).\n"},
     {.name = "clients add",
      .options = "dir name role expires rate",
      .run = iss_cmd_clients_add,
@@ -252,6 +258,9 @@ static const struct option iss_longopts[] = {
     {"pin-file", required_argument, 0, 'W'},
     {"from", required_argument, 0, ISS_OPT_FROM},
     {"recover-from", required_argument, 0, ISS_OPT_RECOVER_FROM},
+    {"admin-listen", required_argument, 0, 'a'},
+    {"audit-log", required_argument, 0, 'g'},
+    {"keep-files", required_argument, 0, 'k'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -275,6 +284,7 @@ static void iss_parse(iss_opts *o, cli_args *args)
     o->request_timeout = ISS_SERVE_REQUEST_TIMEOUT;
     o->max_per_address = -1;
     o->rate = -1;
+    o->keep_files = 24 * 3600;
     int c;
     while ((c = cli_next_option(args)) != -1) {
         switch (c) {
@@ -396,6 +406,20 @@ static void iss_parse(iss_opts *o, cli_args *args)
         case 'G':
             o->pdf = optarg;
             break;
+        case 'a':
+            o->admin_listen = optarg;
+            break;
+        case 'g':
+            o->audit_log = optarg;
+            break;
+        case 'k': {
+            time_duration d;
+            if (time_parse_duration(&d, optarg) != 0 || d.unit == 'm' || time_add_duration(0, d) > 30 * 86400)
+                cli_fail(ISS_EXIT_USAGE,
+                         "--keep-files: expected a duration such as 24h, 2d or 3600s, at most 30d");
+            o->keep_files = time_add_duration(0, d);
+            break;
+        }
         case 'Y':
             o->pdf_batch = optarg;
             break;

@@ -461,6 +461,71 @@ api_err registry_foreach(registry *reg, registry_visit_fn fn, void *arg)
     return rc == 0 ? API_OK : API_ERR_DB;
 }
 
+api_err registry_foreach_after(registry *reg, const uint8_t *after, registry_visit_fn fn, void *arg)
+{
+    if (!after) return registry_foreach(reg, fn, arg);
+    MDB_txn *txn;
+    if (mdb_txn_begin(reg->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, reg->att, &cur);
+    MDB_val k = {CLAIMS_CTI_LEN, (void *)(uintptr_t)after}, v;
+    int op = MDB_SET_RANGE;
+    while (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        registry_entry e;
+        if (k.mv_size != CLAIMS_CTI_LEN || registry_unpack(&e, &v) != 0) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        memcpy(e.cti, k.mv_data, CLAIMS_CTI_LEN);
+        if (!memcmp(e.cti, after, CLAIMS_CTI_LEN)) continue; /* strictly after */
+        if (fn(arg, &e)) break;
+    }
+    if (rc == MDB_NOTFOUND) rc = 0;
+    if (cur) mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc == 0 ? API_OK : API_ERR_DB;
+}
+
+api_err registry_get(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], registry_entry *out)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin(reg->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
+    int rc = registry_read(reg, txn, cti, out);
+    mdb_txn_abort(txn);
+    if (rc == MDB_NOTFOUND) return API_ERR_NOT_FOUND;
+    return rc == 0 ? API_OK : API_ERR_DB;
+}
+
+api_err registry_history(registry *reg, uint32_t idx, registry_event_fn fn, void *arg)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin(reg->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, reg->events, &cur);
+    MDB_val k, v;
+    int op = MDB_FIRST;
+    while (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (k.mv_size != 8 || v.mv_size != REGISTRY_EVENT_LEN) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        const uint8_t *p = v.mv_data;
+        if (bytes_get_be32(p) != idx) continue;
+        feed_event ev = {.seq = bytes_get_be64(k.mv_data),
+                         .idx = idx,
+                         .kind = p[4],
+                         .value = bytes_get_be64s(p + 5),
+                         .time = bytes_get_be64s(p + 13)};
+        if (fn(arg, &ev)) break;
+    }
+    if (rc == MDB_NOTFOUND) rc = 0;
+    if (cur) mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc == 0 ? API_OK : API_ERR_DB;
+}
+
 api_err registry_count(registry *reg, uint64_t *count)
 {
     MDB_txn *txn;

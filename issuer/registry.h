@@ -104,6 +104,21 @@ api_err registry_renew_pending(registry *reg, int64_t now, time_duration within,
 typedef int (*registry_visit_fn)(void *arg, const registry_entry *e);
 api_err registry_foreach(registry *reg, registry_visit_fn fn, void *arg);
 
+/* The same, for the attestations whose id sorts after `after` (NULL: from the first): pages of a list. */
+api_err registry_foreach_after(registry *reg, const uint8_t *after, registry_visit_fn fn, void *arg);
+
+/* The entry of cti: API_OK, API_ERR_NOT_FOUND, or API_ERR_DB. */
+api_err registry_get(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], registry_entry *out);
+
+/*
+ * Calls fn for every event of the status index idx (its status changes
+ * and extensions), oldest first, in one read transaction; stops when fn
+ * returns nonzero. It reads the whole event log: for one attestation's
+ * history, not for lists.
+ */
+typedef int (*registry_event_fn)(void *arg, const feed_event *ev);
+api_err registry_history(registry *reg, uint32_t idx, registry_event_fn fn, void *arg);
+
 /* Feed state: last event recorded, last event published in a segment. */
 api_err registry_feed_counts(registry *reg, uint64_t *last_event, uint64_t *published);
 

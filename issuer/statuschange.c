@@ -108,3 +108,10 @@ api_err statuschange_apply(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], sta
     }
     return e;
 }
+
+int statuschange_renew_by_valid(time_duration d)
+{
+    int64_t probe = time_paris_start_of_day(2026, 5, 31); /* the longest three months: 92 days */
+    time_duration three = {3, 'm'};
+    return time_add_duration(probe, d) <= time_add_duration(probe, three);
+}

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/time.h"
 #include "issuer/registry.h"
 #include "qr/claims.h"
 
@@ -54,5 +55,8 @@ const char *statuschange_reason_words(statuschange_action a);
 api_err statuschange_apply(registry *reg, const uint8_t cti[CLAIMS_CTI_LEN], statuschange_action a,
                            unsigned reason, int64_t until, int64_t now, char *why, size_t whycap, char *done,
                            size_t donecap);
+
+/* Whether renew-pending may extend by d: at most three calendar months (CESEDA R. 431-15-1). */
+int statuschange_renew_by_valid(time_duration d);
 
 #endif
