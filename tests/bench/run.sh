@@ -14,6 +14,10 @@ echo "== $BUILD/bench/bench_feed"
 "$BUILD/bench/bench_feed"
 
 echo
+echo "== $BUILD/bench/bench_watch (followed attestations: 1,000,000 across 10 keys, a sync of 100,000 events)"
+"$BUILD/bench/bench_watch"
+
+echo
 echo "== issuance through the command line: a CSV of 2,000 holders, PNG only, then with the PDF attestation"
 echo "   (one process, one core: attestations/s is a figure per core; CPU s is the process's user + system time)"
 mkdir -p build
