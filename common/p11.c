@@ -39,6 +39,9 @@ struct p11_token {
     pthread_mutex_t lock;
     int finalize; /* this file initialised the library */
     CK_RV last;
+    char label[P11_LABEL_MAX];
+    char *pin; /* sodium_malloc'd, to log in again when the token drops the session */
+    size_t pin_len;
 };
 
 /* The DER of the OID 1.3.101.112 (Ed25519), as CKA_EC_PARAMS. */
@@ -98,6 +101,47 @@ static api_err p11_find_slot(p11_token *t, CK_SLOT_ID *slot, const char *label)
     return e;
 }
 
+/*
+ * Finds the token by its label (its slot may change when a device comes
+ * back), opens a read-write session and logs in: API_OK, API_ERR_NOT_FOUND
+ * (no such token), API_ERR_PASSPHRASE, or API_ERR_TOKEN; t->last says why.
+ */
+static api_err p11_session_open(p11_token *t)
+{
+    CK_SLOT_ID slot = 0;
+    api_err e = p11_find_slot(t, &slot, t->label);
+    if (e != API_OK) return e;
+    CK_RV rv = t->f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &t->session);
+    if (rv != CKR_OK) {
+        t->session = CK_INVALID_HANDLE;
+        return p11_fail(t, rv);
+    }
+    rv = t->f->C_Login(t->session, CKU_USER, (CK_UTF8CHAR_PTR)t->pin, (CK_ULONG)t->pin_len);
+    if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
+        e = p11_fail(t, rv);
+        t->f->C_CloseSession(t->session);
+        t->session = CK_INVALID_HANDLE;
+        return e;
+    }
+    return API_OK;
+}
+
+/* Whether rv says the session is gone (and a new one may work). */
+static int p11_session_lost(CK_RV rv)
+{
+    return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED || rv == CKR_USER_NOT_LOGGED_IN ||
+           rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_ERROR;
+}
+
+/* A new session after a lost one; the lock is held. */
+static api_err p11_session_reopen(p11_token *t)
+{
+    if (t->session != CK_INVALID_HANDLE) t->f->C_CloseSession(t->session);
+    t->session = CK_INVALID_HANDLE;
+    api_err e = p11_session_open(t);
+    return e == API_ERR_NOT_FOUND ? API_ERR_TOKEN : e;
+}
+
 api_err p11_open(p11_token **out, const char *module, const char *label, const char *pin, size_t pin_len,
                  char *err, size_t errcap)
 {
@@ -123,33 +167,27 @@ api_err p11_open(p11_token **out, const char *module, const char *label, const c
         return API_ERR_TOKEN;
     }
     t->finalize = rv == CKR_OK;
-    CK_SLOT_ID slot = 0;
-    api_err e = p11_find_slot(t, &slot, label);
+    snprintf(t->label, sizeof t->label, "%s", label);
+    t->pin = sodium_malloc(pin_len + 1);
+    if (!t->pin) {
+        p11_close(t);
+        return API_ERR_NOMEM;
+    }
+    memcpy(t->pin, pin, pin_len);
+    t->pin_len = pin_len;
+    api_err e = p11_session_open(t);
     if (e != API_OK) {
-        p11_say(err, errcap, "no token labelled '%s' in the PKCS#11 module (0x%lx)", label, t->last);
-        p11_close(t);
-        return e == API_ERR_NOMEM ? e : API_ERR_TOKEN;
-    }
-    rv = t->f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &t->session);
-    if (rv != CKR_OK) {
-        t->session = CK_INVALID_HANDLE;
-        p11_say(err, errcap, "cannot open a session on token '%s' (0x%lx)", label, rv);
-        e = p11_fail(t, rv);
-        p11_close(t);
-        return e;
-    }
-    rv = t->f->C_Login(t->session, CKU_USER, (CK_UTF8CHAR_PTR)(uintptr_t)pin, (CK_ULONG)pin_len);
-    if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
-        e = p11_fail(t, rv);
-        if (e == API_ERR_PASSPHRASE)
+        if (e == API_ERR_NOT_FOUND)
+            p11_say(err, errcap, "no token labelled '%s' in the PKCS#11 module (0x%lx)", label, t->last);
+        else if (e == API_ERR_PASSPHRASE)
             p11_say(err, errcap,
-                    rv == CKR_PIN_LOCKED ? "the PIN of token '%s' is locked (0x%lx)"
-                                         : "wrong PIN for token '%s' (0x%lx)",
-                    label, rv);
+                    t->last == CKR_PIN_LOCKED ? "the PIN of token '%s' is locked (0x%lx)"
+                                              : "wrong PIN for token '%s' (0x%lx)",
+                    label, t->last);
         else
-            p11_say(err, errcap, "cannot log in to token '%s' (0x%lx)", label, rv);
+            p11_say(err, errcap, "cannot open a session on token '%s' (0x%lx)", label, t->last);
         p11_close(t);
-        return e;
+        return e == API_ERR_NOT_FOUND ? API_ERR_TOKEN : e;
     }
     *out = t;
     return API_OK;
@@ -163,6 +201,7 @@ void p11_close(p11_token *t)
         t->f->C_CloseSession(t->session);
     }
     if (t->f && t->finalize) t->f->C_Finalize(NULL);
+    if (t->pin) sodium_free(t->pin); /* wipes */
     if (t->lib) dlclose(t->lib);
     pthread_mutex_destroy(&t->lock);
     free(t);
@@ -303,38 +342,74 @@ api_err p11_ed25519_find(p11_key *k, uint8_t pk[SIGNER_PK_LEN], p11_token *t, co
     }
     k->token = t;
     k->object = priv;
+    memcpy(k->id, id, P11_ID_LEN);
     return API_OK;
+}
+
+/* CKM_EDDSA with the key of handle obj; the lock is held. */
+static CK_RV p11_sign_locked(p11_token *t, CK_OBJECT_HANDLE obj, uint8_t sig[SIGNER_SIG_LEN], CK_ULONG *n,
+                             const uint8_t *m, size_t mlen)
+{
+    CK_MECHANISM mech = {CKM_EDDSA, NULL, 0};
+    *n = SIGNER_SIG_LEN;
+    CK_RV rv = t->f->C_SignInit(t->session, &mech, obj);
+    if (rv == CKR_OK) rv = t->f->C_Sign(t->session, (CK_BYTE_PTR)(uintptr_t)m, (CK_ULONG)mlen, sig, n);
+    return rv;
 }
 
 api_err p11_key_sign(void *ctx, uint8_t sig[SIGNER_SIG_LEN], const uint8_t *m, size_t mlen)
 {
     p11_key *k = ctx;
     p11_token *t = k->token;
-    CK_MECHANISM mech = {CKM_EDDSA, NULL, 0};
-    CK_ULONG n = SIGNER_SIG_LEN;
+    CK_ULONG n = 0;
+    api_err e = API_OK;
     pthread_mutex_lock(&t->lock);
-    CK_RV rv = t->f->C_SignInit(t->session, &mech, k->object);
-    if (rv == CKR_OK) rv = t->f->C_Sign(t->session, (CK_BYTE_PTR)(uintptr_t)m, (CK_ULONG)mlen, sig, &n);
-    api_err e = rv == CKR_OK ? (n == SIGNER_SIG_LEN ? API_OK : API_ERR_TOKEN) : p11_fail(t, rv);
+    CK_RV rv = p11_sign_locked(t, k->object, sig, &n, m, mlen);
+    /* Once: a new session if it was lost, and the key found again by its id (handles may not outlive a
+     * session). */
+    if (p11_session_lost(rv) || rv == CKR_KEY_HANDLE_INVALID || rv == CKR_OBJECT_HANDLE_INVALID) {
+        CK_OBJECT_HANDLE obj = CK_INVALID_HANDLE;
+        if (p11_session_lost(rv)) e = p11_session_reopen(t);
+        if (e == API_OK) e = p11_find_locked(t, &obj, CKO_PRIVATE_KEY, k->id);
+        if (e == API_ERR_NOT_FOUND) e = API_ERR_TOKEN;
+        if (e == API_OK) {
+            k->object = obj;
+            rv = p11_sign_locked(t, k->object, sig, &n, m, mlen);
+        }
+    }
+    if (e == API_OK) e = rv == CKR_OK ? (n == SIGNER_SIG_LEN ? API_OK : API_ERR_TOKEN) : p11_fail(t, rv);
     pthread_mutex_unlock(&t->lock);
     return e;
+}
+
+/* HMAC-SHA-256 with the secret of id; the lock is held. */
+static api_err p11_hmac_locked(p11_token *t, uint8_t mac[P11_HMAC_LEN], const uint8_t id[P11_ID_LEN],
+                               const uint8_t *m, size_t mlen, CK_RV *rv)
+{
+    CK_OBJECT_HANDLE obj;
+    CK_MECHANISM mech = {CKM_SHA256_HMAC, NULL, 0};
+    CK_ULONG n = P11_HMAC_LEN;
+    *rv = CKR_OK;
+    api_err e = p11_find_locked(t, &obj, CKO_SECRET_KEY, id);
+    if (e != API_OK) {
+        *rv = t->last;
+        return e;
+    }
+    *rv = t->f->C_SignInit(t->session, &mech, obj);
+    if (*rv == CKR_OK) *rv = t->f->C_Sign(t->session, (CK_BYTE_PTR)(uintptr_t)m, (CK_ULONG)mlen, mac, &n);
+    if (*rv != CKR_OK) return p11_fail(t, *rv);
+    return n == P11_HMAC_LEN ? API_OK : API_ERR_TOKEN;
 }
 
 api_err p11_hmac(uint8_t mac[P11_HMAC_LEN], p11_token *t, const uint8_t id[P11_ID_LEN], const uint8_t *m,
                  size_t mlen, char *err, size_t errcap)
 {
-    CK_OBJECT_HANDLE obj;
-    CK_MECHANISM mech = {CKM_SHA256_HMAC, NULL, 0};
-    CK_ULONG n = P11_HMAC_LEN;
+    CK_RV rv;
     pthread_mutex_lock(&t->lock);
-    api_err e = p11_find_locked(t, &obj, CKO_SECRET_KEY, id);
-    if (e == API_OK) {
-        CK_RV rv = t->f->C_SignInit(t->session, &mech, obj);
-        if (rv == CKR_OK) rv = t->f->C_Sign(t->session, (CK_BYTE_PTR)(uintptr_t)m, (CK_ULONG)mlen, mac, &n);
-        if (rv != CKR_OK)
-            e = p11_fail(t, rv);
-        else if (n != P11_HMAC_LEN)
-            e = API_ERR_TOKEN;
+    api_err e = p11_hmac_locked(t, mac, id, m, mlen, &rv);
+    if (e != API_OK && e != API_ERR_NOT_FOUND && p11_session_lost(rv)) {
+        e = p11_session_reopen(t);
+        if (e == API_OK) e = p11_hmac_locked(t, mac, id, m, mlen, &rv);
     }
     pthread_mutex_unlock(&t->lock);
     char hex[2 * P11_ID_LEN + 1];

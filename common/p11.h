@@ -12,8 +12,11 @@
  *
  * One p11_token is one logged-in session; every call on it takes its
  * mutex, so threads may share it (a PKCS#11 session is never used by two
- * threads at once). A p11_key signs through common/signer.h, which checks
- * each signature against the public key.
+ * threads at once). A session the token drops (a network HSM restarted, a
+ * device reconnected) is opened again, once, by the next signature or
+ * HMAC, with the PIN kept for that in locked memory. A p11_key signs
+ * through common/signer.h, which checks each signature against the public
+ * key.
  *
  * Errors: API_ERR_TOKEN (the module cannot be loaded, no token has the
  * label, an object is missing, the token failed), API_ERR_PASSPHRASE (a
@@ -39,7 +42,8 @@ typedef struct p11_token p11_token;
 /* A key of a token, for signer_init_device (p11_key_sign); valid while the token is open. */
 typedef struct {
     p11_token *token;
-    unsigned long object; /* the private key's handle */
+    unsigned long object;   /* the private key's handle */
+    uint8_t id[P11_ID_LEN]; /* its CKA_ID, to find it again in a new session */
 } p11_key;
 
 /* Where a key lives, as a tool's folder records it (no secret): module, token, objects' ids. */
@@ -65,7 +69,8 @@ int p11_ref_from_json(p11_ref *r, const struct cJSON *o);
 
 /*
  * Loads module, finds the token labelled label, opens a session and logs
- * in with the PIN. The PIN is not kept.
+ * in with the PIN. The PIN is kept in locked memory, to log in again when
+ * the token drops the session, and wiped by p11_close.
  */
 api_err p11_open(p11_token **t, const char *module, const char *label, const char *pin, size_t pin_len,
                  char *err, size_t errcap);

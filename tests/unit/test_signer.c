@@ -10,6 +10,7 @@
  *     the HMAC secret; the token's HMAC is the same for the same input;
  *   - a wrong PIN, a missing token, a removed key are the documented errors;
  *   - threads signing at once through one token all get good signatures;
+ *   - a session the token drops is opened again by the next signature;
  *   - what a folder records of a token key (p11_ref as JSON) reads back,
  *     and a damaged record is refused.
  * The token tests make their token in a temporary folder (SOFTHSM2_CONF)
@@ -346,6 +347,50 @@ static void test_ref_json(void **state)
     cJSON_Delete(o);
 }
 
+/* Closes every session of the test token, ours included, as a restarted HSM would. */
+static void drop_sessions(void)
+{
+    void *lib = dlopen(SOFTHSM_MODULE, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(lib);
+    CK_C_GetFunctionList get;
+    *(void **)&get = dlsym(lib, "C_GetFunctionList");
+    CK_FUNCTION_LIST_PTR f;
+    assert_int_equal(get(&f), CKR_OK);
+    CK_RV rv = f->C_Initialize(NULL);
+    assert_int_equal(rv, CKR_CRYPTOKI_ALREADY_INITIALIZED); /* the same library, loaded by p11_open */
+    CK_SLOT_ID slots[16];
+    CK_ULONG n = 16;
+    assert_int_equal(f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+    for (CK_ULONG i = 0; i < n; i++) f->C_CloseAllSessions(slots[i]);
+    dlclose(lib);
+}
+
+/* A session the token dropped: the next signature and HMAC open a new one and work. */
+static void test_token_session_lost(void **state)
+{
+    (void)state;
+    p11_token *t = open_token();
+    char err[256];
+    uint8_t id[P11_ID_LEN], sid[P11_ID_LEN], pk[SIGNER_PK_LEN], h1[P11_HMAC_LEN], h2[P11_HMAC_LEN];
+    assert_int_equal(p11_ed25519_generate(t, "session", id, pk, err, sizeof err), API_OK);
+    assert_int_equal(p11_secret_generate(t, "session seed", sid, err, sizeof err), API_OK);
+    p11_key k;
+    assert_int_equal(p11_ed25519_find(&k, pk, t, id, err, sizeof err), API_OK);
+    api_signer s;
+    signer_init_device(&s, pk, p11_key_sign, &k);
+    uint8_t sig[SIGNER_SIG_LEN];
+    assert_int_equal(p11_hmac(h1, t, sid, (const uint8_t *)"x", 1, err, sizeof err), API_OK);
+    drop_sessions();
+    assert_int_equal(signer_sign(&s, sig, (const uint8_t *)"after", 5), API_OK);
+    drop_sessions();
+    assert_int_equal(p11_hmac(h2, t, sid, (const uint8_t *)"x", 1, err, sizeof err), API_OK);
+    assert_memory_equal(h1, h2, sizeof h1);
+    assert_int_equal(signer_sign(&s, sig, (const uint8_t *)"again", 5), API_OK);
+    assert_int_equal(p11_destroy(t, id), API_OK);
+    assert_int_equal(p11_destroy(t, sid), API_OK);
+    p11_close(t);
+}
+
 #define THREADS        8
 #define SIGNS_A_THREAD 25
 
@@ -396,9 +441,10 @@ int main(void)
 {
     if (sodium_init() < 0) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_file_signer),   cmocka_unit_test(test_device_refused),
-        cmocka_unit_test(test_token_key),     cmocka_unit_test(test_token_errors),
-        cmocka_unit_test(test_token_threads), cmocka_unit_test(test_ref_json),
+        cmocka_unit_test(test_file_signer),        cmocka_unit_test(test_device_refused),
+        cmocka_unit_test(test_token_key),          cmocka_unit_test(test_token_errors),
+        cmocka_unit_test(test_token_threads),      cmocka_unit_test(test_ref_json),
+        cmocka_unit_test(test_token_session_lost),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
