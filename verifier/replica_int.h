@@ -204,6 +204,20 @@ int replica_status_apply_segment(replica *r, MDB_txn *txn, const char *iss, cons
 int replica_snapshot_put(replica *r, MDB_txn *txn, const char *iss, const feed_snapshot *s,
                          const uint8_t *cose, size_t cose_len);
 
+/*
+ * Keeps a newer snapshot's bytes as the held one, status entries
+ * untouched: the compaction of replica_sync.c, for a snapshot that
+ * replica_snapshot_matches found equal to them.
+ */
+int replica_snapshot_keep(replica *r, MDB_txn *txn, const char *iss, const uint8_t *cose, size_t cose_len);
+
+/* *same: whether the status entries of iss are exactly the snapshot's list and live extensions. */
+int replica_snapshot_matches(replica *r, MDB_txn *txn, const char *iss, const feed_snapshot *s, int *same);
+
+/* Deletes the held segments of iss whose last event is at or before last, oldest first; *dropped counts them.
+ */
+int replica_segments_drop_upto(replica *r, MDB_txn *txn, const char *iss, uint64_t last, size_t *dropped);
+
 /* The held snapshot's bytes of iss (in the map); MDB_NOTFOUND when none. */
 int replica_snapshot_get(replica *r, MDB_txn *txn, const char *iss, MDB_val *cose);
 

@@ -412,6 +412,71 @@ int replica_snapshot_put(replica *r, MDB_txn *txn, const char *iss, const feed_s
     return replica_watch_issuer(r, txn, iss);
 }
 
+int replica_snapshot_keep(replica *r, MDB_txn *txn, const char *iss, const uint8_t *cose, size_t cose_len)
+{
+    MDB_val k = key_iss(iss), v = {cose_len, NULL};
+    int rc = mdb_put(txn, r->snapshots, &k, &v, MDB_RESERVE);
+    if (rc == 0) memcpy(v.mv_data, cose, cose_len);
+    return rc;
+}
+
+/* The extension the snapshot lists for idx (0: none); its table is sorted by idx. */
+static int64_t snapshot_ext_of(const feed_snapshot *s, uint32_t idx)
+{
+    size_t lo = 0, hi = s->n_ext;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->ext[mid].idx == idx) return s->ext[mid].until;
+        if (s->ext[mid].idx < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+int replica_snapshot_matches(replica *r, MDB_txn *txn, const char *iss, const feed_snapshot *s, int *same)
+{
+    *same = 0;
+    uint8_t *bits = calloc(1, FEED_LIST_BYTES);
+    if (!bits) return ENOMEM;
+    uint8_t prefix[REPLICA_KEY_MAX];
+    size_t plen = replica_key_prefix(prefix, iss), live_ext = 0;
+    int differ = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, r->status, &cur);
+    if (rc != 0) {
+        free(bits);
+        return rc;
+    }
+    MDB_val k = {plen, prefix}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !differ;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (!replica_key_has_prefix(&k, prefix, plen)) break;
+        unsigned st;
+        int64_t ext;
+        if (k.mv_size != plen + 4 || (rc = status_decode(&v, &st, &ext)) != 0) {
+            rc = rc ? rc : MDB_CORRUPTED;
+            break;
+        }
+        uint32_t idx = bytes_get_be32((const uint8_t *)k.mv_data + plen);
+        if (idx >= FEED_LIST_SIZE) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        feed_bits_set(bits, idx, st);
+        if (ext > 0 && status_extendable(st)) { /* the snapshot lists the live extensions only */
+            live_ext++;
+            differ = snapshot_ext_of(s, idx) != ext;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND) rc = 0;
+    if (rc == 0) *same = !differ && live_ext == s->n_ext && memcmp(bits, s->bits, FEED_LIST_BYTES) == 0;
+    free(bits);
+    return rc;
+}
+
 int replica_snapshot_get(replica *r, MDB_txn *txn, const char *iss, MDB_val *cose)
 {
     MDB_val k = key_iss(iss);
@@ -492,6 +557,29 @@ int replica_segment_walk(replica *r, MDB_txn *txn, const char *iss, uint64_t fro
         replica_segment seg;
         rc = segment_decode(&k, &v, prefix, plen, &seg);
         if (rc != 0 || fn(arg, &seg) != 0) break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int replica_segments_drop_upto(replica *r, MDB_txn *txn, const char *iss, uint64_t last, size_t *dropped)
+{
+    uint8_t prefix[REPLICA_KEY_MAX];
+    size_t plen = replica_key_prefix(prefix, iss);
+    *dropped = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, r->segments, &cur);
+    if (rc != 0) return rc;
+    for (;;) {
+        MDB_val k = {plen, prefix}, v; /* the oldest segment left */
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        if (rc != 0) break;
+        replica_segment seg;
+        if (segment_decode(&k, &v, prefix, plen, &seg) != 0 || seg.n == 0 || seg.first + seg.n - 1 > last)
+            break;
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) break;
+        (*dropped)++;
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;

@@ -38,6 +38,13 @@
 #define REPLICA_BATCH_SEGMENTS 200
 #define REPLICA_BATCH_BYTES    (64u << 20)
 
+/*
+ * Compaction: segments the held snapshot covers are kept this many events
+ * back from it, for peers that lag behind and sync from this replica as a
+ * mirror; older ones are dropped.
+ */
+#define REPLICA_KEEP_COVERED_EVENTS 100000u
+
 /* How a fork's why starts; the log line quotes what follows. */
 #define SYNC_FORK_WHY "fork: "
 
@@ -293,6 +300,54 @@ done:
 }
 
 /*
+ * Compaction, at the end of a batch that reached the checkpoint: the
+ * source's snapshot at that very seq and head, signed like the rest and
+ * equal to the status entries held, becomes the held snapshot (what a
+ * mirror serves and the offline bundle starts from), and segments it
+ * covers are dropped beyond REPLICA_KEEP_COVERED_EVENTS. A source without
+ * such a snapshot changes nothing: the older one stays. Only a store
+ * failure is an outcome; *kept and *dropped say what was done.
+ */
+static replica_step sync_compact(sync_ctx *c, MDB_txn *txn, const sync_offer *o, replica_held *h, int *kept,
+                                 size_t *dropped)
+{
+    *kept = 0;
+    *dropped = 0;
+    uint8_t *body;
+    size_t len;
+    char why[256];
+    if (sync_fetch(c, o->base, "snapshot", FEED_MAX_SNAPSHOT_COSE, &body, &len, why, sizeof why) != API_OK)
+        return REPLICA_STEP_OK;
+    feed_snapshot s;
+    cose_sign1 msg;
+    int rc = 0;
+    if (feed_snapshot_parse(&s, &msg, body, len) == API_OK) {
+        int same = 0, at_held = 0;
+        if (sync_check_state(c, &s.at, &msg, "snapshot", why, sizeof why) == 0 && s.at.seq == h->s.seq &&
+            memcmp(s.at.head, h->s.head, FEED_HEAD_LEN) == 0) {
+            at_held = 1; /* else a snapshot of another seq (a mirror's older one): nothing to say */
+            rc = replica_snapshot_matches(c->r, txn, c->iss, &s, &same);
+        }
+        if (rc == 0 && same) rc = replica_snapshot_keep(c->r, txn, c->iss, body, len);
+        if (rc == 0 && same) {
+            h->s.snap_seq = s.at.seq;
+            h->s.flags |= REPLICA_HELD_HAS_SNAPSHOT;
+            *kept = 1;
+            if (s.at.seq > REPLICA_KEEP_COVERED_EVENTS)
+                rc = replica_segments_drop_upto(c->r, txn, c->iss, s.at.seq - REPLICA_KEEP_COVERED_EVENTS,
+                                                dropped);
+        } else if (rc == 0 && at_held && c->log) {
+            fprintf(c->log,
+                    "%s: %s: snapshot at %" PRIu64 " not kept: it does not state what the segments did\n",
+                    c->iss, o->base, s.at.seq);
+        }
+        feed_snapshot_free(&s);
+    }
+    free(body);
+    return rc == 0 ? REPLICA_STEP_OK : step_of_rc(rc);
+}
+
+/*
  * The batch of one source, into txn: the snapshot when nothing is held yet,
  * then the segments from the held seq up to the checkpoint (at most
  * REPLICA_BATCH_* of them), which must reach the checkpoint's head when
@@ -322,9 +377,19 @@ static replica_step sync_batch(sync_ctx *c, MDB_txn *txn, const sync_offer *o, r
         snprintf(why, whycap, SYNC_FORK_WHY "the held chain does not extend to the checkpoint");
         return REPLICA_STEP_REFUSED_FORK;
     }
+    int compacted = 0;
+    size_t dropped = 0;
+    /* Compaction, unless the batch began with the snapshot (fetched just now, or absent). */
+    if (!from_snapshot && h->s.seq == cp->seq && h->s.seq > h->s.snap_seq) {
+        step = sync_compact(c, txn, o, h, &compacted, &dropped);
+        if (step != REPLICA_STEP_OK) return step;
+    }
     if (c->log) {
-        char snap[48] = "";
+        char snap[96] = "";
         if (took_snapshot) snprintf(snap, sizeof snap, "snapshot at %" PRIu64 ", ", h->s.snap_seq);
+        if (compacted)
+            snprintf(snap, sizeof snap, "snapshot kept at %" PRIu64 ", %zu old segment%s dropped, ",
+                     h->s.snap_seq, dropped, dropped == 1 ? "" : "s");
         fprintf(c->log, "%s: %s -> seq %" PRIu64 " -> %" PRIu64 " (%s%zu segment%s%s)\n", c->iss, o->base,
                 seq_before, h->s.seq, snap, n_seg, n_seg == 1 ? "" : "s",
                 h->s.seq < cp->seq ? "; batch bound reached, the rest at the next sync" : "");

@@ -282,11 +282,67 @@ static void test_incremental_sync(void **state)
     testkit_feed_publish(&x->f75, &x->net, FEED75, T0 + 120);
     before = x->net.fetches;
     assert_int_equal(sync_at(r, &x->net, T0 + 130, &rep, NULL, 0), API_OK);
-    assert_int_equal(x->net.fetches - before, 4); /* 2 checkpoints, 2 segments: no snapshot */
+    /* 2 checkpoints, 2 segments, and the snapshot at the new seq, kept in place of the older one (compaction)
+     */
+    assert_int_equal(x->net.fetches - before, 5);
     const replica_issuer_report *p = report_of(&rep, "FR-75");
     assert_int_equal(p->seq_before, 30);
     assert_int_equal(p->seq_after, 50);
     assert_model(r, &x->f75, 90, 160);
+    replica_close(r);
+}
+
+/* Counts what replica_export hands out for FR-75. */
+typedef struct {
+    size_t snapshots, segments;
+} export_count;
+
+static int count_export(void *arg, feed_obj kind, const char *iss, const uint8_t *data, size_t len)
+{
+    export_count *n = arg;
+    (void)len;
+    if (!iss || strcmp(iss, "FR-75") != 0) return 0;
+    if (kind == FEED_OBJ_SNAPSHOT && data) n->snapshots++;
+    if (kind == FEED_OBJ_SEGMENT) n->segments++;
+    return 0;
+}
+
+/*
+ * Compaction: once the feed moved, the source's snapshot at the new seq
+ * (equal to what the segments did) becomes the held one; the bundle then
+ * starts from it with no segment before it, and the mirror serves it.
+ */
+static void test_compaction_keeps_newest_snapshot(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    for (uint32_t s = 3; s < 6; s++) {
+        feed_some(&x->f75, 100 + 10 * s, T0 + 100 + s);
+        testkit_feed_cut(&x->f75);
+    }
+    testkit_feed_publish(&x->f75, &x->net, FEED75, T0 + 120);
+    testkit_feed_publish_snapshot(&x->f75, &x->net, FEED75, T0 + 120);
+    assert_int_equal(sync_at(r, &x->net, T0 + 130, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(r, "FR-75"), 60);
+    assert_model(r, &x->f75, 90, 170);
+    char url[320];
+    testkit_feed_url(url, sizeof url, FEED75, "FR-75", "snapshot");
+    uint8_t *data;
+    size_t len;
+    uint64_t containing;
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_SNAPSHOT, "FR-75", 0, &data, &len, &containing), API_OK);
+    assert_int_equal(len, testkit_net_find(&x->net, url)->len);
+    assert_memory_equal(data, testkit_net_find(&x->net, url)->body, len);
+    free(data);
+    export_count n = {0, 0};
+    assert_int_equal(replica_export(r, count_export, &n, NULL), API_OK);
+    assert_int_equal(n.snapshots, 1);
+    assert_int_equal(n.segments, 0);
+    /* the covered segments stay for peers that lag (within REPLICA_KEEP_COVERED_EVENTS) */
+    assert_int_equal(replica_feed_get(r, FEED_OBJ_SEGMENT, "FR-75", 31, &data, &len, &containing), API_OK);
+    free(data);
     replica_close(r);
 }
 
@@ -1815,6 +1871,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_compromised_key_refused, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_retired_key, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_new_epoch_drops_feed, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_compaction_keeps_newest_snapshot, fixture_setup,
+                                        fixture_teardown),
         cmocka_unit_test_setup_teardown(test_layout_written_before, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_layout_written_now, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_source_url_too_long, fixture_setup, fixture_teardown),
