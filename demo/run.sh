@@ -197,7 +197,7 @@ web=()
 KEY=$("$BIN/api-verifier" keys add --data verifier-data --org "CAF de démonstration" --profile social 2>/dev/null)
 run "$BIN/api-verifier" keys list --data verifier-data
 background service.log "$BIN/api-verifier" serve --root fed/root.pub --data verifier-data --trust trust-list.cose \
-  --listen 127.0.0.1:8080 --sync-interval 5 --access-log service-access.log "${web[@]}"
+  --listen 127.0.0.1:8080 --sync-interval 5 --access-log service-access.log --receipt-org "Vérificateur de démonstration" "${web[@]}"
 SERVICE_PID=${PIDS[-1]}
 if ! wait_url http://127.0.0.1:8080/healthz; then
   echo "The service did not start (is port 8080 taken?):" >&2
@@ -215,6 +215,15 @@ if [ -s "apis/$martin.pdf" ]; then
   printf 'From the PDF attachment:\n'
   curl -s -H 'Content-Type: application/pdf' --data-binary @"apis/$martin.pdf" http://127.0.0.1:8080/api/v1/verify | summary
 fi
+
+step "14b. An employer checks the right to work and keeps a signed receipt as proof"
+EMPLOYER=$("$BIN/api-verifier" keys add --data verifier-data --org "Boulangerie de démonstration" --profile employer 2>/dev/null)
+curl -s -H "X-API-Key: $EMPLOYER" -H 'Content-Type: text/plain' --data-binary @"apis/$martin.txt" \
+  "http://127.0.0.1:8080/api/v1/verify?receipt=true&explain=false" |
+  python3 -c 'import json,sys; r=json.load(sys.stdin); open("receipt.txt", "w").write(r["receipt"]); print(" ", r["result"], "- work:", r["rights"]["work"], "- receipt:", len(r["receipt"]), "characters, in receipt.txt")'
+curl -s http://127.0.0.1:8080/api/v1/receipt-keys -o receipt-keys.json
+echo "Anyone can check it later against the service's published keys (/api/v1/receipt-keys):"
+run "$BIN/api-verifier" receipt check --keys receipt-keys.json --file receipt.txt
 echo
 echo "The service answers on http://localhost:8080 (health: /healthz, metrics: /metrics,"
 echo "offline bundle: /api/v1/bundle${web:+, web pages: /check}). Verify a demo attestation:"
