@@ -24,6 +24,7 @@
 #include "qr/cbw.h"
 #include "qr/qrtext.h"
 #include "qr/receipt.h"
+#include "qr/trust.h"
 #include "tests/unit/testkit.h"
 
 #define VEC_FILE "docs/vectors/receipts.json"
@@ -617,6 +618,32 @@ static void test_vectors(void **state)
         }
     }
     print_message("%zu receipt vectors checked (%s)\n", i, same_zlib ? "byte for byte" : "by their COSE");
+
+    /* the trust list that lists the current key as a receipt signer */
+    const cJSON *tlj = cJSON_GetObjectItemCaseSensitive(c, "trust_list");
+    uint8_t *root_pk, *cose = NULL;
+    size_t root_len;
+    assert_int_equal(testkit_unb64(&root_pk, &root_len, testkit_json_str(tlj, "root_public_key")), 0);
+    assert_int_equal(root_len, COSE_PK_LEN);
+    const char *hex = testkit_json_str(tlj, "cose_hex");
+    size_t clen = strlen(hex) / 2;
+    cose = malloc(clen);
+    assert_non_null(cose);
+    for (size_t b = 0; b < clen; b++) assert_int_equal(sscanf(hex + 2 * b, "%2hhx", &cose[b]), 1);
+    trust_list tl;
+    char why[128];
+    assert_int_equal(trust_verify(&tl, why, sizeof why, cose, clen, root_pk), API_OK);
+    assert_int_equal(tl.n_receipt_signers, 1);
+    receipt_key signer;
+    memset(&signer, 0, sizeof signer);
+    memcpy(signer.pub, tl.receipt_signers[0].pub, COSE_PK_LEN);
+    snprintf(signer.name, sizeof signer.name, "%s", tl.receipt_signers[0].name);
+    const char *first = testkit_json_str(cv->child, "text");
+    api_receipt r;
+    assert_int_equal(receipt_verify(&r, NULL, NULL, first, strlen(first), &signer, 1), RECEIPT_VALID);
+    trust_free(&tl);
+    free(cose);
+    free(root_pk);
     cJSON_Delete(f);
     cJSON_Delete(c);
 }

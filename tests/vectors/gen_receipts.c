@@ -25,6 +25,7 @@
 #include "qr/cose.h"
 #include "qr/qrtext.h"
 #include "qr/receipt.h"
+#include "qr/trust.h"
 #include "tests/unit/testkit.h"
 
 #define VEC_MAX 24
@@ -48,6 +49,28 @@ typedef struct {
 } vec_case;
 
 static testkit_key key, old_key, other_key;
+static uint8_t *trust_cose;
+static size_t trust_cose_len;
+
+/* The testkit trust list (FR-75, FR-13, signed by the root seed 0x01) with the current receipt key as a
+ * receipt signer: what a verifier gets once the federation lists it. */
+static void vec_trust_list(void)
+{
+    trust_list tl;
+    CHECK(testkit_trust_list(&tl) == 0);
+    tl.receipt_signers = calloc(1, sizeof *tl.receipt_signers);
+    CHECK(tl.receipt_signers != NULL);
+    tl.n_receipt_signers = 1;
+    trust_receipt_signer *s = &tl.receipt_signers[0];
+    snprintf(s->name, sizeof s->name, "%s", TESTKIT_RECEIPT_ORG);
+    memcpy(s->pub, key.pk, COSE_PK_LEN);
+    memcpy(s->kid, key.kid, COSE_KID_LEN);
+    s->state = TRUST_ACTIVE;
+    testkit_key root;
+    testkit_root(&root);
+    CHECK(trust_sign(&trust_cose, &trust_cose_len, &tl, root.sk) == API_OK);
+    trust_free(&tl);
+}
 static vec_case cases[VEC_MAX];
 static size_t ncases;
 
@@ -264,12 +287,23 @@ static cJSON *vec_json(void)
         "document GET /api/v1/receipt-keys serves); 'check' is the answer (valid, malformed, "
         "unknown_key, invalid_signature, signer_mismatch, signed_after_retirement, signed_before_key); "
         "'claims' are those of a receipt that verifies, by their CBOR names (receipt.iss is the "
-        "issuer id of the receipt map; times in UTC).");
+        "issuer id of the receipt map; times in UTC). trust_list is a trust list signed by the root seed "
+        "0x01 that lists the current key as a receipt signer (member receipt_signers): employer_valid checks "
+        "against it too.");
     cJSON *doc = cJSON_AddObjectToObject(o, "receipt_keys");
     cJSON_AddStringToObject(doc, "verifier", TESTKIT_RECEIPT_ORG);
     cJSON *keys = cJSON_AddArrayToObject(doc, "keys");
     cJSON_AddItemToArray(keys, key_json(&key, KEY_NOT_BEFORE, NULL));
     cJSON_AddItemToArray(keys, key_json(&old_key, OLD_KEY_NOT_BEFORE, OLD_KEY_RETIRED_AT));
+    cJSON *tlj = cJSON_AddObjectToObject(o, "trust_list");
+    testkit_key root;
+    testkit_root(&root);
+    char rb64[64];
+    b64url_encode(rb64, sizeof rb64, root.pk, COSE_PK_LEN);
+    cJSON_AddStringToObject(tlj, "root_public_key", rb64);
+    char *th = testkit_hex(trust_cose, trust_cose_len);
+    cJSON_AddStringToObject(tlj, "cose_hex", th);
+    free(th);
     cJSON *arr = cJSON_AddArrayToObject(o, "vectors");
     for (size_t i = 0; i < ncases; i++) {
         vec_case *v = &cases[i];
@@ -298,9 +332,11 @@ int main(int argc, char **argv)
     testkit_key_from_seed(&old_key, 0x51);
     testkit_key_from_seed(&other_key, 0x53);
     vec_build();
+    vec_trust_list();
     cJSON *file = vec_json();
     int rc = testkit_vectors_write(argv[1], file);
     cJSON_Delete(file);
+    free(trust_cose);
     if (rc != 0) {
         fprintf(stderr, "gen_receipts: cannot write %s\n", argv[1]);
         return 1;
