@@ -289,4 +289,12 @@ expect_eq "$(ls da | grep -c receipt) $(ls db | grep -c receipt)" "0 0" "no repl
 expect_no_grep "DIALLO|KEITA|APR1:" access.log "the access log holds no name and no receipt"
 if grep -rqa "APR1:" data; then bad "the service keeps no receipt"; else ok "the service keeps no receipt"; fi
 
+# --- the processes stopped: no sanitizer report (the sanitizer build: BIN=build/asan/bin)
+stop repa; stop repb; stop ver; stop iss
+if grep -lE "AddressSanitizer|LeakSanitizer|runtime error" ./*.log >/dev/null 2>&1; then
+  bad "no sanitizer report from the services"; grep -hE "AddressSanitizer|runtime error" ./*.log | head -3
+else
+  ok "no sanitizer report from the services"
+fi
+
 finish
