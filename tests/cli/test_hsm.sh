@@ -144,6 +144,37 @@ expect_verdict "$A1" revoked "the revoked one stays revoked"
 stop iss2
 expect_eq "$(count)" 3 "three attestations registered"
 
+# --- the issuance API of serve, signing in the token from its request threads
+C=$("$I" clients add --dir iss --name anef --role issue --rate 0 2>/dev/null)
+PA=$(free_port)
+start api "$I" serve --dir iss --listen "127.0.0.1:$P1" --admin-listen "127.0.0.1:$PA" --heartbeat 1 \
+  --max-connections-per-address 0 --pin-file pin
+if wait_for 30 curl -s -o /dev/null "http://127.0.0.1:$PA/api/v1/attestations"; then ok "serve with the token answers on the admin listener"; else bad "serve with the token answers on the admin listener"; tail -5 "$TMP/api.log"; fi
+mkdir par; kids=()
+for c in $(seq 1 8); do
+  ( for k in $(seq 1 5); do
+      curl -s -o "par/$c-$k.json" -w '%{http_code}\n' -H "Authorization: Bearer $C" -H 'Content-Type: application/json' \
+        --data-binary @h3.json "http://127.0.0.1:$PA/api/v1/attestations"
+    done >"par/$c.codes" ) & kids+=($!)
+done
+wait "${kids[@]}"
+expect_eq "$(cat par/*.codes | grep -c '^201$')" 40 "8 parallel clients issued 40 attestations through the token"
+python3 - par <<'PY' >par.txt
+import json, os, sys
+ids = set()
+for f in sorted(os.listdir(sys.argv[1])):
+    if f.endswith(".json"):
+        v = json.load(open(os.path.join(sys.argv[1], f))); ids.add(v["id"]); print(v["qr_text"])
+open("par.n", "w").write(str(len(ids)))
+PY
+bad_sig=0
+while read -r q; do
+  r=$("$V" verify --root fed/root.pub --trust tl.cose --payload "$q" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])')
+  [ "$r" = valid ] || bad_sig=$((bad_sig + 1))
+done <par.txt
+expect_eq "$(cat par.n) $(wc -l <par.txt) $bad_sig" "40 40 0" "40 distinct ids, and every one verifies with the token's key"
+stop api
+
 # --- a key that does not match issuer.pub: refused before anything is signed
 cp iss/issuer.pub issuer.pub.keep
 cp "iss/issuer-$old_kid.pub" iss/issuer.pub
