@@ -41,7 +41,7 @@ inside() {
   expect_eq "$(stat -c '%U %a' /var/lib/api-verifier)" "_api-verifier 700" "/var/lib/api-verifier: _api-verifier's, 0700"
   expect_eq "$(stat -c '%U %a' /var/lib/api-issuer)" "_api-issuer 700" "/var/lib/api-issuer: _api-issuer's, 0700"
   expect_eq "$(stat -c '%U %a' /var/lib/api-federation)" "root 700" "/var/lib/api-federation: root's, 0700"
-  expect_eq "$(stat -c '%U %a' /var/log/api-verifier)" "_api-verifier 750" "/var/log/api-verifier: 0750"
+  expect_eq "$(stat -c '%U %a' /var/log/api-verifier)" "_api-verifier 700" "/var/log/api-verifier: _api-verifier's, 0700"
   for c in /etc/api-verifier/api-verifier.conf /etc/api-issuer/api-issuer.conf /etc/api-federation/api-federation.conf \
            /etc/logrotate.d/api-verifier; do
     if dpkg-query -W -f='${Conffiles}\n' 'api-*' | grep -q " $c "; then ok "$c is a conffile"; else bad "$c is a conffile"; fi
@@ -53,6 +53,15 @@ inside() {
   done
   if logrotate -d /etc/logrotate.d/api-verifier >"$TMP/logrotate.out" 2>&1; then ok "logrotate reads its rules"
   else bad "logrotate reads its rules"; tail -5 "$TMP/logrotate.out" | sed 's/^/     | /'; fi
+
+  # --- every line of the installed configuration files, the commented ones too, names an option
+  local t c
+  for t in api-verifier:serve api-issuer:serve api-federation:publish; do
+    c=/etc/${t%%:*}/${t%%:*}.conf
+    sed -E 's/^#([a-z][a-z0-9-]* = )/\1/' "$c" >"$TMP/uncommented.conf"
+    expect_rc 0 "$c: its lines, uncommented, are options of ${t#*:}" "/usr/bin/${t%%:*}" "${t#*:}" \
+      --config "$TMP/uncommented.conf" --help
+  done
 
   # --- the command-line contract, with the installed configuration files
   for t in "$F" "$I" "$V"; do expect_rc 0 "$(basename "$t") --help" "$t" --help; done
