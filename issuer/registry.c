@@ -247,7 +247,14 @@ static api_err registry_finish(MDB_txn *txn, int rc)
     if (rc == 0) return API_OK;
     if (rc == MDB_NOTFOUND) return API_ERR_NOT_FOUND;
     if (rc == MDB_MAP_FULL) return API_ERR_FULL;
-    fprintf(stderr, "registry: %s\n", mdb_strerror(rc));
+    if (rc == ENOSPC || rc == EFBIG || rc == EDQUOT)
+        fprintf(stderr, "registry: the disk is full (%s): nothing of this change was written\n",
+                mdb_strerror(rc));
+    else if (rc == EIO) /* LMDB's word for a write cut short, as on a disk that filled during it */
+        fprintf(stderr, "registry: the disk could not take the write (full, or failing): nothing of this "
+                        "change was written\n");
+    else
+        fprintf(stderr, "registry: %s\n", mdb_strerror(rc));
     return API_ERR_DB;
 }
 

@@ -26,6 +26,7 @@
  * checkpoint until the next sync reaches one. A fork seen again (same held
  * and offered heads) keeps its evidence and is not counted twice.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -547,6 +548,12 @@ static replica_step sync_offer_apply(sync_ctx *c, const sync_offer *o, replica_h
         rc = mdb_txn_commit(txn);
     else
         mdb_txn_abort(txn);
+    if (rc != 0 && c->log) {
+        const char *disk = rc == ENOSPC || rc == EFBIG || rc == EDQUOT ? "the disk is full: "
+                           : rc == EIO ? "the disk could not take the write (full, or failing): "
+                                       : "";
+        fprintf(c->log, "%s: %s%s: nothing of this batch was written\n", c->iss, disk, mdb_strerror(rc));
+    }
     if (rc != 0) return step_of_rc(rc);
     if (step == REPLICA_STEP_REFUSED_ROLLBACK || step == REPLICA_STEP_REFUSED_FORK)
         sync_log_refusal(c, o, h, step, fork_new, why);
