@@ -246,10 +246,12 @@ static const char rp_proves_en[] =
     "which anyone can check with the key the verifier publishes. It is not an authorisation issued by the "
     "préfecture: it creates no right, and the attestation's status may have changed since the check.";
 static const char rp_check[] =
-    "Contrôler cette preuve : scannez ce code, ou donnez ce fichier à « api-verifier receipt check » avec "
-    "les clés publiées par le vérificateur (/api/v1/receipt-keys).\n"
-    "Check this proof: scan this code, or give this file to \"api-verifier receipt check\" with the keys "
-    "the verifier publishes (/api/v1/receipt-keys).";
+    "Contrôler cette preuve : scannez ce code, ou donnez ce fichier à la commande\n"
+    "api-verifier receipt check\n"
+    "avec les clés publiées par le vérificateur (/api/v1/receipt-keys).\n\n"
+    "Check this proof: scan this code, or give this file to the command\n"
+    "api-verifier receipt check\n"
+    "with the keys the verifier publishes (/api/v1/receipt-keys).";
 
 api_err receiptpdf_render(uint8_t **pdf, size_t *pdf_len, const api_receipt *r, const char *text, size_t len,
                           const char *key_id, const char **field)

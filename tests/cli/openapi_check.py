@@ -797,6 +797,30 @@ def check_receipts(c, fx):
         c.call("receipt keys: If-None-Match", "GET", "/api/v1/receipt-keys",
                headers={"If-None-Match": a.headers.get("etag", '"x"')}, want=304)
     c.call("receipt keys: HEAD", "HEAD", "/api/v1/receipt-keys", want=200)
+    # The proof as a page: the service's own receipt drawn, anything else refused.
+    a = c.call("receipt: anonymous receipt for the page", "POST", "/api/v1/verify?receipt=true",
+               json.dumps({"payload": p["valid"]}).encode(), {"Content-Type": "application/json"}, want=200)
+    rec = a.json().get("receipt") if a and a.status == 200 else None
+    if rec:
+        a = c.call("receipt.pdf: text/plain", "POST", "/api/v1/receipt.pdf", rec.encode(),
+                   {"Content-Type": "text/plain"}, want=200)
+        if a and a.status == 200 and a.body.startswith(b"%PDF-"):
+            ok("receipt.pdf: the answer is a PDF file")
+        elif a:
+            bad("receipt.pdf: the answer is a PDF file", repr(a.body[:40]))
+        c.call("receipt.pdf: JSON", "POST", "/api/v1/receipt.pdf", json.dumps({"receipt": rec}).encode(),
+               {"Content-Type": "application/json"}, want=200)
+        c.call("receipt.pdf: a changed receipt is 422", "POST", "/api/v1/receipt.pdf",
+               (rec[:-3] + ("AAA" if not rec.endswith("AAA") else "BBB")).encode(), {"Content-Type": "text/plain"},
+               want=422, slug="invalid-receipt")
+    else:
+        bad("receipt.pdf", "no receipt to draw")
+    c.call("receipt.pdf: an attestation's code is 422", "POST", "/api/v1/receipt.pdf", p["valid"].encode(),
+           {"Content-Type": "text/plain"}, want=422, slug="invalid-receipt")
+    c.call("receipt.pdf: JSON without receipt is 400", "POST", "/api/v1/receipt.pdf", b'{"text": "APR1:"}',
+           {"Content-Type": "application/json"}, want=400, slug="invalid-request")
+    c.call("receipt.pdf: an image is 415", "POST", "/api/v1/receipt.pdf", b"\x89PNG\r\n\x1a\n",
+           {"Content-Type": "image/png"}, want=415, slug="unsupported-media-type")
 
 
 def check_reverse(c, fx):

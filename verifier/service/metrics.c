@@ -42,7 +42,7 @@ static const char *const metrics_doc_names[METRICS_DOC_COUNT] = {"png", "jpeg", 
 static const char *const metrics_render_names[METRICS_RENDER_COUNT] = {"ok", "refused", "failed", "timeout"};
 
 static const char *const metrics_route_names[METRICS_ROUTE_COUNT] = {
-    "verify",  "verify_batch", "trust_list", "bundle", "receipt_keys",
+    "verify",  "verify_batch", "trust_list", "bundle", "receipt_keys", "receipt_pdf",
     "healthz", "metrics",      "mirror",     "web",    "other",
 };
 

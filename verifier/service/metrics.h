@@ -26,6 +26,7 @@ typedef enum {
     METRICS_ROUTE_TRUST_LIST,   /* GET /api/v1/trust-list */
     METRICS_ROUTE_BUNDLE,       /* GET /api/v1/bundle */
     METRICS_ROUTE_RECEIPT_KEYS, /* GET /api/v1/receipt-keys */
+    METRICS_ROUTE_RECEIPT_PDF,  /* POST /api/v1/receipt.pdf */
     METRICS_ROUTE_HEALTHZ,      /* GET /healthz */
     METRICS_ROUTE_METRICS,      /* GET /metrics */
     METRICS_ROUTE_MIRROR,       /* /trust/v1/..., /feed/v1/... */

@@ -63,8 +63,10 @@
 #include "http/httpbody.h"
 #include "verifier/document.h"
 #include "verifier/image.h"
+#include "common/bytes.h"
 #include "common/jsonscan.h"
 #include "qr/qrtext.h"
+#include "verifier/receiptpdf.h"
 #include "verifier/report.h"
 #include "verifier/verify.h"
 
@@ -159,6 +161,7 @@ static metrics_route webapi_route_of(const char *path, int web_pages)
         {"/api/v1/trust-list", METRICS_ROUTE_TRUST_LIST},
         {"/api/v1/bundle", METRICS_ROUTE_BUNDLE},
         {"/api/v1/receipt-keys", METRICS_ROUTE_RECEIPT_KEYS},
+        {"/api/v1/receipt.pdf", METRICS_ROUTE_RECEIPT_PDF},
         {"/healthz", METRICS_ROUTE_HEALTHZ},
         {"/metrics", METRICS_ROUTE_METRICS},
     };
@@ -1019,9 +1022,112 @@ static int webapi_metrics(webapi *w, httpd_req *r)
     return 200;
 }
 
+/* ---- a receipt as a page ---- */
+
+/*
+ * POST /api/v1/receipt.pdf: a receipt's text (text/plain, or JSON
+ * {"receipt": "APR1:..."}) drawn as the one-page proof of verification
+ * (receiptpdf.h). Only a receipt this service signed, with a key of its
+ * receipt-keys document (current or retired), is drawn: the page would
+ * otherwise lend the service's name to someone else's words. A POST, never
+ * a GET: the receipt holds names, which must not land in URLs or logs. The
+ * page is made, sent and forgotten.
+ */
+static int webapi_receipt_pdf(webapi *w, httpd_req *r)
+{
+    if (!w->cfg.receipts)
+        return webapi_problem(r, 404, "not-found", "Not Found", "this service signs no receipts");
+    char boundary[HTTPBODY_BOUNDARY_MAX + 1];
+    httpbody_type kind = httpbody_media_type(httpd_header_get(r, "Content-Type"), boundary);
+    if (kind != HTTPBODY_TEXT && kind != HTTPBODY_JSON)
+        return webapi_problem(
+            r, 415, "unsupported-media-type", "Unsupported Media Type",
+            "send the receipt's text as text/plain, or application/json: {\"receipt\": \"APR1:...\"}");
+    uint8_t *body;
+    size_t len;
+    httpd_body b = httpd_read_body(r, w->cfg.max_body, &w->texts, &body, &len);
+    if (b != HTTPD_BODY_OK) return webapi_body_problem(r, b, w->cfg.max_body);
+    int status = 0;
+    cJSON *j = NULL;
+    const char *text = (const char *)body;
+    if (kind == HTTPBODY_JSON) {
+        j = webapi_parse_json(r, body, len, 0, &status);
+        const cJSON *m = j ? cJSON_GetObjectItemCaseSensitive(j, "receipt") : NULL;
+        if (j && !cJSON_IsString(m))
+            status =
+                webapi_problem(r, 400, "invalid-request", "Bad Request",
+                               "expected {\"receipt\": \"APR1:...\"}: a member receipt holding its text");
+        if (!status) {
+            text = m->valuestring;
+            len = strlen(text);
+        }
+    } else {
+        len = webapi_trim_eol(body, len);
+    }
+    receipt_key *keys = NULL;
+    size_t n = 0;
+    if (!status) {
+        char verifier[RECEIPT_ORG_MAX], err[160];
+        size_t dlen;
+        const char *doc = receiptkey_document(w->cfg.receipts, &dlen);
+        if (receiptkeys_parse(&keys, &n, verifier, doc, dlen, err, sizeof err) != API_OK)
+            status = webapi_problem(r, 500, "internal-error", "Internal Server Error",
+                                    "the service's receipt keys cannot be read");
+    }
+    api_receipt rc;
+    const receipt_key *key = NULL;
+    if (!status) {
+        receipt_check chk = receipt_verify(&rc, &key, NULL, text, len, keys, n);
+        if (chk != RECEIPT_VALID) {
+            char detail[200];
+            snprintf(detail, sizeof detail,
+                     "this is not a receipt signed by this service (%s): only its own receipts are drawn",
+                     receipt_check_code(chk));
+            status = webapi_problem(r, 422, "invalid-receipt", "Unprocessable Content", detail);
+        }
+    }
+    uint8_t *pdf = NULL;
+    size_t pdf_len = 0;
+    if (!status) {
+        char kid[2 * COSE_KID_LEN + 1];
+        bytes_to_hex(kid, key->kid, COSE_KID_LEN);
+        const char *field = NULL;
+        api_err e = receiptpdf_render(&pdf, &pdf_len, &rc, text, len, kid, &field);
+        if (e == API_ERR_ARG && field) {
+            char detail[160];
+            snprintf(detail, sizeof detail,
+                     "the receipt's %s holds a character no font of this service can draw", field);
+            status = webapi_problem(r, 422, "unprintable-receipt", "Unprocessable Content", detail);
+        } else if (e != API_OK) {
+            status = webapi_problem(r, 500, "internal-error", "Internal Server Error",
+                                    "the page could not be drawn");
+        }
+    }
+    if (!status) {
+        char ymd[11], disposition[96];
+        time_paris_date(ymd, rc.checked_at);
+        snprintf(disposition, sizeof disposition, "attachment; filename=\"preuve-verification-%s.pdf\"", ymd);
+        httpd_header h[] = {
+            {"Cache-Control", "no-store"}, {"Content-Disposition", disposition}, {NULL, NULL}};
+        status = httpd_send(r, 200, "application/pdf", h, pdf, pdf_len);
+    }
+    free(pdf);
+    free(keys);
+    cJSON_Delete(j);
+    free(body);
+    return status;
+}
+
 /* ---- handlers ---- */
 
-typedef enum { WEBAPI_VERIFY, WEBAPI_BATCH, WEBAPI_TRUST_LIST, WEBAPI_BUNDLE, WEBAPI_RECEIPT_KEYS } webapi_op;
+typedef enum {
+    WEBAPI_VERIFY,
+    WEBAPI_BATCH,
+    WEBAPI_TRUST_LIST,
+    WEBAPI_BUNDLE,
+    WEBAPI_RECEIPT_KEYS,
+    WEBAPI_RECEIPT_PDF
+} webapi_op;
 
 /* The routes that know their caller: identify, limit, then the operation. */
 static int webapi_called(httpd_req *r, webapi *w, webapi_op op)
@@ -1040,6 +1146,8 @@ static int webapi_called(httpd_req *r, webapi *w, webapi_op op)
         return webapi_trust_list(w, r);
     case WEBAPI_RECEIPT_KEYS:
         return webapi_receipt_keys(w, r);
+    case WEBAPI_RECEIPT_PDF:
+        return webapi_receipt_pdf(w, r);
     default:
         return webapi_bundle(w, r);
     }
@@ -1063,6 +1171,11 @@ static int webapi_h_trust_list(httpd_req *r, void *arg)
 static int webapi_h_receipt_keys(httpd_req *r, void *arg)
 {
     return webapi_called(r, arg, WEBAPI_RECEIPT_KEYS);
+}
+
+static int webapi_h_receipt_pdf(httpd_req *r, void *arg)
+{
+    return webapi_called(r, arg, WEBAPI_RECEIPT_PDF);
 }
 
 static int webapi_h_bundle(httpd_req *r, void *arg)
@@ -1095,6 +1208,7 @@ api_err webapi_register(webapi *w, httpd *h)
         {"/api/v1/trust-list", 0, "GET", webapi_h_trust_list},
         {"/api/v1/bundle", 0, "GET", webapi_h_bundle},
         {"/api/v1/receipt-keys", 0, "GET", webapi_h_receipt_keys},
+        {"/api/v1/receipt.pdf", HTTPD_BODY, "POST", webapi_h_receipt_pdf},
         {"/healthz", 0, "GET", webapi_h_healthz},
         {"/metrics", 0, "GET", webapi_h_metrics},
     };

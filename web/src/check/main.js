@@ -16,6 +16,7 @@ import { Camera, readImageFileCodes, qrTextOf, isHolderLink, readerKind } from '
 import { isPdf, readPdfCodes } from '../common/pdfread.js';
 import { listenForScanner, repairText, looksMangled, base45Shaped } from './keyscan.js';
 import { renderBand, clearBand, renderDetails } from '../common/verdict.js';
+import { fetchProof, saveBlob } from './proof.js';
 import { perf, mark, setupLanguage, registerServiceWorker, show } from '../common/page.js';
 
 const $ = (id) => document.getElementById(id);
@@ -27,9 +28,11 @@ const ui = {
   warning: $('data-warning'), keyAccept: $('key-accept'), refresh: $('refresh'),
   doc: $('doc'), docSummary: $('doc-summary'), docList: $('doc-list'), readNote: $('read-note'),
   cameraHint: $('camera-hint'), cameraTools: $('camera-tools'), torchBtn: $('torch-btn'), switchBtn: $('switch-btn'),
+  proof: $('proof'), proofBtn: $('proof-btn'), proofAsk: $('proof-ask'), proofSend: $('proof-send'),
+  proofCancel: $('proof-cancel'), proofMsg: $('proof-msg'),
 };
 
-let shown = null; // {report, where, page, link} on screen
+let shown = null; // {report, where, page, link, text} on screen
 let found = []; // every attestation of the last document read, in page order (the shown one among them)
 let docNote = ''; // what the page says of the document (pages not read)
 let cameraState = 'stopped';
@@ -139,7 +142,59 @@ function renderResult() {
   ui.readNote.textContent = notes.join(' ');
   show(ui.readNote, notes.length > 0);
   renderDoc();
+  resetProof();
 }
+
+// ---- the proof of verification (proof.js): asked for, then sent only once the person agrees ----
+
+let proofBusy = false;
+
+function resetProof() {
+  show(ui.proof, !!(shown && shown.text));
+  show(ui.proofAsk, false);
+  ui.proofBtn.setAttribute('aria-expanded', 'false');
+  ui.proofMsg.textContent = '';
+}
+
+ui.proofBtn.addEventListener('click', () => {
+  if (navigator.onLine === false) {
+    ui.proofMsg.textContent = t('proofOffline');
+    return;
+  }
+  ui.proofMsg.textContent = '';
+  show(ui.proofAsk, true);
+  ui.proofBtn.setAttribute('aria-expanded', 'true');
+  ui.proofSend.focus();
+});
+
+ui.proofCancel.addEventListener('click', () => {
+  show(ui.proofAsk, false);
+  ui.proofBtn.setAttribute('aria-expanded', 'false');
+  ui.proofBtn.focus();
+});
+
+ui.proofSend.addEventListener('click', async () => {
+  if (proofBusy || !shown || !shown.text) return;
+  proofBusy = true;
+  ui.proofSend.disabled = true;
+  ui.proofMsg.textContent = t('proofWorking');
+  const text = shown.text;
+  try {
+    const { blob, name } = await fetchProof(text);
+    if (shown && shown.text === text) {
+      saveBlob(blob, name);
+      ui.proofMsg.textContent = t('proofDone');
+      show(ui.proofAsk, false);
+      ui.proofBtn.setAttribute('aria-expanded', 'false');
+    }
+  } catch (e) {
+    const kind = e && e.kind;
+    ui.proofMsg.textContent = t(kind === 'offline' ? 'proofOffline' : kind === 'refused' ? 'proofRefused' : 'proofFailed');
+  } finally {
+    proofBusy = false;
+    ui.proofSend.disabled = false;
+  }
+});
 
 /**
  * The QR text a scanned, pasted or typed text carries: {text, link, repaired}. A holder link gives its
@@ -212,7 +267,7 @@ async function verifyCodes(groups) {
     for (const raw of g.texts) {
       const c = await codeOf(raw);
       const v = await engine.verify(c.text);
-      const entry = { ...v, page: g.page, link: c.link, repaired: c.repaired };
+      const entry = { ...v, page: g.page, link: c.link, repaired: c.repaired, text: c.text };
       const key = v.report.attestation_id || c.text;
       const had = here.get(key);
       if (!had || (had.report.presentation === 'reduced' && v.report.presentation !== 'reduced')) here.set(key, entry);
@@ -241,7 +296,7 @@ async function check(raw, source) {
   camera.stop();
   try {
     const v = await engine.verify(c.text);
-    shown = { ...v, page: null, link: c.link, repaired: c.repaired };
+    shown = { ...v, page: null, link: c.link, repaired: c.repaired, text: c.text };
   } catch (e) {
     serviceDown();
     return;
