@@ -1075,6 +1075,7 @@ static int webapi_receipt_pdf(webapi *w, httpd_req *r)
                                     "the service's receipt keys cannot be read");
     }
     api_receipt rc;
+    memset(&rc, 0, sizeof rc);
     const receipt_key *key = NULL;
     if (!status) {
         receipt_check chk = receipt_verify(&rc, &key, NULL, text, len, keys, n);
