@@ -224,6 +224,10 @@ curl -s -H "X-API-Key: $EMPLOYER" -H 'Content-Type: text/plain' --data-binary @"
 curl -s http://127.0.0.1:8080/api/v1/receipt-keys -o receipt-keys.json
 echo "Anyone can check it later against the service's published keys (/api/v1/receipt-keys):"
 run "$BIN/api-verifier" receipt check --keys receipt-keys.json --file receipt.txt
+echo "For the employer's file, the receipt as a one-page PDF, its code on the page (POST /api/v1/receipt.pdf):"
+curl -s -o proof.pdf -H 'Content-Type: text/plain' --data-binary @receipt.txt http://127.0.0.1:8080/api/v1/receipt.pdf
+printf '  proof.pdf: %s page, %s bytes\n' "$(pdfinfo proof.pdf 2>/dev/null | awk '/^Pages:/ {print $2}')" "$(stat -c %s proof.pdf)"
+run "$BIN/api-verifier" receipt check --keys receipt-keys.json --file proof.pdf
 echo
 echo "The service answers on http://localhost:8080 (health: /healthz, metrics: /metrics,"
 echo "offline bundle: /api/v1/bundle${web:+, web pages: /check}). Verify a demo attestation:"

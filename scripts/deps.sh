@@ -13,7 +13,7 @@ libcairo2-dev libpango1.0-dev fonts-dejavu-core libpoppler-glib-dev libseccomp-d
 TEST_PKGS="libcmocka-dev zbar-tools clang libclang-rt-14-dev clang-format cppcheck lmdb-utils curl python3 python3-yaml python3-jsonschema \
 nginx-light openssl wrk chromium ffmpeg poppler-utils zxing-cpp-tools python3-pil python3-numpy \
 softhsm2 debhelper dpkg-dev fakeroot lintian logrotate"
-DEMO_PKGS="curl zbar-tools softhsm2"
+DEMO_PKGS="curl zbar-tools softhsm2 poppler-utils"
 
 mode=${1:-check}
 set_name=${2:-build}
