@@ -10,6 +10,10 @@ echo "== $BUILD/bench/bench_format 10000 3"
 "$BUILD/bench/bench_format" 10000 3
 
 echo
+echo "== $BUILD/bench/bench_receipt 2000 2 (signed receipts: made from the report, and checked)"
+"$BUILD/bench/bench_receipt" 2000 2
+
+echo
 echo "== $BUILD/bench/bench_feed"
 "$BUILD/bench/bench_feed"
 
