@@ -77,10 +77,11 @@ static const cli_command iss_commands[] = {
      .options = "dir id name feed passphrase-file kdf verify-base pkcs11-module token-label pin-file",
      .run = iss_cmd_init,
      .usage = "  init   --dir ISS --id ID --name NAME [--feed URL] [--kdf interactive|moderate|sensitive]\n"
-              "         [--verify-base URL]\n"
+              "         [--verify-base URL] [--pkcs11-module PATH --token-label LABEL]\n"
               "         Creates the issuer: ISS/issuer.key (encrypted), ISS/issuer.pub (base64url),\n"
               "         ISS/issuer.json and the registry ISS/registry/. --verify-base: the address\n"
-              "         printed on the PDF attestations for verifying them.\n"},
+              "         printed on the PDF attestations for verifying them. With --pkcs11-module and\n"
+              "         --token-label: the key is made in that token instead, and no issuer.key.\n"},
     {.name = "issue",
      .options = "dir json csv out passphrase-file pkcs11-module token-label pin-file module margin level "
                 "formats terminal "
@@ -202,7 +203,8 @@ static const cli_command iss_commands[] = {
      .run = iss_cmd_rotate_key,
      .usage = "  rotate-key --dir ISS [--kdf ...]\n"
               "         A new signing key (same registry and status list); the old secret key is\n"
-              "         destroyed. Then the federation adds the new key and retires the old one.\n"},
+              "         destroyed (a key in a token: the new one is made in the same token).\n"
+              "         Then the federation adds the new key and retires the old one.\n"},
     {.name = "info",
      .options = "dir",
      .run = iss_cmd_info,
