@@ -39,6 +39,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -547,6 +548,9 @@ void httpd_free(httpd *h)
 
 /* ---- the drain ---- */
 
+#define HTTPD_ACCEPT_WAIT_MS 200 /* the longest wait for CivetWeb to accept what the kernel queued */
+#define HTTPD_DRAIN_GRACE_MS 100 /* before a drain may end: CivetWeb's workers take the last accepted */
+
 int httpd_draining(const httpd *h)
 {
     return h && atomic_load(&((httpd *)(uintptr_t)h)->draining);
@@ -595,6 +599,18 @@ static void httpd_stop_listening(int port)
                 : ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                            : -1;
         if (p != port) continue;
+        /*
+         * Connections the kernel completed but CivetWeb has not accepted yet
+         * would be reset with the socket: give it a moment to take them (for
+         * a listening socket, tcpi_unacked is the length of that queue).
+         */
+        for (int i = 0; i < HTTPD_ACCEPT_WAIT_MS; i++) {
+            struct tcp_info ti;
+            socklen_t tl = sizeof ti;
+            if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0 || ti.tcpi_unacked == 0) break;
+            struct timespec ms = {0, 1000 * 1000};
+            nanosleep(&ms, NULL);
+        }
         /* at once, even while CivetWeb's poll still holds the socket: SYNs are refused from here on */
         (void)shutdown(fd, SHUT_RDWR);
         int d = httpd_dummy_listener(ss.ss_family);
@@ -615,7 +631,9 @@ int httpd_drain_now(httpd *h, int timeout_s, int (*stop)(void))
     for (;;) {
         connguard_stats g;
         connguard_stats_get(h->guard, &g);
-        if ((g.open == 0 && atomic_load(&h->in_flight) == 0) || (stop && stop()) ||
+        /* a connection accepted just before is counted once a worker takes it: a short grace first */
+        int settled = httpd_seconds_since(&t0) >= HTTPD_DRAIN_GRACE_MS / 1000.0;
+        if ((settled && g.open == 0 && atomic_load(&h->in_flight) == 0) || (stop && stop()) ||
             httpd_seconds_since(&t0) >= timeout_s)
             break;
         struct timespec nap = {0, 20 * 1000 * 1000};

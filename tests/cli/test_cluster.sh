@@ -5,7 +5,9 @@
 # sync from an issuer and from each other (--from), with one set of API
 # keys (keys export / keys import). Checked:
 #   - keys: one made on replica 1 works on 2 and 3 after an import, while
-#     they run; its revocation reaches them the same way; SIGHUP reopens the
+#     they run; its revocation reaches them the same way; one receipt key
+#     (--receipt-key), whose receipts check whichever replica made them;
+#     SIGHUP reopens the
 #     access log, reads the keys again, and reads the configuration file
 #     again (stale-after changes at once; a bad file is reported, kept out);
 #   - sticky routing: every watch/changes request of one API key reaches
@@ -83,6 +85,11 @@ expect_rc 4 "a store with keys of another salt refuses the import (exit 4)" "$V"
 echo '{"format": "api-verifier-keys", "version": 1}' >bad-keys.json
 expect_rc 2 "a file that is not an export is refused (exit 2)" "$V" keys import --data r2 --from bad-keys.json
 
+# one receipt key for the three replicas (encrypted with API_PASSPHRASE, which they read too)
+mkdir -p shared
+expect_rc 0 "one receipt key for the cluster (receipt rotate-key)" "$V" receipt rotate-key --receipt-key shared/receipt.key \
+  --receipt-org "Vérificateurs en grappe"
+
 # start_replica N: replica N on its port, syncing from the issuer and the two other replicas.
 start_replica() {
   local n=$1 p m=()
@@ -91,7 +98,8 @@ start_replica() {
   if [ -f "r$n.log" ]; then cat "r$n.log" >>"r$n.earlier.log"; fi
   [ -f "r$n.conf" ] || printf '# what SIGHUP reads again\nsync-interval = 1\nstale-after = 8s\n' >"r$n.conf"
   start "r$n" "$V" serve --config "r$n.conf" --root fed/root.pub --data "r$n" --trust tl.cose \
-    --listen "127.0.0.1:${!port}" --trusted-proxy 127.0.0.1 --access-log "$TMP/r$n/access.log" "${m[@]}"
+    --listen "127.0.0.1:${!port}" --trusted-proxy 127.0.0.1 --access-log "$TMP/r$n/access.log" \
+    --receipt-key "$TMP/shared/receipt.key" "${m[@]}"
 }
 # fresh PORT: the replica holds FR-75's status and it is fresh
 fresh() { curl -sf "http://127.0.0.1:$1/healthz" 2>/dev/null | grep -q '"fresh":[[:space:]]*true'; }
@@ -201,6 +209,24 @@ URL="https://$HOST:$PS"
 if wait_for 10 "${C[@]}" -f "$URL/healthz" -o /dev/null; then ok "HTTPS through nginx to the replicas"; else bad "HTTPS through nginx to the replicas"; tail -5 nginx.log; fi
 code=$("${C[@]}" -o v.json -w '%{http_code}' -H "X-API-Key: $KEY" -H 'Content-Type: application/json' --data-binary @target.json "$URL/api/v1/verify")
 expect_eq "$code $(json_field v.json result)" "200 valid" "a verification through nginx"
+
+# --- the shared receipt key: the same keys document on every replica, and receipts made by any check against it
+for p in $P1 $P2 $P3; do curl -s "http://127.0.0.1:$p/api/v1/receipt-keys" -o "rk-$p.json"; done
+if cmp -s "rk-$P1.json" "rk-$P2.json" && cmp -s "rk-$P1.json" "rk-$P3.json" && [ -s "rk-$P1.json" ]; then
+  ok "the three replicas publish the same receipt keys"
+else
+  bad "the three replicas publish the same receipt keys"; head -c 300 "rk-$P1.json"
+fi
+"${C[@]}" -o rk-nginx.json "$URL/api/v1/receipt-keys"
+rok=0
+for i in 1 2 3 4 5 6; do
+  "${C[@]}" -o "rv-$i.json" -H "X-API-Key: $KEY" -H 'Content-Type: application/json' --data-binary @target.json \
+    "$URL/api/v1/verify?receipt=true"
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["receipt"])' "rv-$i.json" >"receipt-$i.txt" 2>/dev/null
+  "$V" receipt check --keys rk-nginx.json --file "receipt-$i.txt" >/dev/null 2>&1 && rok=$((rok + 1))
+done
+expect_eq "$rok" 6 "six receipts made through nginx (by the three replicas in turn) check against the one keys document"
+expect_eq "$(ls r1 r2 r3 | grep -c receipt)" 0 "no replica made a receipt key of its own"
 
 # --- sticky routing: every watch/changes request of one key goes to one replica
 KEY_A=$("$V" keys add --data r1 --org "CAF 93" --profile social --rate 0 2>/dev/null)

@@ -3,8 +3,10 @@
  * (http/connguard.h): the pure parts of the gate (path decoding, lengths,
  * tokens, entity tags, ranges, gzip), then a real server on 127.0.0.1
  * driven with raw sockets: routes, methods, problems, the security
- * headers, bodies and their deadline, the per-address limit, and finding a
- * connection's socket from its two ends.
+ * headers, bodies and their deadline, the per-address limit, finding a
+ * connection's socket from its two ends, and the drain before a stop (a
+ * request in progress answered, a kept-alive connection's next request
+ * answered and closed, a new connection refused).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,8 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -26,6 +30,7 @@
 #include "http/connguard.h"
 #include "http/httpd.h"
 #include "http/httpd_int.h"
+#include "tests/unit/testkit.h"
 
 /* ---- the pure parts ---- */
 
@@ -608,6 +613,82 @@ static void test_find_socket(void **state)
     close(lfd);
 }
 
+typedef struct {
+    httpd *h;
+    int left; /* requests still in progress when the drain returned */
+} drain_arg;
+
+static void *drain_thread(void *arg)
+{
+    drain_arg *d = arg;
+    d->left = httpd_drain_now(d->h, 20, NULL);
+    return NULL;
+}
+
+static int drain_started(void *arg)
+{
+    return httpd_draining(arg);
+}
+
+static void test_drain(void **state)
+{
+    (void)state;
+    server s;
+    server_start(&s, 0);
+    /* a kept-alive connection, idle after one answer */
+    int idle = connect_from(s.port, NULL);
+    const char *get = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(idle, get, strlen(get), 0), (ssize_t)strlen(get));
+    char buf[2048];
+    struct pollfd p = {idle, POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 10000), 1);
+    ssize_t got = recv(idle, buf, sizeof buf - 1, 0);
+    assert_true(got > 0);
+    buf[got] = '\0';
+    expect_status(buf, "HTTP/1.1 200 ");
+    assert_non_null(strstr(buf, "\r\nConnection: keep-alive\r\n"));
+    /* a request in progress: its head and half its body */
+    int busy = connect_from(s.port, NULL);
+    const char *head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello";
+    assert_int_equal(send(busy, head, strlen(head), 0), (ssize_t)strlen(head));
+    assert_false(httpd_draining(s.h));
+
+    pthread_t t;
+    drain_arg d = {s.h, -1};
+    assert_int_equal(pthread_create(&t, NULL, drain_thread, &d), 0);
+    assert_int_equal(testkit_wait_until(drain_started, s.h, 10000), 0);
+    /* new connections are refused within a moment (CivetWeb first takes what the kernel queued) */
+    int refused = 0;
+    for (int64_t until = testkit_now_ms() + TESTKIT_BOUND_MS; !refused && testkit_now_ms() < until;) {
+        int fresh = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s.port)};
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        refused = connect(fresh, (struct sockaddr *)&a, sizeof a) == -1 && errno == ECONNREFUSED;
+        close(fresh);
+        if (!refused) usleep(1000);
+    }
+    assert_true(refused);
+    /* the request in progress gets its answer, and its connection closes */
+    assert_int_equal(send(busy, "world", 5, 0), 5);
+    char *ans = read_all(busy, NULL);
+    expect_status(ans, "HTTP/1.1 200 ");
+    assert_non_null(strstr(ans, "\r\nConnection: close\r\n"));
+    assert_non_null(strstr(ans, "\r\n\r\nhelloworld"));
+    free(ans);
+    close(busy);
+    /* a request on the kept-alive connection is answered too, and that connection closes */
+    assert_int_equal(send(idle, get, strlen(get), 0), (ssize_t)strlen(get));
+    ans = read_all(idle, NULL);
+    expect_status(ans, "HTTP/1.1 200 ");
+    assert_non_null(strstr(ans, "\r\nConnection: close\r\n"));
+    free(ans);
+    close(idle);
+    /* the drain returns once no connection is left, nothing in progress */
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(d.left, 0);
+    httpd_free(s.h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -623,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_head_deadline_and_limit),
         cmocka_unit_test(test_cors),
         cmocka_unit_test(test_find_socket),
+        cmocka_unit_test(test_drain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
