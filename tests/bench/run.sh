@@ -14,6 +14,10 @@ echo "== $BUILD/bench/bench_receipt 2000 2 (signed receipts: made from the repor
 "$BUILD/bench/bench_receipt" 2000 2
 
 echo
+echo "== $BUILD/bench/bench_signer 2   (signatures through the signer: a SoftHSM2 token beside a file key)"
+"$BUILD/bench/bench_signer" 2
+
+echo
 echo "== $BUILD/bench/bench_feed"
 "$BUILD/bench/bench_feed"
 
