@@ -129,11 +129,11 @@ echo "== unit tests (ASan/UBSan)"
 run_unit build/asan asan
 part_done "unit (ASan/UBSan)"
 echo "== command-line tests (ASan/UBSan)"
-# The HTTP contract (OpenAPI), the nginx deployments (one service, and three
-# replicas under load) and the Debian packages (which build their own
-# programs) are checked once, in the release build; test_service drives the
-# same handlers under the sanitizers.
-run_cli build/asan/bin asan "test_openapi test_tls test_cluster test_deb"
+# The HTTP contract (OpenAPI), the nginx deployments (one service, three
+# replicas under load, the issuer admin API's mutual TLS) and the Debian
+# packages (which build their own programs) are checked once, in the release
+# build; test_service drives the same handlers under the sanitizers.
+run_cli build/asan/bin asan "test_openapi test_tls test_cluster test_deb test_issuer_mtls"
 part_done "cli (ASan/UBSan)"
 
 if [ -x tests/web/run.sh ]; then
