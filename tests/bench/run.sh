@@ -82,6 +82,10 @@ PY
 fi
 
 echo
+echo "== tests/bench/bench_issue.sh (issuance through the admin API at 16 connections, beside the command line)"
+tests/bench/bench_issue.sh
+
+echo
 echo "== $BUILD/bench/bench_photos (phone photos of a printed attestation page, tests/photos; one core)"
 # 200 photos of four attestations issued here (seed 1), then 40 of exactly 2,000 x 2,800 px (seed 2).
 BIN="$BIN" tests/photos/make_set.sh "$TMP/photos" 200 1
