@@ -160,7 +160,10 @@ step "10. The same API checked after its end date"
 
 step "11. The préfectures publish their status feeds; a verifier replicates them"
 run "$BIN/api-issuer" publish --dir fr-75
-background fr-75-feed.log "$BIN/api-issuer" serve --dir fr-75 --listen 127.0.0.1:8075 --heartbeat 2
+# With its admin listener (the issuance API, step 14) on loopback: nginx with mutual TLS in front of it in a
+# real deployment (docs/deploy/issuer-admin.md).
+background fr-75-feed.log "$BIN/api-issuer" serve --dir fr-75 --listen 127.0.0.1:8075 --heartbeat 2 \
+  --admin-listen 127.0.0.1:8076 --holder-base http://localhost:8080/holder/
 background fr-13-feed.log "$BIN/api-issuer" serve --dir fr-13 --listen 127.0.0.1:8013 --heartbeat 2
 wait_url http://127.0.0.1:8075/feed/v1/FR-75/checkpoint
 wait_url http://127.0.0.1:8013/feed/v1/FR-13/checkpoint
@@ -185,12 +188,48 @@ printf 'MARTIN on %s, without the replica: ' "$after"
 { "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$(cat "apis/$martin.txt")" --at "$after" --json || true; } | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])'
 printf 'MARTIN on %s, with the replica:    ' "$after"; verdict "$martin" --at "$after" --max-staleness 400d
 
+step "14. The Préfecture de police's case-management system issues through the API, with its token"
+printf '$ %s\n' "$BIN/api-issuer clients add --dir fr-75 --name \"ANEF (démonstration)\" --role issue"
+ANEF_TOKEN=$("$BIN/api-issuer" clients add --dir fr-75 --name "ANEF (démonstration)" --role issue)
+echo "$ANEF_TOKEN"
+run "$BIN/api-issuer" clients list --dir fr-75
+cat >ndiaye.json <<JSON
+{"family_name": "NDIAYE", "given_names": "Fatou", "birth_date": "1994-07-21",
+ "nationality": "SEN", "foreign_national_number": "7504567890", "application": "renewal",
+ "title_requested": "carte de séjour pluriannuelle salarié", "work_authorised": true,
+ "filed_on": "$filed", "valid_from": "$from", "valid_until": "$until"}
+JSON
+echo "\$ curl -s -H 'Authorization: Bearer $ANEF_TOKEN' -H 'Content-Type: application/json' \\"
+echo "    -H 'Idempotency-Key: demo-ndiaye-1' --data-binary @ndiaye.json http://127.0.0.1:8076/api/v1/attestations"
+curl -s -H "Authorization: Bearer $ANEF_TOKEN" -H 'Content-Type: application/json' \
+  -H 'Idempotency-Key: demo-ndiaye-1' --data-binary @ndiaye.json http://127.0.0.1:8076/api/v1/attestations >ndiaye-created.json
+python3 - ndiaye-created.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+if "id" not in r:
+    print("  the API answered:", r)
+    sys.exit(0)
+url = r.get("holder_url") or ""
+print(f"  201 Created: id {r['id']}, a QR text of {len(r.get('qr_text', ''))} characters,",
+      f"holder link {url[:50]}..." if len(url) > 50 else f"holder link {url}")
+files = r.get("files") or {}
+print("  files:", ", ".join(f"{k} {v}" for k, v in (files.items() if isinstance(files, dict) else enumerate(files))))
+open("ndiaye-api.txt", "w").write(r.get("qr_text", ""))
+PY
+if [ -s ndiaye-api.txt ]; then
+  printf 'NDIAYE, issued through the API: '
+  { "$BIN/api-verifier" verify --root fed/root.pub --trust trust-list.cose --payload "$(cat ndiaye-api.txt)" --json || true; } |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["result"], "-", r.get("holder",{}).get("family_name",""))'
+fi
+printf 'Without a token: '
+curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' --data-binary @ndiaye.json http://127.0.0.1:8076/api/v1/attestations
+
 step "Where the files are"
 echo "Files are in demo/out/: the federation (fed/), the issuers (fr-75/, fr-13/),"
 echo "the trust list (trust-list.cose) and the attestations (apis/<id>.txt, .png, .svg)."
 echo "Show a code in the terminal:  bin/api-issuer show --file $(echo "$first" | sed "s#^#demo/out/#") --terminal"
 
-step "14. The verification service: the systems of a CAF or a bank, and the web pages, call it"
+step "15. The verification service: the systems of a CAF or a bank, and the web pages, call it"
 WEB_DIST=$(dirname "$BIN")/web/dist
 web=()
 [ -f "$WEB_DIST/index.html" ] && web=(--web-root "$WEB_DIST")
