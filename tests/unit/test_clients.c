@@ -116,6 +116,11 @@ static void test_wrong_tokens(void **state)
         bad[pos] = bad[pos] == 'A' ? 'B' : 'A';
         assert_int_equal(auth(f->c, bad, T0, NULL), CLIENTS_UNKNOWN);
     }
+    /* the last character with its two unused bits set: another text for the same secret, refused */
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    memcpy(bad, token, sizeof token);
+    bad[CLIENTS_TOKEN_LEN - 1] = b64[(strchr(b64, token[CLIENTS_TOKEN_LEN - 1]) - b64) | 3];
+    assert_int_equal(auth(f->c, bad, T0, NULL), CLIENTS_UNKNOWN);
     /* the same prefix as another kind of token, shorter, longer, with white space, with a NUL */
     snprintf(bad, sizeof bad, "apik_%s", token + 5);
     assert_int_equal(auth(f->c, bad, T0, NULL), CLIENTS_UNKNOWN);
