@@ -25,7 +25,8 @@
  * under a read-write lock, made again when LMDB's last committed
  * transaction id changed (another process ran `clients add`, `rotate` or
  * `revoke`), so serve sees a change at its next request and a request
- * costs no LMDB transaction. The rate limits are token buckets named by the
+ * costs no LMDB transaction (common/lmdbstore holds what this store shares
+ * with the verifier's API keys). The rate limits are token buckets named by the
  * client (common/ratelimit), kept across reloads.
  */
 #include "issuer/clients.h"
@@ -41,6 +42,7 @@
 
 #include "common/bytes.h"
 #include "common/fs.h"
+#include "common/lmdbstore.h"
 #include "common/ratelimit.h"
 #include "common/text.h"
 #include "common/token.h"
@@ -94,8 +96,9 @@ const char *clients_state(const client_record *rec, int64_t now)
 
 /* ---- encodings ---- */
 
-static int clients_decode(clients_entry *e, const MDB_val *k, const MDB_val *v)
+static int clients_decode(void *item, const MDB_val *k, const MDB_val *v)
 {
+    clients_entry *e = item;
     const uint8_t *p = v->mv_data;
     if (k->mv_size < 1 || k->mv_size > CLIENTS_NAME_MAX || v->mv_size != CLIENTS_REC_LEN ||
         p[0] != CLIENTS_REC_VERSION || p[1] < CLIENT_ROLE_READ || p[1] > CLIENT_ROLE_MANAGE)
@@ -161,36 +164,10 @@ api_err clients_open(clients **out, const char *issdir)
         return API_ERR_NOMEM;
     }
     MDB_txn *txn = NULL;
-    int rc = mdb_env_create(&c->env);
-    if (rc == 0) rc = mdb_env_set_maxdbs(c->env, 4);
-    if (rc == 0) rc = mdb_env_set_mapsize(c->env, CLIENTS_MAP_SIZE);
-    if (rc == 0) rc = mdb_env_open(c->env, dir, MDB_NOTLS, 0600);
-    if (rc == 0) {
-        int dead = 0;
-        rc = mdb_reader_check(c->env, &dead);
-    }
+    int rc = lmdbstore_env_open(&c->env, dir, CLIENTS_MAP_SIZE, 4);
     if (rc == 0) rc = mdb_txn_begin(c->env, NULL, 0, &txn);
-    if (rc == 0) rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &c->meta);
-    if (rc == 0) rc = mdb_dbi_open(txn, "clients", MDB_CREATE, &c->db);
-    if (rc == 0) {
-        uint8_t version = CLIENTS_REC_VERSION;
-        MDB_val k = {7, "version"}, v = {1, &version};
-        rc = mdb_put(txn, c->meta, &k, &v, MDB_NOOVERWRITE);
-        if (rc == MDB_KEYEXIST) rc = 0;
-    }
-    if (rc == 0) {
-        MDB_val k = {3, "key"}, v;
-        rc = mdb_get(txn, c->meta, &k, &v);
-        if (rc == 0 && v.mv_size != TOKEN_KEY_LEN) rc = MDB_CORRUPTED;
-        if (rc == 0) {
-            memcpy(c->key, v.mv_data, TOKEN_KEY_LEN);
-        } else if (rc == MDB_NOTFOUND) { /* a new store: its key, drawn once */
-            randombytes_buf(c->key, TOKEN_KEY_LEN);
-            v.mv_size = TOKEN_KEY_LEN;
-            v.mv_data = c->key;
-            rc = mdb_put(txn, c->meta, &k, &v, 0);
-        }
-    }
+    if (rc == 0) rc = lmdbstore_dbs(txn, &c->meta, "clients", &c->db, CLIENTS_REC_VERSION);
+    if (rc == 0) rc = lmdbstore_secret(txn, c->meta, "key", c->key, sizeof c->key); /* drawn once */
     if (rc == 0) {
         rc = mdb_txn_commit(txn);
         txn = NULL;
@@ -228,44 +205,18 @@ static api_err clients_read_all(clients *c, clients_entry **entries, size_t *n, 
     MDB_txn *txn;
     if (mdb_txn_begin(c->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
     if (txnid) *txnid = mdb_txn_id(txn);
-    MDB_stat st;
-    int rc = mdb_stat(txn, c->db, &st);
-    size_t cap = rc == 0 ? st.ms_entries : 0;
-    clients_entry *list = calloc(cap ? cap : 1, sizeof *list);
-    if (!list) {
-        mdb_txn_abort(txn);
-        return API_ERR_NOMEM;
-    }
-    MDB_cursor *cur = NULL;
-    if (rc == 0) rc = mdb_cursor_open(txn, c->db, &cur);
-    size_t count = 0;
-    MDB_val k, v;
-    for (MDB_cursor_op op = MDB_FIRST; rc == 0; op = MDB_NEXT) {
-        rc = mdb_cursor_get(cur, &k, &v, op);
-        if (rc != 0) break;
-        if (count == cap || clients_decode(&list[count], &k, &v) != 0) {
-            rc = MDB_CORRUPTED;
-            break;
-        }
-        count++;
-    }
-    if (cur) mdb_cursor_close(cur);
+    void *items;
+    int rc = lmdbstore_read_all(txn, c->db, sizeof(clients_entry), clients_decode, &items, n);
     mdb_txn_abort(txn);
-    if (rc != MDB_NOTFOUND) {
-        sodium_memzero(list, (cap ? cap : 1) * sizeof *list);
-        free(list);
-        return API_ERR_DB;
-    }
-    *entries = list;
-    *n = count;
+    if (rc != 0) return rc == ENOMEM ? API_ERR_NOMEM : API_ERR_DB;
+    *entries = items;
     return API_OK;
 }
 
 /* Makes the copy in memory current; 0, or -1 when the store cannot be read (the old copy is kept). */
 static int clients_refresh(clients *c)
 {
-    MDB_envinfo info;
-    uint64_t last = mdb_env_info(c->env, &info) == 0 ? (uint64_t)info.me_last_txnid : 0;
+    uint64_t last = lmdbstore_last_txnid(c->env);
     if (last != 0 && atomic_load(&c->cache_txnid) == last) return 0;
     pthread_mutex_lock(&c->reload);
     int out = 0;

@@ -50,6 +50,7 @@
 #include "common/bytes.h"
 #include "common/fs.h"
 #include "common/jsonfile.h"
+#include "common/lmdbstore.h"
 #include "common/jsonscan.h"
 #include "common/text.h"
 #include "common/token.h"
@@ -97,8 +98,9 @@ int keystore_profile_parse(keystore_profile *p, const char *name)
 
 /* ---- encodings ---- */
 
-static int keystore_decode(keystore_entry *e, const MDB_val *k, const MDB_val *v)
+static int keystore_decode(void *item, const MDB_val *k, const MDB_val *v)
 {
+    keystore_entry *e = item;
     const uint8_t *p = v->mv_data;
     if (k->mv_size != KEYSTORE_ID_LEN || v->mv_size < KEYSTORE_REC_FIXED + 1 ||
         v->mv_size - KEYSTORE_REC_FIXED >= KEYSTORE_ORG_MAX || p[0] != KEYSTORE_REC_VERSION ||
@@ -138,23 +140,6 @@ static void keystore_hash(const keystore *ks, uint8_t out[KEYSTORE_HASH_LEN],
 
 /* ---- opening ---- */
 
-/* The secret named name in meta, drawn and stored if missing. */
-static int keystore_secret(keystore *ks, MDB_txn *txn, const char *name, uint8_t out[KEYSTORE_SECRET_LEN])
-{
-    MDB_val k = {strlen(name), (void *)(uintptr_t)name}, v;
-    int rc = mdb_get(txn, ks->meta, &k, &v);
-    if (rc == 0) {
-        if (v.mv_size != KEYSTORE_SECRET_LEN) return MDB_CORRUPTED;
-        memcpy(out, v.mv_data, KEYSTORE_SECRET_LEN);
-        return 0;
-    }
-    if (rc != MDB_NOTFOUND) return rc;
-    randombytes_buf(out, KEYSTORE_SECRET_LEN);
-    v.mv_size = KEYSTORE_SECRET_LEN;
-    v.mv_data = out;
-    return mdb_put(txn, ks->meta, &k, &v, 0);
-}
-
 api_err keystore_open(keystore **out, const char *dir)
 {
     *out = NULL;
@@ -175,25 +160,11 @@ api_err keystore_open(keystore **out, const char *dir)
     atomic_init(&ks->cache_txnid, 0);
     atomic_init(&ks->cache_ready, 0);
     MDB_txn *txn = NULL;
-    int rc = mdb_env_create(&ks->env);
-    if (rc == 0) rc = mdb_env_set_maxdbs(ks->env, 4);
-    if (rc == 0) rc = mdb_env_set_mapsize(ks->env, KEYSTORE_MAP_SIZE);
-    if (rc == 0) rc = mdb_env_open(ks->env, dir, MDB_NOTLS, 0600);
-    if (rc == 0) {
-        int dead = 0;
-        rc = mdb_reader_check(ks->env, &dead);
-    }
+    int rc = lmdbstore_env_open(&ks->env, dir, KEYSTORE_MAP_SIZE, 4);
     if (rc == 0) rc = mdb_txn_begin(ks->env, NULL, 0, &txn);
-    if (rc == 0) rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &ks->meta);
-    if (rc == 0) rc = mdb_dbi_open(txn, "keys", MDB_CREATE, &ks->keys);
-    if (rc == 0) {
-        uint8_t version = KEYSTORE_REC_VERSION;
-        MDB_val k = {7, "version"}, v = {1, &version};
-        rc = mdb_put(txn, ks->meta, &k, &v, MDB_NOOVERWRITE);
-        if (rc == MDB_KEYEXIST) rc = 0;
-    }
-    if (rc == 0) rc = keystore_secret(ks, txn, "salt", ks->salt);
-    if (rc == 0) rc = keystore_secret(ks, txn, "log_key", ks->log_key);
+    if (rc == 0) rc = lmdbstore_dbs(txn, &ks->meta, "keys", &ks->keys, KEYSTORE_REC_VERSION);
+    if (rc == 0) rc = lmdbstore_secret(txn, ks->meta, "salt", ks->salt, sizeof ks->salt); /* drawn once */
+    if (rc == 0) rc = lmdbstore_secret(txn, ks->meta, "log_key", ks->log_key, sizeof ks->log_key);
     if (rc == 0) {
         rc = mdb_txn_commit(txn);
         txn = NULL;
@@ -251,45 +222,20 @@ static api_err keystore_read_all(keystore *ks, keystore_entry **entries, size_t 
     MDB_txn *txn;
     if (mdb_txn_begin(ks->env, NULL, MDB_RDONLY, &txn) != 0) return API_ERR_DB;
     if (txnid) *txnid = mdb_txn_id(txn);
-    MDB_stat st;
-    int rc = mdb_stat(txn, ks->keys, &st);
-    if (rc == 0 && secrets) rc = keystore_secret_get(ks, txn, "salt", secrets);
+    int rc = 0;
+    if (secrets) rc = keystore_secret_get(ks, txn, "salt", secrets);
     if (rc == 0 && secrets) rc = keystore_secret_get(ks, txn, "log_key", secrets + KEYSTORE_SECRET_LEN);
-    size_t cap = rc == 0 ? st.ms_entries : 0;
-    keystore_entry *list = cap ? calloc(cap, sizeof *list) : NULL;
-    if (rc == 0 && cap && !list) {
-        mdb_txn_abort(txn);
-        return API_ERR_NOMEM;
-    }
-    MDB_cursor *cur = NULL;
-    if (rc == 0) rc = mdb_cursor_open(txn, ks->keys, &cur);
-    size_t count = 0;
-    MDB_val k, v;
-    for (int op = MDB_FIRST; rc == 0; op = MDB_NEXT) {
-        rc = mdb_cursor_get(cur, &k, &v, (MDB_cursor_op)op);
-        if (rc != 0) break;
-        if (count == cap || keystore_decode(&list[count], &k, &v) != 0) {
-            rc = MDB_CORRUPTED;
-            break;
-        }
-        count++;
-    }
-    if (cur) mdb_cursor_close(cur);
+    void *items = NULL;
+    if (rc == 0) rc = lmdbstore_read_all(txn, ks->keys, sizeof(keystore_entry), keystore_decode, &items, n);
     mdb_txn_abort(txn);
-    if (rc != MDB_NOTFOUND) {
-        free(list);
-        return API_ERR_DB;
-    }
-    *entries = list;
-    *n = count;
+    if (rc != 0) return rc == ENOMEM ? API_ERR_NOMEM : API_ERR_DB;
+    *entries = items;
     return API_OK;
 }
 
 static uint64_t keystore_last_txnid(keystore *ks)
 {
-    MDB_envinfo info;
-    if (mdb_env_info(ks->env, &info) != 0) return 0;
-    return (uint64_t)info.me_last_txnid;
+    return lmdbstore_last_txnid(ks->env);
 }
 
 /* Makes the cache current (always with force); 0, or -1 when the store cannot be read (the old cache is
