@@ -572,7 +572,7 @@ api_err receiptkeys_parse(receipt_key **keys, size_t *n, char verifier[RECEIPT_O
             bad = "not_before is not a time (YYYY-MM-DDTHH:MM:SSZ)";
         else if (!cJSON_IsNull(retired) && rk_instant_of(&k->retired_at, retired) != 0)
             bad = "retired_at is neither null nor a time";
-        else if (k->retired_at && k->retired_at <= k->not_before)
+        else if (k->retired_at && k->retired_at < k->not_before)
             bad = "retired before its not_before";
         for (size_t j = 0; !bad && j + 1 < i; j++)
             if (memcmp((*keys)[j].kid, k->kid, COSE_KID_LEN) == 0) bad = "the same kid as an earlier key";

@@ -196,6 +196,15 @@ static void test_key_files(void **state)
     free(keys);
     receiptkey_free(k);
 
+    /* two rotations in one second: a key with an empty period, and a document that still reads */
+    assert_int_equal(receiptkey_rotate(path, NULL, NULL, 5000, old_kid, new_kid, err, sizeof err), API_OK);
+    assert_int_equal(receiptkey_open(&k, &created, path, NULL, NULL, 5000, err, sizeof err), API_OK);
+    d = receiptkey_document(k, &dlen);
+    assert_int_equal(receiptkeys_parse(&keys, &n, verifier, d, dlen, err, sizeof err), API_OK);
+    assert_int_equal(n, 3);
+    free(keys);
+    receiptkey_free(k);
+
     /* a key file that its document does not list: refused */
     uint8_t *saved;
     size_t saved_len;
