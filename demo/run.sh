@@ -255,7 +255,7 @@ if [ -s "apis/$martin.pdf" ]; then
   curl -s -H 'Content-Type: application/pdf' --data-binary @"apis/$martin.pdf" http://127.0.0.1:8080/api/v1/verify | summary
 fi
 
-step "14b. An employer checks the right to work and keeps a signed receipt as proof"
+step "15b. An employer checks the right to work and keeps a signed receipt as proof"
 EMPLOYER=$("$BIN/api-verifier" keys add --data verifier-data --org "Boulangerie de démonstration" --profile employer 2>/dev/null)
 curl -s -H "X-API-Key: $EMPLOYER" -H 'Content-Type: text/plain' --data-binary @"apis/$martin.txt" \
   "http://127.0.0.1:8080/api/v1/verify?receipt=true&explain=false" |
