@@ -146,6 +146,12 @@ PY
     ok "every metric of the alert rules is in a scrape ($(cat "$TMP/alerts.out"))"
   else bad "every metric of the alert rules is in a scrape"; sed 's/^/     | /' "$TMP/alerts.out"; fi
 
+  # --- the daily renewal, as its unit runs it
+  local cmd_r
+  read -ra cmd_r < <(exec_start api-renew-pending.service)
+  expect_rc 0 "api-renew-pending.service's ExecStart, as _api-issuer" \
+    setpriv --reuid=_api-issuer --regid=_api-issuer --init-groups "${cmd_r[@]}"
+
   # --- an API key, then an upgrade to a newer version of the three packages
   expect_rc 0 "keys add (its configuration)" setpriv --reuid=_api-verifier --regid=_api-verifier --init-groups \
     "$V" keys add --config "$conf_v" --org "CAF test" --profile social
@@ -156,11 +162,14 @@ PY
     d="$TMP/repack/$p"; mkdir -p "$d"
     dpkg-deb -R "$DEB_DIR/${p}_${v1}_"*.deb "$d"
     sed -i "s/^Version: .*/Version: $v2/" "$d/DEBIAN/control"
+    # the newer version changes its default configuration too: dpkg keeps the operator's
+    [ "$p" = api-verifier ] && echo "# a line of the newer version" >>"$d/etc/api-verifier/api-verifier.conf"
     dpkg-deb -b --root-owner-group "$d" "$TMP/repack/${p}_${v2}.deb" >/dev/null
   done
   expect_rc 0 "dpkg -i the newer packages (an upgrade)" dpkg -i --force-confold "$TMP"/repack/*.deb
   expect_eq "$(dpkg-query -W -f='${Version}' api-verifier)" "$v2" "api-verifier is the newer version"
   if cmp -s "$conf_v" "$TMP/verifier.conf.edited"; then ok "the changed conffile is kept"; else bad "the changed conffile is kept"; fi
+  expect_grep "a line of the newer version" "$conf_v.dpkg-dist" "the newer default is beside it (.dpkg-dist)"
   expect_rc 0 "keys list after the upgrade" "$V" keys list --config "$conf_v"
   expect_grep "CAF test" "$TMP/.stdout" "the API key is kept"
   expect_eq "$(stat -c '%U %a' /var/lib/api-verifier)" "_api-verifier 700" "the data folder keeps its owner and mode"
