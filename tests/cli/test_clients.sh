@@ -3,8 +3,8 @@
 # prints a token alone on one line and keeps only its keyed hash; list shows
 # names, roles, rates, dates and states but never a token; expiry (with
 # API_NOW), rotation with an overlap, revocation; bad input refused with
-# exit code 2 and nothing changed. (How serve honours the tokens is in the
-# unit tests, tests/unit/test_clients.c, and the admin API's tests.)
+# exit code 2 and nothing changed; then, while serve runs, each addition,
+# rotation, revocation and expiry seen at the next request of the admin API.
 source "$(dirname "$0")/lib.sh"
 I="$BIN/api-issuer"
 
@@ -140,5 +140,39 @@ expect_rc 0 "the usage names the clients commands" "$I" --help
 expect_grep 'clients add +--dir ISS --name NAME \[--role read\|issue\|manage\] \[--expires 90d\] \[--rate N\]' "$TMP/.stdout" \
   "usage: clients add"
 expect_grep 'clients rotate --dir ISS --name NAME \[--overlap 7d\]' "$TMP/.stdout" "usage: clients rotate"
+
+# --- while serve runs: each change seen at the next request (serve's clock is the real one)
+unset API_NOW
+if "$I" serve --help 2>&1 | grep -q -- '--admin-listen'; then
+  PF=$(free_port); PA=$(free_port)
+  expect_rc 0 "a second issuer" "$I" init --dir live --id FR-13 --name "Préfecture des Bouches-du-Rhône" --kdf interactive
+  start live "$I" serve --dir live --listen "127.0.0.1:$PF" --admin-listen "127.0.0.1:$PA"
+  A="http://127.0.0.1:$PA/api/v1/attestations"
+  up() { curl -s -o /dev/null "$A"; }
+  wait_for 30 up || { bad "serve answers on its admin listener"; tail -5 live.log; }
+  get() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$A"; }
+  L1=$("$I" clients add --dir live --name lecteur 2>/dev/null)
+  expect_eq "$(get "$L1")" 200 "a client added while serve runs is known at once"
+  L2=$("$I" clients rotate --dir live --name lecteur --overlap 1d 2>/dev/null)
+  expect_eq "$(get "$L2") $(get "$L1")" "200 200" "after a rotation, the new token and (during the overlap) the old one"
+  L3=$("$I" clients rotate --dir live --name lecteur --overlap 0 2>/dev/null)
+  expect_eq "$(get "$L3") $(get "$L2") $(get "$L1")" "200 401 401" "a rotation without overlap: only the newest token"
+  expect_rc 0 "revoke while serve runs" "$I" clients revoke --dir live --name lecteur
+  expect_eq "$(get "$L3")" 401 "a revoked client's token: 401 at the next request"
+  past=$(date -u -d '-3 days' +%Y-%m-%dT%H:%M:%SZ)
+  OLD=$(API_NOW=$past "$I" clients add --dir live --name ancien --expires 1d 2>/dev/null)
+  expect_eq "$(get "$OLD")" 401 "an expired token: 401"
+  R1=$(API_NOW=$past "$I" clients add --dir live --name tournant 2>/dev/null)
+  R2=$(API_NOW=$past "$I" clients rotate --dir live --name tournant --overlap 2d 2>/dev/null)
+  expect_eq "$(get "$R2") $(get "$R1")" "200 401" "a previous token whose overlap ended: 401"
+  expect_eq "$(get "apik_${R2:5}")" 401 "a verifier API key of the same bytes is not a client token"
+  stop live
+  expect_no_grep "Sanitizer|runtime error" live.log "no sanitizer report from serve"
+  absent=1
+  for t in "$L1" "$L2" "$L3" "$OLD" "$R1" "$R2"; do grep -qF -- "${t:5}" live.log && absent=0; done
+  expect_eq "$absent" 1 "serve logs no token"
+else
+  bad "api-issuer serve has --admin-listen"
+fi
 
 finish
