@@ -14,6 +14,10 @@
 
 #include <string.h>
 
+#include <sodium.h>
+#include <stdlib.h>
+
+#include "common/signer.h"
 #include "common/time.h"
 #include "issuer/registry.h"
 #include "qr/status.h"
@@ -106,11 +110,83 @@ static void test_extension_rules(void **state)
                      API_OK);
 }
 
+/*
+ * A restore (registry_restart_feed): the registry takes the published
+ * state, except what its own unpublished events changed; an index it does
+ * not hold keeps its published status in the next snapshot; the allocator
+ * moves past every published index and the margin; the feed starts again
+ * at seq 0.
+ */
+static void test_restart_feed(void **state)
+{
+    fixture *f = *state;
+    uint8_t seed[IDXPERM_SEED_LEN] = {1};
+    int64_t now = f->e.iat + 3600;
+    char why[128];
+    assert_int_equal(registry_set_status(f->reg, f->e.cti, STATUS_SUSPENDED, 0, now, why, sizeof why),
+                     API_OK);
+    uint8_t *bits = calloc(1, FEED_LIST_BYTES), *touched = calloc(1, FEED_LIST_SIZE / 8);
+    int64_t *ext = calloc(FEED_LIST_SIZE, sizeof *ext);
+    assert_non_null(bits);
+    assert_non_null(touched);
+    assert_non_null(ext);
+    uint32_t orphan = idxperm_map(seed, 500); /* issued after the backup, by counter 500 */
+    feed_bits_set(bits, f->e.idx, STATUS_REVOKED);
+    feed_bits_set(bits, orphan, STATUS_SUSPENDED);
+    ext[orphan] = f->e.exp + 86400;
+    touched[f->e.idx / 8] |= (uint8_t)(1u << (f->e.idx % 8));
+    touched[orphan / 8] |= (uint8_t)(1u << (orphan % 8));
+    /* the backup's own event 1 (suspended) was never published (the feed is at seq 0): it stays */
+    registry_published pub = {.bits = bits, .ext = ext, .touched = touched, .protect = 1, .protect_after = 0};
+    registry_recovery rec;
+    assert_int_equal(registry_restart_feed(f->reg, &pub, seed, 100, now, &rec), API_OK);
+    assert_int_equal(rec.changed, 0);
+    assert_int_equal(rec.orphans, 1);
+    assert_true(rec.counter_before == 1 && rec.counter_after == 501 + 100);
+    assert_int_equal(events(f->reg), 0);
+    /* published further: the revocation wins */
+    pub.protect = 0;
+    assert_int_equal(registry_restart_feed(f->reg, &pub, seed, 100, now, &rec), API_OK);
+    assert_int_equal(rec.changed, 1);
+    assert_true(rec.counter_after == 601 + 100); /* a second restore moves it again */
+    uint8_t sk[SIGNER_SK_LEN], pk[SIGNER_PK_LEN];
+    crypto_sign_keypair(pk, sk);
+    api_signer by;
+    signer_init_key(&by, sk);
+    size_t cut;
+    assert_int_equal(registry_feed_publish(f->reg, "FR-75", 1, &by, now, &cut), API_OK);
+    registry_feed_source src = {.reg = f->reg, .iss = "FR-75"};
+    uint8_t *cose;
+    size_t len;
+    uint64_t containing;
+    assert_int_equal(registry_feed_get(&src, FEED_OBJ_SNAPSHOT, "FR-75", 0, &cose, &len, &containing),
+                     API_OK);
+    feed_snapshot snap;
+    cose_sign1 msg;
+    assert_int_equal(feed_snapshot_parse(&snap, &msg, cose, len), API_OK);
+    assert_true(snap.at.seq == 0 && snap.at.epoch == 1);
+    assert_int_equal(feed_bits_get(snap.bits, f->e.idx), STATUS_REVOKED);
+    assert_int_equal(feed_bits_get(snap.bits, orphan), STATUS_SUSPENDED);
+    assert_int_equal(snap.n_ext, 1);
+    assert_true(snap.ext[0].idx == orphan && snap.ext[0].until == f->e.exp + 86400);
+    feed_snapshot_free(&snap);
+    free(cose);
+    /* the next attestation gets a fresh index */
+    registry_entry next = f->e;
+    assert_int_equal(registry_allocate(f->reg, seed, &next, 1, NULL, why, sizeof why), API_OK);
+    assert_int_equal(next.idx, idxperm_map(seed, 701));
+    sodium_memzero(sk, sizeof sk);
+    free(bits);
+    free(touched);
+    free(ext);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extension_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_feed, setup, teardown),
     };
     return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
 }

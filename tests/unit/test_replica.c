@@ -346,6 +346,42 @@ static void test_compaction_keeps_newest_snapshot(void **state)
     replica_close(r);
 }
 
+/*
+ * An issuer restored from a backup publishes a new epoch before the
+ * federation records it: signed by its key, so a history the trust list
+ * does not know: a fork, with its evidence, counted once; the state held
+ * is kept. An older epoch stays a failed source.
+ */
+static void test_newer_epoch_is_a_fork(void **state)
+{
+    fixture *x = *state;
+    replica *r = open_with_trust(x->dir, &x->fe);
+    replica_sync_report rep;
+    assert_int_equal(sync_at(r, &x->net, T0 + 10, &rep, NULL, 0), API_OK);
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    testkit_feed g;
+    testkit_feed_init(&g, "FR-75", 2, &x->fe.k75);
+    feed_some(&g, 600, T0 + 30);
+    testkit_feed_cut(&g);
+    testkit_feed_publish(&g, &x->net, FEED75, T0 + 40);
+    testkit_feed_publish_snapshot(&g, &x->net, FEED75, T0 + 40);
+    assert_int_equal(sync_at(r, &x->net, T0 + 50, &rep, NULL, 0), API_ERR_IO);
+    const replica_issuer_report *p = report_of(&rep, "FR-75");
+    assert_int_equal(p->fork, 1);
+    assert_non_null(strstr(p->error, "epoch 2"));
+    replica_counters c;
+    assert_int_equal(replica_get_counters(r, &c), API_OK);
+    assert_true(c.forks == 1);
+    assert_int_equal(held_seq(r, "FR-75"), 30);
+    assert_model(r, &x->f75, 90, 140);
+    /* seen again: not counted twice */
+    assert_int_equal(sync_at(r, &x->net, T0 + 60, &rep, NULL, 0), API_ERR_IO);
+    assert_int_equal(replica_get_counters(r, &c), API_OK);
+    assert_true(c.forks == 1);
+    testkit_feed_free(&g);
+    replica_close(r);
+}
+
 static void test_status_values_reach_replica_status(void **state)
 {
     fixture *x = *state;
@@ -1873,6 +1909,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_new_epoch_drops_feed, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_compaction_keeps_newest_snapshot, fixture_setup,
                                         fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_newer_epoch_is_a_fork, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_layout_written_before, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_layout_written_now, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_source_url_too_long, fixture_setup, fixture_teardown),
