@@ -331,12 +331,18 @@ absent "no API key in nginx's logs" "$KEY" ngx/access.log ngx/error.log nginx.lo
 stop echo; stop ver; stop iss
 expect_no_grep "Sanitizer|runtime error" ver.log "no sanitizer report from the service"
 
-# --- docs/deploy/api-verifier.service: its command line runs (paths and port replaced), and systemd accepts the unit
+# --- docs/deploy/api-verifier.service with the packaged configuration (debian/conf/api-verifier.conf): its
+# command line runs (paths and port replaced, the trust list's address set), and systemd accepts the unit
 UNIT="$ROOT_DIR/docs/deploy/api-verifier.service"
 PX=$(free_port)
-exec_line=$(sed -n 's/^ExecStart=//p' "$UNIT" | sed -e "s|^/usr/local/bin/api-verifier |$V |" \
-  -e "s|/etc/api-verifier/root.pub|$TMP/fed/root.pub|" -e "s|/var/lib/api-verifier|$TMP/unit-data|g" \
-  -e "s|127.0.0.1:8080|127.0.0.1:$PX|" -e "s|http://federation.example.fr|http://127.0.0.1:$P1|")
+sed -e "s|/etc/api-verifier/root.pub|$TMP/fed/root.pub|" -e "s|/var/lib/api-verifier|$TMP/unit-data|g" \
+  -e "s|/var/log/api-verifier|$TMP/unit-log|g" -e "s|127.0.0.1:8080|127.0.0.1:$PX|" \
+  -e "s|^#trust-url = http://federation.example.fr|trust-url = http://127.0.0.1:$P1|" \
+  "$ROOT_DIR/debian/conf/api-verifier.conf" >unit.conf
+mkdir -p unit-log
+expect_grep "^trust-url = http://127.0.0.1:$P1/trust/v1/trust-list.cose" unit.conf "the packaged configuration names the trust list's address"
+exec_line=$(sed -n 's/^ExecStart=//p' "$UNIT" | sed -e "s|^/usr/bin/api-verifier |$V |" \
+  -e "s|/etc/api-verifier/api-verifier.conf|$TMP/unit.conf|")
 read -r -a exec_args <<<"$exec_line"
 if [ "${exec_args[0]:-}" = "$V" ] && [ "${exec_args[1]:-}" = serve ]; then
   start unit "${exec_args[@]}"
@@ -346,7 +352,10 @@ else
   bad "the unit has an ExecStart line of api-verifier serve"
 fi
 if command -v systemd-analyze >/dev/null 2>&1; then
-  sed "s|^ExecStart=/usr/local/bin/api-verifier |ExecStart=$V |" "$UNIT" >api-verifier.service
-  expect_rc 0 "systemd-analyze verify accepts the unit" systemd-analyze verify "$TMP/api-verifier.service"
+  # systemd checks that the command exists and that its man page is there: the build's binary, and the
+  # man page of the tree through MANPATH.
+  sed "s|^ExecStart=/usr/bin/api-verifier |ExecStart=$V |" "$UNIT" >api-verifier.service
+  mkdir -p man/man1 && cp "$ROOT_DIR/docs/man/api-verifier.1" man/man1/
+  expect_rc 0 "systemd-analyze verify accepts the unit" env MANPATH="$TMP/man:" systemd-analyze verify "$TMP/api-verifier.service"
 fi
 finish
