@@ -275,14 +275,26 @@ int replica_fork_put(replica *r, MDB_txn *txn, const char *iss, const replica_fo
 /* ---- replica_watch.c: followed attestations, for the sync ---- */
 
 /*
- * The status of (iss, idx) became st with extension ext in txn: the
+ * The status of (iss, idx) went from (st0, ext0) to (st, ext) in txn: the
  * changes of the watches that follow it are written in txn (learned at
  * r->sync_now). One lookup when nobody follows it.
  */
-int replica_watch_event(replica *r, MDB_txn *txn, const char *iss, uint32_t idx, unsigned st, int64_t ext);
+int replica_watch_event(replica *r, MDB_txn *txn, const char *iss, uint32_t idx, unsigned st0, int64_t ext0,
+                        unsigned st, int64_t ext);
 
-/* After a snapshot replaced iss's status: each watch of iss compared with the status now held. */
-int replica_watch_issuer(replica *r, MDB_txn *txn, const char *iss);
+/* The status held for each followed index of iss, before a snapshot replaces them. */
+typedef struct {
+    uint32_t idx;
+    unsigned st;
+    int64_t ext;
+} replica_watch_prior;
+
+/* *out (malloc'd, *n entries; NULL when none): the followed indices of iss and their status now. */
+int replica_watch_prior_get(replica *r, MDB_txn *txn, const char *iss, replica_watch_prior **out, size_t *n);
+
+/* After the snapshot: the changes from each prior status to the one held now. */
+int replica_watch_prior_tell(replica *r, MDB_txn *txn, const char *iss, const replica_watch_prior *prior,
+                             size_t n);
 
 /* ---- replica_trust.c: the trust list's rules, for the other files ---- */
 

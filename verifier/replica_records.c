@@ -341,7 +341,7 @@ static int status_apply(replica *r, MDB_txn *txn, MDB_cursor *cur, const char *i
     else if (ev->value > ext)
         ext = ev->value;
     if (st == st0 && ext == ext0) return 0;
-    if (watched && (rc = replica_watch_event(r, txn, iss, ev->idx, st, ext)) != 0) return rc;
+    if (watched && (rc = replica_watch_event(r, txn, iss, ev->idx, st0, ext0, st, ext)) != 0) return rc;
     if (st == STATUS_VALID && ext == 0) return found ? mdb_cursor_del(cur, 0) : 0;
     uint8_t val[REPLICA_STATUS_LEN];
     status_encode(val, st, ext);
@@ -383,8 +383,10 @@ int replica_snapshot_put(replica *r, MDB_txn *txn, const char *iss, const feed_s
                          const uint8_t *cose, size_t cose_len)
 {
     uint8_t prefix[REPLICA_KEY_MAX];
-    size_t plen = replica_key_prefix(prefix, iss);
-    int rc = del_prefix(txn, r->status, prefix, plen);
+    size_t plen = replica_key_prefix(prefix, iss), n_prior;
+    replica_watch_prior *prior;
+    int rc = replica_watch_prior_get(r, txn, iss, &prior, &n_prior);
+    if (rc == 0) rc = del_prefix(txn, r->status, prefix, plen);
     size_t e = 0;
     for (uint32_t i = 0; rc == 0 && i < FEED_LIST_BYTES; i++) {
         if (s->bits[i] == 0) continue;
@@ -404,12 +406,14 @@ int replica_snapshot_put(replica *r, MDB_txn *txn, const char *iss, const feed_s
     }
     for (; rc == 0 && e < s->n_ext; e++)
         rc = status_put(r, txn, iss, s->ext[e].idx, feed_bits_get(s->bits, s->ext[e].idx), s->ext[e].until);
-    if (rc != 0) return rc;
     MDB_val k = key_iss(iss), v = {cose_len, NULL};
-    rc = mdb_put(txn, r->snapshots, &k, &v, MDB_RESERVE);
-    if (rc != 0) return rc;
-    memcpy(v.mv_data, cose, cose_len);
-    return replica_watch_issuer(r, txn, iss);
+    if (rc == 0) rc = mdb_put(txn, r->snapshots, &k, &v, MDB_RESERVE);
+    if (rc == 0) {
+        memcpy(v.mv_data, cose, cose_len);
+        rc = replica_watch_prior_tell(r, txn, iss, prior, n_prior);
+    }
+    free(prior);
+    return rc;
 }
 
 int replica_snapshot_keep(replica *r, MDB_txn *txn, const char *iss, const uint8_t *cose, size_t cose_len)

@@ -19,15 +19,20 @@
  *   watch_targets  iss\0 idx u32         -> id u64, one duplicate per watch
  *                                           (MDB_DUPSORT): the sync's one lookup
  *
- * Choices. The status last known and the effective end are kept in the
- * watch, and each event is compared with them (not with the entry the
- * event replaced): what an agency is told follows from what it was told
- * before. The due index holds one entry per watch: its next ending_soon,
- * ended or purge; watch_tick walks it from the oldest up to now, so a
- * tick costs what it tells, and one look at each key's oldest change
- * (changes are kept WATCH_RETENTION_DAYS after they were learned). A
- * change's number comes from one counter, so numbers grow in the order
- * changes were learned.
+ * Choices. A sync compares each event with the status entry it replaces
+ * (a revoked or superseded one tells nothing more) and only appends the
+ * changes: it rewrites no watch, so that following a million attestations
+ * costs a sync little more than one lookup per event and the tail of each
+ * key's changes. What a watch knows of time (ending_soon, ended told for
+ * which end; seen final) is watch_tick's to bring up to date. The due
+ * index holds, for each watch, an entry at or before its next action:
+ * watch_tick walks it from the oldest up to now, decides from the status
+ * held, and puts the watch's next entry (an extension only moves the
+ * action later, so an entry is never late; a final status is due at once).
+ * Readers are given the replica's current status and end. A tick costs
+ * what it does, and one look at each key's oldest change (changes are kept
+ * WATCH_RETENTION_DAYS after they were learned). A change's number comes
+ * from one counter, so numbers grow in the order changes were learned.
  *
  * It follows the transaction rule of replica_int.h: a function given a
  * transaction never ends it; the public functions begin and end theirs.
@@ -50,7 +55,10 @@
 #define WATCH_TICK_BATCH  10000 /* watches acted on per transaction of a tick */
 
 /* the watch: version u8 | status u8 | flags u8 | idx u32 | printed_end i64 | effective_end i64 |
- * created_at i64 | due i64 | cti hash [16] | key length u8 | key | iss (the rest) */
+ * created_at i64 | mark i64 | cti hash [16] | key length u8 | key | iss (the rest). status and
+ * effective_end are those at the follow (readers are given the replica's current ones); mark is the
+ * effective end that WATCH_SOON_SENT and WATCH_ENDED_SENT were told for, or, with WATCH_FINAL, when
+ * watch_tick saw the attestation revoked or superseded. */
 enum {
     WATCH_REC_VERSION_AT = 0,
     WATCH_REC_STATUS = 1,
@@ -59,7 +67,7 @@ enum {
     WATCH_REC_PRINTED = 7,
     WATCH_REC_EFFECTIVE = 15,
     WATCH_REC_CREATED = 23,
-    WATCH_REC_DUE = 31,
+    WATCH_REC_MARK = 31,
     WATCH_REC_HASH = 39,
     WATCH_REC_KEY_LEN = WATCH_REC_HASH + WATCH_HASH_LEN,
     WATCH_REC_KEY = WATCH_REC_KEY_LEN + 1,
@@ -247,7 +255,7 @@ static int rec_decode(const MDB_val *v, uint64_t id, watch_record *w)
     w->printed_end = bytes_get_be64s(p + WATCH_REC_PRINTED);
     w->effective_end = bytes_get_be64s(p + WATCH_REC_EFFECTIVE);
     w->created_at = bytes_get_be64s(p + WATCH_REC_CREATED);
-    w->due = bytes_get_be64s(p + WATCH_REC_DUE);
+    w->mark = bytes_get_be64s(p + WATCH_REC_MARK);
     memcpy(w->cti_hash, p + WATCH_REC_HASH, WATCH_HASH_LEN);
     memcpy(w->key_id, p + WATCH_REC_KEY, klen);
     memcpy(w->iss, p + WATCH_REC_KEY + klen, v->mv_size - WATCH_REC_KEY - klen);
@@ -269,7 +277,7 @@ static int rec_put(replica *r, MDB_txn *txn, const watch_record *w)
     bytes_put_be64s(p + WATCH_REC_PRINTED, w->printed_end);
     bytes_put_be64s(p + WATCH_REC_EFFECTIVE, w->effective_end);
     bytes_put_be64s(p + WATCH_REC_CREATED, w->created_at);
-    bytes_put_be64s(p + WATCH_REC_DUE, w->due);
+    bytes_put_be64s(p + WATCH_REC_MARK, w->mark);
     memcpy(p + WATCH_REC_HASH, w->cti_hash, WATCH_HASH_LEN);
     p[WATCH_REC_KEY_LEN] = (uint8_t)klen;
     memcpy(p + WATCH_REC_KEY, w->key_id, klen);
@@ -285,30 +293,35 @@ static int rec_get(replica *r, MDB_txn *txn, uint64_t id, watch_record *w)
     return rc != 0 ? rc : rec_decode(&v, id, w);
 }
 
-/* When watch_tick next acts on w: its ending_soon, its end, or its purge. */
-static int64_t rec_next_due(const replica *r, const watch_record *w, int64_t now)
-{
-    const int64_t keep = (int64_t)WATCH_RETENTION_DAYS * WATCH_DAY;
-    if (w->flags & WATCH_FINAL) return now + keep;
-    if (!(w->flags & WATCH_SOON_SENT)) return w->effective_end - r->watch_soon;
-    if (!(w->flags & WATCH_ENDED_SENT)) return w->effective_end + 1;
-    return w->effective_end + keep;
-}
-
-/* Moves w's entry of the due index to due (w->due is the old one, 0: none). */
-static int rec_set_due(replica *r, MDB_txn *txn, watch_record *w, int64_t due)
+/* A due entry: watch_tick looks at id at `due` (it decides then what, if anything, to do). */
+static int due_put(replica *r, MDB_txn *txn, uint64_t id, int64_t due)
 {
     uint8_t k[17];
-    int rc = 0;
-    if (w->due != 0) rc = del_one(txn, r->watches, k, key_d(k, w->due, w->id), NULL);
-    if (rc == 0) rc = put_empty(txn, r->watches, k, key_d(k, due, w->id));
-    if (rc == 0) w->due = due;
-    return rc;
+    return put_empty(txn, r->watches, k, key_d(k, due, id));
+}
+
+/* The end held for w: its printed end, or the extension held when later. */
+static int64_t end_of(const watch_record *w, int64_t ext)
+{
+    return ext > w->printed_end ? ext : w->printed_end;
+}
+
+/* w with what the replica holds now: its status and effective end. */
+static int rec_current(replica *r, MDB_txn *txn, watch_record *w)
+{
+    unsigned st;
+    int64_t ext;
+    int rc = replica_status_get(r, txn, w->iss, w->idx, &st, &ext);
+    if (rc != 0) return rc;
+    w->status = st;
+    w->effective_end = end_of(w, ext);
+    return 0;
 }
 
 /* ---- changes ---- */
 
-static int change_put(replica *r, MDB_txn *txn, const watch_record *w, watch_kind kind, int64_t learned_at)
+static int change_put(replica *r, MDB_txn *txn, const watch_record *w, watch_kind kind, int64_t until,
+                      int64_t learned_at)
 {
     uint64_t seq;
     int rc = meta_next(r, txn, "next_change", &seq);
@@ -316,7 +329,7 @@ static int change_put(replica *r, MDB_txn *txn, const watch_record *w, watch_kin
     uint8_t k[WATCH_KMAX], v[WATCH_CHANGE_LEN];
     bytes_put_be64(v + WATCH_CHANGE_ID, w->id);
     v[WATCH_CHANGE_KIND] = (uint8_t)kind;
-    bytes_put_be64s(v + WATCH_CHANGE_UNTIL, w->effective_end);
+    bytes_put_be64s(v + WATCH_CHANGE_UNTIL, until);
     bytes_put_be64s(v + WATCH_CHANGE_LEARNED, learned_at);
     MDB_val key = {key_of(k, 'c', w->key_id, 1, seq), k}, val = {sizeof v, v};
     return mdb_put(txn, r->watches, &key, &val, 0);
@@ -338,26 +351,26 @@ static int kind_of_status(unsigned old, unsigned st)
     }
 }
 
-/* Compares w with the status held (st, ext): the changes told, w rewritten when it changed. */
-static int rec_apply(replica *r, MDB_txn *txn, watch_record *w, unsigned st, int64_t ext, int64_t now)
+static int status_final(unsigned st)
 {
-    if (w->flags & WATCH_FINAL) return 0;
-    int rc = 0, changed = 0;
-    if (ext > w->effective_end) {
-        w->effective_end = ext;
-        w->flags &= ~(WATCH_SOON_SENT | WATCH_ENDED_SENT);
-        rc = change_put(r, txn, w, WATCH_EXTENDED, now);
-        changed = 1;
-    }
-    int kind = kind_of_status(w->status, st);
-    if (rc == 0 && kind >= 0) {
-        w->status = st;
-        if (st == STATUS_REVOKED || st == STATUS_SUPERSEDED) w->flags |= WATCH_FINAL;
-        rc = change_put(r, txn, w, (watch_kind)kind, now);
-        changed = 1;
-    }
-    if (rc == 0 && changed) rc = rec_set_due(r, txn, w, rec_next_due(r, w, now));
-    if (rc == 0 && changed) rc = rec_put(r, txn, w);
+    return st == STATUS_REVOKED || st == STATUS_SUPERSEDED;
+}
+
+/*
+ * The status entry of w went from (st0, ext0) to (st, ext): the changes
+ * to tell, written; nothing of w itself is rewritten (watch_tick brings it
+ * up to date), so that a sync touches only the tail of each key's changes.
+ * A final status is due to watch_tick at once.
+ */
+static int rec_tell(replica *r, MDB_txn *txn, const watch_record *w, unsigned st0, int64_t ext0, unsigned st,
+                    int64_t ext, int64_t now)
+{
+    int64_t end0 = end_of(w, ext0), end = end_of(w, ext);
+    int rc = 0;
+    if (end > end0) rc = change_put(r, txn, w, WATCH_EXTENDED, end, now);
+    int kind = kind_of_status(st0, st);
+    if (rc == 0 && kind >= 0) rc = change_put(r, txn, w, (watch_kind)kind, end, now);
+    if (rc == 0 && kind >= 0 && status_final(st)) rc = due_put(r, txn, w->id, now);
     return rc;
 }
 
@@ -366,15 +379,16 @@ static size_t target_key(uint8_t k[REPLICA_KEY_MAX], const char *iss, uint32_t i
     return replica_key_u32(k, iss, idx);
 }
 
-int replica_watch_event(replica *r, MDB_txn *txn, const char *iss, uint32_t idx, unsigned st, int64_t ext)
+int replica_watch_event(replica *r, MDB_txn *txn, const char *iss, uint32_t idx, unsigned st0, int64_t ext0,
+                        unsigned st, int64_t ext)
 {
+    if (status_final(st0)) return 0; /* nothing more is told of a revoked or superseded attestation */
     uint8_t k[REPLICA_KEY_MAX];
     MDB_val key = {target_key(k, iss, idx), k}, v;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, r->watch_targets, &cur);
     if (rc != 0) return rc;
-    /* the ids first: rewriting watches while the cursor walks the duplicates is safe, but plain is better */
-    uint64_t ids[64];
+    uint64_t ids[64]; /* the keys that follow one attestation: a few agencies */
     size_t n = 0;
     for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY); rc == 0 && n < 64;
          rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT_DUP))
@@ -385,44 +399,67 @@ int replica_watch_event(replica *r, MDB_txn *txn, const char *iss, uint32_t idx,
         watch_record w;
         rc = rec_get(r, txn, ids[i], &w);
         if (rc == MDB_NOTFOUND) continue;
-        if (rc == 0) rc = rec_apply(r, txn, &w, st, ext, r->sync_now);
+        if (rc == 0) rc = rec_tell(r, txn, &w, st0, ext0, st, ext, r->sync_now);
         if (rc != 0) return rc;
     }
     return 0;
 }
 
-int replica_watch_issuer(replica *r, MDB_txn *txn, const char *iss)
+int replica_watch_prior_get(replica *r, MDB_txn *txn, const char *iss, replica_watch_prior **out, size_t *n)
 {
     uint8_t prefix[REPLICA_KEY_MAX];
-    size_t plen = replica_key_prefix(prefix, iss);
+    size_t plen = replica_key_prefix(prefix, iss), cap = 0;
+    *out = NULL;
+    *n = 0;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, r->watch_targets, &cur);
     if (rc != 0) return rc;
     MDB_val key = {plen, prefix}, v;
-    uint32_t last = 0;
-    int any = 0;
     for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
          rc == 0 && replica_key_has_prefix(&key, prefix, plen);
          rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT_NODUP)) {
         if (key.mv_size != plen + 4) continue;
-        uint32_t idx = bytes_get_be32((const uint8_t *)key.mv_data + plen);
-        if (any && idx == last) continue;
-        any = 1;
-        last = idx;
-        unsigned st;
-        int64_t ext;
-        rc = replica_status_get(r, txn, iss, idx, &st, &ext);
-        if (rc == 0) rc = replica_watch_event(r, txn, iss, idx, st, ext);
-        if (rc != 0) break;
-        /* the events may have grown the database: find the key again */
-        uint8_t kb[REPLICA_KEY_MAX];
-        MDB_val again = {target_key(kb, iss, idx), kb};
-        rc = mdb_cursor_get(cur, &again, &v, MDB_SET_KEY);
-        if (rc != 0) break;
-        key = again;
+        if (*n == cap) {
+            size_t ncap = cap ? 2 * cap : 64;
+            replica_watch_prior *p = realloc(*out, ncap * sizeof *p);
+            if (!p) {
+                rc = ENOMEM;
+                break;
+            }
+            *out = p;
+            cap = ncap;
+        }
+        replica_watch_prior *p = &(*out)[*n];
+        p->idx = bytes_get_be32((const uint8_t *)key.mv_data + plen);
+        int rc2 = replica_status_get(r, txn, iss, p->idx, &p->st, &p->ext);
+        if (rc2 != 0) {
+            rc = rc2;
+            break;
+        }
+        (*n)++;
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+    if (rc == MDB_NOTFOUND) rc = 0;
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int replica_watch_prior_tell(replica *r, MDB_txn *txn, const char *iss, const replica_watch_prior *prior,
+                             size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned st;
+        int64_t ext;
+        int rc = replica_status_get(r, txn, iss, prior[i].idx, &st, &ext);
+        if (rc == 0 && (st != prior[i].st || ext != prior[i].ext))
+            rc = replica_watch_event(r, txn, iss, prior[i].idx, prior[i].st, prior[i].ext, st, ext);
+        if (rc != 0) return rc;
+    }
+    return 0;
 }
 
 /* ---- the public side ---- */
@@ -518,7 +555,8 @@ static int add_one(replica *r, MDB_txn *txn, const char *key_id, const watch_tar
     w.effective_end = t->effective_end > t->printed_end ? t->effective_end : t->printed_end;
     w.status = t->status;
     w.created_at = now;
-    rc = rec_set_due(r, txn, &w, rec_next_due(r, &w, now));
+    w.mark = w.effective_end;
+    rc = due_put(r, txn, w.id, w.effective_end - r->watch_soon);
     if (rc == 0) rc = rec_put(r, txn, &w);
     if (rc == 0) {
         uint8_t k[WATCH_KMAX];
@@ -559,6 +597,7 @@ api_err watch_get(replica *r, const char *key_id, uint64_t id, watch_record *out
     int rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0) return replica_db_err(rc);
     rc = rec_get(r, txn, id, out);
+    if (rc == 0) rc = rec_current(r, txn, out);
     mdb_txn_abort(txn);
     if (rc == MDB_NOTFOUND || (rc == 0 && strcmp(out->key_id, key_id) != 0)) return API_ERR_NOT_FOUND;
     return replica_db_err(rc);
@@ -570,7 +609,6 @@ static int rec_drop(replica *r, MDB_txn *txn, const watch_record *w)
     uint8_t k[WATCH_KMAX > REPLICA_KEY_MAX ? WATCH_KMAX : REPLICA_KEY_MAX];
     int rc = del_one(txn, r->watches, k, key_w(k, w->id), NULL);
     if (rc == 0) rc = del_one(txn, r->watches, k, key_of(k, 'k', w->key_id, 1, w->id), NULL);
-    if (rc == 0 && w->due != 0) rc = del_one(txn, r->watches, k, key_d(k, w->due, w->id), NULL);
     if (rc == 0) {
         uint8_t idb[8];
         bytes_put_be64(idb, w->id);
@@ -622,6 +660,7 @@ api_err watch_list(replica *r, const char *key_id, uint64_t after, watch_record 
             }
             uint64_t id = bytes_get_be64((const uint8_t *)key.mv_data + plen);
             rc = rec_get(r, txn, id, &out[*n]);
+            if (rc == 0) rc = rec_current(r, txn, &out[*n]);
             if (rc != 0) break;
             (*n)++;
         }
@@ -702,7 +741,56 @@ static int changes_purge(replica *r, MDB_txn *txn, const char *key_id, int64_t b
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* One transaction of a tick: at most WATCH_TICK_BATCH due watches; *done when none is left. */
+/*
+ * What watch_tick does for watch w at now, from the status held: a final
+ * status noted (then the purge 90 days later); ending_soon, ended, told
+ * once each for the effective end held (an extension arms them again);
+ * the purge 90 days after the end. *next gets when to look again (0: w
+ * was dropped).
+ */
+static int tick_watch(replica *r, MDB_txn *txn, watch_record *w, int64_t now, size_t *told, int64_t *next)
+{
+    const int64_t keep = (int64_t)WATCH_RETENTION_DAYS * WATCH_DAY;
+    unsigned flags0 = w->flags;
+    int64_t mark0 = w->mark;
+    int rc = rec_current(r, txn, w);
+    if (rc != 0) return rc;
+    *next = 0;
+    if (status_final(w->status) && !(w->flags & WATCH_FINAL)) {
+        w->flags |= WATCH_FINAL;
+        w->mark = now;
+    }
+    if (w->flags & WATCH_FINAL) {
+        if (now >= w->mark + keep) return rec_drop(r, txn, w);
+        *next = w->mark + keep;
+    } else {
+        if (w->mark != w->effective_end) { /* extended since: armed again */
+            w->flags &= ~(WATCH_SOON_SENT | WATCH_ENDED_SENT);
+            w->mark = w->effective_end;
+        }
+        int64_t end = w->effective_end;
+        if (!(w->flags & WATCH_ENDED_SENT) && now > end) {
+            rc = change_put(r, txn, w, WATCH_ENDED, end, now);
+            w->flags |= WATCH_SOON_SENT | WATCH_ENDED_SENT;
+            if (told) (*told)++;
+        } else if (!(w->flags & WATCH_SOON_SENT) && now >= end - r->watch_soon) {
+            rc = change_put(r, txn, w, WATCH_ENDING_SOON, end, now);
+            w->flags |= WATCH_SOON_SENT;
+            if (told) (*told)++;
+        }
+        if (rc != 0) return rc;
+        if (w->flags & WATCH_ENDED_SENT) {
+            if (now >= end + keep) return rec_drop(r, txn, w);
+            *next = end + keep;
+        } else {
+            *next = (w->flags & WATCH_SOON_SENT) ? end + 1 : end - r->watch_soon;
+        }
+    }
+    if (w->flags != flags0 || w->mark != mark0) rc = rec_put(r, txn, w);
+    return rc;
+}
+
+/* One transaction of a tick: at most WATCH_TICK_BATCH due entries; *done when none is left. */
 static int tick_batch(replica *r, MDB_txn *txn, int64_t now, size_t *told, int *done)
 {
     MDB_cursor *cur;
@@ -725,24 +813,17 @@ static int tick_batch(replica *r, MDB_txn *txn, int64_t now, size_t *told, int *
             *done = 1;
             break;
         }
+        rc = mdb_cursor_del(cur, 0); /* this entry is done: the watch gets its next one below */
+        if (rc != 0) break;
         watch_record w;
         rc = rec_get(r, txn, id, &w);
-        if (rc == MDB_NOTFOUND) { /* an orphan entry: drop it */
-            rc = mdb_cursor_del(cur, 0);
-            if (rc != 0) break;
+        if (rc == MDB_NOTFOUND) { /* a watch stopped or purged: its entry is dropped */
+            rc = 0;
             continue;
         }
-        if (rc != 0) break;
-        if ((w.flags & WATCH_FINAL) || (w.flags & WATCH_ENDED_SENT)) {
-            rc = rec_drop(r, txn, &w);
-        } else {
-            watch_kind kind = now > w.effective_end ? WATCH_ENDED : WATCH_ENDING_SOON;
-            w.flags |= kind == WATCH_ENDED ? (WATCH_SOON_SENT | WATCH_ENDED_SENT) : WATCH_SOON_SENT;
-            rc = change_put(r, txn, &w, kind, now);
-            if (rc == 0) rc = rec_set_due(r, txn, &w, rec_next_due(r, &w, now));
-            if (rc == 0) rc = rec_put(r, txn, &w);
-            if (rc == 0 && told) (*told)++;
-        }
+        int64_t next = 0;
+        if (rc == 0) rc = tick_watch(r, txn, &w, now, told, &next);
+        if (rc == 0 && next != 0) rc = due_put(r, txn, id, next > now ? next : now + 1);
         if (rc != 0) break;
     }
     mdb_cursor_close(cur);

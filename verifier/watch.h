@@ -62,7 +62,7 @@ const char *watch_kind_code(watch_kind k);
 /* flags of a watch */
 #define WATCH_SOON_SENT  1u /* ending_soon told for the effective end held */
 #define WATCH_ENDED_SENT 2u /* ended told for the effective end held */
-#define WATCH_FINAL      4u /* revoked or superseded: nothing more will come */
+#define WATCH_FINAL      4u /* seen revoked or superseded by watch_tick: purged later */
 
 typedef struct {
     uint64_t id;
@@ -71,11 +71,11 @@ typedef struct {
     uint32_t idx;
     uint8_t cti_hash[WATCH_HASH_LEN];
     int64_t printed_end;   /* the attestation's exp */
-    int64_t effective_end; /* exp, or the latest extension */
-    unsigned status;       /* STATUS_* last known */
+    int64_t effective_end; /* exp, or the latest extension held */
+    unsigned status;       /* STATUS_* held now */
     unsigned flags;        /* WATCH_* above */
     int64_t created_at;
-    int64_t due; /* when watch_tick next has something to do for it */
+    int64_t mark; /* the end the flags were told for; with WATCH_FINAL, when it was seen final */
 } watch_record;
 
 typedef struct {

@@ -69,7 +69,7 @@ PY
 }
 
 # --- one préfecture with a feed, a verifier service syncing every second
-P1=$(free_port); PV=$(free_port); PM=$(free_port)
+P1=$(free_port); PV=$(free_port)
 expect_rc 0 "federation init" "$F" init --dir fed --kdf interactive
 expect_rc 0 "issuer init" "$I" init --dir iss --id FR-75 --name "Préfecture de Paris" --kdf interactive
 expect_rc 0 "admitted" "$F" add-issuer --dir fed --id FR-75 --name "Préfecture de Paris" --pub iss/issuer.pub --feed "http://127.0.0.1:$P1"
@@ -202,6 +202,7 @@ expect_eq "$(req p1 GET "/api/v1/watch" -H "X-API-Key: $K1"; jget p1.b '(d["watc
 expect_eq "$(changes_of "$PV" "$K1" 0 | wc -l)" 0 "and the changes learned before it"
 
 # --- the per-key bound: --max-watch 1 gives 429 past one watch
+PM=$(free_port)  # taken just before use: other tests on this machine take ports too
 start ver2 "$V" serve --root fed/root.pub --data data2 --trust tl.cose --listen "127.0.0.1:$PM" --sync-interval 1 --anonymous-rate 0 --max-watch 1
 wait_for 20 curl -sf "http://127.0.0.1:$PM/healthz" -o /dev/null
 KM=$("$V" keys add --data data2 --org "France Travail" --profile social 2>/dev/null)
@@ -231,6 +232,7 @@ PY
 expect_rc 0 "published (before renewal)" "$I" publish --dir big
 start big0 "$I" serve --dir big --listen "127.0.0.1:$PB" --heartbeat 3600
 wait_for 10 curl -sf "http://127.0.0.1:$PB/feed/v1/FR-13/checkpoint" -o /dev/null
+PV=$(free_port)
 start kbase "$V" serve --root fed/root.pub --data K-base --trust tl.cose --listen "127.0.0.1:$PV" --sync-interval 3600 --anonymous-rate 0
 wait_for 20 curl -sf "http://127.0.0.1:$PV/healthz" -o /dev/null
 KK=$("$V" keys add --data K-base --org "CAF 13" --profile social 2>/dev/null)
@@ -272,6 +274,7 @@ while [ "$midway" -lt 8 ] && [ "$rounds" -lt 40 ]; do
 done
 if [ "$midway" -ge 4 ]; then ok "$midway kills landed in the middle of a sync"; else bad "only $midway of $rounds kills landed mid-sync"; fi
 "$V" sync --root fed/root.pub --data K --trust tl.cose >/dev/null 2>&1
+PV=$(free_port)
 start kfinal "$V" serve --root fed/root.pub --data K --trust tl.cose --listen "127.0.0.1:$PV" --sync-interval 3600 --anonymous-rate 0
 wait_for 20 curl -sf "http://127.0.0.1:$PV/healthz" -o /dev/null
 changes_of "$PV" "$KK" 0 >kill.txt

@@ -293,6 +293,10 @@ static void test_changes_from_the_feed(void **state)
     watch_record w;
     assert_int_equal(watch_get(x->r, "caf", w_rev, &w), API_OK);
     assert_int_equal(w.status, STATUS_REVOKED);
+    size_t told;
+    assert_int_equal(watch_tick(x->r, T0 + 150, &told), API_OK); /* notes it final */
+    assert_int_equal(told, 0);
+    assert_int_equal(watch_get(x->r, "caf", w_rev, &w), API_OK);
     assert_true(w.flags & WATCH_FINAL);
     assert_int_equal(watch_get(x->r, "caf", w_ext, &w), API_OK);
     assert_int_equal(w.effective_end, end + 60 * DAY);
