@@ -255,6 +255,20 @@ if [ -s "apis/$martin.pdf" ]; then
   curl -s -H 'Content-Type: application/pdf' --data-binary @"apis/$martin.pdf" http://127.0.0.1:8080/api/v1/verify | summary
 fi
 
+step "15a. The CAF follows KONE's API; the préfecture extends it; the CAF learns it without KONE coming back"
+kone=$(id_of KONE)
+python3 -c 'import json,sys; print(json.dumps({"payload": open(sys.argv[1]).read().strip()}))' "apis/$kone.txt" >follow.json
+printf 'POST /api/v1/watch (the CAF'"'"'s key; the service keeps no name, only the issuer, the status index,\n'
+printf 'a keyed hash of the attestation id and the dates):\n'
+curl -s -H "X-API-Key: $KEY" -H 'Content-Type: application/json' --data-binary @follow.json \
+  http://127.0.0.1:8080/api/v1/watch |
+  python3 -c 'import json,sys; r=json.load(sys.stdin); print("  watch_id", r["watch_id"], "-", r["report"]["result"], "- valid until", r["report"]["validity"]["effective_until"])'
+kone_end=$(date -d "$until +3 months" +%F)
+run "$BIN/api-issuer" extend --dir fr-13 --id "$kone" --until "$kone_end"
+printf 'GET /api/v1/changes?wait=30 (held until the service syncs the extension):\n'
+curl -s -H "X-API-Key: $KEY" "http://127.0.0.1:8080/api/v1/changes?since=0&wait=30" |
+  python3 -c 'import json,sys; d=json.load(sys.stdin); [print("  watch", c["watch_id"], c["kind"], "until", c["effective_until"], "- learned at", c["learned_at"]) for c in d["changes"]]; print("  next cursor:", d["cursor"])'
+
 step "15b. An employer checks the right to work and keeps a signed receipt as proof"
 EMPLOYER=$("$BIN/api-verifier" keys add --data verifier-data --org "Boulangerie de démonstration" --profile employer 2>/dev/null)
 curl -s -H "X-API-Key: $EMPLOYER" -H 'Content-Type: text/plain' --data-binary @"apis/$martin.txt" \
