@@ -277,10 +277,13 @@ int replica_fork_put(replica *r, MDB_txn *txn, const char *iss, const replica_fo
 /*
  * The status of (iss, idx) went from (st0, ext0) to (st, ext) in txn: the
  * changes of the watches that follow it are written in txn (learned at
- * r->sync_now). One lookup when nobody follows it.
+ * r->sync_now). One lookup when nobody follows it, with targets (a cursor
+ * on watch_targets the caller keeps open over a segment's events in index
+ * order, so that a lookup mostly stays on the page of the last one), or
+ * NULL for a cursor of its own.
  */
-int replica_watch_event(replica *r, MDB_txn *txn, const char *iss, uint32_t idx, unsigned st0, int64_t ext0,
-                        unsigned st, int64_t ext);
+int replica_watch_event(replica *r, MDB_txn *txn, MDB_cursor *targets, const char *iss, uint32_t idx,
+                        unsigned st0, int64_t ext0, unsigned st, int64_t ext);
 
 /* The status held for each followed index of iss, before a snapshot replaces them. */
 typedef struct {

@@ -16,8 +16,9 @@
  *                  'd' due i64 id u64    -> (empty): when watch_tick next acts on id
  *                  'm' name              -> "secret" (32 bytes, the cti hash's key),
  *                                           "next_id", "next_change" (u64)
- *   watch_targets  iss\0 idx u32         -> id u64, one duplicate per watch
- *                                           (MDB_DUPSORT): the sync's one lookup
+ *   watch_targets  iss\0 idx u32         -> id u64 | printed end i64 | key, one
+ *                                           duplicate per watch (MDB_DUPSORT): the
+ *                                           sync's one lookup, all it reads
  *
  * Choices. A sync compares each event with the status entry it replaces
  * (a revoked or superseded one tells nothing more) and only appends the
@@ -379,29 +380,47 @@ static size_t target_key(uint8_t k[REPLICA_KEY_MAX], const char *iss, uint32_t i
     return replica_key_u32(k, iss, idx);
 }
 
-int replica_watch_event(replica *r, MDB_txn *txn, const char *iss, uint32_t idx, unsigned st0, int64_t ext0,
-                        unsigned st, int64_t ext)
+/* A watch_targets value: id u64 | printed end i64 | key id (the rest): what a sync needs to tell. */
+#define WATCH_TARGET_MIN 17
+static size_t target_value(uint8_t v[16 + WATCH_KEY_MAX], const watch_record *w)
+{
+    size_t klen = strlen(w->key_id);
+    bytes_put_be64(v, w->id);
+    bytes_put_be64s(v + 8, w->printed_end);
+    memcpy(v + 16, w->key_id, klen);
+    return 16 + klen;
+}
+
+/* The watch of a watch_targets value, as far as a sync needs it; -1 for a value that is not one. */
+static int target_decode(const MDB_val *v, watch_record *w)
+{
+    if (v->mv_size < WATCH_TARGET_MIN || v->mv_size > 16 + WATCH_KEY_MAX) return -1;
+    const uint8_t *p = v->mv_data;
+    memset(w, 0, sizeof *w);
+    w->id = bytes_get_be64(p);
+    w->printed_end = bytes_get_be64s(p + 8);
+    memcpy(w->key_id, p + 16, v->mv_size - 16);
+    return 0;
+}
+
+int replica_watch_event(replica *r, MDB_txn *txn, MDB_cursor *targets, const char *iss, uint32_t idx,
+                        unsigned st0, int64_t ext0, unsigned st, int64_t ext)
 {
     if (status_final(st0)) return 0; /* nothing more is told of a revoked or superseded attestation */
     uint8_t k[REPLICA_KEY_MAX];
     MDB_val key = {target_key(k, iss, idx), k}, v;
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, r->watch_targets, &cur);
+    MDB_cursor *cur = targets;
+    int rc = cur ? 0 : mdb_cursor_open(txn, r->watch_targets, &cur);
     if (rc != 0) return rc;
-    uint64_t ids[64]; /* the keys that follow one attestation: a few agencies */
+    watch_record w[16]; /* the keys that follow one attestation: a few agencies */
     size_t n = 0;
-    for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY); rc == 0 && n < 64;
+    for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY); rc == 0 && n < 16;
          rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT_DUP))
-        if (v.mv_size == 8) ids[n++] = bytes_get_be64(v.mv_data);
-    mdb_cursor_close(cur);
+        if (target_decode(&v, &w[n]) == 0) n++;
+    if (!targets) mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND) return rc;
-    for (size_t i = 0; i < n; i++) {
-        watch_record w;
-        rc = rec_get(r, txn, ids[i], &w);
-        if (rc == MDB_NOTFOUND) continue;
-        if (rc == 0) rc = rec_tell(r, txn, &w, st0, ext0, st, ext, r->sync_now);
-        if (rc != 0) return rc;
-    }
+    for (size_t i = 0; i < n; i++)
+        if ((rc = rec_tell(r, txn, &w[i], st0, ext0, st, ext, r->sync_now)) != 0) return rc;
     return 0;
 }
 
@@ -456,7 +475,7 @@ int replica_watch_prior_tell(replica *r, MDB_txn *txn, const char *iss, const re
         int64_t ext;
         int rc = replica_status_get(r, txn, iss, prior[i].idx, &st, &ext);
         if (rc == 0 && (st != prior[i].st || ext != prior[i].ext))
-            rc = replica_watch_event(r, txn, iss, prior[i].idx, prior[i].st, prior[i].ext, st, ext);
+            rc = replica_watch_event(r, txn, NULL, iss, prior[i].idx, prior[i].st, prior[i].ext, st, ext);
         if (rc != 0) return rc;
     }
     return 0;
@@ -487,8 +506,8 @@ static int find_existing(replica *r, MDB_txn *txn, const char *key_id, const wat
     for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY); rc == 0;
          rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT_DUP)) {
         watch_record w;
-        if (v.mv_size != 8) continue;
-        int rc2 = rec_get(r, txn, bytes_get_be64(v.mv_data), &w);
+        if (target_decode(&v, &w) != 0) continue;
+        int rc2 = rec_get(r, txn, w.id, &w);
         if (rc2 == MDB_NOTFOUND) continue;
         if (rc2 != 0) {
             rc = rc2;
@@ -564,9 +583,8 @@ static int add_one(replica *r, MDB_txn *txn, const char *key_id, const watch_tar
     }
     if (rc == 0) rc = count_add(r, txn, key_id, 1, NULL);
     if (rc == 0) {
-        uint8_t tk[REPLICA_KEY_MAX], idb[8];
-        bytes_put_be64(idb, w.id);
-        MDB_val key = {target_key(tk, t->iss, t->idx), tk}, v = {8, idb};
+        uint8_t tk[REPLICA_KEY_MAX], tv[16 + WATCH_KEY_MAX];
+        MDB_val key = {target_key(tk, t->iss, t->idx), tk}, v = {target_value(tv, &w), tv};
         rc = mdb_put(txn, r->watch_targets, &key, &v, 0);
     }
     if (rc == 0) {
@@ -610,9 +628,8 @@ static int rec_drop(replica *r, MDB_txn *txn, const watch_record *w)
     int rc = del_one(txn, r->watches, k, key_w(k, w->id), NULL);
     if (rc == 0) rc = del_one(txn, r->watches, k, key_of(k, 'k', w->key_id, 1, w->id), NULL);
     if (rc == 0) {
-        uint8_t idb[8];
-        bytes_put_be64(idb, w->id);
-        MDB_val v = {8, idb};
+        uint8_t tv[16 + WATCH_KEY_MAX];
+        MDB_val v = {target_value(tv, w), tv};
         rc = del_one(txn, r->watch_targets, k, target_key(k, w->iss, w->idx), &v);
     }
     if (rc == 0) rc = count_add(r, txn, w->key_id, -1, NULL);
