@@ -254,14 +254,22 @@ static int64_t ver_staleness(const ver_opts *o)
     return time_add_duration(0, d);
 }
 
+/* A duration of elapsed time (seconds, hours, days, weeks; not months) in seconds, or -1. */
+static int64_t ver_seconds(const char *v)
+{
+    time_duration d;
+    if (time_parse_duration(&d, v) != 0 || d.unit == 'm') return -1;
+    int64_t s = time_add_duration(0, d);
+    return s > 0 ? s : -1;
+}
+
 /* --stale-after: seconds, or 0 when not given. */
 static int64_t ver_stale_after(const ver_opts *o)
 {
     if (!o->stale_after) return 0;
-    time_duration d;
-    if (time_parse_duration(&d, o->stale_after) != 0 || d.unit == 'm' || time_add_duration(0, d) <= 0)
-        cli_fail(VER_EXIT_ERROR, "--stale-after: expected a duration such as 90s, 600s or 1h");
-    return time_add_duration(0, d);
+    int64_t s = ver_seconds(o->stale_after);
+    if (s < 0) cli_fail(VER_EXIT_ERROR, "--stale-after: expected a duration such as 90s, 600s or 1h");
+    return s;
 }
 
 static replica *ver_open_replica(const ver_opts *o)
@@ -558,13 +566,13 @@ static int ver_reread(service_live *live, char *err, size_t errcap)
                 next.sync_interval = x;
             }
         } else if (!strcmp(name, "stale-after") && !ver_cli_stale) {
-            time_duration d;
-            if (time_parse_duration(&d, v) != 0 || d.unit == 'm' || time_add_duration(0, d) <= 0) {
+            int64_t secs = ver_seconds(v);
+            if (secs < 0) {
                 snprintf(err, errcap, "%s:%d: stale-after: expected a duration such as 90s, 600s or 1h",
                          ver_config_path, cc.entries[i].line);
                 rc = -1;
             } else {
-                next.stale_after = time_add_duration(0, d);
+                next.stale_after = secs;
             }
         }
     }
