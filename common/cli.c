@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +42,12 @@
 #include "common/text.h"
 
 static const char *cli_name = "api";
+
+void cli_malloc_tune(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 512 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+}
 
 void cli_set_program(const char *name)
 {

@@ -30,7 +30,20 @@ enum {
 
 /* The tool name used in messages ("api-issuer"). */
 void cli_set_program(const char *name);
+
 const char *cli_program(void);
+
+/*
+ * Tunes the C library's allocator for what the tools do over and over:
+ * zlib's deflate takes about 256 KiB of state per call (a QR text, a
+ * receipt, a PNG row filter, a PDF page), which glibc's defaults hand out
+ * with mmap and give back with munmap, or take from the heap and trim
+ * away again, at every call: page faults that cost several times the
+ * compression itself. Blocks up to 512 KiB come from the heap, and the
+ * heap keeps up to 1 MiB free at its top. Call it first in main(); the
+ * benchmarks call it too, so that they measure what the tools do.
+ */
+void cli_malloc_tune(void);
 
 /* Prints "tool: message" and exits with code. */
 _Noreturn void cli_fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));

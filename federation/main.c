@@ -651,6 +651,7 @@ static void fed_parse(fed_opts *o, cli_args *args)
 int main(int argc, char **argv)
 {
     cli_set_program("api-federation");
+    cli_malloc_tune();
     if (sodium_init() < 0) cli_fail(FED_EXIT_IO, "libsodium failed to start");
     cli_args args;
     const cli_command *cmd = cli_command_find(&args, &fed_tool, argc, argv);

@@ -459,6 +459,7 @@ static void iss_parse(iss_opts *o, cli_args *args)
 int main(int argc, char **argv)
 {
     cli_set_program("api-issuer");
+    cli_malloc_tune();
     if (sodium_init() < 0) cli_fail(ISS_EXIT_IO, "libsodium failed to start");
     cli_args args;
     const cli_command *cmd = cli_command_find(&args, &iss_tool, argc, argv);

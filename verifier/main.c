@@ -1274,6 +1274,7 @@ static void ver_parse(ver_opts *o, cli_args *args)
 int main(int argc, char **argv)
 {
     cli_set_program("api-verifier");
+    cli_malloc_tune();
     if (sodium_init() < 0) cli_fail(VER_EXIT_ERROR, "libsodium failed to start");
     cli_args args;
     ver_cli_sync_interval = ver_argv_has(argc, argv, "sync-interval");

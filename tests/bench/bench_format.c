@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/cli.h"
 #include "issuer/issuer.h"
 #include "qr/claims.h"
 #include "qr/cose.h"
@@ -84,6 +85,7 @@ int main(int argc, char **argv)
 {
     unsigned pool = argc > 1 ? (unsigned)atoi(argv[1]) : 10000;
     double seconds = argc > 2 ? atof(argv[2]) : 3.0;
+    cli_malloc_tune(); /* as the tools do */
     if (sodium_init() < 0 || pool == 0) return 1;
 
     testkit_key fr75;

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/cli.h"
 #include "issuer/issuer.h"
 #include "qr/receipt.h"
 #include "tests/unit/testkit.c"
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
 {
     unsigned pool = argc > 1 ? (unsigned)atoi(argv[1]) : 2000;
     double seconds = argc > 2 ? atof(argv[2]) : 2.0;
+    cli_malloc_tune(); /* as the tools do */
     if (sodium_init() < 0 || pool == 0) return 1;
     testkit_key fr75, rk;
     testkit_fr75(&fr75);
