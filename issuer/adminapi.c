@@ -770,20 +770,11 @@ static int adminapi_file(adminapi *a, httpd_req *r, const char *id, const char *
 
 /* ---- the dispatcher ---- */
 
-typedef enum {
-    ROUTE_NONE,
-    ROUTE_COLLECTION, /* /attestations: GET list, POST create */
-    ROUTE_BATCH,
-    ROUTE_RENEW,
-    ROUTE_ONE,    /* /attestations/{id} */
-    ROUTE_FILE,   /* /attestations/{id}.ext */
-    ROUTE_CHANGE, /* /attestations/{id}/{action} */
-} adminapi_route;
-
-/* The route of path: its kind, the id and what follows it. */
-static adminapi_route adminapi_parse(const char *path, uint8_t cti[CLAIMS_CTI_LEN],
-                                     char id[ADMINAPI_ID_LEN + 1], const char **rest)
+/* adminapi_route_parse, but id and rest may be left set for ROUTE_NONE. */
+static adminapi_route adminapi_route_shape(const char *path, uint8_t cti[CLAIMS_CTI_LEN],
+                                           char id[ADMINAPI_ID_LEN + 1], const char **rest)
 {
+    if (strnlen(path, HTTPD_PATH_MAX + 1) > HTTPD_PATH_MAX) return ROUTE_NONE;
     static const char coll[] = ADMINAPI_PREFIX "attestations";
     if (!strcmp(path, coll)) return ROUTE_COLLECTION;
     if (!strcmp(path, ADMINAPI_PREFIX "attestations/batch")) return ROUTE_BATCH;
@@ -791,10 +782,10 @@ static adminapi_route adminapi_parse(const char *path, uint8_t cti[CLAIMS_CTI_LE
     if (strncmp(path, coll, sizeof coll - 1) || path[sizeof coll - 1] != '/') return ROUTE_NONE;
     const char *p = path + sizeof coll;
     if (strnlen(p, ADMINAPI_ID_LEN) < ADMINAPI_ID_LEN) return ROUTE_NONE;
+    for (size_t i = 0; i < ADMINAPI_ID_LEN; i++)
+        if (!strchr("0123456789abcdefABCDEF", p[i])) return ROUTE_NONE;
     memcpy(id, p, ADMINAPI_ID_LEN);
     id[ADMINAPI_ID_LEN] = '\0';
-    for (size_t i = 0; i < ADMINAPI_ID_LEN; i++)
-        if (!strchr("0123456789abcdefABCDEF", id[i])) return ROUTE_NONE;
     if (claims_cti_parse(cti, id) != 0) return ROUTE_NONE;
     claims_cti_hex(id, cti); /* lower case, as the registry writes it */
     *rest = p + ADMINAPI_ID_LEN;
@@ -809,6 +800,19 @@ static adminapi_route adminapi_parse(const char *path, uint8_t cti[CLAIMS_CTI_LE
         return statuschange_action_parse(&act, *rest) == 0 ? ROUTE_CHANGE : ROUTE_NONE;
     }
     return ROUTE_NONE;
+}
+
+adminapi_route adminapi_route_parse(const char *path, uint8_t cti[CLAIMS_CTI_LEN],
+                                    char id[ADMINAPI_ID_LEN + 1], const char **rest)
+{
+    *rest = "";
+    id[0] = '\0';
+    adminapi_route route = path ? adminapi_route_shape(path, cti, id, rest) : ROUTE_NONE;
+    if (route == ROUTE_NONE || route == ROUTE_COLLECTION || route == ROUTE_BATCH || route == ROUTE_RENEW) {
+        *rest = ""; /* nothing of a path that is not an attestation's is kept (the audit log writes id) */
+        id[0] = '\0';
+    }
+    return route;
 }
 
 /* Milliseconds since the epoch, the clock of the clients' rates and expiries. */
@@ -965,7 +969,7 @@ static int adminapi_handle(httpd_req *r, void *arg)
     adminapi_call call = {.action = "unknown"};
     uint8_t cti[CLAIMS_CTI_LEN];
     const char *rest = "";
-    adminapi_route route = adminapi_parse(httpd_path(r), cti, call.id, &rest);
+    adminapi_route route = adminapi_route_parse(httpd_path(r), cti, call.id, &rest);
     const char *method = httpd_method(r);
     int post = !strcmp(method, "POST"), get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     int status;

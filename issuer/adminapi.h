@@ -39,6 +39,27 @@
 
 typedef struct adminapi adminapi;
 
+/* The routes, by the shape of their path. */
+typedef enum {
+    ROUTE_NONE,       /* not a path of the API: 404 */
+    ROUTE_COLLECTION, /* /api/v1/attestations: GET the list, POST issue */
+    ROUTE_BATCH,      /* /api/v1/attestations/batch */
+    ROUTE_RENEW,      /* /api/v1/renew-pending */
+    ROUTE_ONE,        /* /api/v1/attestations/{id} */
+    ROUTE_FILE,       /* /api/v1/attestations/{id}.{ext}: *rest is ext (not checked here) */
+    ROUTE_CHANGE,     /* /api/v1/attestations/{id}/{action}: *rest is an action of statuschange.h */
+} adminapi_route;
+
+/*
+ * The strict path grammar of the API (path: decoded by the server's gate,
+ * NUL-terminated): the route, and for the routes of one attestation its id
+ * (24 hexadecimal characters, either case; id gets them in lower case, cti
+ * the bytes) and *rest, what follows the id inside path. Anything else,
+ * longer than HTTPD_PATH_MAX included, is ROUTE_NONE.
+ */
+adminapi_route adminapi_route_parse(const char *path, uint8_t cti[CLAIMS_CTI_LEN],
+                                    char id[2 * CLAIMS_CTI_LEN + 1], const char **rest);
+
 typedef struct {
     const char *dir; /* ISS: its files/ and idempotency/ folders are the API's */
     const issuer_config *cfg;
