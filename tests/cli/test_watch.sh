@@ -5,7 +5,7 @@
 # GET /api/v1/changes tells each change once, in order, with cursors and
 # long polling; time brings ending_soon and ended (API_NOW); other
 # profiles are refused, keys see only their own watches, the per-key bound
-# holds; and a verifier killed with SIGKILL during syncs that carry changes
+# holds, parked long polls are bounded; and a verifier killed with SIGKILL during syncs that carry changes
 # of followed attestations neither loses a change nor tells one twice.
 source "$(dirname "$0")/lib.sh"
 F="$BIN/api-federation"; I="$BIN/api-issuer"; V="$BIN/api-verifier"
@@ -203,7 +203,7 @@ expect_eq "$(changes_of "$PV" "$K1" 0 | wc -l)" 0 "and the changes learned befor
 
 # --- the per-key bound: --max-watch 1 gives 429 past one watch
 PM=$(free_port)  # taken just before use: other tests on this machine take ports too
-start ver2 "$V" serve --root fed/root.pub --data data2 --trust tl.cose --listen "127.0.0.1:$PM" --sync-interval 1 --anonymous-rate 0 --max-watch 1
+start ver2 "$V" serve --root fed/root.pub --data data2 --trust tl.cose --listen "127.0.0.1:$PM" --sync-interval 1 --anonymous-rate 0 --max-watch 1 --threads 8 --max-connections-per-address 0
 wait_for 20 curl -sf "http://127.0.0.1:$PM/healthz" -o /dev/null
 KM=$("$V" keys add --data data2 --org "France Travail" --profile social 2>/dev/null)
 A2=$(issue iss SECONDNAME "$from" "$later"); A3=$(issue iss THIRDNAME "$from" "$later")
@@ -211,6 +211,19 @@ expect_eq "$(follow_at "$PM" m1 "$KM" "$(text_of "$A2")")" 201 "--max-watch 1: t
 expect_problem m2 429 too-many-watches "$(follow_at "$PM" m2 "$KM" "$(text_of "$A3")")" "the second"
 expect_eq "$(follow_at "$PM" m3 "$KM" "$(text_of "$A2")")" 200 "the one followed is still answered 200"
 expect_eq "$(follow_at "$PM" m4 "$KM" "$(text_of "$A2")" "$(text_of "$A3")"; jget m4.b '[r["status"] for r in d["results"]]')" "200[200, 429]" "payloads: each result says"
+# --- parked requests are bounded (a quarter of --threads 8: two); past that, an answer at once
+curl -s -o park1.b -H "X-API-Key: $KM" "http://127.0.0.1:$PM/api/v1/changes?wait=60" &
+park1=$!
+curl -s -o park2.b -H "X-API-Key: $KM" "http://127.0.0.1:$PM/api/v1/changes?wait=60" &
+park2=$!
+sleep 1
+expect_eq "$(curl -s -o park3.b -w '%{http_code}' --max-time 30 -H "X-API-Key: $KM" "http://127.0.0.1:$PM/api/v1/changes?wait=60")" 200 "a third waiting request is answered at once (two are parked)"
+expect_eq "$(jget park3.b 'd["changes"]')" "[]" "with nothing new"
+running=0; kill -0 "$park1" 2>/dev/null && running=$((running + 1)); kill -0 "$park2" 2>/dev/null && running=$((running + 1))
+expect_eq "$running" 2 "while the two parked ones still wait"
+expect_rc 0 "suspend the followed one" "$I" suspend --dir iss --id "$A2"
+wait "$park1"; wait "$park2"
+expect_eq "$(jget park1.b '[c["kind"] for c in d["changes"]]')$(jget park2.b '[c["kind"] for c in d["changes"]]')" "['suspended']['suspended']" "both parked requests answer with the change"
 stop ver2
 
 # --- SIGKILL during syncs that carry changes of followed attestations: none lost, none told twice
