@@ -5,8 +5,9 @@
 # GET /api/v1/changes tells each change once, in order, with cursors and
 # long polling; time brings ending_soon and ended (API_NOW); other
 # profiles are refused, keys see only their own watches, the per-key bound
-# holds, parked long polls are bounded; and a verifier killed with SIGKILL during syncs that carry changes
-# of followed attestations neither loses a change nor tells one twice.
+# holds, parked long polls are bounded; and a verifier killed with SIGKILL
+# during syncs that carry changes of followed attestations neither loses a
+# change nor tells one twice.
 source "$(dirname "$0")/lib.sh"
 F="$BIN/api-federation"; I="$BIN/api-issuer"; V="$BIN/api-verifier"
 
