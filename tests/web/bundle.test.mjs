@@ -28,6 +28,8 @@ const feedGet = async (what) => {
   return new Uint8Array(await r.arrayBuffer());
 };
 
+let early; // the bundle after the first round of changes
+
 const bundleOf = async () => {
   const r = await fetch(`${fed.verifierUrl}/api/v1/bundle`);
   assert.equal(r.status, 200);
@@ -59,6 +61,7 @@ test('50 status changes over several snapshots: the bundle keeps one snapshot an
       last = a;
     }
     if (last) await fed.waitVerdict(last.text, expect.get(last.id));
+    if (round === 0) early = await bundleOf(); // what a phone loaded then
   }
   // Top up to exactly 50 changes with extensions of valid ones.
   for (const a of issued) {
@@ -112,5 +115,21 @@ test('50 status changes over several snapshots: the bundle keeps one snapshot an
     assert.equal(r.result, expect.get(a.id), `${a.id}: the library's verdict`);
     assert.equal(r.result, c.result, `${a.id}: the library and the command-line verifier agree`);
     assert.equal(r.validity?.effective_until ?? null, c.validity?.effective_until ?? null, `${a.id}: same end of validity`);
+  }
+
+  // A phone that loaded the bundle after the first round holds a seq the compacted bundle has no
+  // segment after: it starts again from the bundle's snapshot and reaches the same verdicts.
+  const earlyState = loadBundle(early.text, fed.rootKey, now);
+  const earlySeq = earlyState.sync.issuers.find((x) => x.iss === 'FR-75').seqAfter;
+  assert.ok(earlySeq > 0n && earlySeq < snapAt.seq, `the early bundle held seq ${earlySeq}`);
+  assert.ok(!is.segments.some((x) => segmentParse(b64urlDecode(x)).first === earlySeq + 1n),
+    'the compacted bundle has no segment right after the early seq');
+  const later = loadBundle(b.text, fed.rootKey, now, earlyState);
+  const rp = later.sync.issuers.find((x) => x.iss === 'FR-75');
+  assert.equal(rp.error, null);
+  assert.equal(rp.reached, true);
+  assert.equal(rp.seqAfter, cp.seq);
+  for (const a of issued) {
+    assert.equal(verifyQr(a.text, later, now).result, expect.get(a.id), `${a.id}: the verdict over the early state`);
   }
 });

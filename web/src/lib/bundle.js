@@ -19,8 +19,10 @@
  *      not compromised, retired only for objects signed before retired_at,
  *      the trust list's epoch, not signed more than 5 minutes after now, not
  *      older than the one held: rollback; the same seq with another head:
- *      fork), then the snapshot when nothing is held yet (seq not beyond the
- *      checkpoint's; equal seq, equal head), then every segment from the
+ *      fork), then the snapshot when nothing is held yet, or when the bundle
+ *      has no segment after the held seq and its snapshot is later than it
+ *      (a bundle starts at its verifier's newest snapshot: compaction), (seq
+ *      not beyond the checkpoint's; equal seq, equal head), then every segment from the
  *      held seq + 1 to the checkpoint's seq (signer, iss, epoch, first,
  *      consecutive seqs, not past the checkpoint) with the hash chain, whose
  *      head must reach the checkpoint's. An issuer's batch is taken whole or
@@ -187,8 +189,23 @@ class BundleSource {
     return v === null || v === undefined ? null : this.field('snapshot', v, FEED_MAX_SNAPSHOT_COSE);
   }
 
+  /* Whether the bundle holds the segment that starts at first. */
+  hasSegment(first) {
+    this.list();
+    return this.segments.some((s) => s && s.first === first);
+  }
+
   segment(first) {
     const what = `segments/${first}`;
+    this.list();
+    const hit = this.segments.find((s) => s && s.first === first);
+    if (!hit) srcFail(`${what}: HTTP 404`);
+    if (hit.bytes.length > FEED_MAX_SEGMENT_COSE) srcFail(`${what}: larger than ${FEED_MAX_SEGMENT_COSE} bytes`);
+    return hit.bytes;
+  }
+
+  /* The bundle's segments, parsed once for their first seq (null: not a segment). */
+  list() {
     if (!this.segments) {
       const list = Array.isArray(this.obj.segments) ? this.obj.segments : [];
       this.segments = list.map((v) => {
@@ -202,10 +219,6 @@ class BundleSource {
         }
       });
     }
-    const hit = this.segments.find((s) => s && s.first === first);
-    if (!hit) srcFail(`${what}: HTTP 404`);
-    if (hit.bytes.length > FEED_MAX_SEGMENT_COSE) srcFail(`${what}: larger than ${FEED_MAX_SEGMENT_COSE} bytes`);
-    return hit.bytes;
   }
 }
 
@@ -330,19 +343,30 @@ function syncSource(c, src, prev) {
   if (cp.seq === h.seq && !bytesEqual(cp.head, h.head))
     return { fork: true, why: recordFork(c, prev, cp, cpBytes, 'same seq, another chain head') };
   if (cp.seq > h.seq) {
-    const heldChain = h.seq > 0n;
-    if (!h.exists || (h.seq === 0n && !h.hasSnapshot)) {
+    let heldChain = h.seq > 0n;
+    const fresh = !h.exists || (h.seq === 0n && !h.hasSnapshot);
+    /*
+     * A bundle starts at the newest snapshot its verifier holds (compaction):
+     * a page that last loaded one before that snapshot finds no segment after
+     * what it holds, and starts again from the snapshot, signed by the issuer
+     * and later than what is held (so never a rollback).
+     */
+    const behind = !fresh && !src.hasSegment(u64(h.seq + 1n));
+    if (fresh || behind) {
       const snapBytes = src.snapshot();
       if (snapBytes) {
         const s = parseOr('snapshot', snapshotParse, snapBytes);
         checkState(c, s.at, s.msg, 'snapshot');
         if (s.at.seq > cp.seq || (s.at.seq === cp.seq && !bytesEqual(s.at.head, cp.head)))
           srcFail(`snapshot: seq ${s.at.seq} not consistent with the checkpoint's ${cp.seq}`);
-        h.status = snapshotStatus(s);
-        h.seq = s.at.seq;
-        h.head = s.at.head;
-        h.snapSeq = s.at.seq;
-        h.hasSnapshot = true;
+        if (fresh || s.at.seq > h.seq) {
+          h.status = snapshotStatus(s);
+          h.seq = s.at.seq;
+          h.head = s.at.head;
+          h.snapSeq = s.at.seq;
+          h.hasSnapshot = true;
+          heldChain = false;
+        }
       }
     }
     if (prev && h.status === prev.status && h.seq < cp.seq) h.status = new Map(prev.status);
