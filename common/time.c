@@ -20,6 +20,7 @@
 #include "common/time.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #define DAY       86400
 #define T_LIMIT   ((int64_t)1 << 40)      /* clamp for arithmetic */
@@ -318,6 +319,35 @@ void time_format_utc(char out[21], int64_t t)
     char *p = put_datetime(out, t, 1);
     *p++ = 'Z';
     *p = '\0';
+}
+
+void time_format_http(char out[30], int64_t t)
+{
+    static const char days[7][4] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"}; /* 1970-01-01: Thu */
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    t = clamp64(t, T_MIN_FMT, T_MAX_FMT);
+    int64_t y, day = fdiv(t, DAY), sod = t - day * DAY;
+    unsigned m, d;
+    civil_from_days(&y, &m, &d, day);
+    char *p = out;
+    memcpy(p, days[day - fdiv(day, 7) * 7], 3);
+    p += 3;
+    *p++ = ',';
+    *p++ = ' ';
+    p = put_digits(p, d, 2);
+    *p++ = ' ';
+    memcpy(p, months[m - 1], 3);
+    p += 3;
+    *p++ = ' ';
+    p = put_digits(p, y, 4);
+    *p++ = ' ';
+    p = put_digits(p, sod / 3600, 2);
+    *p++ = ':';
+    p = put_digits(p, sod / 60 % 60, 2);
+    *p++ = ':';
+    p = put_digits(p, sod % 60, 2);
+    memcpy(p, " GMT", 5);
 }
 
 void time_format_paris(char out[26], int64_t t)

@@ -72,6 +72,12 @@ int time_parse_instant(int64_t *t, const char *s);
 /* "YYYY-MM-DDTHH:MM:SSZ" and a NUL. */
 void time_format_utc(char out[21], int64_t t);
 
+/*
+ * The HTTP date of RFC 9110 (IMF-fixdate), "Sun, 06 Nov 1994 08:49:37 GMT"
+ * and a NUL, without the C library's time zone lock.
+ */
+void time_format_http(char out[30], int64_t t);
+
 /* Europe/Paris local time with its offset, "YYYY-MM-DDTHH:MM:SS+01:00". */
 void time_format_paris(char out[26], int64_t t);
 

@@ -507,7 +507,13 @@ api_err httpd_start(httpd *h, char *err, size_t errlen)
     cb.init_connection = httpd_on_init_connection;
     cb.connection_close = httpd_on_connection_close;
     cb.log_message = httpd_on_log;
-    cb.log_access = httpd_on_log;
+    /*
+     * No log_access callback: with neither one nor an access_log_file
+     * option, CivetWeb skips its access line (which it would format with
+     * the C library's local time, under that library's lock, on every
+     * request, only for httpd_on_log to drop it). The service writes its
+     * own access log (end_request).
+     */
     mg_init_library(0);
     h->ctx = mg_start(&cb, h, options);
     if (!h->ctx) {

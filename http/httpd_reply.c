@@ -24,6 +24,8 @@
  */
 #include "http/httpd_int.h"
 
+#include "common/time.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,17 +97,7 @@ static const char *httpd_status_text(int status)
 
 void httpd_http_date(char out[32], time_t when)
 {
-    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    struct tm tm;
-    if (!gmtime_r(&when, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11) {
-        out[0] = '\0';
-        return;
-    }
-    snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday % 100,
-             months[tm.tm_mon], (tm.tm_year + 1900) % 10000, tm.tm_hour % 100, tm.tm_min % 100,
-             tm.tm_sec % 100);
+    time_format_http(out, (int64_t)when);
 }
 
 int httpd_write_all(struct mg_connection *conn, const void *data, size_t len)

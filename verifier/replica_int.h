@@ -275,14 +275,32 @@ int replica_fork_put(replica *r, MDB_txn *txn, const char *iss, const replica_fo
 /* ---- replica_watch.c: followed attestations, for the sync ---- */
 
 /*
+ * A batch of status changes in one transaction (a segment's events, or the
+ * changes a snapshot made): the cursor on watch_targets its lookups share,
+ * and the change counter, read at the first change and written back once by
+ * replica_watch_batch_end rather than at every change.
+ */
+typedef struct {
+    MDB_cursor *targets; /* NULL when nobody follows anything: no lookup at all */
+    uint64_t next_change; /* the last change number given, when counted */
+    int counted;          /* next_change was read from the database */
+    int dirty;            /* and moved since */
+} replica_watch_batch;
+
+/* Begins a batch in txn (*b set up; b->targets stays NULL when nobody follows anything). */
+int replica_watch_batch_begin(replica *r, MDB_txn *txn, replica_watch_batch *b);
+
+/* Ends it: with rc 0, writes the counter back; closes the cursor in any case. The rc of it all. */
+int replica_watch_batch_end(replica *r, MDB_txn *txn, replica_watch_batch *b, int rc);
+
+/*
  * The status of (iss, idx) went from (st0, ext0) to (st, ext) in txn: the
  * changes of the watches that follow it are written in txn (learned at
- * r->sync_now). One lookup when nobody follows it, with targets (a cursor
- * on watch_targets the caller keeps open over a segment's events in index
- * order, so that a lookup mostly stays on the page of the last one), or
- * NULL for a cursor of its own.
+ * r->sync_now). One lookup when nobody follows it, on the batch's cursor
+ * (kept open over a segment's events in index order, so that a lookup
+ * mostly stays on the page of the last one). Nothing when b->targets is NULL.
  */
-int replica_watch_event(replica *r, MDB_txn *txn, MDB_cursor *targets, const char *iss, uint32_t idx,
+int replica_watch_event(replica *r, MDB_txn *txn, replica_watch_batch *b, const char *iss, uint32_t idx,
                         unsigned st0, int64_t ext0, unsigned st, int64_t ext);
 
 /* The status held for each followed index of iss, before a snapshot replaces them. */

@@ -324,7 +324,7 @@ static int status_put(replica *r, MDB_txn *txn, const char *iss, uint32_t idx, u
  * state. cur is a cursor on the status database (one search per event).
  */
 static int status_apply(replica *r, MDB_txn *txn, MDB_cursor *cur, const char *iss, const feed_event *ev,
-                        MDB_cursor *watched)
+                        replica_watch_batch *watched)
 {
     uint8_t kb[REPLICA_KEY_MAX];
     MDB_val key = {replica_key_u32(kb, iss, ev->idx), kb}, v;
@@ -341,8 +341,7 @@ static int status_apply(replica *r, MDB_txn *txn, MDB_cursor *cur, const char *i
     else if (ev->value > ext)
         ext = ev->value;
     if (st == st0 && ext == ext0) return 0;
-    if (watched && (rc = replica_watch_event(r, txn, watched, iss, ev->idx, st0, ext0, st, ext)) != 0)
-        return rc;
+    if ((rc = replica_watch_event(r, txn, watched, iss, ev->idx, st0, ext0, st, ext)) != 0) return rc;
     if (st == STATUS_VALID && ext == 0) return found ? mdb_cursor_del(cur, 0) : 0;
     uint8_t val[REPLICA_STATUS_LEN];
     status_encode(val, st, ext);
@@ -365,16 +364,15 @@ int replica_status_apply_segment(replica *r, MDB_txn *txn, const char *iss, cons
     if (!order) return ENOMEM;
     for (size_t i = 0; i < s->n; i++) order[i] = &s->events[i];
     qsort(order, s->n, sizeof *order, event_order);
-    MDB_stat ws;
-    MDB_cursor *cur, *watched = NULL; /* nobody follows anything: no lookup per event */
-    int rc = mdb_stat(txn, r->watch_targets, &ws);
-    if (rc == 0 && ws.ms_entries > 0) rc = mdb_cursor_open(txn, r->watch_targets, &watched);
+    replica_watch_batch watched;
+    MDB_cursor *cur;
+    int rc = replica_watch_batch_begin(r, txn, &watched);
     if (rc == 0) rc = mdb_cursor_open(txn, r->status, &cur);
     if (rc == 0) {
-        for (size_t i = 0; rc == 0 && i < s->n; i++) rc = status_apply(r, txn, cur, iss, order[i], watched);
+        for (size_t i = 0; rc == 0 && i < s->n; i++) rc = status_apply(r, txn, cur, iss, order[i], &watched);
         mdb_cursor_close(cur);
     }
-    if (watched) mdb_cursor_close(watched);
+    rc = replica_watch_batch_end(r, txn, &watched, rc);
     free(order);
     return rc;
 }

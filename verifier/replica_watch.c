@@ -321,11 +321,25 @@ static int rec_current(replica *r, MDB_txn *txn, watch_record *w)
 
 /* ---- changes ---- */
 
-static int change_put(replica *r, MDB_txn *txn, const watch_record *w, watch_kind kind, int64_t until,
-                      int64_t learned_at)
+/* The next change number: from the batch's counter when there is one (written back at its end). */
+static int change_next(replica *r, MDB_txn *txn, replica_watch_batch *b, uint64_t *seq)
+{
+    if (!b) return meta_next(r, txn, "next_change", seq);
+    if (!b->counted) {
+        int rc = meta_get_u64(r, txn, "next_change", &b->next_change);
+        if (rc != 0) return rc;
+        b->counted = 1;
+    }
+    *seq = ++b->next_change;
+    b->dirty = 1;
+    return 0;
+}
+
+static int change_put(replica *r, MDB_txn *txn, replica_watch_batch *b, const watch_record *w, watch_kind kind,
+                      int64_t until, int64_t learned_at)
 {
     uint64_t seq;
-    int rc = meta_next(r, txn, "next_change", &seq);
+    int rc = change_next(r, txn, b, &seq);
     if (rc != 0) return rc;
     uint8_t k[WATCH_KMAX], v[WATCH_CHANGE_LEN];
     bytes_put_be64(v + WATCH_CHANGE_ID, w->id);
@@ -363,14 +377,14 @@ static int status_final(unsigned st)
  * up to date), so that a sync touches only the tail of each key's changes.
  * A final status is due to watch_tick at once.
  */
-static int rec_tell(replica *r, MDB_txn *txn, const watch_record *w, unsigned st0, int64_t ext0, unsigned st,
-                    int64_t ext, int64_t now)
+static int rec_tell(replica *r, MDB_txn *txn, replica_watch_batch *b, const watch_record *w, unsigned st0,
+                    int64_t ext0, unsigned st, int64_t ext, int64_t now)
 {
     int64_t end0 = end_of(w, ext0), end = end_of(w, ext);
     int rc = 0;
-    if (end > end0) rc = change_put(r, txn, w, WATCH_EXTENDED, end, now);
+    if (end > end0) rc = change_put(r, txn, b, w, WATCH_EXTENDED, end, now);
     int kind = kind_of_status(st0, st);
-    if (rc == 0 && kind >= 0) rc = change_put(r, txn, w, (watch_kind)kind, end, now);
+    if (rc == 0 && kind >= 0) rc = change_put(r, txn, b, w, (watch_kind)kind, end, now);
     if (rc == 0 && kind >= 0 && status_final(st)) rc = due_put(r, txn, w->id, now);
     return rc;
 }
@@ -403,24 +417,43 @@ static int target_decode(const MDB_val *v, watch_record *w)
     return 0;
 }
 
-int replica_watch_event(replica *r, MDB_txn *txn, MDB_cursor *targets, const char *iss, uint32_t idx,
+int replica_watch_batch_begin(replica *r, MDB_txn *txn, replica_watch_batch *b)
+{
+    memset(b, 0, sizeof *b);
+    MDB_stat ws;
+    int rc = mdb_stat(txn, r->watch_targets, &ws);
+    if (rc == 0 && ws.ms_entries > 0) rc = mdb_cursor_open(txn, r->watch_targets, &b->targets);
+    return rc;
+}
+
+int replica_watch_batch_end(replica *r, MDB_txn *txn, replica_watch_batch *b, int rc)
+{
+    if (rc == 0 && b->dirty) {
+        uint8_t v[8];
+        bytes_put_be64(v, b->next_change);
+        rc = meta_put(r, txn, "next_change", v, sizeof v);
+    }
+    if (b->targets) mdb_cursor_close(b->targets);
+    memset(b, 0, sizeof *b);
+    return rc;
+}
+
+int replica_watch_event(replica *r, MDB_txn *txn, replica_watch_batch *b, const char *iss, uint32_t idx,
                         unsigned st0, int64_t ext0, unsigned st, int64_t ext)
 {
+    if (!b->targets) return 0;           /* nobody follows anything */
     if (status_final(st0)) return 0; /* nothing more is told of a revoked or superseded attestation */
     uint8_t k[REPLICA_KEY_MAX];
     MDB_val key = {target_key(k, iss, idx), k}, v;
-    MDB_cursor *cur = targets;
-    int rc = cur ? 0 : mdb_cursor_open(txn, r->watch_targets, &cur);
-    if (rc != 0) return rc;
     watch_record w[16]; /* the keys that follow one attestation: a few agencies */
     size_t n = 0;
-    for (rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY); rc == 0 && n < 16;
-         rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT_DUP))
+    int rc;
+    for (rc = mdb_cursor_get(b->targets, &key, &v, MDB_SET_KEY); rc == 0 && n < 16;
+         rc = mdb_cursor_get(b->targets, &key, &v, MDB_NEXT_DUP))
         if (target_decode(&v, &w[n]) == 0) n++;
-    if (!targets) mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND) return rc;
     for (size_t i = 0; i < n; i++)
-        if ((rc = rec_tell(r, txn, &w[i], st0, ext0, st, ext, r->sync_now)) != 0) return rc;
+        if ((rc = rec_tell(r, txn, b, &w[i], st0, ext0, st, ext, r->sync_now)) != 0) return rc;
     return 0;
 }
 
@@ -470,15 +503,17 @@ int replica_watch_prior_get(replica *r, MDB_txn *txn, const char *iss, replica_w
 int replica_watch_prior_tell(replica *r, MDB_txn *txn, const char *iss, const replica_watch_prior *prior,
                              size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    if (n == 0) return 0;
+    replica_watch_batch b;
+    int rc = replica_watch_batch_begin(r, txn, &b);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         unsigned st;
         int64_t ext;
-        int rc = replica_status_get(r, txn, iss, prior[i].idx, &st, &ext);
+        rc = replica_status_get(r, txn, iss, prior[i].idx, &st, &ext);
         if (rc == 0 && (st != prior[i].st || ext != prior[i].ext))
-            rc = replica_watch_event(r, txn, NULL, iss, prior[i].idx, prior[i].st, prior[i].ext, st, ext);
-        if (rc != 0) return rc;
+            rc = replica_watch_event(r, txn, &b, iss, prior[i].idx, prior[i].st, prior[i].ext, st, ext);
     }
-    return 0;
+    return replica_watch_batch_end(r, txn, &b, rc);
 }
 
 /* ---- the public side ---- */
@@ -787,11 +822,11 @@ static int tick_watch(replica *r, MDB_txn *txn, watch_record *w, int64_t now, si
         }
         int64_t end = w->effective_end;
         if (!(w->flags & WATCH_ENDED_SENT) && now > end) {
-            rc = change_put(r, txn, w, WATCH_ENDED, end, now);
+            rc = change_put(r, txn, NULL, w, WATCH_ENDED, end, now);
             w->flags |= WATCH_SOON_SENT | WATCH_ENDED_SENT;
             if (told) (*told)++;
         } else if (!(w->flags & WATCH_SOON_SENT) && now >= end - r->watch_soon) {
-            rc = change_put(r, txn, w, WATCH_ENDING_SOON, end, now);
+            rc = change_put(r, txn, NULL, w, WATCH_ENDING_SOON, end, now);
             w->flags |= WATCH_SOON_SENT;
             if (told) (*told)++;
         }

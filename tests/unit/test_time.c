@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -371,6 +372,29 @@ static void test_round_trip_every_day(void **state)
     assert_int_equal(days, 40542); /* 111 years, 27 of them leap */
 }
 
+/* The HTTP date against RFC 9110's example and the C library's gmtime_r and strftime (C locale). */
+static void test_format_http(void **state)
+{
+    (void)state;
+    char h[30], ref[64];
+    time_format_http(h, 784111777);
+    assert_string_equal(h, "Sun, 06 Nov 1994 08:49:37 GMT");
+    time_format_http(h, -1);
+    assert_string_equal(h, "Wed, 31 Dec 1969 23:59:59 GMT");
+    time_format_http(h, INT64_MAX);
+    assert_string_equal(h, "Fri, 31 Dec 9999 23:59:59 GMT");
+    time_format_http(h, INT64_MIN);
+    assert_string_equal(h, "Sat, 01 Jan 0000 00:00:00 GMT");
+    for (int64_t t = -2208988800; t < 4102444800; t += 86400 * 7 + 3601 * 5 + 17) {
+        time_t tt = (time_t)t;
+        struct tm tm;
+        assert_non_null(gmtime_r(&tt, &tm));
+        assert_true(strftime(ref, sizeof ref, "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0);
+        time_format_http(h, t);
+        assert_string_equal(h, ref);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_partial_dates),
         cmocka_unit_test(test_parse_instant),
         cmocka_unit_test(test_format),
+        cmocka_unit_test(test_format_http),
         cmocka_unit_test(test_duration_parse),
         cmocka_unit_test(test_month_clamping),
         cmocka_unit_test(test_add_duration),
