@@ -66,6 +66,7 @@ struct replica {
  *              them gets them empty)
  */
 #define REPLICA_REC_VERSION     1
+#define REPLICA_MAX_DBS         12 /* named databases the environment can hold: 8 above */
 
 #define REPLICA_META_TRUST      "trust"
 #define REPLICA_META_TRUST_ROOT "trust_root"

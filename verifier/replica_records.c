@@ -47,7 +47,14 @@ api_err replica_open(replica **out, const char *dir)
     replica *r = calloc(1, sizeof *r);
     if (!r) return API_ERR_NOMEM;
     int rc = mdb_env_create(&r->env);
-    if (rc == 0) rc = mdb_env_set_maxdbs(r->env, 16);
+    /*
+     * 8 named databases are used: 12 leaves room. Not more: LMDB allocates
+     * each read transaction (one per verification) with room for every
+     * database, and past 14 that allocation crosses glibc's 1 KiB line,
+     * above which each one first sweeps the allocator's small free lists.
+     */
+    _Static_assert(REPLICA_MAX_DBS <= 14, "a read transaction would cross 1 KiB");
+    if (rc == 0) rc = mdb_env_set_maxdbs(r->env, REPLICA_MAX_DBS);
     if (rc == 0) rc = mdb_env_set_mapsize(r->env, (size_t)REPLICA_MAP_SIZE);
     if (rc == 0) rc = mdb_env_set_maxreaders(r->env, 1022);
     if (rc == 0) rc = mdb_env_open(r->env, dir, MDB_NOTLS, 0600);
