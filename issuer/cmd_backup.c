@@ -59,8 +59,13 @@
 #include "common/jsonfile.h"
 #include "http/httpc.h"
 #include "issuer/cmd_int.h"
+#include "issuer/issuance.h"
 #include "issuer/registry.h"
+#include "qr/claims.h"
+#include "qr/cose.h"
 #include "qr/feed.h"
+#include "qr/qrtext.h"
+#include "qr/status.h"
 
 #define BACKUP_MAGIC         "APIBACKUP1\n"
 #define BACKUP_MAGIC_LEN     11
@@ -711,5 +716,131 @@ int iss_cmd_restore(const void *opts)
     printf("next: api-federation set-epoch --dir FED --id %s --epoch %" PRIu64
            ", then publish the trust list\n",
            cfg.id, epoch);
+    printf("attestations issued after the backup are not in the registry: to change one by id again, give "
+           "it back from its QR text (api-issuer adopt --dir %s --file QR.txt)\n",
+           o->dir);
+    return ISS_EXIT_OK;
+}
+
+/* ---- adopt ---- */
+
+#define ADOPT_MAX_FILE (64u << 20) /* bytes of QR texts read at once */
+
+/* One QR text (qr[0..len), NUL-terminated) of the issuer of dir into the registry: ISS_EXIT_OK, or the
+ * code of what went wrong (said). */
+static int adopt_text(registry *reg, const char *dir, const issuer_config *cfg, const char *where,
+                      const char *qr, size_t len)
+{
+    uint8_t cose[QRTEXT_MAX_COSE], pk[COSE_PK_LEN];
+    size_t cose_len = sizeof cose;
+    cose_sign1 msg;
+    if (qrtext_decode(cose, &cose_len, qr, len) != API_OK ||
+        cose_sign1_parse(&msg, cose, cose_len, COSE_TYP_ATTESTATION) != API_OK) {
+        cli_warn("%s: not the QR text of an attestation (a holder's card cannot be given back: it is the "
+                 "full code, OUT/<id>.txt)",
+                 where);
+        return ISS_EXIT_USAGE;
+    }
+    if (iss_key_of_kid(pk, dir, cfg, msg.kid) != 0) {
+        cli_warn("%s: not signed by a key of %s", where, dir);
+        return ISS_EXIT_USAGE;
+    }
+    api_claims c;
+    api_err e = issuance_claims_of(&c, qr, pk);
+    if (e != API_OK) {
+        cli_warn("%s: refused: %s", where, api_strerror(e));
+        return ISS_EXIT_USAGE;
+    }
+    char id[2 * CLAIMS_CTI_LEN + 1];
+    claims_cti_hex(id, c.cti);
+    if (strcmp(c.iss, cfg->id) != 0) {
+        cli_warn("%s: %s was issued by %s, not by %s", where, id, c.iss, cfg->id);
+        sodium_memzero(&c, sizeof c);
+        return ISS_EXIT_USAGE;
+    }
+    registry_entry in;
+    memset(&in, 0, sizeof in);
+    memcpy(in.cti, c.cti, CLAIMS_CTI_LEN);
+    in.idx = c.status_idx;
+    in.iat = c.iat;
+    in.nbf = c.nbf;
+    in.exp = c.exp;
+    sodium_memzero(&c, sizeof c);
+    registry_adoption how;
+    char why[160] = "";
+    e = registry_adopt(reg, &in, cli_now(), &how, why, sizeof why);
+    if (e == API_ERR_EXISTS) {
+        cli_warn("%s: %s: not given back: %s", where, id, why);
+        return ISS_EXIT_USAGE;
+    }
+    if (e != API_OK) cli_fail(ISS_EXIT_IO, "%s: the registry cannot be written: %s", dir, api_strerror(e));
+    if (how == REGISTRY_ADOPT_ALREADY) {
+        printf("%s  already in the registry\n", id);
+        return ISS_EXIT_OK;
+    }
+    registry_entry now;
+    if (registry_get(reg, in.cti, &now) != API_OK)
+        cli_fail(ISS_EXIT_IO, "%s: the registry cannot be read", dir);
+    char until[11];
+    time_paris_date(until, registry_effective_exp(&now));
+    printf("%s  given back: %s until %s, %s\n", id, status_name(now.status), until,
+           how == REGISTRY_ADOPT_RECOVERED ? "as the published feed said" : "never changed in the feed");
+    return ISS_EXIT_OK;
+}
+
+/* adopt_text of one line of the file (not NUL-terminated), through a copy wiped afterwards. */
+static int adopt_one(registry *reg, const char *dir, const issuer_config *cfg, const char *where,
+                     const char *line, size_t len)
+{
+    char qr[QRTEXT_MAX_TEXT + 1];
+    if (len >= sizeof qr) {
+        cli_warn("%s: longer than a QR text (%d characters at most)", where, QRTEXT_MAX_TEXT);
+        return ISS_EXIT_USAGE;
+    }
+    memcpy(qr, line, len);
+    qr[len] = '\0';
+    int rc = adopt_text(reg, dir, cfg, where, qr, len);
+    sodium_memzero(qr, sizeof qr);
+    return rc;
+}
+
+int iss_cmd_adopt(const void *opts)
+{
+    const iss_opts *o = opts;
+    iss_require(o->dir, "--dir");
+    iss_require(o->file, "--file");
+    issuer_config cfg;
+    iss_load_config(&cfg, o->dir);
+    uint8_t *data;
+    size_t len;
+    api_err e = strcmp(o->file, "-") == 0 ? fs_read_stream(&data, &len, 0, ADOPT_MAX_FILE)
+                                          : fs_read_file(&data, &len, o->file, ADOPT_MAX_FILE);
+    if (e != API_OK)
+        cli_fail(ISS_EXIT_USAGE, "cannot read %s: %s", o->file,
+                 e == API_ERR_TOO_LARGE ? "larger than 64 MiB" : api_strerror(e));
+    registry *reg = iss_open_registry(o);
+    size_t given = 0, refused = 0, line = 0;
+    char *p = (char *)data, *end = p + len;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        line++;
+        while (n && (p[n - 1] == '\r' || p[n - 1] == ' ')) n--;
+        if (n) {
+            char where[4200];
+            snprintf(where, sizeof where, "%s, line %zu", o->file, line);
+            if (adopt_one(reg, o->dir, &cfg, where, p, n) == ISS_EXIT_OK)
+                given++;
+            else
+                refused++;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    registry_close(reg);
+    sodium_memzero(data, len);
+    free(data);
+    if (given + refused == 0) cli_fail(ISS_EXIT_USAGE, "%s holds no QR text", o->file);
+    printf("given back or already held %zu, refused %zu\n", given, refused);
+    if (refused) return given ? ISS_EXIT_PARTIAL : ISS_EXIT_USAGE;
     return ISS_EXIT_OK;
 }

@@ -10,7 +10,8 @@
  *   cmd_feed.c    publish, serve: the signed status feed
  *   cmd_clients.c clients add, list, revoke, rotate: the admin API's clients
  *   cmd_backup.c  backup, restore: the folder in one file, and back with a
- *                 new feed epoch
+ *                 new feed epoch; adopt: an attestation issued after the
+ *                 backup given back to the registry
  *   cmd.c         what several handlers share: a required option, a path
  *                 in the folder, its configuration, key and registry
  *
@@ -35,12 +36,14 @@
  * (the usage text ends with them too):
  *   0  success;
  *   1  issue --csv rejected some rows; every other row was issued and
- *      written;
+ *      written (or adopt refused some QR texts; every other one was given
+ *      back);
  *   2  usage error (unknown command or option, an option that does not
  *      apply to the command, a required option missing, a bad option
  *      value, an invalid API_NOW), invalid input (an unreadable or invalid
  *      JSON or CSV file, a CSV file whose rows were all rejected, a damaged
- *      ISS/issuer.json, a QR text that show cannot read or render), an
+ *      ISS/issuer.json, a QR text that show cannot read or render, a file
+ *      whose QR texts adopt all refused), an
  *      attestation id that is not in the registry, a change that the rules
  *      forbid, or an address that serve cannot listen on: nothing was
  *      issued, and no status changed;
@@ -114,6 +117,7 @@ int iss_cmd_clients_revoke(const void *opts);
 int iss_cmd_clients_rotate(const void *opts);
 int iss_cmd_backup(const void *opts);
 int iss_cmd_restore(const void *opts);
+int iss_cmd_adopt(const void *opts);
 
 /* Exits unless the option was given ("--dir is required (try --help)"). */
 void iss_require(const char *value, const char *option);
@@ -123,6 +127,14 @@ void iss_path(char *out, size_t cap, const char *dir, const char *name);
 
 /* Reads ISS/issuer.json and ISS/issuer.pub, or exits saying what is wrong. */
 void iss_load_config(issuer_config *cfg, const char *dir);
+
+/*
+ * The public key of the issuer of dir whose kid is kid: the current one
+ * (cfg->pk) or one it signed with before a rotation (ISS/issuer-KID.pub).
+ * 0, or -1 when it has none with that kid.
+ */
+int iss_key_of_kid(uint8_t pk[COSE_PK_LEN], const char *dir, const issuer_config *cfg,
+                   const uint8_t kid[COSE_KID_LEN]);
 
 /* Opens the registry of o->dir (a folder with its configuration) or exits. */
 registry *iss_open_registry(const iss_opts *o);

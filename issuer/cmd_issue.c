@@ -279,26 +279,6 @@ int iss_cmd_issue(const void *opts)
  * The public key of ISS that signed msg: issuer.pub, or the issuer-<kid>.pub
  * kept by rotate-key for a code signed before a rotation; or exits.
  */
-static void iss_signer_key(uint8_t pk[COSE_PK_LEN], const char *dir, const issuer_config *cfg,
-                           const uint8_t kid[COSE_KID_LEN])
-{
-    uint8_t own[COSE_KID_LEN];
-    cose_kid(own, cfg->pk);
-    if (!memcmp(own, kid, COSE_KID_LEN)) {
-        memcpy(pk, cfg->pk, COSE_PK_LEN);
-        return;
-    }
-    char hex[2 * COSE_KID_LEN + 1], name[64], path[4096];
-    sodium_bin2hex(hex, sizeof hex, kid, COSE_KID_LEN);
-    snprintf(name, sizeof name, "issuer-%s.pub", hex);
-    iss_path(path, sizeof path, dir, name);
-    if (b64url_read_key_file(pk, path) != API_OK)
-        cli_fail(ISS_EXIT_USAGE, "the QR text was not signed by a key of %s", dir);
-    cose_kid(own, pk);
-    if (memcmp(own, kid, COSE_KID_LEN))
-        cli_fail(ISS_EXIT_USAGE, "the QR text was not signed by a key of %s", dir);
-}
-
 /*
  * show --pdf FILE: the attestation drawn again from its QR text. With
  * --dir, the signature is checked with the issuer's key and the page has
@@ -318,7 +298,8 @@ static void iss_show_pdf(const iss_opts *o, const char *qr)
         cose_sign1 msg;
         if (qrtext_decode(cose, &cose_len, qr, strlen(qr)) == API_OK &&
             cose_sign1_parse(&msg, cose, cose_len, COSE_TYP_ATTESTATION) == API_OK) {
-            iss_signer_key(signer, o->dir, &cfg, msg.kid);
+            if (iss_key_of_kid(signer, o->dir, &cfg, msg.kid) != 0)
+                cli_fail(ISS_EXIT_USAGE, "the QR text was not signed by a key of %s", o->dir);
             pk = signer;
         }
     }

@@ -191,6 +191,14 @@ static const cli_command iss_commands[] = {
               "         mirrors the feed) everything published since, checked with the issuer's key;\n"
               "         skips every status index ever published; starts a new feed epoch and prints it\n"
               "         (then: api-federation set-epoch).\n"},
+    {.name = "adopt",
+     .options = "dir file",
+     .run = iss_cmd_adopt,
+     .usage = "  adopt  --dir ISS --file FILE\n"
+              "         After a restore: gives the registry back attestations issued after the backup, from\n"
+              "         their QR texts (OUT/<id>.txt, one per line of FILE, or - for standard input), each\n"
+              "         checked with the issuer's keys, with the status the published feed gave it; then\n"
+              "         they can be revoked, suspended, superseded or extended by id again.\n"},
     {.name = "show",
      .options = "file png svg terminal invert module margin level pdf dir",
      .run = iss_cmd_show,

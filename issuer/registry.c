@@ -159,16 +159,23 @@ static int registry_put_counter(MDB_txn *txn, MDB_dbi dbi, const char *name, uin
 static int registry_allocate_one(registry *reg, MDB_txn *txn, const uint8_t seed[IDXPERM_SEED_LEN],
                                  uint64_t *counter, registry_entry *e)
 {
-    if (*counter >= IDXPERM_SIZE) return MDB_MAP_FULL;
-    e->idx = idxperm_map(seed, (uint32_t)(*counter)++);
+    /* An index the registry already holds (an attestation given back by registry_adopt) or one a
+     * restore kept without its id is skipped: an index is never given twice. */
+    uint8_t idxkey[4];
+    MDB_val ik = {sizeof idxkey, idxkey}, k = {CLAIMS_CTI_LEN, e->cti}, v;
+    int rc;
+    do {
+        if (*counter >= IDXPERM_SIZE) return MDB_MAP_FULL;
+        e->idx = idxperm_map(seed, (uint32_t)(*counter)++);
+        bytes_put_be32(idxkey, e->idx);
+        rc = mdb_get(txn, reg->idx, &ik, &v);
+        if (rc == MDB_NOTFOUND) rc = mdb_get(txn, reg->recovered, &ik, &v);
+        if (rc != 0 && rc != MDB_NOTFOUND) return rc;
+    } while (rc == 0);
     e->status = 0;
     e->extended_until = 0;
     e->reason = REGISTRY_REASON_NONE;
     e->changed_at = 0;
-    uint8_t idxkey[4];
-    bytes_put_be32(idxkey, e->idx);
-    MDB_val ik = {sizeof idxkey, idxkey}, k = {CLAIMS_CTI_LEN, e->cti}, v;
-    int rc;
     for (int tries = 0;; tries++) {
         randombytes_buf(e->cti, CLAIMS_CTI_LEN);
         rc = mdb_get(txn, reg->att, &k, &v);
@@ -292,6 +299,59 @@ api_err registry_allocate(registry *reg, const uint8_t seed[IDXPERM_SEED_LEN], r
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = registry_allocate_one(reg, txn, seed, &counter, &entries[i]);
     if (rc == 0) rc = registry_put_counter(txn, reg->meta, "index_counter", counter);
+    return registry_finish(txn, rc);
+}
+
+api_err registry_adopt(registry *reg, const registry_entry *in, int64_t now, registry_adoption *how,
+                       char *err, size_t errcap)
+{
+    *how = REGISTRY_ADOPT_NEW;
+    MDB_txn *txn;
+    if (mdb_txn_begin(reg->env, NULL, 0, &txn) != 0) return API_ERR_DB;
+    registry_entry e;
+    int rc = registry_read(reg, txn, in->cti, &e);
+    if (rc == 0) {
+        mdb_txn_abort(txn);
+        if (e.idx != in->idx) {
+            registry_say(err, errcap, "the registry holds this id with another status index");
+            return API_ERR_EXISTS;
+        }
+        *how = REGISTRY_ADOPT_ALREADY;
+        return API_OK;
+    }
+    if (rc != MDB_NOTFOUND) return registry_finish(txn, rc);
+    uint8_t idxkey[4];
+    bytes_put_be32(idxkey, in->idx);
+    MDB_val ik = {sizeof idxkey, idxkey}, v;
+    rc = mdb_get(txn, reg->idx, &ik, &v);
+    if (rc == 0) {
+        mdb_txn_abort(txn);
+        registry_say(err, errcap, "its status index belongs to another attestation of this registry");
+        return API_ERR_EXISTS;
+    }
+    if (rc != MDB_NOTFOUND) return registry_finish(txn, rc);
+    e = *in;
+    e.status = 0;
+    e.extended_until = 0;
+    e.reason = REGISTRY_REASON_NONE;
+    e.changed_at = 0;
+    rc = mdb_get(txn, reg->recovered, &ik, &v);
+    if (rc == 0) { /* what the published feed said of it: kept, and no longer an index without an id */
+        if (v.mv_size != 9) return registry_finish(txn, MDB_CORRUPTED);
+        const uint8_t *p = v.mv_data;
+        e.status = p[0] & 3u;
+        e.extended_until = bytes_get_be64s(p + 1);
+        e.changed_at = now;
+        *how = REGISTRY_ADOPT_RECOVERED;
+        rc = mdb_del(txn, reg->recovered, &ik, NULL);
+    } else if (rc == MDB_NOTFOUND) {
+        rc = 0;
+    }
+    uint8_t rec[REGISTRY_RECORD_LEN];
+    registry_pack(rec, &e);
+    MDB_val k = {CLAIMS_CTI_LEN, e.cti}, rv = {sizeof rec, rec}, cv = {CLAIMS_CTI_LEN, e.cti};
+    if (rc == 0) rc = mdb_put(txn, reg->att, &k, &rv, MDB_NOOVERWRITE);
+    if (rc == 0) rc = mdb_put(txn, reg->idx, &ik, &cv, MDB_NOOVERWRITE);
     return registry_finish(txn, rc);
 }
 

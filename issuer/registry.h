@@ -61,8 +61,9 @@ void registry_close(registry *reg);
 /*
  * Gives each of the n entries a fresh random cti and the next status-list
  * indices (idxperm of a counter, from seed), and stores them, all in one
- * transaction: either every entry is registered or none. The caller sets
- * iat, nbf and exp. API_ERR_FULL when the list's 2^21 indices are used.
+ * transaction: either every entry is registered or none (an index the
+ * registry holds already, or keeps from a restore, is skipped). The caller
+ * sets iat, nbf and exp. API_ERR_FULL when the list's 2^21 indices are used.
  * With replaces not NULL (one entry only), that attestation is superseded
  * (reason "replaced") in the same transaction: API_ERR_NOT_FOUND for an
  * unknown id, API_ERR_FORBIDDEN when the status rules refuse it, err
@@ -145,6 +146,26 @@ api_err registry_feed_get(void *arg, feed_obj kind, const char *iss, uint64_t fi
 api_err registry_count(registry *reg, uint64_t *count);
 
 /* ---- backup and restore (issuer/cmd_backup.c) ---- */
+
+/* What registry_adopt did. */
+typedef enum {
+    REGISTRY_ADOPT_NEW,       /* registered, valid: the feed never named its index */
+    REGISTRY_ADOPT_RECOVERED, /* registered with the status and extension a restore kept for its index */
+    REGISTRY_ADOPT_ALREADY,   /* the registry held it already: nothing written */
+} registry_adoption;
+
+/*
+ * Gives the registry back an attestation it signed but does not hold (one
+ * issued after the backup a restore came from), from its claims: in->cti,
+ * idx, iat, nbf and exp (the caller has checked the signature). Its status
+ * and extension are those a restore kept for its index (that index then
+ * leaves the "recovered" database), or valid when the feed never named
+ * it; nothing is published, since nothing changed. API_ERR_EXISTS (err
+ * says why) when the id is held with another index or the index belongs
+ * to another id.
+ */
+api_err registry_adopt(registry *reg, const registry_entry *in, int64_t now, registry_adoption *how,
+                       char *err, size_t errcap);
 
 /*
  * Writes a consistent, compacted copy of the registry's LMDB file to fd

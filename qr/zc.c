@@ -111,11 +111,8 @@ static void zc_free(voidpf opaque, voidpf p)
 api_err zc_inflate_strict(uint8_t *out, size_t *outlen, const uint8_t *in, size_t inlen)
 {
     if (inlen == 0 || inlen > 0x7fffffff || *outlen > 0x7fffffff) return API_ERR_ZLIB;
-    union {
-        max_align_t align;
-        unsigned char bytes[ZC_ARENA_BYTES];
-    } mem;
-    zc_arena arena = {(uintptr_t)mem.bytes, 0};
+    _Alignas(max_align_t) unsigned char mem[ZC_ARENA_BYTES];
+    zc_arena arena = {(uintptr_t)mem, 0};
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     zs.zalloc = zc_alloc;

@@ -282,7 +282,7 @@ int replica_fork_put(replica *r, MDB_txn *txn, const char *iss, const replica_fo
  * replica_watch_batch_end rather than at every change.
  */
 typedef struct {
-    MDB_cursor *targets; /* NULL when nobody follows anything: no lookup at all */
+    MDB_cursor *targets;  /* NULL when nobody follows anything: no lookup at all */
     uint64_t next_change; /* the last change number given, when counted */
     int counted;          /* next_change was read from the database */
     int dirty;            /* and moved since */

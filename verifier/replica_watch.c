@@ -335,8 +335,8 @@ static int change_next(replica *r, MDB_txn *txn, replica_watch_batch *b, uint64_
     return 0;
 }
 
-static int change_put(replica *r, MDB_txn *txn, replica_watch_batch *b, const watch_record *w, watch_kind kind,
-                      int64_t until, int64_t learned_at)
+static int change_put(replica *r, MDB_txn *txn, replica_watch_batch *b, const watch_record *w,
+                      watch_kind kind, int64_t until, int64_t learned_at)
 {
     uint64_t seq;
     int rc = change_next(r, txn, b, &seq);
@@ -441,7 +441,7 @@ int replica_watch_batch_end(replica *r, MDB_txn *txn, replica_watch_batch *b, in
 int replica_watch_event(replica *r, MDB_txn *txn, replica_watch_batch *b, const char *iss, uint32_t idx,
                         unsigned st0, int64_t ext0, unsigned st, int64_t ext)
 {
-    if (!b->targets) return 0;           /* nobody follows anything */
+    if (!b->targets) return 0;       /* nobody follows anything */
     if (status_final(st0)) return 0; /* nothing more is told of a revoked or superseded attestation */
     uint8_t k[REPLICA_KEY_MAX];
     MDB_val key = {target_key(k, iss, idx), k}, v;

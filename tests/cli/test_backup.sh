@@ -151,4 +151,46 @@ expect_rc 0 "revoke it" "$I" revoke --dir iss --id "$A6" --reason error
 expect_verdict dataB "$A6" revoked "B: its revocation arrives"
 expect_verdict dataB "$A5" valid "B: no index was used twice (the one issued after the backup is still valid)"
 
+# --- attestations issued after the backup: given back to the registry from their QR texts
+expect_rc 2 "before adopt, the one issued after the backup cannot be changed by id" "$I" resume --dir iss --id "$A4"
+expect_grep "no attestation with that id" "$TMP/.stderr" "it says the id is not in the registry"
+expect_grep "api-issuer adopt --dir iss" restore.out "restore says how to give them back"
+expect_rc 0 "adopt the suspended one" "$I" adopt --dir iss --file "out/$A4.txt"
+expect_grep "^$A4  given back: suspended until $later, as the published feed said" "$TMP/.stdout" "it takes the status the feed published"
+expect_rc 0 "adopt it again" "$I" adopt --dir iss --file "out/$A4.txt"
+expect_grep "^$A4  already in the registry" "$TMP/.stdout" "a second adopt changes nothing"
+cat "out/$A5.txt" "out/$A2.txt" >two.txt
+printf '\n' >>two.txt
+expect_rc 0 "adopt from a file of two texts (one never changed, one from before the backup)" "$I" adopt --dir iss --file two.txt
+expect_grep "^$A5  given back: valid until $later, never changed in the feed" "$TMP/.stdout" "the never-changed one is given back valid"
+expect_grep "^$A2  already in the registry" "$TMP/.stdout" "the one from the backup was already there"
+expect_rc 0 "resume the adopted one by id" "$I" resume --dir iss --id "$A4"
+expect_verdict dataA "$A4" valid "A: its resumption arrives"
+expect_rc 0 "extend the other by id" "$I" extend --dir iss --id "$A5" --until "$(date -d "$later +20 days" +%F)"
+expect_rc 0 "revoke it by id" "$I" revoke --dir iss --id "$A5" --reason withdrawn
+expect_verdict dataB "$A5" revoked "B: its revocation arrives"
+expect_rc 0 "list shows the adopted ones" "$I" list --dir iss --status revoked
+expect_grep "^$A5" "$TMP/.stdout" "the adopted one is listed revoked"
+A7=$(issue AFTERADOPT)
+expect_verdict dataA "$A7" valid "an attestation issued after the adoptions verifies (its index was free)"
+expect_verdict dataA "$A4" valid "and the adopted one keeps its own"
+# refused: another issuer's, a damaged text, a card, an empty file; with one good line: exit 1
+expect_rc 0 "another issuer" "$I" init --dir other --id FR-13 --name "Préfecture des Bouches-du-Rhône" --kdf interactive
+holder_json OTHER >h-OTHER.json
+"$I" issue --dir other --json h-OTHER.json --out out-other --formats png >other.out
+AO=$(awk 'NR==1 {print $1}' other.out)
+expect_rc 2 "adopt another issuer's attestation" "$I" adopt --dir iss --file "out-other/$AO.txt"
+expect_grep "not signed by a key of iss" "$TMP/.stderr" "it says whose it is not"
+python3 -c 'import sys; t=open(sys.argv[1]).read().strip(); i=len(t)//2; print(t[:i] + ("A" if t[i] != "A" else "B") + t[i+1:])' "out/$A6.txt" >damaged.txt
+expect_rc 2 "adopt a damaged text" "$I" adopt --dir iss --file damaged.txt
+expect_grep "line 1" "$TMP/.stderr" "it names the line"
+expect_rc 2 "adopt a holder's card" "$I" adopt --dir iss --file "out/$A6-card.txt"
+expect_grep "holder's card" "$TMP/.stderr" "it says a card cannot be given back"
+: >empty.txt
+expect_rc 2 "adopt an empty file" "$I" adopt --dir iss --file empty.txt
+cat damaged.txt "out/$A6.txt" >mixed.txt
+expect_rc 1 "one damaged line beside a good one" "$I" adopt --dir iss --file mixed.txt
+expect_grep "given back or already held 1, refused 1" "$TMP/.stdout" "it counts both"
+expect_rc 0 "adopt reads standard input" bash -c '"$0" adopt --dir iss --file - <"out/$1.txt"' "$I" "$A6"
+
 finish

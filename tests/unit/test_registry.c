@@ -181,12 +181,107 @@ static void test_restart_feed(void **state)
     free(ext);
 }
 
+/*
+ * registry_adopt: an orphan index takes its kept status and leaves the
+ * recovered database (the snapshot still holds it once, now by id); an
+ * index the feed never named is valid; the same again changes nothing; a
+ * conflict of id or index is API_ERR_EXISTS; the allocator skips every
+ * index held, adopted or kept.
+ */
+static void test_adopt(void **state)
+{
+    fixture *f = *state;
+    uint8_t seed[IDXPERM_SEED_LEN] = {1};
+    int64_t now = f->e.iat + 3600;
+    char why[128] = "";
+    uint8_t *bits = calloc(1, FEED_LIST_BYTES), *touched = calloc(1, FEED_LIST_SIZE / 8);
+    int64_t *ext = calloc(FEED_LIST_SIZE, sizeof *ext);
+    assert_true(bits && touched && ext);
+    uint32_t orphan = idxperm_map(seed, 1); /* issued after the backup, suspended and extended */
+    feed_bits_set(bits, orphan, STATUS_SUSPENDED);
+    ext[orphan] = f->e.exp + 86400;
+    touched[orphan / 8] |= (uint8_t)(1u << (orphan % 8));
+    registry_published pub = {.bits = bits, .ext = ext, .touched = touched};
+    registry_recovery rec;
+    /* margin 0: the allocator stops right past the orphan, next to an index the feed never named */
+    assert_int_equal(registry_restart_feed(f->reg, &pub, seed, 0, now, &rec), API_OK);
+    assert_int_equal(rec.orphans, 1);
+    assert_true(rec.counter_after == 2);
+
+    registry_entry a = f->e, b = f->e, got;
+    registry_adoption how;
+    a.cti[0] ^= 0x55;
+    a.idx = orphan;
+    assert_int_equal(registry_adopt(f->reg, &a, now, &how, why, sizeof why), API_OK);
+    assert_int_equal(how, REGISTRY_ADOPT_RECOVERED);
+    assert_int_equal(registry_get(f->reg, a.cti, &got), API_OK);
+    assert_true(got.idx == orphan && got.status == STATUS_SUSPENDED &&
+                got.extended_until == f->e.exp + 86400);
+    assert_true(got.iat == a.iat && got.nbf == a.nbf && got.exp == a.exp && got.changed_at == now);
+    assert_int_equal(registry_adopt(f->reg, &a, now, &how, why, sizeof why), API_OK);
+    assert_int_equal(how, REGISTRY_ADOPT_ALREADY);
+
+    b.cti[0] ^= 0xaa;
+    b.idx = idxperm_map(seed, 2); /* issued after the backup, never changed: the allocator's next index */
+    assert_int_equal(registry_adopt(f->reg, &b, now, &how, why, sizeof why), API_OK);
+    assert_int_equal(how, REGISTRY_ADOPT_NEW);
+    assert_int_equal(registry_get(f->reg, b.cti, &got), API_OK);
+    assert_true(got.status == STATUS_VALID && got.extended_until == 0 && got.changed_at == 0);
+    /* the adopted one's status changes by id like any other */
+    assert_int_equal(
+        registry_set_status(f->reg, b.cti, STATUS_REVOKED, REGISTRY_REASON_ERROR, now, why, sizeof why),
+        API_OK);
+
+    /* conflicts: the same id with another index, another id with a held index */
+    registry_entry c = a;
+    c.idx = idxperm_map(seed, 900);
+    assert_int_equal(registry_adopt(f->reg, &c, now, &how, why, sizeof why), API_ERR_EXISTS);
+    assert_non_null(strstr(why, "another status index"));
+    c = a;
+    c.cti[1] ^= 0x01;
+    assert_int_equal(registry_adopt(f->reg, &c, now, &how, why, sizeof why), API_ERR_EXISTS);
+    assert_non_null(strstr(why, "belongs to another attestation"));
+
+    /* the allocator (at counter 2) skips the adopted index and gives the next */
+    registry_entry next = f->e;
+    assert_int_equal(registry_allocate(f->reg, seed, &next, 1, NULL, why, sizeof why), API_OK);
+    assert_int_equal(next.idx, idxperm_map(seed, 3));
+
+    /* the snapshot holds the adopted orphan once, with its status and extension */
+    uint8_t sk[SIGNER_SK_LEN], pk[SIGNER_PK_LEN];
+    crypto_sign_keypair(pk, sk);
+    api_signer by;
+    signer_init_key(&by, sk);
+    size_t cut;
+    assert_int_equal(registry_feed_publish(f->reg, "FR-75", 1, &by, now, &cut), API_OK);
+    registry_feed_source src = {.reg = f->reg, .iss = "FR-75"};
+    uint8_t *cose;
+    size_t len;
+    uint64_t containing;
+    assert_int_equal(registry_feed_get(&src, FEED_OBJ_SNAPSHOT, "FR-75", 0, &cose, &len, &containing),
+                     API_OK);
+    feed_snapshot snap;
+    cose_sign1 msg;
+    assert_int_equal(feed_snapshot_parse(&snap, &msg, cose, len), API_OK);
+    assert_int_equal(feed_bits_get(snap.bits, orphan), STATUS_SUSPENDED);
+    assert_int_equal(feed_bits_get(snap.bits, b.idx), STATUS_REVOKED);
+    assert_int_equal(snap.n_ext, 1);
+    assert_true(snap.ext[0].idx == orphan && snap.ext[0].until == f->e.exp + 86400);
+    feed_snapshot_free(&snap);
+    free(cose);
+    sodium_memzero(sk, sizeof sk);
+    free(bits);
+    free(touched);
+    free(ext);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extension_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_feed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
     };
     return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
 }

@@ -398,18 +398,12 @@ static void test_format_http(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dst_switch_2026),
-        cmocka_unit_test(test_start_end_of_day),
-        cmocka_unit_test(test_leap_years),
-        cmocka_unit_test(test_bad_dates),
-        cmocka_unit_test(test_partial_dates),
-        cmocka_unit_test(test_parse_instant),
-        cmocka_unit_test(test_format),
-        cmocka_unit_test(test_format_http),
-        cmocka_unit_test(test_duration_parse),
-        cmocka_unit_test(test_month_clamping),
-        cmocka_unit_test(test_add_duration),
-        cmocka_unit_test(test_round_trip_every_day),
+        cmocka_unit_test(test_dst_switch_2026), cmocka_unit_test(test_start_end_of_day),
+        cmocka_unit_test(test_leap_years),      cmocka_unit_test(test_bad_dates),
+        cmocka_unit_test(test_partial_dates),   cmocka_unit_test(test_parse_instant),
+        cmocka_unit_test(test_format),          cmocka_unit_test(test_format_http),
+        cmocka_unit_test(test_duration_parse),  cmocka_unit_test(test_month_clamping),
+        cmocka_unit_test(test_add_duration),    cmocka_unit_test(test_round_trip_every_day),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
