@@ -117,6 +117,27 @@ static void test_extension_rules(void **state)
  * moves past every published index and the margin; the feed starts again
  * at seq 0.
  */
+/* Publishes the registry's feed (epoch 1, a throwaway key) and parses the snapshot it signed into *snap. */
+static void publish_snapshot(registry *reg, int64_t now, feed_snapshot *snap)
+{
+    uint8_t sk[SIGNER_SK_LEN], pk[SIGNER_PK_LEN];
+    crypto_sign_keypair(pk, sk);
+    api_signer by;
+    signer_init_key(&by, sk);
+    size_t cut;
+    assert_int_equal(registry_feed_publish(reg, "FR-75", 1, &by, now, &cut), API_OK);
+    sodium_memzero(sk, sizeof sk);
+    registry_feed_source src = {.reg = reg, .iss = "FR-75"};
+    uint8_t *cose;
+    size_t len;
+    uint64_t containing;
+    assert_int_equal(registry_feed_get(&src, FEED_OBJ_SNAPSHOT, "FR-75", 0, &cose, &len, &containing),
+                     API_OK);
+    cose_sign1 msg;
+    assert_int_equal(feed_snapshot_parse(snap, &msg, cose, len), API_OK);
+    free(cose);
+}
+
 static void test_restart_feed(void **state)
 {
     fixture *f = *state;
@@ -149,33 +170,18 @@ static void test_restart_feed(void **state)
     assert_int_equal(registry_restart_feed(f->reg, &pub, seed, 100, now, &rec), API_OK);
     assert_int_equal(rec.changed, 1);
     assert_true(rec.counter_after == 601 + 100); /* a second restore moves it again */
-    uint8_t sk[SIGNER_SK_LEN], pk[SIGNER_PK_LEN];
-    crypto_sign_keypair(pk, sk);
-    api_signer by;
-    signer_init_key(&by, sk);
-    size_t cut;
-    assert_int_equal(registry_feed_publish(f->reg, "FR-75", 1, &by, now, &cut), API_OK);
-    registry_feed_source src = {.reg = f->reg, .iss = "FR-75"};
-    uint8_t *cose;
-    size_t len;
-    uint64_t containing;
-    assert_int_equal(registry_feed_get(&src, FEED_OBJ_SNAPSHOT, "FR-75", 0, &cose, &len, &containing),
-                     API_OK);
     feed_snapshot snap;
-    cose_sign1 msg;
-    assert_int_equal(feed_snapshot_parse(&snap, &msg, cose, len), API_OK);
+    publish_snapshot(f->reg, now, &snap);
     assert_true(snap.at.seq == 0 && snap.at.epoch == 1);
     assert_int_equal(feed_bits_get(snap.bits, f->e.idx), STATUS_REVOKED);
     assert_int_equal(feed_bits_get(snap.bits, orphan), STATUS_SUSPENDED);
     assert_int_equal(snap.n_ext, 1);
     assert_true(snap.ext[0].idx == orphan && snap.ext[0].until == f->e.exp + 86400);
     feed_snapshot_free(&snap);
-    free(cose);
     /* the next attestation gets a fresh index */
     registry_entry next = f->e;
     assert_int_equal(registry_allocate(f->reg, seed, &next, 1, NULL, why, sizeof why), API_OK);
     assert_int_equal(next.idx, idxperm_map(seed, 701));
-    sodium_memzero(sk, sizeof sk);
     free(bits);
     free(touched);
     free(ext);
@@ -248,28 +254,13 @@ static void test_adopt(void **state)
     assert_int_equal(next.idx, idxperm_map(seed, 3));
 
     /* the snapshot holds the adopted orphan once, with its status and extension */
-    uint8_t sk[SIGNER_SK_LEN], pk[SIGNER_PK_LEN];
-    crypto_sign_keypair(pk, sk);
-    api_signer by;
-    signer_init_key(&by, sk);
-    size_t cut;
-    assert_int_equal(registry_feed_publish(f->reg, "FR-75", 1, &by, now, &cut), API_OK);
-    registry_feed_source src = {.reg = f->reg, .iss = "FR-75"};
-    uint8_t *cose;
-    size_t len;
-    uint64_t containing;
-    assert_int_equal(registry_feed_get(&src, FEED_OBJ_SNAPSHOT, "FR-75", 0, &cose, &len, &containing),
-                     API_OK);
     feed_snapshot snap;
-    cose_sign1 msg;
-    assert_int_equal(feed_snapshot_parse(&snap, &msg, cose, len), API_OK);
+    publish_snapshot(f->reg, now, &snap);
     assert_int_equal(feed_bits_get(snap.bits, orphan), STATUS_SUSPENDED);
     assert_int_equal(feed_bits_get(snap.bits, b.idx), STATUS_REVOKED);
     assert_int_equal(snap.n_ext, 1);
     assert_true(snap.ext[0].idx == orphan && snap.ext[0].until == f->e.exp + 86400);
     feed_snapshot_free(&snap);
-    free(cose);
-    sodium_memzero(sk, sizeof sk);
     free(bits);
     free(touched);
     free(ext);
