@@ -15,9 +15,6 @@
  */
 #include "qr/zc.h"
 
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -75,49 +72,11 @@ static int zc_stored_header_is_canonical(const z_stream *zs, const uint8_t *in)
     return ((bits >> 3) & ((1u << pad) - 1)) == 0;
 }
 
-/*
- * inflate's memory (its state, about 7 KiB, and the 32 KiB window) comes
- * from the caller's stack: a verification then makes no large allocation,
- * which with glibc would also sweep the allocator's small free lists on
- * every request. Anything beyond the arena comes from malloc.
- */
-#define ZC_ARENA_BYTES (48u << 10)
-
-typedef struct {
-    uintptr_t base;
-    size_t used;
-} zc_arena;
-
-static voidpf zc_alloc(voidpf opaque, uInt items, uInt size)
-{
-    zc_arena *a = opaque;
-    size_t n = ((size_t)items * size + 15u) & ~(size_t)15u; /* two 32-bit factors: no overflow */
-    if (n <= ZC_ARENA_BYTES - a->used) {
-        void *p = (void *)(a->base + a->used);
-        a->used += n;
-        return p;
-    }
-    return malloc(n ? n : 1);
-}
-
-static void zc_free(voidpf opaque, voidpf p)
-{
-    const zc_arena *a = opaque;
-    uintptr_t at = (uintptr_t)p;
-    if (at >= a->base && at < a->base + ZC_ARENA_BYTES) return;
-    free(p);
-}
-
 api_err zc_inflate_strict(uint8_t *out, size_t *outlen, const uint8_t *in, size_t inlen)
 {
     if (inlen == 0 || inlen > 0x7fffffff || *outlen > 0x7fffffff) return API_ERR_ZLIB;
-    _Alignas(max_align_t) unsigned char mem[ZC_ARENA_BYTES];
-    zc_arena arena = {(uintptr_t)mem, 0};
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    zs.zalloc = zc_alloc;
-    zs.zfree = zc_free;
-    zs.opaque = &arena;
     if (inflateInit(&zs) != Z_OK) return API_ERR_NOMEM;
     zs.next_in = (Bytef *)(uintptr_t)in;
     zs.avail_in = (uInt)inlen;
