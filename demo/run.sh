@@ -13,8 +13,16 @@ cd "$OUT"
 export API_PASSPHRASE=demo-only-passphrase
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
+# The demo listens on these loopback ports: a process left on one (another demo still running) would answer
+# in its place, so say so now rather than fail later with a puzzling message.
+for port in 8013 8075 8076 8080; do
+  if ! python3 -c 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
+    echo "demo: 127.0.0.1:$port is in use (another demo still running?): stop that process, then run make demo again" >&2
+    exit 1
+  fi
+done
 background() { # LOG CMD...: runs CMD in the background, logging to demo/out/LOG
   local log=$1; shift
   "$@" >"$log" 2>&1 &

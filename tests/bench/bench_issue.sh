@@ -14,7 +14,7 @@ CONNS=16
 mkdir -p build
 TMP=$(mktemp -d "$PWD/build/bench-issue.XXXXXX") # not /tmp: file creation there is slow on some machines
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$TMP"; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 export API_PASSPHRASE=bench
