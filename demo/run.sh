@@ -18,7 +18,7 @@ trap cleanup EXIT
 # The demo listens on these loopback ports: a process left on one (another demo still running) would answer
 # in its place, so say so now rather than fail later with a puzzling message.
 for port in 8013 8075 8076 8080; do
-  if ! python3 -c 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
+  if ! python3 -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
     echo "demo: 127.0.0.1:$port is in use (another demo still running?): stop that process, then run make demo again" >&2
     exit 1
   fi
