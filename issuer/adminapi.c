@@ -43,6 +43,7 @@
 #include "issuer/holder.h"
 #include "issuer/issuance.h"
 #include "issuer/statuschange.h"
+#include "qr/qrtext.h"
 #include "qr/status.h"
 
 #define ADMINAPI_PREFIX   "/api/v1/"
@@ -196,9 +197,9 @@ static int adminapi_history_one(void *arg, const feed_event *ev)
     return 0;
 }
 
-/* The attestation with its index, issue time and history; NULL answers set in ans. */
+/* The attestation with its index, issue time and history (and given_back, when not NULL), into ans. */
 static void adminapi_attestation(adminapi *a, adminapi_answer *ans, int status,
-                                 const uint8_t cti[CLAIMS_CTI_LEN])
+                                 const uint8_t cti[CLAIMS_CTI_LEN], const char *given_back)
 {
     registry_entry e;
     api_err err = registry_get(a->cfg.reg, cti, &e);
@@ -220,6 +221,7 @@ static void adminapi_attestation(adminapi *a, adminapi_answer *ans, int status,
     time_format_utc(when, e.iat);
     cJSON_AddNumberToObject(o, "index", e.idx);
     cJSON_AddStringToObject(o, "issued_at", when);
+    if (given_back) cJSON_AddStringToObject(o, "given_back", given_back);
     adminapi_answer_json(ans, status, o);
 }
 
@@ -583,7 +585,58 @@ static void adminapi_change(adminapi *a, adminapi_answer *ans, statuschange_acti
                                 "the registry could not be written");
         ans->retry_after = "1";
     } else
-        adminapi_attestation(a, ans, 200, cti);
+        adminapi_attestation(a, ans, 200, cti, NULL);
+}
+
+/* ---- giving an attestation back after a restore ---- */
+
+/* {"qr_text": "API1:..."}: the attestation given back to the registry (issuance_adopt). */
+static void adminapi_adopt(adminapi *a, adminapi_answer *ans, const uint8_t *body, size_t len)
+{
+    if (adminapi_scan(ans, body, len, 8) != 0) return;
+    cJSON *root = cJSON_ParseWithLength((const char *)body, len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        adminapi_invalid(ans, "json: expected an object {\"qr_text\": \"API1:...\"}");
+        return;
+    }
+    char detail[160] = "";
+    const cJSON *m, *qr = NULL;
+    cJSON_ArrayForEach(m, root)
+    {
+        if (!strcmp(m->string, "qr_text") && !qr)
+            qr = m;
+        else if (!detail[0])
+            snprintf(detail, sizeof detail, "%.64s: not a member of this request", m->string);
+    }
+    if (!detail[0] && !qr) snprintf(detail, sizeof detail, "qr_text: required");
+    if (!detail[0] && (!cJSON_IsString(qr) || strlen(qr->valuestring) > QRTEXT_MAX_TEXT))
+        snprintf(detail, sizeof detail, "qr_text: expected the QR text of an attestation (a string)");
+    if (detail[0]) {
+        cJSON_Delete(root);
+        adminapi_invalid(ans, detail);
+        return;
+    }
+    uint8_t cti[CLAIMS_CTI_LEN];
+    registry_adoption how;
+    char why[200] = "";
+    api_err e = issuance_adopt(a->cfg.reg, a->cfg.dir, a->cfg.cfg, qr->valuestring, cli_now(), cti, &how, why,
+                               sizeof why);
+    sodium_memzero(qr->valuestring, strlen(qr->valuestring));
+    cJSON_Delete(root);
+    if (e == API_ERR_ARG)
+        adminapi_answer_problem(ans, 422, "invalid-qr-text", "Unprocessable Content", why);
+    else if (e == API_ERR_EXISTS)
+        adminapi_answer_problem(ans, 409, "conflict", "Conflict", why);
+    else if (e != API_OK) {
+        adminapi_answer_problem(ans, 503, "unavailable", "Service Unavailable",
+                                "the registry could not be written");
+        ans->retry_after = "1";
+    } else
+        adminapi_attestation(a, ans, 200, cti,
+                             how == REGISTRY_ADOPT_ALREADY     ? "already"
+                             : how == REGISTRY_ADOPT_RECOVERED ? "published-status"
+                                                               : "never-changed");
 }
 
 /* A duration of the body of renew-pending, or its default: 0, or -1 with detail set. */
@@ -779,6 +832,7 @@ static adminapi_route adminapi_route_shape(const char *path, uint8_t cti[CLAIMS_
     if (!strcmp(path, coll)) return ROUTE_COLLECTION;
     if (!strcmp(path, ADMINAPI_PREFIX "attestations/batch")) return ROUTE_BATCH;
     if (!strcmp(path, ADMINAPI_PREFIX "renew-pending")) return ROUTE_RENEW;
+    if (!strcmp(path, ADMINAPI_PREFIX "attestations/adopt")) return ROUTE_ADOPT;
     if (strncmp(path, coll, sizeof coll - 1) || path[sizeof coll - 1] != '/') return ROUTE_NONE;
     const char *p = path + sizeof coll;
     if (strnlen(p, ADMINAPI_ID_LEN) < ADMINAPI_ID_LEN) return ROUTE_NONE;
@@ -808,7 +862,8 @@ adminapi_route adminapi_route_parse(const char *path, uint8_t cti[CLAIMS_CTI_LEN
     *rest = "";
     id[0] = '\0';
     adminapi_route route = path ? adminapi_route_shape(path, cti, id, rest) : ROUTE_NONE;
-    if (route == ROUTE_NONE || route == ROUTE_COLLECTION || route == ROUTE_BATCH || route == ROUTE_RENEW) {
+    if (route == ROUTE_NONE || route == ROUTE_COLLECTION || route == ROUTE_BATCH || route == ROUTE_RENEW ||
+        route == ROUTE_ADOPT) {
         *rest = ""; /* nothing of a path that is not an attestation's is kept (the audit log writes id) */
         id[0] = '\0';
     }
@@ -941,6 +996,8 @@ static int adminapi_post(adminapi *a, httpd_req *r, adminapi_call *call, adminap
         adminapi_batch(a, &ans, body, len);
     else if (route == ROUTE_RENEW)
         adminapi_renew(a, &ans, body, len);
+    else if (route == ROUTE_ADOPT)
+        adminapi_adopt(a, &ans, body, len);
     else {
         statuschange_action act = STATUSCHANGE_COUNT;
         statuschange_action_parse(&act, rest);
@@ -973,18 +1030,17 @@ static int adminapi_handle(httpd_req *r, void *arg)
     const char *method = httpd_method(r);
     int post = !strcmp(method, "POST"), get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     int status;
-    static const char *const names[] = {[ROUTE_COLLECTION] = "list",
-                                        [ROUTE_BATCH] = "batch",
-                                        [ROUTE_RENEW] = "renew-pending",
-                                        [ROUTE_ONE] = "get",
-                                        [ROUTE_FILE] = "file"};
+    static const char *const names[] = {
+        [ROUTE_COLLECTION] = "list", [ROUTE_BATCH] = "batch", [ROUTE_RENEW] = "renew-pending",
+        [ROUTE_ADOPT] = "adopt",     [ROUTE_ONE] = "get",     [ROUTE_FILE] = "file"};
     if (route == ROUTE_NONE) {
         status = httpd_problem(r, 404, "not-found", "Not Found",
                                "there is no such resource (see docs/issuer-openapi.yaml)", NULL, NULL);
         goto audit;
     }
     call.action = route == ROUTE_CHANGE ? rest : route == ROUTE_COLLECTION && post ? "issue" : names[route];
-    int wants_post = route == ROUTE_BATCH || route == ROUTE_RENEW || route == ROUTE_CHANGE;
+    int wants_post =
+        route == ROUTE_BATCH || route == ROUTE_RENEW || route == ROUTE_CHANGE || route == ROUTE_ADOPT;
     int wants_get = route == ROUTE_COLLECTION || route == ROUTE_ONE || route == ROUTE_FILE;
     if ((post && !wants_post && route != ROUTE_COLLECTION) || (get && !wants_get) || (!post && !get)) {
         status = adminapi_method_not_allowed(r, route == ROUTE_COLLECTION ? "GET, HEAD, POST"
@@ -1010,7 +1066,7 @@ static int adminapi_handle(httpd_req *r, void *arg)
     } else {
         adminapi_answer ans = {0};
         if (route == ROUTE_ONE)
-            adminapi_attestation(a, &ans, 200, cti);
+            adminapi_attestation(a, &ans, 200, cti, NULL);
         else
             adminapi_list_get(a, r, &ans);
         status = adminapi_send(r, &ans);

@@ -48,6 +48,7 @@ typedef enum {
     ROUTE_ONE,        /* /api/v1/attestations/{id} */
     ROUTE_FILE,       /* /api/v1/attestations/{id}.{ext}: *rest is ext (not checked here) */
     ROUTE_CHANGE,     /* /api/v1/attestations/{id}/{action}: *rest is an action of statuschange.h */
+    ROUTE_ADOPT,      /* /api/v1/attestations/adopt: an attestation given back after a restore */
 } adminapi_route;
 
 /*

@@ -5,10 +5,8 @@
  * exits with the tool's code and a message; none prints a secret.
  */
 #include <sodium.h>
-#include <stdio.h>
 #include <string.h>
 
-#include "common/b64url.h"
 #include "common/cli.h"
 #include "common/fs.h"
 #include "common/p11.h"
@@ -135,22 +133,4 @@ void iss_lock(issuer_key *k)
     if (!k) return;
     p11_close(k->token);
     sodium_free(k); /* wipes */
-}
-
-int iss_key_of_kid(uint8_t pk[COSE_PK_LEN], const char *dir, const issuer_config *cfg,
-                   const uint8_t kid[COSE_KID_LEN])
-{
-    uint8_t own[COSE_KID_LEN];
-    cose_kid(own, cfg->pk);
-    if (!memcmp(own, kid, COSE_KID_LEN)) {
-        memcpy(pk, cfg->pk, COSE_PK_LEN);
-        return 0;
-    }
-    char hex[2 * COSE_KID_LEN + 1], name[64], path[4096];
-    sodium_bin2hex(hex, sizeof hex, kid, COSE_KID_LEN);
-    snprintf(name, sizeof name, "issuer-%s.pub", hex);
-    iss_path(path, sizeof path, dir, name);
-    if (b64url_read_key_file(pk, path) != API_OK) return -1;
-    cose_kid(own, pk);
-    return memcmp(own, kid, COSE_KID_LEN) ? -1 : 0;
 }

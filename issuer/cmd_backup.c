@@ -726,49 +726,20 @@ int iss_cmd_restore(const void *opts)
 
 #define ADOPT_MAX_FILE (64u << 20) /* bytes of QR texts read at once */
 
-/* One QR text (qr[0..len), NUL-terminated) of the issuer of dir into the registry: ISS_EXIT_OK, or the
- * code of what went wrong (said). */
+/* One QR text (NUL-terminated) of the issuer of dir into the registry: ISS_EXIT_OK, or the code of what went
+ * wrong (said). */
 static int adopt_text(registry *reg, const char *dir, const issuer_config *cfg, const char *where,
-                      const char *qr, size_t len)
+                      const char *qr)
 {
-    uint8_t cose[QRTEXT_MAX_COSE], pk[COSE_PK_LEN];
-    size_t cose_len = sizeof cose;
-    cose_sign1 msg;
-    if (qrtext_decode(cose, &cose_len, qr, len) != API_OK ||
-        cose_sign1_parse(&msg, cose, cose_len, COSE_TYP_ATTESTATION) != API_OK) {
-        cli_warn("%s: not the QR text of an attestation (a holder's card cannot be given back: it is the "
-                 "full code, OUT/<id>.txt)",
-                 where);
-        return ISS_EXIT_USAGE;
-    }
-    if (iss_key_of_kid(pk, dir, cfg, msg.kid) != 0) {
-        cli_warn("%s: not signed by a key of %s", where, dir);
-        return ISS_EXIT_USAGE;
-    }
-    api_claims c;
-    api_err e = issuance_claims_of(&c, qr, pk);
-    if (e != API_OK) {
-        cli_warn("%s: refused: %s", where, api_strerror(e));
-        return ISS_EXIT_USAGE;
-    }
-    char id[2 * CLAIMS_CTI_LEN + 1];
-    claims_cti_hex(id, c.cti);
-    if (strcmp(c.iss, cfg->id) != 0) {
-        cli_warn("%s: %s was issued by %s, not by %s", where, id, c.iss, cfg->id);
-        sodium_memzero(&c, sizeof c);
-        return ISS_EXIT_USAGE;
-    }
-    registry_entry in;
-    memset(&in, 0, sizeof in);
-    memcpy(in.cti, c.cti, CLAIMS_CTI_LEN);
-    in.idx = c.status_idx;
-    in.iat = c.iat;
-    in.nbf = c.nbf;
-    in.exp = c.exp;
-    sodium_memzero(&c, sizeof c);
+    uint8_t cti[CLAIMS_CTI_LEN];
     registry_adoption how;
-    char why[160] = "";
-    e = registry_adopt(reg, &in, cli_now(), &how, why, sizeof why);
+    char why[200] = "", id[2 * CLAIMS_CTI_LEN + 1];
+    api_err e = issuance_adopt(reg, dir, cfg, qr, cli_now(), cti, &how, why, sizeof why);
+    claims_cti_hex(id, cti);
+    if (e == API_ERR_ARG) {
+        cli_warn("%s: %s", where, why);
+        return ISS_EXIT_USAGE;
+    }
     if (e == API_ERR_EXISTS) {
         cli_warn("%s: %s: not given back: %s", where, id, why);
         return ISS_EXIT_USAGE;
@@ -779,8 +750,7 @@ static int adopt_text(registry *reg, const char *dir, const issuer_config *cfg, 
         return ISS_EXIT_OK;
     }
     registry_entry now;
-    if (registry_get(reg, in.cti, &now) != API_OK)
-        cli_fail(ISS_EXIT_IO, "%s: the registry cannot be read", dir);
+    if (registry_get(reg, cti, &now) != API_OK) cli_fail(ISS_EXIT_IO, "%s: the registry cannot be read", dir);
     char until[11];
     time_paris_date(until, registry_effective_exp(&now));
     printf("%s  given back: %s until %s, %s\n", id, status_name(now.status), until,
@@ -799,7 +769,7 @@ static int adopt_one(registry *reg, const char *dir, const issuer_config *cfg, c
     }
     memcpy(qr, line, len);
     qr[len] = '\0';
-    int rc = adopt_text(reg, dir, cfg, where, qr, len);
+    int rc = adopt_text(reg, dir, cfg, where, qr);
     sodium_memzero(qr, sizeof qr);
     return rc;
 }

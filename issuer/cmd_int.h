@@ -128,14 +128,6 @@ void iss_path(char *out, size_t cap, const char *dir, const char *name);
 /* Reads ISS/issuer.json and ISS/issuer.pub, or exits saying what is wrong. */
 void iss_load_config(issuer_config *cfg, const char *dir);
 
-/*
- * The public key of the issuer of dir whose kid is kid: the current one
- * (cfg->pk) or one it signed with before a rotation (ISS/issuer-KID.pub).
- * 0, or -1 when it has none with that kid.
- */
-int iss_key_of_kid(uint8_t pk[COSE_PK_LEN], const char *dir, const issuer_config *cfg,
-                   const uint8_t kid[COSE_KID_LEN]);
-
 /* Opens the registry of o->dir (a folder with its configuration) or exits. */
 registry *iss_open_registry(const iss_opts *o);
 

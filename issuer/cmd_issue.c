@@ -298,7 +298,7 @@ static void iss_show_pdf(const iss_opts *o, const char *qr)
         cose_sign1 msg;
         if (qrtext_decode(cose, &cose_len, qr, strlen(qr)) == API_OK &&
             cose_sign1_parse(&msg, cose, cose_len, COSE_TYP_ATTESTATION) == API_OK) {
-            if (iss_key_of_kid(signer, o->dir, &cfg, msg.kid) != 0)
+            if (issuer_key_of_kid(signer, o->dir, &cfg, msg.kid) != 0)
                 cli_fail(ISS_EXIT_USAGE, "the QR text was not signed by a key of %s", o->dir);
             pk = signer;
         }

@@ -292,3 +292,44 @@ int issuance_sign_write(issuance_result *r, issuance_out *o, api_claims *c, cons
     render_code_free(code);
     return rc;
 }
+
+api_err issuance_adopt(registry *reg, const char *dir, const issuer_config *cfg, const char *qr, int64_t now,
+                       uint8_t cti[CLAIMS_CTI_LEN], registry_adoption *how, char *why, size_t whycap)
+{
+    uint8_t cose[QRTEXT_MAX_COSE], pk[COSE_PK_LEN];
+    size_t cose_len = sizeof cose;
+    cose_sign1 msg;
+    memset(cti, 0, CLAIMS_CTI_LEN);
+    if (qrtext_decode(cose, &cose_len, qr, strlen(qr)) != API_OK ||
+        cose_sign1_parse(&msg, cose, cose_len, COSE_TYP_ATTESTATION) != API_OK) {
+        snprintf(why, whycap,
+                 "not the QR text of an attestation (a holder's card cannot be given back: it takes "
+                 "the full code)");
+        return API_ERR_ARG;
+    }
+    if (issuer_key_of_kid(pk, dir, cfg, msg.kid) != 0) {
+        snprintf(why, whycap, "not signed by a key of this issuer (%s)", cfg->id);
+        return API_ERR_ARG;
+    }
+    api_claims c;
+    api_err e = issuance_claims_of(&c, qr, pk);
+    if (e != API_OK) {
+        snprintf(why, whycap, "refused: %s", api_strerror(e));
+        return API_ERR_ARG;
+    }
+    memcpy(cti, c.cti, CLAIMS_CTI_LEN);
+    if (strcmp(c.iss, cfg->id) != 0) {
+        snprintf(why, whycap, "issued by %s, not by %s", c.iss, cfg->id);
+        sodium_memzero(&c, sizeof c);
+        return API_ERR_ARG;
+    }
+    registry_entry in;
+    memset(&in, 0, sizeof in);
+    memcpy(in.cti, c.cti, CLAIMS_CTI_LEN);
+    in.idx = c.status_idx;
+    in.iat = c.iat;
+    in.nbf = c.nbf;
+    in.exp = c.exp;
+    sodium_memzero(&c, sizeof c);
+    return registry_adopt(reg, &in, now, how, why, whycap);
+}

@@ -101,4 +101,16 @@ int issuance_holder_link(char *out, size_t cap, const char *base, const char *qr
  */
 api_err issuance_claims_of(api_claims *c, const char *qr, const uint8_t *pk);
 
+/*
+ * After a restore: gives reg back the attestation of the QR text qr (the
+ * full code, NUL-terminated), one that the issuer of dir signed (with its
+ * current key or one before a rotation) and that reg does not hold
+ * (registry_adopt). *cti gets its id, *how what was done. API_ERR_ARG (why
+ * says it) when qr is not an attestation of this issuer whose signature
+ * verifies; API_ERR_EXISTS (why too) when the registry holds its id or its
+ * index for another; other codes are the registry's.
+ */
+api_err issuance_adopt(registry *reg, const char *dir, const issuer_config *cfg, const char *qr, int64_t now,
+                       uint8_t cti[CLAIMS_CTI_LEN], registry_adoption *how, char *why, size_t whycap);
+
 #endif

@@ -135,3 +135,25 @@ api_err issuer_sign_card(char *qr, size_t *qrlen, const api_claims *c, const api
     if (e == API_OK) e = qrtext_encode_shortest(qr, qrlen, cose, cose_len); /* mostly uncompressed: shorter */
     return e;
 }
+
+int issuer_key_of_kid(uint8_t pk[COSE_PK_LEN], const char *dir, const issuer_config *cfg,
+                      const uint8_t kid[COSE_KID_LEN])
+{
+    uint8_t own[COSE_KID_LEN];
+    cose_kid(own, cfg->pk);
+    if (!memcmp(own, kid, COSE_KID_LEN)) {
+        memcpy(pk, cfg->pk, COSE_PK_LEN);
+        return 0;
+    }
+    static const char hexdig[] = "0123456789abcdef";
+    char path[4096], hex[2 * COSE_KID_LEN + 1];
+    for (size_t i = 0; i < COSE_KID_LEN; i++) {
+        hex[2 * i] = hexdig[kid[i] >> 4];
+        hex[2 * i + 1] = hexdig[kid[i] & 15];
+    }
+    hex[2 * COSE_KID_LEN] = '\0';
+    int n = snprintf(path, sizeof path, "%s/issuer-%s.pub", dir, hex);
+    if (n < 0 || (size_t)n >= sizeof path || b64url_read_key_file(pk, path) != API_OK) return -1;
+    cose_kid(own, pk);
+    return memcmp(own, kid, COSE_KID_LEN) ? -1 : 0;
+}

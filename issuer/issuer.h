@@ -69,6 +69,14 @@ api_err issuer_config_save(const issuer_config *cfg, const char *dir);
 /* The same over an existing ISS/issuer.json, atomically (a rotated token key). */
 api_err issuer_config_replace(const issuer_config *cfg, const char *dir);
 
+/*
+ * The public key of the issuer of dir whose kid is kid: the current one
+ * (cfg->pk) or one it signed with before a rotation (ISS/issuer-KID.pub).
+ * 0, or -1 when it has none with that kid.
+ */
+int issuer_key_of_kid(uint8_t pk[COSE_PK_LEN], const char *dir, const issuer_config *cfg,
+                      const uint8_t kid[COSE_KID_LEN]);
+
 /* Reads ISS/issuer.json and ISS/issuer.pub; err says what is wrong. A file without verify_base reads as none.
  */
 api_err issuer_config_load(issuer_config *cfg, const char *dir, char *err, size_t errcap);

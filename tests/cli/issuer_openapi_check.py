@@ -107,6 +107,14 @@ def run(c, doc, fx):
               want=201).json()["id"]
     call("supersede: 200", "POST", "/api/v1/attestations/%s/supersede" % c2, body({"decision": "refused"}), want=200)
     call("revoke: 200", "POST", p + "/revoke", body({"reason": "withdrawn"}), want=200)
+    qr = a.json()["qr_text"]
+    call("adopt one the registry holds: 200", "POST", "/api/v1/attestations/adopt", body({"qr_text": qr}), want=200)
+    call("adopt as issue: 403", "POST", "/api/v1/attestations/adopt", body({"qr_text": qr}), "issue", want=403,
+         slug="forbidden")
+    call("adopt a damaged text: 422", "POST", "/api/v1/attestations/adopt",
+         body({"qr_text": qr[:40] + ("A" if qr[40] != "A" else "B") + qr[41:]}), want=422, slug="invalid-qr-text")
+    call("adopt without qr_text: 422", "POST", "/api/v1/attestations/adopt", body({"text": qr}), want=422,
+         slug="invalid-body")
     call("renew-pending: 200", "POST", "/api/v1/renew-pending", body({"expiring_within": "15d", "by": "3m"}),
          want=200)
     call("renew-pending with a bad duration: 422", "POST", "/api/v1/renew-pending", body({"by": "soon"}), want=422)
