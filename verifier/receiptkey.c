@@ -52,6 +52,8 @@ struct receiptkey {
     char *doc; /* the document as served */
     size_t doc_len;
     char etag[40];
+    receipt_key *keys; /* the document's keys, read once (receiptkeys_parse) */
+    size_t n_keys;
 };
 
 __attribute__((format(printf, 3, 4))) static void rk_err(char *err, size_t cap, const char *fmt, ...)
@@ -223,6 +225,9 @@ static api_err rk_doc_serialize(receiptkey *k, const cJSON *root)
     char hex[33];
     bytes_to_hex(hex, h, sizeof h);
     snprintf(k->etag, sizeof k->etag, "\"%s\"", hex);
+    char verifier[RECEIPT_ORG_MAX], why[160];
+    if (receiptkeys_parse(&k->keys, &k->n_keys, verifier, s, k->doc_len, why, sizeof why) != API_OK)
+        return API_ERR_KEYFILE;
     return API_OK;
 }
 
@@ -249,6 +254,7 @@ void receiptkey_free(receiptkey *k)
     if (!k) return;
     sodium_free(k->sk);
     free(k->doc);
+    free(k->keys);
     free(k);
 }
 
@@ -340,6 +346,12 @@ const char *receiptkey_document(const receiptkey *k, size_t *len)
 {
     *len = k->doc_len;
     return k->doc;
+}
+
+const receipt_key *receiptkey_keys(const receiptkey *k, size_t *n)
+{
+    *n = k->n_keys;
+    return k->keys;
 }
 
 const char *receiptkey_etag(const receiptkey *k)

@@ -68,6 +68,9 @@ const char *receiptkey_org(const receiptkey *k);
 const char *receiptkey_document(const receiptkey *k, size_t *len);
 const char *receiptkey_etag(const receiptkey *k);
 
+/* The document's keys, current and retired, as receiptkeys_parse reads them (read once, at open). */
+const receipt_key *receiptkey_keys(const receiptkey *k, size_t *n);
+
 /* The current key's kid, hex (16 characters and a NUL). */
 const char *receiptkey_kid_hex(const receiptkey *k);
 

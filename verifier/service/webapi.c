@@ -1064,16 +1064,8 @@ static int webapi_receipt_pdf(webapi *w, httpd_req *r)
     } else {
         len = webapi_trim_eol(body, len);
     }
-    receipt_key *keys = NULL;
     size_t n = 0;
-    if (!status) {
-        char verifier[RECEIPT_ORG_MAX], err[160];
-        size_t dlen;
-        const char *doc = receiptkey_document(w->cfg.receipts, &dlen);
-        if (receiptkeys_parse(&keys, &n, verifier, doc, dlen, err, sizeof err) != API_OK)
-            status = webapi_problem(r, 500, "internal-error", "Internal Server Error",
-                                    "the service's receipt keys cannot be read");
-    }
+    const receipt_key *keys = receiptkey_keys(w->cfg.receipts, &n);
     api_receipt rc;
     memset(&rc, 0, sizeof rc);
     const receipt_key *key = NULL;
@@ -1113,7 +1105,6 @@ static int webapi_receipt_pdf(webapi *w, httpd_req *r)
         status = httpd_send(r, 200, "application/pdf", h, pdf, pdf_len);
     }
     free(pdf);
-    free(keys);
     cJSON_Delete(j);
     free(body);
     return status;
