@@ -1,7 +1,7 @@
 /*
  * cmd.c: what several of api-issuer's commands share (cmd_int.h): an
- * option they require, a path inside the issuer's folder, the folder's
- * configuration, its signing key and its registry. Each helper succeeds or
+ * option they require, an input file, a path inside the issuer's folder,
+ * the folder's configuration, its signing key and its registry. Each helper succeeds or
  * exits with the tool's code and a message; none prints a secret.
  */
 #include <sodium.h>
@@ -133,4 +133,14 @@ void iss_lock(issuer_key *k)
     if (!k) return;
     p11_close(k->token);
     sodium_free(k); /* wipes */
+}
+
+uint8_t *iss_read_input(const char *path, size_t *len)
+{
+    uint8_t *data;
+    api_err e = strcmp(path, "-") == 0 ? fs_read_stream(&data, len, 0, ISS_MAX_INPUT)
+                                       : fs_read_file(&data, len, path, ISS_MAX_INPUT);
+    if (e == API_ERR_TOO_LARGE) cli_fail(ISS_EXIT_USAGE, "%s: larger than %u bytes", path, ISS_MAX_INPUT);
+    if (e != API_OK) cli_fail(ISS_EXIT_USAGE, "cannot read %s", path);
+    return data;
 }

@@ -724,8 +724,6 @@ int iss_cmd_restore(const void *opts)
 
 /* ---- adopt ---- */
 
-#define ADOPT_MAX_FILE (64u << 20) /* bytes of QR texts read at once */
-
 /* One QR text (NUL-terminated) of the issuer of dir into the registry: ISS_EXIT_OK, or the code of what went
  * wrong (said). */
 static int adopt_text(registry *reg, const char *dir, const issuer_config *cfg, const char *where,
@@ -781,13 +779,8 @@ int iss_cmd_adopt(const void *opts)
     iss_require(o->file, "--file");
     issuer_config cfg;
     iss_load_config(&cfg, o->dir);
-    uint8_t *data;
     size_t len;
-    api_err e = strcmp(o->file, "-") == 0 ? fs_read_stream(&data, &len, 0, ADOPT_MAX_FILE)
-                                          : fs_read_file(&data, &len, o->file, ADOPT_MAX_FILE);
-    if (e != API_OK)
-        cli_fail(ISS_EXIT_USAGE, "cannot read %s: %s", o->file,
-                 e == API_ERR_TOO_LARGE ? "larger than 64 MiB" : api_strerror(e));
+    uint8_t *data = iss_read_input(o->file, &len);
     registry *reg = iss_open_registry(o);
     size_t given = 0, refused = 0, line = 0;
     char *p = (char *)data, *end = p + len;

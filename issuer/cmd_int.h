@@ -12,8 +12,9 @@
  *   cmd_backup.c  backup, restore: the folder in one file, and back with a
  *                 new feed epoch; adopt: an attestation issued after the
  *                 backup given back to the registry
- *   cmd.c         what several handlers share: a required option, a path
- *                 in the folder, its configuration, key and registry
+ *   cmd.c         what several handlers share: a required option, an input
+ *                 file, a path in the folder, its configuration, key and
+ *                 registry
  *
  * A handler takes the parsed options (as const void *, the table's type)
  * and returns one of the exit codes below; it stops on an error with
@@ -71,9 +72,10 @@ enum {
     ISS_EXIT_IO = CLI_IO,       /* 4 */
 };
 
-#define ISS_MAX_RECOVER           16 /* restore: --recover-from sources */
-#define ISS_SERVE_THREADS         64 /* connections the feed server serves at once */
-#define ISS_SERVE_REQUEST_TIMEOUT 10 /* seconds */
+#define ISS_MAX_RECOVER           16                  /* restore: --recover-from sources */
+#define ISS_MAX_INPUT             (64u * 1024 * 1024) /* bytes of a JSON, CSV or QR-text input file */
+#define ISS_SERVE_THREADS         64                  /* connections the feed server serves at once */
+#define ISS_SERVE_REQUEST_TIMEOUT 10                  /* seconds */
 
 /* The command line, parsed (main.c); what a command does not take stays at its default. */
 typedef struct {
@@ -121,6 +123,9 @@ int iss_cmd_adopt(const void *opts);
 
 /* Exits unless the option was given ("--dir is required (try --help)"). */
 void iss_require(const char *value, const char *option);
+
+/* The whole of the input file path (- for standard input, at most ISS_MAX_INPUT bytes), or exits. */
+uint8_t *iss_read_input(const char *path, size_t *len);
 
 /* dir/name into out, or exits. */
 void iss_path(char *out, size_t cap, const char *dir, const char *name);

@@ -42,19 +42,8 @@
 #include "qr/qrtext.h"
 #include "qr/render.h"
 
-#define ISSUE_MAX_INPUT    (64u * 1024 * 1024)
 #define ISSUE_WARN_VERSION 15
 #define ISSUE_CARD_VERSION 12 /* the card's QR code should fit version 12 at level M (docs/format.md) */
-
-static uint8_t *iss_read_input(const char *path, size_t *len)
-{
-    uint8_t *data;
-    api_err e = strcmp(path, "-") == 0 ? fs_read_stream(&data, len, 0, ISSUE_MAX_INPUT)
-                                       : fs_read_file(&data, len, path, ISSUE_MAX_INPUT);
-    if (e == API_ERR_TOO_LARGE) cli_fail(ISS_EXIT_USAGE, "%s: larger than %u bytes", path, ISSUE_MAX_INPUT);
-    if (e != API_OK) cli_fail(ISS_EXIT_USAGE, "cannot read %s", path);
-    return data;
-}
 
 /* The input rows that passed validation. */
 typedef struct {
@@ -275,10 +264,6 @@ int iss_cmd_issue(const void *opts)
     return b.rejected ? ISS_EXIT_PARTIAL : ISS_EXIT_OK;
 }
 
-/*
- * The public key of ISS that signed msg: issuer.pub, or the issuer-<kid>.pub
- * kept by rotate-key for a code signed before a rotation; or exits.
- */
 /*
  * show --pdf FILE: the attestation drawn again from its QR text. With
  * --dir, the signature is checked with the issuer's key and the page has

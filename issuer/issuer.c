@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/b64url.h"
+#include "common/bytes.h"
 #include "common/fs.h"
 #include "common/jsonfile.h"
 #include "common/text.h"
@@ -145,13 +146,8 @@ int issuer_key_of_kid(uint8_t pk[COSE_PK_LEN], const char *dir, const issuer_con
         memcpy(pk, cfg->pk, COSE_PK_LEN);
         return 0;
     }
-    static const char hexdig[] = "0123456789abcdef";
     char path[4096], hex[2 * COSE_KID_LEN + 1];
-    for (size_t i = 0; i < COSE_KID_LEN; i++) {
-        hex[2 * i] = hexdig[kid[i] >> 4];
-        hex[2 * i + 1] = hexdig[kid[i] & 15];
-    }
-    hex[2 * COSE_KID_LEN] = '\0';
+    bytes_to_hex(hex, kid, COSE_KID_LEN);
     int n = snprintf(path, sizeof path, "%s/issuer-%s.pub", dir, hex);
     if (n < 0 || (size_t)n >= sizeof path || b64url_read_key_file(pk, path) != API_OK) return -1;
     cose_kid(own, pk);
