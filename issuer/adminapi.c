@@ -307,6 +307,22 @@ static int adminapi_scan(adminapi_answer *ans, const uint8_t *body, size_t len, 
     return -1;
 }
 
+/*
+ * The body as a JSON object of at most members members (adminapi_scan,
+ * then cJSON), for the caller to cJSON_Delete; or NULL with ans set (the
+ * detail expected when it is JSON but not an object).
+ */
+static cJSON *adminapi_object(adminapi_answer *ans, const uint8_t *body, size_t len, size_t members,
+                              const char *expected)
+{
+    if (adminapi_scan(ans, body, len, members) != 0) return NULL;
+    cJSON *root = cJSON_ParseWithLength((const char *)body, len);
+    if (cJSON_IsObject(root)) return root;
+    cJSON_Delete(root);
+    adminapi_invalid(ans, expected);
+    return NULL;
+}
+
 static void adminapi_issue_failed(adminapi_answer *ans, api_err e, const char *why)
 {
     if (e == API_ERR_FULL)
@@ -328,13 +344,8 @@ static void adminapi_issue_failed(adminapi_answer *ans, api_err e, const char *w
 static void adminapi_create(adminapi *a, adminapi_answer *ans, adminapi_call *call, const uint8_t *body,
                             size_t len)
 {
-    if (adminapi_scan(ans, body, len, 64) != 0) return;
-    cJSON *root = cJSON_ParseWithLength((const char *)body, len);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        adminapi_invalid(ans, "json: expected a holder object");
-        return;
-    }
+    cJSON *root = adminapi_object(ans, body, len, 64, "json: expected a holder object");
+    if (!root) return;
     uint8_t replaces[CLAIMS_CTI_LEN];
     char replaced[ADMINAPI_ID_LEN + 1] = "";
     cJSON *rep = cJSON_DetachItemFromObjectCaseSensitive(root, "replaces");
@@ -521,15 +532,7 @@ static void adminapi_change(adminapi *a, adminapi_answer *ans, statuschange_acti
     int blank = 1;
     for (size_t i = 0; i < len; i++)
         if (!strchr(" \t\r\n", body[i])) blank = 0;
-    if (!blank) {
-        if (adminapi_scan(ans, body, len, 8) != 0) return;
-        root = cJSON_ParseWithLength((const char *)body, len);
-        if (!cJSON_IsObject(root)) {
-            cJSON_Delete(root);
-            adminapi_invalid(ans, "json: expected an object");
-            return;
-        }
-    }
+    if (!blank && !(root = adminapi_object(ans, body, len, 8, "json: expected an object"))) return;
     const char *value = NULL;
     char detail[200];
     const cJSON *m;
@@ -593,13 +596,8 @@ static void adminapi_change(adminapi *a, adminapi_answer *ans, statuschange_acti
 /* {"qr_text": "API1:..."}: the attestation given back to the registry (issuance_adopt). */
 static void adminapi_adopt(adminapi *a, adminapi_answer *ans, const uint8_t *body, size_t len)
 {
-    if (adminapi_scan(ans, body, len, 8) != 0) return;
-    cJSON *root = cJSON_ParseWithLength((const char *)body, len);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        adminapi_invalid(ans, "json: expected an object {\"qr_text\": \"API1:...\"}");
-        return;
-    }
+    cJSON *root = adminapi_object(ans, body, len, 8, "json: expected an object {\"qr_text\": \"API1:...\"}");
+    if (!root) return;
     char detail[160] = "";
     const cJSON *m, *qr = NULL;
     cJSON_ArrayForEach(m, root)
@@ -658,15 +656,7 @@ static void adminapi_renew(adminapi *a, adminapi_answer *ans, const uint8_t *bod
     int blank = 1;
     for (size_t i = 0; i < len; i++)
         if (!strchr(" \t\r\n", body[i])) blank = 0;
-    if (!blank) {
-        if (adminapi_scan(ans, body, len, 8) != 0) return;
-        root = cJSON_ParseWithLength((const char *)body, len);
-        if (!cJSON_IsObject(root)) {
-            cJSON_Delete(root);
-            adminapi_invalid(ans, "json: expected an object");
-            return;
-        }
-    }
+    if (!blank && !(root = adminapi_object(ans, body, len, 8, "json: expected an object"))) return;
     char detail[160] = "";
     const cJSON *m;
     cJSON_ArrayForEach(m, root) if (strcmp(m->string, "expiring_within") && strcmp(m->string, "by"))
