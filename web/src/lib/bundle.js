@@ -19,13 +19,13 @@
  *      not compromised, retired only for objects signed before retired_at,
  *      the trust list's epoch, not signed more than 5 minutes after now, not
  *      older than the one held: rollback; the same seq with another head:
- *      fork), then the snapshot when nothing is held yet, or when the bundle
- *      has no segment after the held seq and its snapshot is later than it
- *      (a bundle starts at its verifier's newest snapshot: compaction), (seq
- *      not beyond the checkpoint's; equal seq, equal head), then every segment from the
- *      held seq + 1 to the checkpoint's seq (signer, iss, epoch, first,
- *      consecutive seqs, not past the checkpoint) with the hash chain, whose
- *      head must reach the checkpoint's. An issuer's batch is taken whole or
+ *      fork), then the snapshot (seq not beyond the checkpoint's; equal
+ *      seq, equal head) when nothing is held yet, or when the bundle has no
+ *      segment after the held seq and its snapshot is later than it (a
+ *      bundle starts at its verifier's newest snapshot: compaction), then
+ *      every segment from the held seq + 1 to the checkpoint's seq (signer,
+ *      iss, epoch, first, consecutive seqs, not past the checkpoint) with
+ *      the hash chain, whose head must reach the checkpoint's. An issuer's batch is taken whole or
  *      not at all: one that fails keeps what was held before (nothing, on a
  *      first load), and the report says why.
  * The bundle serves objects as the HTTP paths would: `segments/N` is the
@@ -191,21 +191,19 @@ class BundleSource {
 
   /* Whether the bundle holds the segment that starts at first. */
   hasSegment(first) {
-    this.list();
-    return this.segments.some((s) => s && s.first === first);
+    return !!this.find(first);
   }
 
   segment(first) {
     const what = `segments/${first}`;
-    this.list();
-    const hit = this.segments.find((s) => s && s.first === first);
+    const hit = this.find(first);
     if (!hit) srcFail(`${what}: HTTP 404`);
     if (hit.bytes.length > FEED_MAX_SEGMENT_COSE) srcFail(`${what}: larger than ${FEED_MAX_SEGMENT_COSE} bytes`);
     return hit.bytes;
   }
 
-  /* The bundle's segments, parsed once for their first seq (null: not a segment). */
-  list() {
+  /* The bundle's segment that starts at first, or undefined (the segments are parsed once for their first seq). */
+  find(first) {
     if (!this.segments) {
       const list = Array.isArray(this.obj.segments) ? this.obj.segments : [];
       this.segments = list.map((v) => {
@@ -219,6 +217,7 @@ class BundleSource {
         }
       });
     }
+    return this.segments.find((s) => s && s.first === first);
   }
 }
 
